@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# install-deps.sh: installs what fmtbank needs from Debian 12 packages, only what is missing.
+# Idempotent and non-interactive; run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config git clang bc procps
+    libpq-dev uuid-dev libxlsxwriter-dev libcmocka-dev
+    postgresql-15 postgresql-client-15 postgresql-contrib
+    python3 python3-openpyxl    # independent xlsx reader used by the tests
+    passwd                      # useradd, for the embedded server's system user
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# The Debian postgresql package would create and start a cluster of its own; fmtbank does not use
+# it (it runs its own embedded instance), so tell the package not to create one.
+$SUDO mkdir -p /etc/postgresql-common
+if ! grep -qs '^create_main_cluster *= *false' /etc/postgresql-common/createcluster.conf; then
+    echo 'create_main_cluster = false' | $SUDO tee -a /etc/postgresql-common/createcluster.conf >/dev/null
+fi
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,342 @@
+/* commands.c: global options, the command table, dispatch and --help (help cannot drift from the
+ * table because it is printed from it). */
+#include "cmd/cmd.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct cmd_def *const groups[] = {
+    cmd_defs_init, cmd_defs_db, cmd_defs_user, cmd_defs_audit, cmd_defs_donor,
+};
+
+#define NGROUPS (sizeof(groups) / sizeof(groups[0]))
+
+static const char global_help[] =
+    "Global options (accepted before or after the command):\n"
+    "  --db CONNINFO        server to use (else $FMTBANK_DSN, else the libpq PG* environment,\n"
+    "                       else the embedded instance under $FMTBANK_HOME)\n"
+    "  --user ROLE          acting PostgreSQL role (else $PGUSER; embedded default: postgres)\n"
+    "  --format FORMAT      table (default), tsv or json, for commands that print records\n"
+    "  --reason TEXT        why: recorded in the audit trail with every change\n"
+    "  --help               help for fmtbank or for one command\n"
+    "  --version            print the version\n";
+
+struct globals {
+    const char *db, *user, *format, *reason;
+    bool help, version;
+};
+
+static const struct cmd_def *
+find_cmd(const char *w1, const char *w2, int *words)
+{
+    char two[128] = "";
+    if (w2)
+        snprintf(two, sizeof(two), "%s %s", w1, w2);
+    for (size_t g = 0; g < NGROUPS; g++)
+        for (const struct cmd_def *d = groups[g]; d->name; d++)
+            if (w2 && strcmp(d->name, two) == 0) {
+                *words = 2;
+                return d;
+            }
+    for (size_t g = 0; g < NGROUPS; g++)
+        for (const struct cmd_def *d = groups[g]; d->name; d++)
+            if (strcmp(d->name, w1) == 0) {
+                *words = 1;
+                return d;
+            }
+    return NULL;
+}
+
+static bool
+is_group(const char *w)
+{
+    size_t n = strlen(w);
+    for (size_t g = 0; g < NGROUPS; g++)
+        for (const struct cmd_def *d = groups[g]; d->name; d++)
+            if (strncmp(d->name, w, n) == 0 && d->name[n] == ' ')
+                return true;
+    return false;
+}
+
+static void
+print_list(FILE *out, const char *group)
+{
+    size_t n = group ? strlen(group) : 0;
+    for (size_t g = 0; g < NGROUPS; g++)
+        for (const struct cmd_def *d = groups[g]; d->name; d++)
+            if (!group || (strncmp(d->name, group, n) == 0 && d->name[n] == ' '))
+                fprintf(out, "  %-22s %s\n", d->name, d->summary);
+}
+
+static void
+print_main_help(FILE *out)
+{
+    fputs("fmtbank: donor screening and biobank inventory for a stool bank\n\n"
+          "Usage: fmtbank [GLOBAL OPTIONS] COMMAND [ARGS]\n\nCommands:\n",
+          out);
+    print_list(out, NULL);
+    fputc('\n', out);
+    fputs(global_help, out);
+    fputc('\n', out);
+    fb_exit_codes_print(out);
+    fputs("\nRun \"fmtbank COMMAND --help\" for one command.\n", out);
+}
+
+static void
+print_cmd_help(FILE *out, const struct cmd_def *d)
+{
+    fprintf(out, "Usage: fmtbank %s\n\n%s\n", d->usage, d->summary);
+    if (d->help)
+        fprintf(out, "\n%s", d->help);
+    fputc('\n', out);
+    fputs(global_help, out);
+    fputc('\n', out);
+    fb_exit_codes_print(out);
+}
+
+/* Takes a global option at argv[*i] if it is one; returns 1 if taken, 0 if not, -1 on error. */
+static int
+take_global(int argc, char **argv, int *i, struct globals *g, struct fb_error *err)
+{
+    static const char *const names[] = {"db", "user", "format", "reason"};
+    const char **slots[] = {&g->db, &g->user, &g->format, &g->reason};
+    char *a = argv[*i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        g->help = true;
+        return 1;
+    }
+    if (strcmp(a, "--version") == 0) {
+        g->version = true;
+        return 1;
+    }
+    if (strncmp(a, "--", 2) != 0)
+        return 0;
+    for (size_t k = 0; k < 4; k++) {
+        size_t n = strlen(names[k]);
+        if (strncmp(a + 2, names[k], n) != 0)
+            continue;
+        if (a[2 + n] == '=') {
+            *slots[k] = a + 3 + n;
+            return 1;
+        }
+        if (a[2 + n] == '\0') {
+            if (*i + 1 >= argc) {
+                fb_error_set(err, FB_ERR_USAGE, "option \"--%s\" requires a value", names[k]);
+                return -1;
+            }
+            *slots[k] = argv[++*i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+parse_format(const char *f, enum out_format *out, struct fb_error *err)
+{
+    if (!f || strcmp(f, "table") == 0)
+        *out = OUT_TABLE;
+    else if (strcmp(f, "tsv") == 0)
+        *out = OUT_TSV;
+    else if (strcmp(f, "json") == 0)
+        *out = OUT_JSON;
+    else {
+        fb_error_set(err, FB_ERR_USAGE, "invalid value \"%s\" for \"--format\"", f);
+        fb_error_hint(err, "Use table, tsv or json.");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+connect_ctx(struct cmd_ctx *ctx)
+{
+    ctx->conn = db_connect(ctx->dsn, ctx->user, &ctx->err);
+    if (!ctx->conn)
+        return -1;
+    if (ctx->def->flags & CMD_DB_RAW)
+        return 0;
+    const char *p[] = {ctx->reason ? ctx->reason : ""};
+    PGresult *r = db_exec(ctx->conn,
+                          "SELECT (SELECT max(version) FROM fmtbank.schema_migration),"
+                          " pg_catalog.set_config('fmtbank.reason', $1, false)",
+                          1, p, &ctx->err);
+    if (!r) {
+        if (strcmp(ctx->err.sqlstate, "42P01") == 0 || strcmp(ctx->err.sqlstate, "3F000") == 0) {
+            fb_error_set(&ctx->err, FB_ERR_DBUNAVAIL, "database is not initialised");
+            fb_error_hint(&ctx->err, "Run \"fmtbank init\" first.");
+        }
+        return -1;
+    }
+    int rc = migrate_check_current(ctx->conn, PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0),
+                                   &ctx->err);
+    PQclear(r);
+    return rc;
+}
+
+static int
+finish(struct cmd_ctx *ctx, int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fb_error_set(&ctx->err, FB_ERR_INTERNAL, "could not write to standard output");
+        rc = FB_ERR_INTERNAL;
+    }
+    if (rc != 0 && ctx->err.message)
+        fb_error_print(&ctx->err, stderr);
+    if (ctx->conn)
+        PQfinish(ctx->conn);
+    fb_error_clear(&ctx->err);
+    return rc;
+}
+
+static int
+run_command(const struct cmd_def *d, struct globals *g, int argc, char **argv)
+{
+    struct cmd_ctx ctx = {0};
+    ctx.def = d;
+    ctx.dsn = g->db;
+    ctx.user = g->user;
+    ctx.reason = g->reason;
+    if (parse_format(g->format, &ctx.format, &ctx.err) < 0) {
+        fb_error_print(&ctx.err, stderr);
+        fb_error_clear(&ctx.err);
+        return FB_ERR_USAGE;
+    }
+    int rc = d->fn(&ctx, argc, argv);
+    if (rc != 0 && ctx.err.message && ctx.err.kind == FB_OK)
+        ctx.err.kind = (enum fb_errkind)rc;
+    return finish(&ctx, rc);
+}
+
+int
+cmd_main(int argc, char **argv)
+{
+    struct globals g = {0};
+    struct fb_error err = {0};
+    int i = 1, rc;
+
+    for (; i < argc; i++) {
+        rc = take_global(argc, argv, &i, &g, &err);
+        if (rc < 0)
+            goto usage_error;
+        if (rc == 0)
+            break;
+    }
+    if (g.version && i >= argc) {
+        printf("fmtbank %s\n", FMTBANK_VERSION);
+        return 0;
+    }
+    if (i >= argc) {
+        print_main_help(g.help ? stdout : stderr);
+        return g.help ? 0 : FB_ERR_USAGE;
+    }
+    if (argv[i][0] == '-') {
+        fb_error_set(&err, FB_ERR_USAGE, "unknown option \"%s\"", argv[i]);
+        goto usage_error;
+    }
+    int words = 0;
+    const struct cmd_def *d = find_cmd(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &words);
+    if (!d) {
+        if (is_group(argv[i])) {
+            FILE *out = g.help || (i + 1 < argc && strcmp(argv[i + 1], "--help") == 0) ? stdout
+                                                                                        : stderr;
+            fprintf(out, "Usage: fmtbank %s COMMAND\n\nCommands:\n", argv[i]);
+            print_list(out, argv[i]);
+            return out == stdout ? 0 : FB_ERR_USAGE;
+        }
+        fb_error_set(&err, FB_ERR_USAGE, "unknown command \"%s\"", argv[i]);
+        fb_error_hint(&err, "Run \"fmtbank --help\" for the list of commands.");
+        goto usage_error;
+    }
+    /* The handler sees argv[0] = command name, then its own arguments. */
+    char **hargv = xcalloc((size_t)argc + 1, sizeof(char *));
+    int hargc = 0;
+    hargv[hargc++] = (char *)d->name;
+    bool raw = false;
+    for (int k = i + words; k < argc; k++) {
+        if (!raw && strcmp(argv[k], "--") == 0 && !(d->flags & CMD_RAW_ARGS))
+            raw = true;
+        if ((d->flags & CMD_RAW_ARGS) && !(k == i + words && strcmp(argv[k], "--help") == 0)) {
+            hargv[hargc++] = argv[k];
+            continue;
+        }
+        if (!raw && (rc = take_global(argc, argv, &k, &g, &err)) != 0) {
+            if (rc < 0) {
+                free(hargv);
+                goto usage_error;
+            }
+            continue;
+        }
+        hargv[hargc++] = argv[k];
+    }
+    if (g.help) {
+        print_cmd_help(stdout, d);
+        free(hargv);
+        return 0;
+    }
+    rc = run_command(d, &g, hargc, hargv);
+    free(hargv);
+    return rc;
+
+usage_error:
+    fb_error_print(&err, stderr);
+    fb_error_clear(&err);
+    return FB_ERR_USAGE;
+}
+
+int
+cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        die("out of memory");
+    va_end(ap);
+    fb_error_set(&ctx->err, FB_ERR_USAGE, "%s", msg);
+    fb_error_hint(&ctx->err, "Usage: fmtbank %s", ctx->def->usage);
+    free(msg);
+    return FB_ERR_USAGE;
+}
+
+int
+cmd_parse(struct cmd_ctx *ctx, int argc, char **argv, const struct opt_spec *specs,
+          struct opt_args *pos, size_t nargs, const char *what)
+{
+    memset(pos, 0, sizeof(*pos));
+    if (opts_parse(argc, argv, 1, specs, pos, &ctx->err) < 0) {
+        fb_error_hint(&ctx->err, "Usage: fmtbank %s", ctx->def->usage);
+        opt_args_free(pos);
+        return -1;
+    }
+    if ((nargs != CMD_ANY_ARGS && cmd_want_args(ctx, pos, nargs, what) < 0) ||
+        ((ctx->def->flags & (CMD_DB | CMD_DB_RAW)) && !ctx->conn && connect_ctx(ctx) < 0)) {
+        opt_args_free(pos);
+        return -1;
+    }
+    return 0;
+}
+
+int
+cmd_want_args(struct cmd_ctx *ctx, const struct opt_args *pos, size_t n, const char *what)
+{
+    if (pos->n == n)
+        return 0;
+    if (pos->n < n)
+        cmd_usage_error(ctx, "missing %s", what);
+    else
+        cmd_usage_error(ctx, "unexpected argument \"%s\"", pos->items[n]);
+    return -1;
+}
+
+int
+cmd_fail(struct cmd_ctx *ctx)
+{
+    return ctx->err.kind != FB_OK ? (int)ctx->err.kind : FB_ERR_INTERNAL;
+}

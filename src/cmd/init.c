@@ -1,0 +1,73 @@
+/* init.c: "fmtbank init" (schema migrations, demo data) and "fmtbank status". */
+#include "cmd/cmd.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "common/paths.h"
+#include "common/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int
+cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    bool demo = false;
+    const struct opt_spec specs[] = {{"demo", 0, OPT_FLAG, &demo}, {0}};
+    struct opt_args pos;
+    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
+        return cmd_fail(ctx);
+    opt_args_free(&pos);
+
+    char *dir = paths_data_dir("schema");
+    int applied = 0;
+    int rc = migrate_apply(ctx->conn, dir, stderr, &applied, &ctx->err);
+    if (rc == 0 && demo) {
+        char *path = xasprintf("%s/demo.sql", dir);
+        rc = migrate_run_file(ctx->conn, path, &ctx->err);
+        free(path);
+    }
+    free(dir);
+    if (rc < 0)
+        return cmd_fail(ctx);
+    char *v = db_scalar(ctx->conn, "SELECT max(version) FROM fmtbank.schema_migration", 0, NULL,
+                        &ctx->err);
+    fprintf(stderr, "schema at version %s (%d migration%s applied now)%s\n", v ? v : "0", applied,
+            applied == 1 ? "" : "s", demo ? ", demonstration data loaded" : "");
+    free(v);
+    return 0;
+}
+
+static int
+cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct opt_args pos;
+    static const struct opt_spec none[] = {{0}};
+    if (cmd_parse(ctx, argc, argv, none, &pos, 0, "") < 0)
+        return cmd_fail(ctx);
+    opt_args_free(&pos);
+    return out_query(
+        ctx, OUT_OBJECT,
+        "SELECT pg_catalog.current_database() AS database,"
+        " pg_catalog.current_setting('server_version') AS server_version,"
+        " session_user AS acting_user,"
+        " (SELECT max(version) FROM fmtbank.schema_migration) AS schema_version,"
+        " coalesce((SELECT pg_catalog.format('%s pid %s, last beat %s, last sweep %s, errors %s',"
+        "           host, pid, beat_at, coalesce(last_sweep::text, 'never'), errors)"
+        "           FROM fmtbank.daemon_heartbeat ORDER BY active DESC, beat_at DESC LIMIT 1),"
+        "          'no daemon has run') AS daemon,"
+        " (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('entity', entity, 'state',"
+        "         state, 'count', n) ORDER BY entity, state) FROM fmtbank.status_counts) AS counts",
+        0, NULL, NULL);
+}
+
+const struct cmd_def cmd_defs_init[] = {
+    {"init", cmd_init, CMD_DB_RAW, "init [--demo]",
+     "create or upgrade the schema and load the default catalog and rules (idempotent)",
+     "Applies schema/NNN_*.sql in order, each in its own transaction under an advisory lock,\n"
+     "recording a SHA-256 of each; refuses if an applied file has changed. Needs a superuser\n"
+     "(the embedded instance's default user is one).\n"
+     "  --demo   also load demonstration data (users alice, quinn, audrey, adam)\n"},
+    {"status", cmd_status, CMD_DB, "status",
+     "database, schema version, daemon heartbeat and counts by state", NULL},
+    {0},
+};

@@ -1,0 +1,37 @@
+/* embedded.h: the PostgreSQL instance fmtbank creates and runs under $FMTBANK_HOME when no server
+ * is configured (Unix socket in that directory only, no TCP; fsync on). */
+#ifndef FMTBANK_EMBEDDED_H
+#define FMTBANK_EMBEDDED_H
+#include "common/error.h"
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define EMBEDDED_SUPERUSER "postgres"
+#define EMBEDDED_DBNAME "fmtbank"
+#define EMBEDDED_SYSTEM_USER "fmtbank"
+#define EMBEDDED_ROOT_HOME "/var/lib/fmtbank"
+
+struct embedded {
+    char *home;     /* $FMTBANK_HOME: socket directory, lock file, log */
+    char *datadir;  /* home/data */
+    char *logfile;  /* home/postgres.log */
+    char *lockfile; /* home/fmtbank.lock: serialises init, start and stop */
+    bool drop;      /* invoked as root: the server runs as EMBEDDED_SYSTEM_USER */
+    uid_t uid;
+    gid_t gid;
+};
+
+/* Resolves the paths; changes nothing on disk. */
+int embedded_resolve(struct embedded *e, struct fb_error *err);
+void embedded_free(struct embedded *e);
+/* Creates (initdb) and starts the instance if needed; safe when several processes race. */
+int embedded_start(struct embedded *e, struct fb_error *err);
+int embedded_stop(struct embedded *e, bool *was_running, struct fb_error *err);
+/* Server pid when running, else 0. */
+long embedded_pid(const struct embedded *e);
+bool embedded_initialised(const struct embedded *e);
+/* libpq keyword=value string / URI for user (NULL: the instance superuser). Caller frees. */
+char *embedded_conninfo(const struct embedded *e, const char *user);
+char *embedded_uri(const struct embedded *e, const char *user);
+
+#endif

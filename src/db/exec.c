@@ -1,0 +1,150 @@
+/* exec.c: parameterised execution and the mapping of server errors to fmtbank error kinds. */
+#include "db/db.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum fb_errkind
+db_kind_for_sqlstate(const char *s)
+{
+    if (str_empty(s))
+        return FB_ERR_DBUNAVAIL;
+    /* Class FB is fmtbank's own: raised by the rules in schema/. */
+    if (strcmp(s, "FB001") == 0)
+        return FB_ERR_INPUT;
+    if (strcmp(s, "FB002") == 0 || strcmp(s, "P0002") == 0)
+        return FB_ERR_NOTFOUND;
+    if (strcmp(s, "FB003") == 0 || strcmp(s, "P0001") == 0)
+        return FB_ERR_REFUSED;
+    if (strcmp(s, "42501") == 0 || strcmp(s, "28000") == 0 || strcmp(s, "28P01") == 0)
+        return FB_ERR_PERMISSION;
+    if (strncmp(s, "22", 2) == 0)
+        return FB_ERR_INPUT;
+    if (strncmp(s, "23", 2) == 0 || strncmp(s, "40", 2) == 0)
+        return FB_ERR_REFUSED;
+    if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strncmp(s, "53", 2) == 0)
+        return FB_ERR_DBUNAVAIL;
+    return FB_ERR_INTERNAL;
+}
+
+static char *
+trimmed(const char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        n--;
+    return xstrndup(s, n);
+}
+
+void
+db_error_fill(PGconn *conn, const PGresult *res, struct fb_error *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+
+    if (!primary) {
+        char *msg = trimmed(conn ? PQerrorMessage(conn) : "no connection");
+        fb_error_set(err, state ? db_kind_for_sqlstate(state) : FB_ERR_DBUNAVAIL, "%s",
+                     *msg ? msg : "database request failed");
+        free(msg);
+    } else {
+        fb_error_set(err, db_kind_for_sqlstate(state), "%s", primary);
+    }
+    if (detail)
+        fb_error_detail(err, "%s", detail);
+    if (hint)
+        fb_error_hint(err, "%s", hint);
+    /* COPY errors name the offending line only in their context. */
+    const char *context = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
+    if (context && !detail && str_starts_with(context, "COPY "))
+        fb_error_detail(err, "At %s.", context);
+    if (state)
+        strncpy(err->sqlstate, state, sizeof(err->sqlstate) - 1);
+}
+
+PGresult *
+db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+        struct fb_error *err)
+{
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return res;
+    db_error_fill(conn, res, err);
+    PQclear(res);
+    return NULL;
+}
+
+int
+db_run(PGconn *conn, const char *sql, int nparams, const char *const *params,
+       struct fb_error *err)
+{
+    PGresult *res = db_exec(conn, sql, nparams, params, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+char *
+db_scalar(PGconn *conn, const char *sql, int nparams, const char *const *params,
+          struct fb_error *err)
+{
+    PGresult *res = db_exec(conn, sql, nparams, params, err);
+    char *out = NULL;
+    if (!res)
+        return NULL;
+    if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+        out = xstrdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return out;
+}
+
+int
+db_run_script(PGconn *conn, const char *sql, struct fb_error *err)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    int rc = 0;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        db_error_fill(conn, res, err);
+        rc = -1;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int
+db_copy_in(PGconn *conn, const char *copy_sql, FILE *in, struct fb_error *err)
+{
+    PGresult *res = PQexec(conn, copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        db_error_fill(conn, res, err);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    char buf[65536];
+    size_t n;
+    const char *failure = NULL;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (PQputCopyData(conn, buf, (int)n) != 1) {
+            failure = "connection lost during COPY";
+            break;
+        }
+    if (!failure && ferror(in))
+        failure = "could not read the input file";
+    PQputCopyEnd(conn, failure);
+    int rc = 0;
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+            db_error_fill(conn, res, err);
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    return rc;
+}

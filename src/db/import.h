@@ -1,0 +1,23 @@
+/* import.h: all-or-nothing CSV import through a staging table: COPY the file into a temporary
+ * table, validate it with one set-based function that returns every bad line, and keep the rows
+ * only when there is none. Used by "donor import", "result import" and the daemon's inbox. */
+#ifndef FMTBANK_IMPORT_H
+#define FMTBANK_IMPORT_H
+#include "common/error.h"
+#include <libpq-fe.h>
+#include <stdio.h>
+
+struct import_spec {
+    const char *setup_sql;    /* creates the pg_temp staging table (ON COMMIT DROP) */
+    const char *copy_sql;     /* COPY pg_temp.<stage> (...) FROM STDIN WITH (FORMAT csv, HEADER MATCH) */
+    const char *validate_sql; /* returns (line, message) for every bad row; inserts when none */
+    const char *ids_sql;      /* after a good validation: the new identifiers, or NULL */
+};
+
+/* Runs the import in one transaction. Bad lines are written to bad_out as "label:LINE: message"
+ * and counted in *nbad; then nothing is kept and err says so (FB_ERR_INPUT). New identifiers go
+ * to ids_out (may be NULL). Returns 0 or -1. */
+int import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
+               FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, struct fb_error *err);
+
+#endif

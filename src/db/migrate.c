@@ -1,0 +1,228 @@
+/* migrate.c: apply schema/NNN_*.sql in order under pg_advisory_lock, with checksums. */
+#include "db/migrate.h"
+#include "db/db.h"
+#include "common/paths.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIGRATE_LOCK_SQL "SELECT pg_catalog.pg_advisory_lock(7064372)"
+#define MIGRATE_UNLOCK_SQL "SELECT pg_catalog.pg_advisory_unlock(7064372)"
+
+static int
+cmp_migration(const void *a, const void *b)
+{
+    const struct migration *x = a, *y = b;
+    return (x->version > y->version) - (x->version < y->version);
+}
+
+static bool
+is_migration_name(const char *n)
+{
+    size_t len = strlen(n);
+    return len > 8 && isdigit((unsigned char)n[0]) && isdigit((unsigned char)n[1]) &&
+           isdigit((unsigned char)n[2]) && n[3] == '_' && strcmp(n + len - 4, ".sql") == 0;
+}
+
+int
+migrate_list(const char *dir, struct migration_list *out, struct fb_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    DIR *d = opendir(dir);
+    if (!d) {
+        fb_error_set(err, FB_ERR_INTERNAL, "could not open schema directory \"%s\": %s", dir,
+                     strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!is_migration_name(de->d_name))
+            continue;
+        out->items = xrealloc(out->items, (out->n + 1) * sizeof(struct migration));
+        struct migration *m = &out->items[out->n++];
+        m->version = atoi(de->d_name);
+        m->name = xstrdup(de->d_name);
+        m->path = xasprintf("%s/%s", dir, de->d_name);
+    }
+    closedir(d);
+    qsort(out->items, out->n, sizeof(struct migration), cmp_migration);
+    for (size_t i = 1; i < out->n; i++) {
+        if (out->items[i].version == out->items[i - 1].version) {
+            fb_error_set(err, FB_ERR_INTERNAL, "two migrations share version %03d: \"%s\", \"%s\"",
+                         out->items[i].version, out->items[i - 1].name, out->items[i].name);
+            migrate_list_free(out);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void
+migrate_list_free(struct migration_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].name);
+        free(l->items[i].path);
+    }
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+static char *
+read_file(const char *path, struct fb_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fb_error_set(err, FB_ERR_INTERNAL, "could not open \"%s\": %s", path, strerror(errno));
+        return NULL;
+    }
+    struct strbuf sb = STRBUF_INIT;
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        strbuf_add(&sb, buf, n);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        fb_error_set(err, FB_ERR_INTERNAL, "could not read \"%s\"", path);
+        strbuf_release(&sb);
+        return NULL;
+    }
+    return strbuf_detach(&sb);
+}
+
+static int
+bootstrap(PGconn *conn, struct fb_error *err)
+{
+    return db_run_script(conn,
+                  "CREATE SCHEMA IF NOT EXISTS fmtbank;"
+                  "CREATE TABLE IF NOT EXISTS fmtbank.schema_migration ("
+                  " version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
+                  " applied_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),"
+                  " applied_by text NOT NULL DEFAULT session_user)",
+                  err);
+}
+
+/* Applies one file in its own transaction, or checks its checksum when already applied. */
+static int
+apply_one(PGconn *conn, const struct migration *m, FILE *progress, int *applied,
+          struct fb_error *err)
+{
+    char *sql = read_file(m->path, err);
+    if (!sql)
+        return -1;
+    char version[16];
+    snprintf(version, sizeof(version), "%d", m->version);
+    const char *p[] = {version, sql, m->name};
+    int rc = -1;
+    char *stored = db_scalar(conn, "SELECT sha256 FROM fmtbank.schema_migration WHERE version = $1",
+                             1, p, err);
+    char *sum = db_scalar(conn, "SELECT pg_catalog.encode(pg_catalog.sha256("
+                                "pg_catalog.convert_to($1, 'UTF8')), 'hex')",
+                          1, p + 1, err);
+    if (!sum)
+        goto done;
+    if (stored) {
+        if (strcmp(stored, sum) != 0) {
+            fb_error_set(err, FB_ERR_REFUSED, "applied migration \"%s\" has changed", m->name);
+            fb_error_detail(err, "Recorded checksum %s, file now %s.", stored, sum);
+            fb_error_hint(err, "Applied migrations never change: restore the file and add a new "
+                               "migration that fixes forward.");
+            goto done;
+        }
+        rc = 0;
+        goto done;
+    }
+    if (db_run_script(conn, "BEGIN", err) < 0)
+        goto done;
+    if (db_run_script(conn, sql, err) < 0) {
+        char *msg = xasprintf("migration \"%s\" failed: %s", m->name, err->message);
+        free(err->message);
+        err->message = msg;
+        err->kind = FB_ERR_INTERNAL;
+        PQclear(PQexec(conn, "ROLLBACK"));
+        goto done;
+    }
+    const char *rec[] = {version, m->name, sum};
+    if (db_run(conn, "INSERT INTO fmtbank.schema_migration (version, name, sha256) "
+                     "VALUES ($1, $2, $3)", 3, rec, err) < 0 ||
+        db_run(conn, "COMMIT", 0, NULL, err) < 0) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        goto done;
+    }
+    (*applied)++;
+    if (progress)
+        fprintf(progress, "applied %s\n", m->name);
+    rc = 0;
+done:
+    free(stored);
+    free(sum);
+    free(sql);
+    return rc;
+}
+
+int
+migrate_apply(PGconn *conn, const char *dir, FILE *progress, int *applied, struct fb_error *err)
+{
+    struct migration_list list;
+    *applied = 0;
+    if (migrate_list(dir, &list, err) < 0)
+        return -1;
+    int rc = db_run(conn, MIGRATE_LOCK_SQL, 0, NULL, err);
+    if (rc == 0)
+        rc = bootstrap(conn, err);
+    for (size_t i = 0; rc == 0 && i < list.n; i++)
+        rc = apply_one(conn, &list.items[i], progress, applied, err);
+    struct fb_error ignore = {0};
+    db_run(conn, MIGRATE_UNLOCK_SQL, 0, NULL, &ignore);
+    fb_error_clear(&ignore);
+    migrate_list_free(&list);
+    return rc;
+}
+
+int
+migrate_check_current(PGconn *conn, const char *db_version, struct fb_error *err)
+{
+    (void)conn;
+    char *dir = paths_data_dir("schema");
+    struct migration_list list;
+    int rc = migrate_list(dir, &list, err);
+    free(dir);
+    if (rc < 0)
+        return -1;
+    int want = list.n ? list.items[list.n - 1].version : 0;
+    int have = db_version ? atoi(db_version) : 0;
+    migrate_list_free(&list);
+    if (have == want)
+        return 0;
+    if (have < want) {
+        fb_error_set(err, FB_ERR_DBUNAVAIL, "database schema is at version %d, this fmtbank needs %d",
+                     have, want);
+        fb_error_hint(err, "Run \"fmtbank init\" to upgrade it.");
+    } else {
+        fb_error_set(err, FB_ERR_DBUNAVAIL,
+                     "database schema is at version %d, newer than this fmtbank (%d)", have, want);
+        fb_error_hint(err, "Use the fmtbank release that matches the database.");
+    }
+    return -1;
+}
+
+int
+migrate_run_file(PGconn *conn, const char *path, struct fb_error *err)
+{
+    char *sql = read_file(path, err);
+    if (!sql)
+        return -1;
+    char *wrapped = xasprintf("BEGIN;\n%s\n;COMMIT;", sql);
+    int rc = db_run_script(conn, wrapped, err);
+    if (rc < 0)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    free(wrapped);
+    free(sql);
+    return rc;
+}

@@ -1,0 +1,110 @@
+# lib.sh: fixture and assertions for integration tests (git t/ style). Each test script gets a
+# throwaway embedded instance in a temporary FMTBANK_HOME, removed when it ends; the binaries
+# under test are the build's (FMTBANK_BIN), against a real PostgreSQL.
+set -u
+
+: "${FMTBANK_BIN:?FMTBANK_BIN must point at the build directory}"
+: "${FMTBANK_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+export PATH="$FMTBANK_BIN:$PATH"
+unset FMTBANK_DSN PGHOST PGHOSTADDR PGPORT PGDATABASE PGSERVICE PGUSER FMTBANK_SCHEMA FMTBANK_REPORTS
+export FMTBANK_HOME
+FMTBANK_HOME=$(mktemp -d /tmp/fmtbank-test.XXXXXX)
+chmod 755 "$FMTBANK_HOME"
+TMP="$FMTBANK_HOME/tmp"
+mkdir -p "$TMP"
+chmod 777 "$TMP"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+T_NAME=$(basename "$0" .sh)
+T_PASS=0
+T_FAIL=0
+OUT=""
+ERR=""
+RC=0
+
+t_cleanup() {
+    fmtbank db stop >/dev/null 2>&1
+    rm -rf "$FMTBANK_HOME"
+}
+trap t_cleanup EXIT
+
+ok() { T_PASS=$((T_PASS + 1)); echo "ok $((T_PASS + T_FAIL)) - $*"; }
+not_ok() {
+    T_FAIL=$((T_FAIL + 1))
+    echo "not ok $((T_PASS + T_FAIL)) - $1"
+    shift
+    for line in "$@"; do echo "#   $line"; done
+    echo "#   stdout: ${OUT:0:2000}"
+    echo "#   stderr: ${ERR:0:2000}"
+}
+
+# run CMD...: runs it, keeping stdout in $OUT, stderr in $ERR and the exit code in $RC.
+run() {
+    "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+    RC=$?
+    OUT=$(cat "$TMP/out")
+    ERR=$(cat "$TMP/err")
+    # Sanitizer findings fail the test whatever the exit code.
+    if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$TMP/err"; then
+        not_ok "sanitizer report from: $*" "$(head -20 "$TMP/err")"
+    fi
+}
+
+# run_in FILE CMD...: as run, with FILE on stdin.
+run_in() {
+    local input=$1
+    shift
+    "$@" >"$TMP/out" 2>"$TMP/err" <"$input"
+    RC=$?
+    OUT=$(cat "$TMP/out")
+    ERR=$(cat "$TMP/err")
+    if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$TMP/err"; then
+        not_ok "sanitizer report from: $*" "$(head -20 "$TMP/err")"
+    fi
+}
+
+# expect CODE DESCRIPTION CMD...: runs CMD and checks its exit code.
+expect() {
+    local code=$1 desc=$2
+    shift 2
+    run "$@"
+    if [ "$RC" -eq "$code" ]; then ok "$desc"; else not_ok "$desc" "expected exit $code, got $RC: $*"; fi
+}
+
+assert_eq() { # ACTUAL EXPECTED DESCRIPTION
+    if [ "$1" == "$2" ]; then ok "$3"; else not_ok "$3" "expected: $2" "actual:   $1"; fi
+}
+
+assert_contains() { # HAYSTACK NEEDLE DESCRIPTION
+    if [[ "$1" == *"$2"* ]]; then ok "$3"; else not_ok "$3" "expected to contain: $2" "in: ${1:0:2000}"; fi
+}
+
+assert_not_contains() { # HAYSTACK NEEDLE DESCRIPTION
+    if [[ "$1" != *"$2"* ]]; then ok "$3"; else not_ok "$3" "expected NOT to contain: $2"; fi
+}
+
+# sql QUERY [ROLE]: one value-per-line result of QUERY via psql (superuser unless ROLE).
+sql() {
+    local role=${2:-postgres}
+    fmtbank --user "$role" db psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# sql_as ROLE QUERY: runs QUERY through psql as ROLE; $RC, $OUT, $ERR as run.
+sql_as() {
+    run fmtbank --user "$1" db psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$2"
+}
+
+# The demo users: alice (technician), quinn (quality), audrey (auditor), adam (admin).
+setup_db() {
+    fmtbank init --demo >/dev/null 2>"$TMP/init.err" || { cat "$TMP/init.err"; exit 1; }
+}
+
+# Audit row count: a refused operation must not change it.
+audit_count() { sql "SELECT count(*) FROM fmtbank.audit_log"; }
+
+done_testing() {
+    echo "# $T_NAME: $T_PASS passed, $T_FAIL failed"
+    [ "$T_FAIL" -eq 0 ]
+    exit $?
+}
