@@ -390,6 +390,15 @@ heading(struct xlsx_book *b, lxw_worksheet *ws, const char *sheet, const struct 
 
 /* ------------------------------------------------------------------ table sheets */
 
+/* The autofilter is set over the header as soon as it is written, then widened over the rows
+ * when the sheet ends: constant_memory mode only accepts ranges ending on the row in memory. */
+static int
+table_autofilter(struct xlsx_table *t, lxw_row_t last, struct fb_error *err)
+{
+    return check(worksheet_autofilter(t->ws, t->header, 0, last, (lxw_col_t)(t->ncols - 1)), err,
+                 "the autofilter", t->base_name);
+}
+
 static int
 table_sheet(struct xlsx_table *t, struct fb_error *err)
 {
@@ -420,6 +429,8 @@ table_sheet(struct xlsx_table *t, struct fb_error *err)
                   "the header", name) < 0)
             goto done;
     }
+    if (table_autofilter(t, t->header, err) < 0)
+        goto done;
     worksheet_freeze_panes(t->ws, t->header + 1, 0);
     if (check(worksheet_repeat_rows(t->ws, t->header, t->header), err, "the print titles", name) < 0)
         goto done;
@@ -434,9 +445,7 @@ done:
 static int
 table_finish_sheet(struct xlsx_table *t, struct fb_error *err)
 {
-    lxw_row_t last = t->row > t->header + 1 ? t->row - 1 : t->header;
-    return check(worksheet_autofilter(t->ws, t->header, 0, last, (lxw_col_t)(t->ncols - 1)), err,
-                 "the autofilter", t->base_name);
+    return t->row > t->header + 1 ? table_autofilter(t, t->row - 1, err) : 0;
 }
 
 struct xlsx_table *
