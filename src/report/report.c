@@ -141,7 +141,7 @@ all_names(size_t *count)
 static void
 names_free(char **names, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; names && i < n; i++)
         free(names[i]);
     free(names);
 }
@@ -460,6 +460,26 @@ stream_abort(PGconn *conn)
         PQclear(r);
 }
 
+/* A query of the definition that PostgreSQL cannot run (class 42: syntax, unknown column or
+ * function, type mismatch; not permission, 42501) is a broken definition: say which query and
+ * line, as "report check" does. */
+static int query_line(const struct report_query *q, const char *pos);
+
+static void
+blame_query(const struct report_def *def, const struct report_query *q, const PGresult *res,
+            struct fb_error *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (!state || strncmp(state, "42", 2) != 0 || strcmp(state, "42501") == 0)
+        return;
+    int line = query_line(q, PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION));
+    char *msg = xstrdup(err->message ? err->message : "query failed");
+    fb_error_set(err, FB_ERR_INPUT, "report \"%s\": query \"%s\" (\"%s\", line %d): %s", def->name,
+                 q->name, def->sql_file, line, msg);
+    fb_error_hint(err, "The definition is broken; \"fmtbank report check\" checks them all.");
+    free(msg);
+}
+
 static int
 stream_start(PGconn *conn, const char *sql, const struct bound *b, struct fb_error *err)
 {
@@ -499,6 +519,7 @@ stream_rows(PGconn *conn, const struct report_def *def, const struct report_shee
                 rc = fn(ctx, res, err);
         } else {
             db_error_fill(conn, res, err);
+            blame_query(def, q, res, err);
             rc = -1;
         }
         PQclear(res);
@@ -528,6 +549,7 @@ table_row(void *vctx, const PGresult *res, struct fb_error *err)
 struct boxmap_ctx {
     struct xlsx_boxmap *m;
     char *box; /* the current box's key */
+    unsigned long long rows;
 };
 
 static int
@@ -547,6 +569,7 @@ static int
 boxmap_row(void *vctx, const PGresult *res, struct fb_error *err)
 {
     struct boxmap_ctx *c = vctx;
+    c->rows++;
     const char *box = PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0);
     if (!c->box || strcmp(c->box, box) != 0) {
         int nrows = 0, ncols = 0;
@@ -618,10 +641,12 @@ run_sheet(PGconn *conn, struct xlsx_book *book, const struct report_def *def,
             states[i].rgb = sh->colors[i].rgb;
         }
         struct boxmap_ctx c = {xlsx_boxmap_begin(book, sh->name, h, states, sh->ncolors, err),
-                               NULL};
+                               NULL, 0};
         if (c.m && stream_rows(conn, def, sh, b, boxmap_row, &c, err) == 0 &&
-            xlsx_boxmap_end(c.m, sh->empty, err) == 0)
+            xlsx_boxmap_end(c.m, sh->empty, err) == 0) {
+            *rows += c.rows;
             rc = 0;
+        }
         free(c.box);
         free(states);
     } else {
@@ -630,6 +655,7 @@ run_sheet(PGconn *conn, struct xlsx_book *book, const struct report_def *def,
         PGresult *res = PQexecParams(conn, q->sql, (int)b->n, b->types, b->values, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
             db_error_fill(conn, res, err);
+            blame_query(def, q, res, err);
         } else if (shape_sheet(def, sh, res, err) == 0) {
             size_t nt = (size_t)PQntuples(res);
             const char **vals = xcalloc(nt * sh->ncols + 1, sizeof(char *));
@@ -672,6 +698,7 @@ run_meta(PGconn *conn, const struct report_def *def, const struct bound *b, stru
     int rc = -1;
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         db_error_fill(conn, res, err);
+        blame_query(def, q, res, err);
     } else if (shape_meta(def, res, err) == 0) {
         char **slots[] = {&m->created, &m->title, &m->subtitle, &m->banner, &m->subject};
         for (int i = 0; PQntuples(res) > 0 && i < PQnfields(res); i++)
@@ -777,8 +804,8 @@ report_run(PGconn *conn, const char *name, const char *const *params, size_t npa
         ctx = db_exec(conn,
                       "SELECT u.login, coalesce(a.printed_name, u.login),"
                       " (SELECT value FROM fmtbank.site_setting WHERE name = 'site_name'),"
-                      " extract(epoch FROM coalesce($1::timestamptz,"
-                      "                    fmtbank.report_as_of(), pg_catalog.now()))::bigint,"
+                      " pg_catalog.floor(extract(epoch FROM coalesce($1::timestamptz,"
+                      "                    fmtbank.report_as_of(), pg_catalog.now())))::bigint,"
                       " coalesce($1::timestamptz, fmtbank.report_as_of(), pg_catalog.now())"
                       " FROM (SELECT session_user::text AS login) u"
                       " LEFT JOIN fmtbank.app_user a ON a.name = u.login",

@@ -649,7 +649,7 @@ xlsx_boxmap_box(struct xlsx_boxmap *m, const char *caption, int nrows, int ncols
         fb_error_detail(err, "A box map draws boxes of 1 to 100 rows and columns.");
         return -1;
     }
-    if (m->row + (lxw_row_t)nrows + 3 >= m->book->max_rows) {
+    if (m->row + (lxw_row_t)nrows + 3 >= LXW_ROW_MAX) {
         fb_error_set(err, FB_ERR_INPUT, "too many boxes for one box-map sheet \"%s\"", m->name);
         return -1;
     }
