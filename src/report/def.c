@@ -461,13 +461,15 @@ parse_sql(struct parser *p, const char *text)
                 free(name);
                 return -1;
             }
-            for (size_t i = 0; i < p->def->nqueries; i++)
-                if (strcmp(p->def->queries[i].name, owned) == 0) {
-                    fail(p, "query \"%s\" is defined twice", owned);
-                    free(owned);
-                    free(name);
-                    return -1;
-                }
+            bool dup = name && strcmp(name, owned) == 0;
+            for (size_t i = 0; i < p->def->nqueries && !dup; i++)
+                dup = strcmp(p->def->queries[i].name, owned) == 0;
+            if (dup) {
+                fail(p, "query \"%s\" is defined twice", owned);
+                free(owned);
+                free(name);
+                return -1;
+            }
             if (name) {
                 add_query(p->def, name, body, (size_t)(s - body), body_line);
                 free(name);
