@@ -237,4 +237,20 @@ assert_contains "$ERR" "read-only transaction" "a writing query is refused"
 assert_eq "$(audit_count)" "$n" "nothing changed"
 assert_eq "$(sql "select count(*) from fmtbank.donor where code = 'D-0999'")" "0" "no donor added"
 
+# A box-map query out of order, or off the box, fails mid-stream and leaves nothing.
+printf '[report]\ntitle = m\n[sheet M]\nkind = boxmap\ncolor a = 00FF00\n' >"$B/map.report"
+cat >"$B/map.sql" <<'EOF'
+SELECT 'B1' AS box, 'B1' AS caption, 2 AS nrows, 2 AS ncols, r AS row, c AS col, 'x' AS label, 'a' AS state
+FROM (VALUES (1, 1), (2, 2), (1, 2)) AS v(r, c)
+EOF
+FMTBANK_REPORTS="$B" run fmtbank report map -o "$TMP/map.xlsx"
+assert_eq "$RC" "3" "box map out of order refused"
+assert_contains "$ERR" 'position A2 comes twice or out of order on box-map sheet "M"' "names the position"
+assert_contains "$ERR" 'Order the box-map query by box, row and col' "says how to fix it"
+sed -i 's/(1, 2))/(3, 1))/' "$B/map.sql"
+FMTBANK_REPORTS="$B" run fmtbank report map -o "$TMP/map.xlsx"
+assert_eq "$RC" "3" "position off the box refused"
+assert_contains "$ERR" 'position C1 is outside a box of 2 rows and 2 columns' "names the position and the box size"
+assert_eq "$(ls -A "$TMP" | grep -c 'map')" "0" "no file and no temporary file left"
+
 done_testing

@@ -26,5 +26,8 @@ vg "audit log" fmtbank --user audrey audit log --format tsv
 vg "audit verify" fmtbank --user audrey audit verify
 vg "usage error" fmtbank donor add
 vg "init" fmtbank init
+vg "report audit" fmtbank --user audrey report audit -o "$TMP/audit.xlsx"
+vg "report check" fmtbank report check
+vg "report refused" fmtbank --user alice report audit -o "$TMP/refused.xlsx"
 
 done_testing
