@@ -15,9 +15,8 @@ cmd_report_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
     const char *out = NULL;
     struct opt_list params = {0};
-    const struct opt_spec specs[] = {{"param", 'p', OPT_MULTI, &params},
-                                     {"output", 'o', OPT_STRING, &out},
-                                     {0}};
+    const struct opt_spec specs[] = {
+        {"param", 'p', OPT_MULTI, &params}, {"output", 'o', OPT_STRING, &out}, {0}};
     struct opt_args pos = {0};
     /* Every usage error (a missing -o too) before connecting: parse once without connecting. */
     if (opts_parse(argc, argv, 1, specs, &pos, &ctx->err) < 0) {
@@ -40,9 +39,8 @@ cmd_report_run(struct cmd_ctx *ctx, int argc, char **argv)
     if (rc == 0) {
         struct report_stats st;
         report_last_stats(&st);
-        fprintf(stderr, "wrote report \"%s\" to \"%s\": %zu sheet%s, %llu row%s\n",
-                pos.items[0], out, st.sheets, st.sheets == 1 ? "" : "s", st.rows,
-                st.rows == 1 ? "" : "s");
+        fprintf(stderr, "wrote report \"%s\" to \"%s\": %zu sheet%s, %llu row%s\n", pos.items[0],
+                out, st.sheets, st.sheets == 1 ? "" : "s", st.rows, st.rows == 1 ? "" : "s");
     } else if (ctx->err.kind == FB_ERR_USAGE && !ctx->err.hint) {
         fb_error_hint(&ctx->err, "Usage: fmtbank %s", ctx->def->usage);
     }
@@ -80,8 +78,8 @@ cmd_report_check(struct cmd_ctx *ctx, int argc, char **argv)
     static const struct opt_spec none[] = {{0}};
     if (cmd_parse(ctx, argc, argv, none, &pos, CMD_ANY_ARGS, "") < 0)
         return cmd_fail(ctx);
-    int broken = report_check(ctx->conn, (const char *const *)pos.items, pos.n, stdout, stderr,
-                              &ctx->err);
+    int broken =
+        report_check(ctx->conn, (const char *const *)pos.items, pos.n, stdout, stderr, &ctx->err);
     size_t n = pos.n;
     opt_args_free(&pos);
     if (broken < 0)
@@ -91,7 +89,7 @@ cmd_report_check(struct cmd_ctx *ctx, int argc, char **argv)
                      broken == 1 ? " is" : "s are");
         if (n == 0)
             fb_error_hint(&ctx->err, "Fix the files named above, then run \"fmtbank report check\" "
-                          "again.");
+                                     "again.");
         return FB_ERR_INPUT;
     }
     return 0;

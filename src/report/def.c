@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const report_boxmap_columns[] = {"box",  "caption", "nrows", "ncols",
-                                             "row",  "col",     "label", "state", NULL};
+const char *const report_boxmap_columns[] = {"box", "caption", "nrows", "ncols", "row",
+                                             "col", "label",   "state", NULL};
 const char *const report_meta_columns[] = {"created", "title",   "subtitle",
                                            "banner",  "subject", NULL};
 
-static const char *const type_names[] = {"text", "integer", "number", "date", "timestamp",
-                                         "boolean"};
+static const char *const type_names[] = {"text", "integer",   "number",
+                                         "date", "timestamp", "boolean"};
 
 const char *
 cell_type_name(enum cell_type t)
@@ -184,7 +184,7 @@ section_header(struct parser *p, char *line)
         struct report_param *par = &p->def->params[p->def->nparams++];
         memset(par, 0, sizeof(*par));
         par->name = xstrdup(name);
-        par->type = (enum cell_type)-1;
+        par->type = (enum cell_type) - 1;
         par->line = p->line;
         p->sec = SEC_PARAM;
         return 0;
@@ -221,16 +221,20 @@ column_line(struct parser *p, const char *name, char *value)
     size_t nf = split_bars(value, f, 4);
     enum cell_type t;
     if (parse_type(f[0], &t) < 0)
-        return fail(p, "invalid type \"%s\" for column \"%s\" (use text, integer, number, date, "
-                       "timestamp or boolean)", f[0], name);
+        return fail(p,
+                    "invalid type \"%s\" for column \"%s\" (use text, integer, number, date, "
+                    "timestamp or boolean)",
+                    f[0], name);
     double width = 0;
     if (nf > 2 && *f[2]) {
         char *end;
         errno = 0;
         width = strtod(f[2], &end);
         if (*end || errno || !(width > 0 && width <= 255))
-            return fail(p, "invalid width \"%s\" for column \"%s\" (a number of characters, 1 to "
-                           "255)", f[2], name);
+            return fail(p,
+                        "invalid width \"%s\" for column \"%s\" (a number of characters, 1 to "
+                        "255)",
+                        f[2], name);
     }
     sh->cols = xrealloc(sh->cols, (sh->ncols + 1) * sizeof(*sh->cols));
     struct report_column *c = &sh->cols[sh->ncols++];
@@ -258,7 +262,8 @@ color_line(struct parser *p, const char *state, char *value)
     char *end;
     unsigned long rgb = strtoul(hex, &end, 16);
     if (strlen(hex) != 6 || *end || !isxdigit((unsigned char)hex[0]))
-        return fail(p, "invalid colour \"%s\" for \"%s\" (use six hex digits, RRGGBB)", f[0], state);
+        return fail(p, "invalid colour \"%s\" for \"%s\" (use six hex digits, RRGGBB)", f[0],
+                    state);
     sh->colors = xrealloc(sh->colors, (sh->ncolors + 1) * sizeof(*sh->colors));
     struct report_color *c = &sh->colors[sh->ncolors++];
     c->state = xstrdup(state);
@@ -293,8 +298,10 @@ param_key(struct parser *p, const char *key, const char *v)
         return -1;
     if (strcmp(key, "type") == 0) {
         if (parse_type(v, &par->type) < 0)
-            return fail(p, "invalid type \"%s\" for parameter \"%s\" (use text, integer, number, "
-                           "date, timestamp or boolean)", v, par->name);
+            return fail(p,
+                        "invalid type \"%s\" for parameter \"%s\" (use text, integer, number, "
+                        "date, timestamp or boolean)",
+                        v, par->name);
     } else if (strcmp(key, "default") == 0) {
         par->def = xstrdup(v);
     } else if (strcmp(key, "required") == 0) {
@@ -304,8 +311,10 @@ param_key(struct parser *p, const char *key, const char *v)
     } else if (strcmp(key, "help") == 0) {
         par->help = xstrdup(v);
     } else {
-        return fail(p, "unknown key \"%s\" in [param %s] (expected type, default, required, "
-                       "end_of_day or help)", key, par->name);
+        return fail(p,
+                    "unknown key \"%s\" in [param %s] (expected type, default, required, "
+                    "end_of_day or help)",
+                    key, par->name);
     }
     return 0;
 }
@@ -338,8 +347,10 @@ sheet_key(struct parser *p, const char *key, char *v)
     } else if (strcmp(key, "empty") == 0) {
         sh->empty = xstrdup(v);
     } else {
-        return fail(p, "unknown key \"%s\" in [sheet %s] (expected kind, query, title, empty, "
-                       "column NAME or color STATE)", key, sh->name);
+        return fail(p,
+                    "unknown key \"%s\" in [sheet %s] (expected kind, query, title, empty, "
+                    "column NAME or color STATE)",
+                    key, sh->name);
     }
     return 0;
 }
@@ -443,7 +454,8 @@ parse_sql(struct parser *p, const char *text)
         const char *t = s;
         while (t < end && (*t == ' ' || *t == '\t'))
             t++;
-        if ((size_t)(end - t) >= sizeof(marker) - 1 && strncmp(t, marker, sizeof(marker) - 1) == 0) {
+        if ((size_t)(end - t) >= sizeof(marker) - 1 &&
+            strncmp(t, marker, sizeof(marker) - 1) == 0) {
             size_t mlen = sizeof(marker) - 1;
             char *raw = xstrndup(t + mlen, (size_t)(end - t) - mlen);
             char *owned = xstrdup(trim(raw));
@@ -551,8 +563,9 @@ validate(struct parser *p)
         used[q - def->queries] = true;
         if (sh->kind == SHEET_BOXMAP) {
             if (sh->ncols > 0)
-                rc = fail(p, "box-map sheet \"%s\" declares columns: its query returns the fixed "
-                             "columns box, caption, nrows, ncols, row, col, label, state",
+                rc = fail(p,
+                          "box-map sheet \"%s\" declares columns: its query returns the fixed "
+                          "columns box, caption, nrows, ncols, row, col, label, state",
                           sh->name);
             else if (sh->ncolors == 0)
                 rc = fail(p, "box-map sheet \"%s\" gives no \"color STATE = RRGGBB\"", sh->name);

@@ -10,7 +10,7 @@
 struct report_param {
     char *name;
     enum cell_type type;
-    char *def;       /* default value as text, NULL: null when not given */
+    char *def; /* default value as text, NULL: null when not given */
     bool required;
     bool end_of_day; /* timestamp: a date alone means the end of that day (the next midnight) */
     char *help;

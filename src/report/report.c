@@ -34,6 +34,11 @@
 #define OID_TIMESTAMPTZ 1184
 #define OID_NUMERIC 1700
 
+/* Settings for the report's transaction: ISO dates to parse, UTF-8 as xlsx requires. */
+#define REPORT_SESSION_SQL                                                                         \
+    "SELECT pg_catalog.set_config('DateStyle', 'ISO, YMD', true),"                                 \
+    " pg_catalog.set_config('client_encoding', 'UTF8', true)"
+
 static struct report_stats last_stats;
 
 void
@@ -205,18 +210,30 @@ static const char *
 oid_name(Oid oid)
 {
     switch (oid) {
-    case OID_BOOL: return "boolean";
-    case OID_INT8: return "bigint";
-    case OID_INT2: return "smallint";
-    case OID_INT4: return "integer";
-    case OID_TEXT: return "text";
-    case OID_FLOAT4: return "real";
-    case OID_FLOAT8: return "double precision";
-    case OID_DATE: return "date";
-    case OID_TIMESTAMP: return "timestamp without time zone";
-    case OID_TIMESTAMPTZ: return "timestamp with time zone";
-    case OID_NUMERIC: return "numeric";
-    default: return "a non-numeric, non-date type";
+    case OID_BOOL:
+        return "boolean";
+    case OID_INT8:
+        return "bigint";
+    case OID_INT2:
+        return "smallint";
+    case OID_INT4:
+        return "integer";
+    case OID_TEXT:
+        return "text";
+    case OID_FLOAT4:
+        return "real";
+    case OID_FLOAT8:
+        return "double precision";
+    case OID_DATE:
+        return "date";
+    case OID_TIMESTAMP:
+        return "timestamp without time zone";
+    case OID_TIMESTAMPTZ:
+        return "timestamp with time zone";
+    case OID_NUMERIC:
+        return "numeric";
+    default:
+        return "a non-numeric, non-date type";
     }
 }
 
@@ -288,8 +305,10 @@ shape_boxmap(const struct report_def *def, const struct report_sheet *sh, const 
                  "report \"%s\": box-map sheet \"%s\" needs query \"%s\" to return box, caption, "
                  "nrows, ncols, row, col, label, state",
                  def->name, sh->name, sh->query);
-    fb_error_detail(err, "The query returns: %s. nrows, ncols, row and col must be integers; "
-                    "label and state text.", sb.buf ? sb.buf : "nothing");
+    fb_error_detail(err,
+                    "The query returns: %s. nrows, ncols, row and col must be integers; "
+                    "label and state text.",
+                    sb.buf ? sb.buf : "nothing");
     strbuf_release(&sb);
     return -1;
 }
@@ -307,7 +326,7 @@ shape_meta(const struct report_def *def, const PGresult *res, struct fb_error *e
                          "report \"%s\": meta query \"%s\" returns unknown column \"%s\"",
                          def->name, def->meta, n);
             fb_error_hint(err, "A meta query may return created, title, subtitle, banner and "
-                          "subject.");
+                               "subject.");
             return -1;
         }
         Oid oid = PQftype(res, i);
@@ -390,9 +409,8 @@ bind_params(PGconn *conn, const struct report_def *def, const char *const *param
         }
         size_t klen = (size_t)(eq - params[i]);
         size_t k = 0;
-        while (k < def->nparams &&
-               !(strlen(def->params[k].name) == klen &&
-                 strncmp(def->params[k].name, params[i], klen) == 0))
+        while (k < def->nparams && !(strlen(def->params[k].name) == klen &&
+                                     strncmp(def->params[k].name, params[i], klen) == 0))
             k++;
         if (k == def->nparams) {
             fb_error_set(err, FB_ERR_USAGE, "unknown parameter \"%.*s\" for report \"%s\"",
@@ -640,8 +658,8 @@ run_sheet(PGconn *conn, struct xlsx_book *book, const struct report_def *def,
             states[i].label = sh->colors[i].label;
             states[i].rgb = sh->colors[i].rgb;
         }
-        struct boxmap_ctx c = {xlsx_boxmap_begin(book, sh->name, h, states, sh->ncolors, err),
-                               NULL, 0};
+        struct boxmap_ctx c = {xlsx_boxmap_begin(book, sh->name, h, states, sh->ncolors, err), NULL,
+                               0};
         if (c.m && stream_rows(conn, def, sh, b, boxmap_row, &c, err) == 0 &&
             xlsx_boxmap_end(c.m, sh->empty, err) == 0) {
             *rows += c.rows;
@@ -703,8 +721,7 @@ run_meta(PGconn *conn, const struct report_def *def, const struct bound *b, stru
         char **slots[] = {&m->created, &m->title, &m->subtitle, &m->banner, &m->subject};
         for (int i = 0; PQntuples(res) > 0 && i < PQnfields(res); i++)
             for (size_t k = 0; k < 5; k++)
-                if (strcmp(PQfname(res, i), report_meta_columns[k]) == 0 &&
-                    !PQgetisnull(res, 0, i))
+                if (strcmp(PQfname(res, i), report_meta_columns[k]) == 0 && !PQgetisnull(res, 0, i))
                     *slots[k] = xstrdup(PQgetvalue(res, 0, i));
         rc = 0;
     }
@@ -741,6 +758,16 @@ temp_beside(const char *out_path, struct fb_error *err)
     int fd = mkstemp(tmp);
     if (fd < 0) {
         fb_error_set(err, FB_ERR_INPUT, "could not create \"%s\": %s", out_path, strerror(errno));
+        free(tmp);
+        return NULL;
+    }
+    /* mkstemp makes it 0600; the finished report gets the usual mode (0666 less the umask). */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) < 0) {
+        fb_error_set(err, FB_ERR_INPUT, "could not create \"%s\": %s", out_path, strerror(errno));
+        close(fd);
+        unlink(tmp);
         free(tmp);
         return NULL;
     }
@@ -791,7 +818,7 @@ report_run(PGconn *conn, const char *name, const char *const *params, size_t npa
     if (db_run(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0)
         goto done;
     in_tx = true;
-    if (db_run(conn, "SELECT pg_catalog.set_config('DateStyle', 'ISO, YMD', true)", 0, NULL, err) < 0)
+    if (db_run(conn, REPORT_SESSION_SQL, 0, NULL, err) < 0)
         goto done;
     if (bind_params(conn, def, params, nparams, &b, err) < 0)
         goto done;
@@ -926,7 +953,7 @@ check_one(PGconn *conn, const struct report_def *def, struct fb_error *err)
         bound_free(&b);
         return -1;
     }
-    if (db_run(conn, "SELECT pg_catalog.set_config('DateStyle', 'ISO, YMD', true)", 0, NULL, err) < 0)
+    if (db_run(conn, REPORT_SESSION_SQL, 0, NULL, err) < 0)
         goto done;
     for (size_t k = 0; k < def->nparams; k++) {
         const struct report_param *par = &def->params[k];
@@ -974,11 +1001,10 @@ check_one(PGconn *conn, const struct report_def *def, struct fb_error *err)
         PQclear(res);
     }
     rc = 0;
-done:
-    {
-        PGresult *r = PQexec(conn, "ROLLBACK");
-        PQclear(r);
-    }
+done : {
+    PGresult *r = PQexec(conn, "ROLLBACK");
+    PQclear(r);
+}
     bound_free(&b);
     return rc;
 }

@@ -44,9 +44,9 @@ struct xlsx_table {
     size_t ncols;
     lxw_format **fmts;
     lxw_worksheet *ws;
-    int part;           /* 1, then 2, 3... for continuation sheets */
-    lxw_row_t header;   /* row of the header line on the current sheet */
-    lxw_row_t row;      /* next row to write on the current sheet */
+    int part;         /* 1, then 2, 3... for continuation sheets */
+    lxw_row_t header; /* row of the header line on the current sheet */
+    lxw_row_t row;    /* next row to write on the current sheet */
     uint64_t total;
 };
 
@@ -57,10 +57,10 @@ struct xlsx_boxmap {
     const struct xlsx_state *states;
     size_t nstates;
     lxw_format **fills;
-    lxw_row_t row;   /* next sheet row */
+    lxw_row_t row; /* next sheet row */
     int nrows, ncols;
-    long next;       /* next position of the current box, row-major from 0; -1: no box */
-    lxw_row_t top;   /* sheet row of the box's grid row 1 */
+    long next;     /* next position of the current box, row-major from 0; -1: no box */
+    lxw_row_t top; /* sheet row of the box's grid row 1 */
     int maxcols;
     long boxes;
 };
@@ -432,7 +432,8 @@ table_sheet(struct xlsx_table *t, struct fb_error *err)
     if (table_autofilter(t, t->header, err) < 0)
         goto done;
     worksheet_freeze_panes(t->ws, t->header + 1, 0);
-    if (check(worksheet_repeat_rows(t->ws, t->header, t->header), err, "the print titles", name) < 0)
+    if (check(worksheet_repeat_rows(t->ws, t->header, t->header), err, "the print titles", name) <
+        0)
         goto done;
     t->row = t->header + 1;
     rc = 0;
@@ -484,7 +485,8 @@ xlsx_table_row(struct xlsx_table *t, const char *const *values, struct fb_error 
     for (size_t c = 0; c < t->ncols; c++) {
         if (!values[c])
             continue;
-        lxw_error e = write_value(t->ws, t->row, (lxw_col_t)c, t->cols[c].type, values[c], t->fmts[c]);
+        lxw_error e =
+            write_value(t->ws, t->row, (lxw_col_t)c, t->cols[c].type, values[c], t->fmts[c]);
         if (e != LXW_NO_ERROR) {
             fb_error_set(err, FB_ERR_INTERNAL, "could not write row %lu of sheet \"%s\": %s",
                          (unsigned long)t->total + 1, t->base_name, lxw_strerror(e));
@@ -689,8 +691,10 @@ xlsx_boxmap_cell(struct xlsx_boxmap *m, int row, int col, const char *label, con
     if (k < m->next) {
         char lab[8];
         cell_row_label(row, lab);
-        fb_error_set(err, FB_ERR_INPUT, "position %s%d comes twice or out of order on box-map "
-                     "sheet \"%s\"", lab, col, m->name);
+        fb_error_set(err, FB_ERR_INPUT,
+                     "position %s%d comes twice or out of order on box-map "
+                     "sheet \"%s\"",
+                     lab, col, m->name);
         fb_error_hint(err, "Order the box-map query by box, row and col, one row per position.");
         return -1;
     }
@@ -709,11 +713,10 @@ xlsx_boxmap_cell(struct xlsx_boxmap *m, int row, int col, const char *label, con
             f = m->fills[i];
             break;
         }
-    lxw_error e = label && *label
-                      ? (lxw_error)write_text(m->ws, m->top + (lxw_row_t)(row - 1), (lxw_col_t)col,
-                                              label, f)
-                      : worksheet_write_blank(m->ws, m->top + (lxw_row_t)(row - 1), (lxw_col_t)col,
-                                              f);
+    lxw_error e =
+        label && *label
+            ? (lxw_error)write_text(m->ws, m->top + (lxw_row_t)(row - 1), (lxw_col_t)col, label, f)
+            : worksheet_write_blank(m->ws, m->top + (lxw_row_t)(row - 1), (lxw_col_t)col, f);
     if (check(e, err, "a box position", m->name) < 0)
         return -1;
     m->next = k + 1;

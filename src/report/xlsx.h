@@ -56,9 +56,8 @@ void xlsx_set_max_rows(struct xlsx_book *book, uint32_t max_rows);
 
 /* Table sheet. The table belongs to the book (freed with it); values[i] NULL is an empty cell. */
 struct xlsx_table *xlsx_table_begin(struct xlsx_book *book, const char *sheet,
-                                    const struct xlsx_heading *heading,
-                                    const struct xlsx_col *cols, size_t ncols,
-                                    struct fb_error *err);
+                                    const struct xlsx_heading *heading, const struct xlsx_col *cols,
+                                    size_t ncols, struct fb_error *err);
 int xlsx_table_row(struct xlsx_table *t, const char *const *values, struct fb_error *err);
 /* Finishes the table: autofilter over what was written; empty_text (may be NULL) is written
  * below the header when there was no row. */

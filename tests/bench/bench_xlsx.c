@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <xlsxwriter.h>
 
-static const char *const states[] = {"quarantine", "released", "issued", "recalled", "expired",
-                                     "discarded"};
+static const char *const states[] = {"quarantine", "released", "issued",
+                                     "recalled",   "expired",  "discarded"};
 
 int
 main(int argc, char **argv)
@@ -28,8 +28,8 @@ main(int argc, char **argv)
     format_set_num_format(intf, "0");
     format_set_num_format(tsf, "yyyy-mm-dd hh:mm");
     format_set_num_format(datef, "yyyy-mm-dd");
-    static const char *const head[] = {"Row", "Aliquot", "Lot", "Donor", "State", "Box",
-                                       "Position", "Collected", "Expires"};
+    static const char *const head[] = {"Row", "Aliquot",  "Lot",       "Donor",  "State",
+                                       "Box", "Position", "Collected", "Expires"};
     lxw_error e = LXW_NO_ERROR;
     for (int c = 0; c < 9 && !e; c++)
         e = worksheet_write_string(ws, 0, (lxw_col_t)c, head[c], bold);
@@ -42,18 +42,27 @@ main(int argc, char **argv)
         snprintf(donor, sizeof(donor), "D-%04ld", (l - 1) % 5000 + 1);
         snprintf(box, sizeof(box), "B%06ldX", (i - 1) / 100 + 1);
         snprintf(pos, sizeof(pos), "%c%ld", 'A' + (int)((i - 1) % 100 / 10), (i - 1) % 10 + 1);
-        lxw_datetime ts = {2026, (int)(l % 12) + 1, (int)(l % 28) + 1, (int)(l % 24), (int)(l % 60), 0};
+        lxw_datetime ts = {2026,          (int)(l % 12) + 1, (int)(l % 28) + 1,
+                           (int)(l % 24), (int)(l % 60),     0};
         lxw_datetime ex = {2027, (int)(l % 12) + 1, (int)(l % 28) + 1, 0, 0, 0};
         lxw_row_t r = (lxw_row_t)i;
         e = worksheet_write_number(ws, r, 0, (double)i, intf);
-        if (!e) e = worksheet_write_string(ws, r, 1, aliquot, NULL);
-        if (!e) e = worksheet_write_string(ws, r, 2, lot, NULL);
-        if (!e) e = worksheet_write_string(ws, r, 3, donor, NULL);
-        if (!e) e = worksheet_write_string(ws, r, 4, states[i % 6], NULL);
-        if (!e) e = worksheet_write_string(ws, r, 5, box, NULL);
-        if (!e) e = worksheet_write_string(ws, r, 6, pos, NULL);
-        if (!e) e = worksheet_write_datetime(ws, r, 7, &ts, tsf);
-        if (!e) e = worksheet_write_datetime(ws, r, 8, &ex, datef);
+        if (!e)
+            e = worksheet_write_string(ws, r, 1, aliquot, NULL);
+        if (!e)
+            e = worksheet_write_string(ws, r, 2, lot, NULL);
+        if (!e)
+            e = worksheet_write_string(ws, r, 3, donor, NULL);
+        if (!e)
+            e = worksheet_write_string(ws, r, 4, states[i % 6], NULL);
+        if (!e)
+            e = worksheet_write_string(ws, r, 5, box, NULL);
+        if (!e)
+            e = worksheet_write_string(ws, r, 6, pos, NULL);
+        if (!e)
+            e = worksheet_write_datetime(ws, r, 7, &ts, tsf);
+        if (!e)
+            e = worksheet_write_datetime(ws, r, 8, &ex, datef);
     }
     if (!e)
         e = worksheet_autofilter(ws, 0, 0, (lxw_row_t)rows, 8);

@@ -253,4 +253,18 @@ assert_eq "$RC" "3" "position off the box refused"
 assert_contains "$ERR" 'position C1 is outside a box of 2 rows and 2 columns' "names the position and the box size"
 assert_eq "$(ls -A "$TMP" | grep -c 'map')" "0" "no file and no temporary file left"
 
+# Text is UTF-8 whatever the client's encoding; control characters are escaped as Excel does; the
+# file gets the usual mode, not the temporary file's 0600.
+printf '[report]\ntitle = text\n[sheet S]\ncolumn t = text\ncolumn u = text\n' >"$B/txt.report"
+printf "SELECT 'a' || chr(1) || 'b<&>\\\"' AS t, 'Übersicht ☃ 𝄞' AS u\n" >"$B/txt.sql"
+mask=$(umask)
+umask 022
+PGCLIENTENCODING=LATIN1 FMTBANK_REPORTS="$B" run fmtbank report txt -o "$TMP/txt.xlsx"
+umask "$mask"
+assert_eq "$RC" "0" "text report with a LATIN1 client"
+d=$(DUMP "$TMP/txt.xlsx")
+assert_contains "$d" "cell S!B4 text Übersicht ☃ 𝄞 " "UTF-8 text intact"
+assert_contains "$d" 'cell S!A4 text a_x0001_b<&>"' "control character escaped, XML characters kept"
+assert_eq "$(stat -c %a "$TMP/txt.xlsx")" "644" "file mode follows the umask"
+
 done_testing

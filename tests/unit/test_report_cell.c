@@ -127,8 +127,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dates),       cmocka_unit_test(test_timestamps),
-        cmocka_unit_test(test_numbers_and_booleans), cmocka_unit_test(test_text_limits),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_timestamps),
+        cmocka_unit_test(test_numbers_and_booleans),
+        cmocka_unit_test(test_text_limits),
         cmocka_unit_test(test_row_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,60 +9,58 @@
 
 #include "report/def.h"
 
-static const char good_layout[] =
-    "# a comment\n"
-    "[report]\n"
-    "title = Inventory\n"
-    "description = aliquots by state\n"
-    "meta = meta\n"
-    "\n"
-    "[param days]\n"
-    "type = integer\n"
-    "default = 30\n"
-    "help = how far ahead\n"
-    "\n"
-    "[param until]\n"
-    "type = timestamp\n"
-    "end_of_day = yes\n"
-    "\n"
-    "[param lot]\n"
-    "type = text\n"
-    "required = yes\n"
-    "\n"
-    "[sheet Aliquots by state]\n"
-    "query = list\n"
-    "empty = Nothing.\n"
-    "column id      = text    | Aliquot | 16\n"
-    "column n       = integer\n"
-    "column mass    = number  | Mass, g |    | #,##0.0\n"
-    "column expires = date    | Expires | 11 | dd/mm/yyyy\n"
-    "\n"
-    "[sheet Summary]\n"
-    "kind = record\n"
-    "query = list\n"
-    "title = Summary of it\n"
-    "column id = text\n"
-    "column n = integer\n"
-    "column mass = number\n"
-    "column expires = date\n"
-    "\n"
-    "[sheet Box map]\n"
-    "kind = boxmap\n"
-    "query = boxes\n"
-    "color quarantine = FFEB9C | In quarantine\n"
-    "color released   = #c6efce\n";
+static const char good_layout[] = "# a comment\n"
+                                  "[report]\n"
+                                  "title = Inventory\n"
+                                  "description = aliquots by state\n"
+                                  "meta = meta\n"
+                                  "\n"
+                                  "[param days]\n"
+                                  "type = integer\n"
+                                  "default = 30\n"
+                                  "help = how far ahead\n"
+                                  "\n"
+                                  "[param until]\n"
+                                  "type = timestamp\n"
+                                  "end_of_day = yes\n"
+                                  "\n"
+                                  "[param lot]\n"
+                                  "type = text\n"
+                                  "required = yes\n"
+                                  "\n"
+                                  "[sheet Aliquots by state]\n"
+                                  "query = list\n"
+                                  "empty = Nothing.\n"
+                                  "column id      = text    | Aliquot | 16\n"
+                                  "column n       = integer\n"
+                                  "column mass    = number  | Mass, g |    | #,##0.0\n"
+                                  "column expires = date    | Expires | 11 | dd/mm/yyyy\n"
+                                  "\n"
+                                  "[sheet Summary]\n"
+                                  "kind = record\n"
+                                  "query = list\n"
+                                  "title = Summary of it\n"
+                                  "column id = text\n"
+                                  "column n = integer\n"
+                                  "column mass = number\n"
+                                  "column expires = date\n"
+                                  "\n"
+                                  "[sheet Box map]\n"
+                                  "kind = boxmap\n"
+                                  "query = boxes\n"
+                                  "color quarantine = FFEB9C | In quarantine\n"
+                                  "color released   = #c6efce\n";
 
-static const char good_sql[] =
-    "-- inventory.sql: header comment\n"
-    "\n"
-    "-- @query meta\n"
-    "SELECT now() AS created;\n"
-    "\n"
-    "-- @query list\n"
-    "SELECT 'a' AS id, 1 AS n,\n"
-    "       2.5 AS mass, current_date AS expires;\n"
-    "-- @query boxes\n"
-    "SELECT 1\n";
+static const char good_sql[] = "-- inventory.sql: header comment\n"
+                               "\n"
+                               "-- @query meta\n"
+                               "SELECT now() AS created;\n"
+                               "\n"
+                               "-- @query list\n"
+                               "SELECT 'a' AS id, 1 AS n,\n"
+                               "       2.5 AS mass, current_date AS expires;\n"
+                               "-- @query boxes\n"
+                               "SELECT 1\n";
 
 static struct report_def *
 parse(const char *layout, const char *sql, struct fb_error *err)
@@ -121,7 +119,8 @@ test_full_definition(void **state)
     const struct report_query *q = report_def_query(d, "list");
     assert_non_null(q);
     assert_int_equal(q->line, 7);
-    assert_string_equal(q->sql, "SELECT 'a' AS id, 1 AS n,\n       2.5 AS mass, current_date AS expires");
+    assert_string_equal(q->sql,
+                        "SELECT 'a' AS id, 1 AS n,\n       2.5 AS mass, current_date AS expires");
     assert_int_equal(report_def_query(d, "meta")->line, 4);
     assert_string_equal(report_def_query(d, "boxes")->sql, "SELECT 1");
     assert_null(report_def_query(d, "nope"));
@@ -166,35 +165,60 @@ static void
 test_layout_errors(void **state)
 {
     (void)state;
-    expect_error("title = x\n", Q, "\"inv.report\", line 1: \"title\" is outside any section (begin with [report])");
+    expect_error("title = x\n", Q,
+                 "\"inv.report\", line 1: \"title\" is outside any section (begin with [report])");
     expect_error(L("[sheet S]\ncolour = red\n"), Q,
-                 "\"inv.report\", line 4: unknown key \"colour\" in [sheet S] (expected kind, query, title, empty, column NAME or color STATE)");
-    expect_error(L("[sheet S\n"), Q, "\"inv.report\", line 3: section header \"[sheet S\" lacks its closing \"]\"");
-    expect_error(L("[chart S]\n"), Q, "\"inv.report\", line 3: unknown section [chart S] (expected [report], [param NAME] or [sheet NAME])");
-    expect_error(L("[sheet S]\ncolumn a = text\n[sheet s]\n"), Q, "\"inv.report\", line 5: sheet \"s\" is declared twice");
-    expect_error(L("[sheet A:B]\n"), Q, "\"inv.report\", line 3: invalid sheet name \"A:B\": it contains one of []:*?/\\");
+                 "\"inv.report\", line 4: unknown key \"colour\" in [sheet S] (expected kind, "
+                 "query, title, empty, column NAME or color STATE)");
+    expect_error(L("[sheet S\n"), Q,
+                 "\"inv.report\", line 3: section header \"[sheet S\" lacks its closing \"]\"");
+    expect_error(L("[chart S]\n"), Q,
+                 "\"inv.report\", line 3: unknown section [chart S] (expected [report], [param "
+                 "NAME] or [sheet NAME])");
+    expect_error(L("[sheet S]\ncolumn a = text\n[sheet s]\n"), Q,
+                 "\"inv.report\", line 5: sheet \"s\" is declared twice");
+    expect_error(L("[sheet A:B]\n"), Q,
+                 "\"inv.report\", line 3: invalid sheet name \"A:B\": it contains one of []:*?/\\");
     expect_error(L("[sheet 12345678901234567890123456789012]\n"), Q,
-                 "\"inv.report\", line 3: invalid sheet name \"12345678901234567890123456789012\": it is longer than 31 characters");
+                 "\"inv.report\", line 3: invalid sheet name \"12345678901234567890123456789012\": "
+                 "it is longer than 31 characters");
     expect_error(L("[sheet S]\ncolumn a = txt\n"), Q,
-                 "\"inv.report\", line 4: invalid type \"txt\" for column \"a\" (use text, integer, number, date, timestamp or boolean)");
+                 "\"inv.report\", line 4: invalid type \"txt\" for column \"a\" (use text, "
+                 "integer, number, date, timestamp or boolean)");
     expect_error(L("[sheet S]\ncolumn a = text | A | wide\n"), Q,
-                 "\"inv.report\", line 4: invalid width \"wide\" for column \"a\" (a number of characters, 1 to 255)");
-    expect_error(L("[sheet S]\ncolumn a = text\ncolumn a = text\n"), Q, "\"inv.report\", line 5: column \"a\" is declared twice");
+                 "\"inv.report\", line 4: invalid width \"wide\" for column \"a\" (a number of "
+                 "characters, 1 to 255)");
+    expect_error(L("[sheet S]\ncolumn a = text\ncolumn a = text\n"), Q,
+                 "\"inv.report\", line 5: column \"a\" is declared twice");
     expect_error(L("[sheet S]\ncolumn A = text\n"), Q,
-                 "\"inv.report\", line 4: invalid column name \"A\" (use the query's lower-case column name)");
-    expect_error(L("[sheet S]\nkind = table\nkind = record\n"), Q, "\"inv.report\", line 5: \"kind\" is given twice in this section");
-    expect_error(L("[sheet S]\nkind = chart\n"), Q, "\"inv.report\", line 4: invalid kind \"chart\" (use table, record or boxmap)");
-    expect_error(L("[sheet S]\nkind = boxmap\ncolor x = 12345\n"), Q,
-                 "\"inv.report\", line 5: invalid colour \"12345\" for \"x\" (use six hex digits, RRGGBB)");
-    expect_error(L("[param 1x]\n"), Q, "\"inv.report\", line 3: invalid parameter name \"1x\" (use lower-case letters, digits and _)");
-    expect_error(L("[param p]\ntype = text\n[param p]\n"), Q, "\"inv.report\", line 5: parameter \"p\" is declared twice");
+                 "\"inv.report\", line 4: invalid column name \"A\" (use the query's lower-case "
+                 "column name)");
+    expect_error(L("[sheet S]\nkind = table\nkind = record\n"), Q,
+                 "\"inv.report\", line 5: \"kind\" is given twice in this section");
+    expect_error(L("[sheet S]\nkind = chart\n"), Q,
+                 "\"inv.report\", line 4: invalid kind \"chart\" (use table, record or boxmap)");
+    expect_error(
+        L("[sheet S]\nkind = boxmap\ncolor x = 12345\n"), Q,
+        "\"inv.report\", line 5: invalid colour \"12345\" for \"x\" (use six hex digits, RRGGBB)");
+    expect_error(L("[param 1x]\n"), Q,
+                 "\"inv.report\", line 3: invalid parameter name \"1x\" (use lower-case letters, "
+                 "digits and _)");
+    expect_error(L("[param p]\ntype = text\n[param p]\n"), Q,
+                 "\"inv.report\", line 5: parameter \"p\" is declared twice");
     expect_error(L("[param p]\ntype = when\n"), Q,
-                 "\"inv.report\", line 4: invalid type \"when\" for parameter \"p\" (use text, integer, number, date, timestamp or boolean)");
-    expect_error(L("[param p]\ntype = text\nrequired = maybe\n"), Q, "\"inv.report\", line 5: invalid value \"maybe\" for \"required\" (use yes or no)");
+                 "\"inv.report\", line 4: invalid type \"when\" for parameter \"p\" (use text, "
+                 "integer, number, date, timestamp or boolean)");
+    expect_error(
+        L("[param p]\ntype = text\nrequired = maybe\n"), Q,
+        "\"inv.report\", line 5: invalid value \"maybe\" for \"required\" (use yes or no)");
     expect_error(L("[param p]\nsize = 3\n"), Q,
-                 "\"inv.report\", line 4: unknown key \"size\" in [param p] (expected type, default, required, end_of_day or help)");
-    expect_error(L("[sheet S]\nno equals sign\n"), Q, "\"inv.report\", line 4: expected \"key = value\" or a [section], not \"no equals sign\"");
-    expect_error("[report]\ntitle = T\n[report]\n", Q, "\"inv.report\", line 3: [report] is given twice");
+                 "\"inv.report\", line 4: unknown key \"size\" in [param p] (expected type, "
+                 "default, required, end_of_day or help)");
+    expect_error(
+        L("[sheet S]\nno equals sign\n"), Q,
+        "\"inv.report\", line 4: expected \"key = value\" or a [section], not \"no equals sign\"");
+    expect_error("[report]\ntitle = T\n[report]\n", Q,
+                 "\"inv.report\", line 3: [report] is given twice");
 }
 
 static void
@@ -203,18 +227,25 @@ test_validation_errors(void **state)
     (void)state;
     expect_error("[report]\ndescription = d\n[sheet S]\ncolumn a = text\n", Q,
                  "\"inv.report\", line 1: the [report] section must give a title");
-    expect_error(L(""), Q, "\"inv.report\", line 1: no [sheet NAME] section: a report needs at least one sheet");
-    expect_error(L("[param p]\nhelp = h\n[sheet S]\ncolumn a = text\n"), Q, "\"inv.report\", line 3: parameter \"p\" has no type");
-    expect_error(L("[param p]\ntype = text\nrequired = yes\ndefault = x\n[sheet S]\ncolumn a = text\n"), Q,
-                 "\"inv.report\", line 3: parameter \"p\" is required and has a default");
+    expect_error(
+        L(""), Q,
+        "\"inv.report\", line 1: no [sheet NAME] section: a report needs at least one sheet");
+    expect_error(L("[param p]\nhelp = h\n[sheet S]\ncolumn a = text\n"), Q,
+                 "\"inv.report\", line 3: parameter \"p\" has no type");
+    expect_error(
+        L("[param p]\ntype = text\nrequired = yes\ndefault = x\n[sheet S]\ncolumn a = text\n"), Q,
+        "\"inv.report\", line 3: parameter \"p\" is required and has a default");
     expect_error(L("[param p]\ntype = date\nend_of_day = yes\n[sheet S]\ncolumn a = text\n"), Q,
                  "\"inv.report\", line 3: \"end_of_day\" applies to timestamp parameters only");
     expect_error(L("[sheet S]\nquery = other\ncolumn a = text\n"), Q,
-                 "\"inv.report\", line 3: sheet \"S\" uses query \"other\", which \"inv.sql\" does not define");
+                 "\"inv.report\", line 3: sheet \"S\" uses query \"other\", which \"inv.sql\" does "
+                 "not define");
     expect_error(L("[sheet S]\n"), Q, "\"inv.report\", line 3: sheet \"S\" declares no column");
-    expect_error(L("[sheet S]\nkind = boxmap\n"), Q, "\"inv.report\", line 3: box-map sheet \"S\" gives no \"color STATE = RRGGBB\"");
+    expect_error(L("[sheet S]\nkind = boxmap\n"), Q,
+                 "\"inv.report\", line 3: box-map sheet \"S\" gives no \"color STATE = RRGGBB\"");
     expect_error(L("[sheet S]\nkind = boxmap\ncolor a = 000000\ncolumn a = text\n"), Q,
-                 "\"inv.report\", line 3: box-map sheet \"S\" declares columns: its query returns the fixed columns box, caption, nrows, ncols, row, col, label, state");
+                 "\"inv.report\", line 3: box-map sheet \"S\" declares columns: its query returns "
+                 "the fixed columns box, caption, nrows, ncols, row, col, label, state");
     expect_error(L("[sheet S]\ncolumn a = text\ncolor a = 000000\n"), Q,
                  "\"inv.report\", line 3: \"color\" is for box-map sheets only (sheet \"S\")");
     expect_error("[report]\ntitle = T\nmeta = m\n[sheet S]\ncolumn a = text\n", Q,
@@ -228,11 +259,16 @@ test_sql_errors(void **state)
     const char *layout = L("[sheet S]\nquery = a\ncolumn a = text\n");
     expect_error(layout, "SELECT 1;\n-- @query a\nSELECT 1\n",
                  "\"inv.sql\", line 2: text before the first \"-- @query NAME\" line");
-    expect_error(layout, "-- @query a\nSELECT 1\n-- @query a\nSELECT 2\n", "\"inv.sql\", line 3: query \"a\" is defined twice");
-    expect_error(layout, "-- @query a\nSELECT 1\n-- @query b\nSELECT 2\n", "\"inv.sql\", line 4: query \"b\" is used by no sheet");
-    expect_error(layout, "-- @query a\n  -- nothing\n;\n", "\"inv.sql\", line 2: query \"a\" is empty");
-    expect_error(layout, "-- @query A\nSELECT 1\n", "\"inv.sql\", line 1: invalid query name \"A\" after \"-- @query\"");
-    expect_error(layout, "-- @query\nSELECT 1\n", "\"inv.sql\", line 1: invalid query name \"\" after \"-- @query\"");
+    expect_error(layout, "-- @query a\nSELECT 1\n-- @query a\nSELECT 2\n",
+                 "\"inv.sql\", line 3: query \"a\" is defined twice");
+    expect_error(layout, "-- @query a\nSELECT 1\n-- @query b\nSELECT 2\n",
+                 "\"inv.sql\", line 4: query \"b\" is used by no sheet");
+    expect_error(layout, "-- @query a\n  -- nothing\n;\n",
+                 "\"inv.sql\", line 2: query \"a\" is empty");
+    expect_error(layout, "-- @query A\nSELECT 1\n",
+                 "\"inv.sql\", line 1: invalid query name \"A\" after \"-- @query\"");
+    expect_error(layout, "-- @query\nSELECT 1\n",
+                 "\"inv.sql\", line 1: invalid query name \"\" after \"-- @query\"");
     /* "-- @queryx" is an ordinary comment, not a marker. */
     struct fb_error err = {0};
     struct report_def *d = parse(layout, "-- @queryx\n-- @query a\nSELECT 1 -- @query b\n", &err);
