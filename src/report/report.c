@@ -401,9 +401,9 @@ bind_params(PGconn *conn, const struct report_def *def, const char *const *param
     const char **given = xcalloc(b->n + 1, sizeof(char *));
     int rc = -1;
     for (size_t i = 0; i < nparams; i++) {
-        const char *eq = strchr(params[i], '=');
+        const char *eq = params[i] ? strchr(params[i], '=') : NULL;
         if (!eq || eq == params[i]) {
-            fb_error_set(err, FB_ERR_USAGE, "invalid parameter \"%s\"", params[i]);
+            fb_error_set(err, FB_ERR_USAGE, "invalid parameter \"%s\"", params[i] ? params[i] : "");
             fb_error_hint(err, "Give parameters as --param NAME=VALUE.");
             goto done;
         }
@@ -848,7 +848,7 @@ report_run(PGconn *conn, const char *name, const char *const *params, size_t npa
             add_params_text(&comments, def, &b);
             strbuf_adds(&comments, ")");
         }
-        strbuf_addf(&comments, "; database state of %s", PQgetvalue(ctx, 0, 4));
+        strbuf_addf(&comments, "; as of %s", PQgetvalue(ctx, 0, 4));
         const char *author = PQgetvalue(ctx, 0, 1);
         char *author_full = strcmp(author, PQgetvalue(ctx, 0, 0)) == 0
                                 ? xstrdup(author)
