@@ -173,7 +173,7 @@ INSERT INTO fmtbank.rule_param_order VALUES
     ('min_age', 'max_age'), ('bmi_min', 'bmi_max'), ('bristol_min', 'bristol_max');
 
 CREATE FUNCTION fmtbank.rule_set_version_at(p_at timestamptz) RETURNS integer
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
     SELECT max(version) FROM fmtbank.rule_set WHERE effective_from <= p_at
 $$;
 
@@ -181,7 +181,7 @@ $$;
 CREATE FUNCTION fmtbank.rule_params_at(p_at timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (name text, value numeric, unit text, set_in_version integer, set_from timestamptz,
                description text, source text, sort_order integer, rule_set_version integer)
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
     SELECT DISTINCT ON (v.name) v.name, v.value, p.unit, v.version, s.effective_from,
            p.description, p.source, p.sort_order, fmtbank.rule_set_version_at(p_at)
     FROM fmtbank.rule_param_value v
@@ -193,7 +193,7 @@ $$;
 
 -- The value of one parameter in force at p_at (FB002 for an unknown name).
 CREATE FUNCTION fmtbank.rule_value(p_name text, p_at timestamptz DEFAULT clock_timestamp())
-RETURNS numeric LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+RETURNS numeric LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
 DECLARE v numeric;
 BEGIN
     SELECT x.value INTO v FROM fmtbank.rule_param_value x
@@ -309,7 +309,6 @@ CREATE TABLE fmtbank.screening_test (
     unit_aliases         text[] NOT NULL DEFAULT '{}',
     accept_op            text NOT NULL CHECK (accept_op IN ('negative', '<=', '<')),
     limit_param          text REFERENCES fmtbank.rule_param,
-    validity_param       text NOT NULL DEFAULT 'screen_validity_days' REFERENCES fmtbank.rule_param,
     required_pre         boolean NOT NULL DEFAULT true,
     required_post        boolean NOT NULL DEFAULT true,
     excludes_permanently boolean NOT NULL DEFAULT false,
@@ -364,13 +363,13 @@ VALUES
  ('MRSA', 39, 'methicillin-resistant Staphylococcus aureus (nasal swab)', 'nasal swab', 'qualitative', NULL, '{}', 'negative', NULL, false, 'FDA19, S36');
 
 -- The catalog with the values in force at p_at: accept (negative or a limit such as <=5), the
--- validity in days, the required phases.
+-- validity in days (screen_validity_days, the same for every test), the required phases.
 CREATE FUNCTION fmtbank.screening_test_at(p_at timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (code text, test_no smallint, name text, specimen text, kind text, required text[],
                required_pre boolean, required_post boolean, validity_days integer, accept text,
                accept_op text, accept_limit numeric, unit text, unit_aliases text[],
                excludes_permanently boolean, source text, rule_set_version integer)
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
     SELECT t.code, t.test_no, t.name, t.specimen, t.kind,
            array_remove(ARRAY[CASE WHEN t.required_pre THEN 'pre' END,
                               CASE WHEN t.required_post THEN 'post' END], NULL),
@@ -379,7 +378,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
            t.accept_op, lim.value, t.unit, t.unit_aliases, t.excludes_permanently, t.source,
            fmtbank.rule_set_version_at(p_at)
     FROM fmtbank.screening_test t
-    JOIN fmtbank.rule_params_at(p_at) val ON val.name = t.validity_param
+    JOIN fmtbank.rule_params_at(p_at) val ON val.name = 'screen_validity_days'
     LEFT JOIN fmtbank.rule_params_at(p_at) lim ON lim.name = t.limit_param
 $$;
 
@@ -538,7 +537,7 @@ RETURNS TABLE (code text, questionnaire text, type text, effect text, text text,
                defer_days integer, clear_min numeric, clear_max numeric, answer_min numeric,
                answer_max numeric, integral boolean, derived text, source text,
                sort_order integer, rule_set_version integer)
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
     WITH p AS (SELECT * FROM fmtbank.rule_params_at(p_at))
     SELECT q.code, q.questionnaire, q.type, q.effect, q.text,
            (SELECT p.value::integer FROM p WHERE p.name = q.defer_param),

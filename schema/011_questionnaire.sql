@@ -8,12 +8,13 @@
 -- validation can report a bad date per line. No SET clause so that the planner inlines it.
 CREATE FUNCTION fmtbank.iso_date(p text) RETURNS date
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN p ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
-             CASE WHEN substr(p, 1, 4)::int >= 1 AND substr(p, 6, 2)::int BETWEEN 1 AND 12 THEN
-               CASE WHEN substr(p, 9, 2)::int BETWEEN 1 AND
-                         extract(day FROM make_date(substr(p, 1, 4)::int, substr(p, 6, 2)::int, 1)
-                                          + interval '1 month' - interval '1 day')::int
-                    THEN p::date END END END
+    SELECT CASE WHEN p ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
+                     AND substr(p, 1, 4) <> '0000' THEN
+             CASE WHEN substr(p, 9, 2) <= '28'
+                       OR substr(p, 9, 2)::int <=
+                          extract(day FROM make_date(substr(p, 1, 4)::int, substr(p, 6, 2)::int, 1)
+                                           + interval '1 month' - interval '1 day')::int
+                  THEN p::date END END
 $$;
 
 CREATE TABLE fmtbank.questionnaire (
@@ -45,10 +46,14 @@ CREATE TABLE fmtbank.questionnaire_answer (
     num_value        numeric,
     PRIMARY KEY (questionnaire_id, item)
 );
--- The answers eligibility looks at: a yes, a date, a number (a "no" or "never" decides nothing).
+-- The answers eligibility looks at across all donors: a yes or a date (a "no" or "never"
+-- decides nothing), and numbers by value (only those outside their clear range matter).
 CREATE INDEX questionnaire_answer_flagged ON fmtbank.questionnaire_answer (questionnaire_id)
-    INCLUDE (item, yes, date_value, num_value)
-    WHERE yes OR date_value IS NOT NULL OR num_value IS NOT NULL;
+    INCLUDE (item, yes, date_value)
+    WHERE yes OR date_value IS NOT NULL;
+CREATE INDEX questionnaire_answer_number ON fmtbank.questionnaire_answer (item, num_value)
+    INCLUDE (questionnaire_id)
+    WHERE num_value IS NOT NULL;
 SELECT fmtbank.audit_enable('fmtbank.questionnaire_answer', 'questionnaire_id');
 
 -- Validates the lines of a questionnaire file (p_lines: a JSON array of {line, item, answer} and,
@@ -169,7 +174,7 @@ END $$;
 
 -- The questionnaire with this ID (FB001 for a malformed ID, FB002 when there is none).
 CREATE FUNCTION fmtbank.questionnaire_get(p_id text) RETURNS uuid
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
 DECLARE qid uuid;
 BEGIN
     IF p_id IS NULL OR btrim(p_id) !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
@@ -188,7 +193,7 @@ END $$;
 -- one, whether every answer is no, and what it says.
 CREATE FUNCTION fmtbank.short_questionnaire_asof(p_donor_id uuid, p_date date, p_at timestamptz)
 RETURNS TABLE (recorded boolean, clear boolean, detail text)
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
     WITH q AS (
         SELECT x.id FROM fmtbank.questionnaire x
         WHERE x.donor_id = p_donor_id AND x.kind = 'short' AND x.q_date = p_date
@@ -209,7 +214,7 @@ $$;
 
 CREATE FUNCTION fmtbank.short_questionnaire_at(p_donor_id uuid, p_date date)
 RETURNS TABLE (recorded boolean, clear boolean, detail text)
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
     SELECT * FROM fmtbank.short_questionnaire_asof(p_donor_id, p_date, clock_timestamp())
 $$;
 
