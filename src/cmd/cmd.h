@@ -42,6 +42,10 @@ extern const struct cmd_def cmd_defs_init[];
 extern const struct cmd_def cmd_defs_user[];
 extern const struct cmd_def cmd_defs_audit[];
 extern const struct cmd_def cmd_defs_donor[];
+extern const struct cmd_def cmd_defs_donation[];
+extern const struct cmd_def cmd_defs_storage[];
+extern const struct cmd_def cmd_defs_scan[];
+extern const struct cmd_def cmd_defs_aliquot[];
 
 int cmd_main(int argc, char **argv);
 
