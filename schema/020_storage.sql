@@ -30,21 +30,23 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
                        WHEN 'lot' THEN 'L[0-9]{8}' WHEN 'aliquot' THEN 'L[0-9]{8}-[0-9]{3}' END
 $$;
 
+-- Small helpers on the scan path are SQL-standard bodies (RETURN expr): their names are bound
+-- when they are created (so no search_path can change them) and the planner inlines them. A
+-- LANGUAGE sql function with SET search_path is neither inlined nor plan-cached: it is planned
+-- afresh on every call (tens of microseconds each).
+
 -- Which kind of scannable ID p looks like (by its shape, before any check), or NULL.
 CREATE FUNCTION fmtbank.id_kind(p text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
-    SELECT CASE WHEN u ~ '^F[0-9]{4}[0-9A-Z*]$' THEN 'freezer'
-                WHEN u ~ '^B[0-9]{6}[0-9A-Z*]$' THEN 'box'
-                WHEN u ~ '^L[0-9]{8}[0-9A-Z*]$' THEN 'lot'
-                WHEN u ~ '^L[0-9]{8}-[0-9]{3}[0-9A-Z*]$' THEN 'aliquot' END
-    FROM (SELECT upper(btrim(coalesce(p, ''))) AS u) x
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN upper(btrim(p)) ~ '^F[0-9]{4}[0-9A-Z*]$' THEN 'freezer'
+            WHEN upper(btrim(p)) ~ '^B[0-9]{6}[0-9A-Z*]$' THEN 'box'
+            WHEN upper(btrim(p)) ~ '^L[0-9]{8}[0-9A-Z*]$' THEN 'lot'
+            WHEN upper(btrim(p)) ~ '^L[0-9]{8}-[0-9]{3}[0-9A-Z*]$' THEN 'aliquot' END;
 
 -- ---------------------------------------------------------------- positions
 CREATE FUNCTION fmtbank.position_text(p_row integer, p_col integer) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
-    SELECT chr(64 + p_row) || p_col::text
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN chr(64 + p_row) || p_col::text;
 
 -- ---------------------------------------------------------------- freezers and boxes
 CREATE TABLE fmtbank.freezer (
@@ -92,18 +94,20 @@ BEGIN
     RETURN f;
 END $$;
 
--- The box with this ID, or FB001 (malformed, bad check character) / FB002 (unknown).
+-- The box with this ID, or FB001 (malformed, bad check character) / FB002 (unknown). A stored
+-- ID always has a valid check character, so the check is only computed when the lookup misses.
 CREATE FUNCTION fmtbank.box_get(p text) RETURNS fmtbank.box
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
 DECLARE
-    v_id text := fmtbank.check_id(p, 'box', 'B[0-9]{6}');
+    v_id text;
     b fmtbank.box;
 BEGIN
-    SELECT * INTO b FROM fmtbank.box WHERE box_id = v_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('box "%s" not found', v_id);
+    SELECT * INTO b FROM fmtbank.box WHERE box_id = upper(btrim(p));
+    IF FOUND THEN
+        RETURN b;
     END IF;
-    RETURN b;
+    v_id := fmtbank.check_id(p, 'box', 'B[0-9]{6}');
+    RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('box "%s" not found', v_id);
 END $$;
 
 -- Parses a position ("C4") inside box b: FB001 when malformed or outside the box.
@@ -168,30 +172,7 @@ BEGIN
     RETURN fid;
 END $$;
 
-CREATE FUNCTION fmtbank.box_add(p_freezer text, p_rack text, p_rows text, p_cols text)
-RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
-DECLARE
-    f fmtbank.freezer;
-    bid text;
-BEGIN
-    PERFORM fmtbank.require_role('adding boxes', 'admin');
-    IF p_rows IS NULL OR p_rows !~ '^[0-9]{1,2}$' OR p_rows::int NOT BETWEEN 1 AND 16 THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid --rows "%s"', coalesce(p_rows, '')),
-            HINT = 'A box has 1 to 16 rows (A to P).';
-    END IF;
-    IF p_cols IS NULL OR p_cols !~ '^[0-9]{1,2}$' OR p_cols::int NOT BETWEEN 1 AND 24 THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid --cols "%s"', coalesce(p_cols, '')),
-            HINT = 'A box has 1 to 24 columns.';
-    END IF;
-    f := fmtbank.freezer_get(p_freezer);
-    bid := fmtbank.with_check('B' || lpad(nextval('fmtbank.box_seq')::text, 6, '0'));
-    INSERT INTO fmtbank.box (box_id, freezer, rack, nrows, ncols)
-    VALUES (bid, f.id, nullif(btrim(p_rack), ''), p_rows::smallint, p_cols::smallint);
-    RETURN bid;
-END $$;
-
-GRANT EXECUTE ON FUNCTION fmtbank.freezer_add(text, text, text),
-    fmtbank.box_add(text, text, text, text) TO fmtbank_admin;
+GRANT EXECUTE ON FUNCTION fmtbank.freezer_add(text, text, text) TO fmtbank_admin;
 GRANT EXECUTE ON FUNCTION fmtbank.with_check(text), fmtbank.id_pattern(text), fmtbank.id_kind(text),
     fmtbank.position_text(integer, integer), fmtbank.freezer_get(text), fmtbank.box_get(text),
     fmtbank.position_parse(text, fmtbank.box), fmtbank.location_parse(text, text)

@@ -52,21 +52,54 @@ CREATE INDEX aliquot_status ON fmtbank.aliquot (status, expires_at);
 CREATE INDEX aliquot_expires ON fmtbank.aliquot (expires_at);
 SELECT fmtbank.audit_enable('fmtbank.aliquot', 'aliquot_id');
 
--- Where each tube is now: one row per aliquot that has ever been stored; box/position NULL when
--- it is out of the freezer. One position holds at most one tube (the UNIQUE constraint), one
--- tube is in at most one position (the primary key). Writers that put a tube into a box lock
--- the box row first (FOR NO KEY UPDATE), so "next free position" is computed serially per box.
+-- Where each tube is now: one row per position of every box (made with the box), holding the
+-- aliquot stored there or NULL. One position holds at most one tube (the primary key: one row
+-- per position), one tube is in at most one position (UNIQUE aliquot). A tube is put into a
+-- position only by "UPDATE ... WHERE aliquot IS NULL" of that row, so two writers can never both
+-- fill it; writers that choose "the next free position" also lock the box row first (FOR NO KEY
+-- UPDATE), so that choice is made by one writer at a time per box, in row-major order. The free
+-- positions have their own index: the next free one is a single index probe.
 CREATE TABLE fmtbank.placement (
-    aliquot    uuid PRIMARY KEY REFERENCES fmtbank.aliquot,
-    box        uuid REFERENCES fmtbank.box,
-    prow       smallint,
-    pcol       smallint,
-    placed_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
-    placed_by  text NOT NULL DEFAULT session_user,
-    CONSTRAINT placement_one_tube_per_position UNIQUE (box, prow, pcol),
-    CHECK ((box IS NULL) = (prow IS NULL) AND (prow IS NULL) = (pcol IS NULL))
+    box        uuid NOT NULL REFERENCES fmtbank.box,
+    prow       smallint NOT NULL CHECK (prow BETWEEN 1 AND 16),
+    pcol       smallint NOT NULL CHECK (pcol BETWEEN 1 AND 24),
+    slot       text NOT NULL UNIQUE,           -- "BOXID:A1", the key in the audit trail
+    aliquot    uuid UNIQUE REFERENCES fmtbank.aliquot,
+    placed_at  timestamptz,
+    placed_by  text,
+    CONSTRAINT placement_one_tube_per_position PRIMARY KEY (box, prow, pcol)
 );
-SELECT fmtbank.audit_enable('fmtbank.placement', 'aliquot');
+CREATE INDEX placement_free ON fmtbank.placement (box, prow, pcol) WHERE aliquot IS NULL;
+SELECT fmtbank.audit_enable('fmtbank.placement', 'slot');
+
+CREATE FUNCTION fmtbank.box_add(p_freezer text, p_rack text, p_rows text, p_cols text)
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    f fmtbank.freezer;
+    bid text;
+    b uuid;
+BEGIN
+    PERFORM fmtbank.require_role('adding boxes', 'admin');
+    IF p_rows IS NULL OR p_rows !~ '^[0-9]{1,2}$' OR p_rows::int NOT BETWEEN 1 AND 16 THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid --rows "%s"', coalesce(p_rows, '')),
+            HINT = 'A box has 1 to 16 rows (A to P).';
+    END IF;
+    IF p_cols IS NULL OR p_cols !~ '^[0-9]{1,2}$' OR p_cols::int NOT BETWEEN 1 AND 24 THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid --cols "%s"', coalesce(p_cols, '')),
+            HINT = 'A box has 1 to 24 columns.';
+    END IF;
+    f := fmtbank.freezer_get(p_freezer);
+    bid := fmtbank.with_check('B' || lpad(nextval('fmtbank.box_seq')::text, 6, '0'));
+    INSERT INTO fmtbank.box (box_id, freezer, rack, nrows, ncols)
+    VALUES (bid, f.id, nullif(btrim(p_rack), ''), p_rows::smallint, p_cols::smallint)
+    RETURNING id INTO b;
+    INSERT INTO fmtbank.placement (slot, box, prow, pcol)
+    SELECT bid || ':' || fmtbank.position_text(r, c), b, r, c
+    FROM generate_series(1, p_rows::int) r, generate_series(1, p_cols::int) c ORDER BY r, c;
+    RETURN bid;
+END $$;
+
+GRANT EXECUTE ON FUNCTION fmtbank.box_add(text, text, text, text) TO fmtbank_admin;
 
 -- The chain of custody, append-only: every placement, move and removal (and the other events
 -- that take a tube out of stock: discard, issue, thaw) with who, when, where and why.
@@ -137,37 +170,38 @@ GRANT SELECT ON fmtbank.lot, fmtbank.aliquot, fmtbank.placement, fmtbank.custody
 
 -- ---------------------------------------------------------------- lookups
 CREATE FUNCTION fmtbank.aliquot_status_now(p_status text, p_expires_at timestamptz) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
-    SELECT CASE WHEN p_status IN ('quarantine', 'released') AND p_expires_at <= now()
-                THEN 'expired' ELSE p_status END
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN p_status IN ('quarantine', 'released') AND p_expires_at <= now()
+            THEN 'expired' ELSE p_status END;
 
 -- The lot with this ID, or FB001 (malformed, bad check character) / FB002 (unknown).
 CREATE FUNCTION fmtbank.lot_get(p text) RETURNS fmtbank.lot
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
 DECLARE
-    v_id text := fmtbank.check_id(p, 'lot', 'L[0-9]{8}');
+    v_id text;
     l fmtbank.lot;
 BEGIN
-    SELECT * INTO l FROM fmtbank.lot WHERE lot_id = v_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('lot "%s" not found', v_id);
+    SELECT * INTO l FROM fmtbank.lot WHERE lot_id = upper(btrim(p));
+    IF FOUND THEN
+        RETURN l;
     END IF;
-    RETURN l;
+    v_id := fmtbank.check_id(p, 'lot', 'L[0-9]{8}');
+    RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('lot "%s" not found', v_id);
 END $$;
 
--- The aliquot with this ID, or FB001 / FB002.
+-- The aliquot with this ID, or FB001 / FB002 (check character verified on a miss, as box_get).
 CREATE FUNCTION fmtbank.aliquot_get(p text) RETURNS fmtbank.aliquot
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
 DECLARE
-    v_id text := fmtbank.check_id(p, 'aliquot', 'L[0-9]{8}-[0-9]{3}');
+    v_id text;
     a fmtbank.aliquot;
 BEGIN
-    SELECT * INTO a FROM fmtbank.aliquot WHERE aliquot_id = v_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('aliquot "%s" not found', v_id);
+    SELECT * INTO a FROM fmtbank.aliquot WHERE aliquot_id = upper(btrim(p));
+    IF FOUND THEN
+        RETURN a;
     END IF;
-    RETURN a;
+    v_id := fmtbank.check_id(p, 'aliquot', 'L[0-9]{8}-[0-9]{3}');
+    RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('aliquot "%s" not found', v_id);
 END $$;
 
 -- ---------------------------------------------------------------- views
@@ -181,7 +215,7 @@ CREATE VIEW fmtbank.aliquot_view AS
     FROM fmtbank.aliquot a
     JOIN fmtbank.lot l ON l.id = a.lot
     JOIN fmtbank.donor d ON d.id = l.donor_id
-    LEFT JOIN fmtbank.placement p ON p.aliquot = a.id AND p.box IS NOT NULL
+    LEFT JOIN fmtbank.placement p ON p.aliquot = a.id
     LEFT JOIN fmtbank.box b ON b.id = p.box
     LEFT JOIN fmtbank.freezer f ON f.id = b.freezer;
 
@@ -200,7 +234,7 @@ CREATE VIEW fmtbank.location_list AS
            CASE WHEN b.id IS NOT NULL THEN b.nrows * b.ncols - coalesce(o.n, 0) END AS free
     FROM fmtbank.freezer f
     LEFT JOIN fmtbank.box b ON b.freezer = f.id
-    LEFT JOIN LATERAL (SELECT count(*) AS n FROM fmtbank.placement p WHERE p.box = b.id) o ON true;
+    LEFT JOIN LATERAL (SELECT count(p.aliquot) AS n FROM fmtbank.placement p WHERE p.box = b.id) o ON true;
 
 -- The custody history of every aliquot: created, stored, moved, retrieved, labelled, discarded,
 -- issued, thawed (custody events), in time order.

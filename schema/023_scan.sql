@@ -5,9 +5,10 @@
 --
 -- Concurrency: every write that puts a tube into a box first locks that box row (FOR NO KEY
 -- UPDATE), then the aliquot row (FOR UPDATE) - always in this order, so two writers never
--- deadlock. "Next free position" is therefore computed by one writer at a time per box, and the
--- UNIQUE (box, prow, pcol) constraint on fmtbank.placement makes a double booking impossible
--- even for a writer that forgot to lock.
+-- deadlock. "Next free position" is therefore chosen by one writer at a time per box, and a
+-- position is only ever filled by "UPDATE fmtbank.placement ... WHERE aliquot IS NULL" of its
+-- own row (one row per position, UNIQUE aliquot), so a double booking is impossible even for a
+-- writer that did not lock.
 
 -- Free positions of a box as row ranges: "A4-A12, B1-B12, C3".
 CREATE FUNCTION fmtbank.box_free_text(b fmtbank.box) RETURNS text
@@ -16,33 +17,35 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
                            ELSE chr(64 + r) || lo || '-' || chr(64 + r) || hi END, ', '
                       ORDER BY r, lo)
     FROM (SELECT r, min(c) AS lo, max(c) AS hi
-          FROM (SELECT r, c, c - row_number() OVER (PARTITION BY r ORDER BY c) AS grp
-                FROM generate_series(1, b.nrows) r, generate_series(1, b.ncols) c
-                WHERE NOT EXISTS (SELECT 1 FROM fmtbank.placement p
-                                  WHERE p.box = b.id AND p.prow = r AND p.pcol = c)) f
+          FROM (SELECT p.prow AS r, p.pcol AS c,
+                       p.pcol - row_number() OVER (PARTITION BY p.prow ORDER BY p.pcol) AS grp
+                FROM fmtbank.placement p WHERE p.box = b.id AND p.aliquot IS NULL) f
           GROUP BY r, grp) g
 $$;
 
 CREATE FUNCTION fmtbank.box_occupied(b fmtbank.box) RETURNS integer
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
-    SELECT count(*)::integer FROM fmtbank.placement p WHERE p.box = b.id
+    SELECT count(p.aliquot)::integer FROM fmtbank.placement p WHERE p.box = b.id
 $$;
 
 -- The box with this ID, locked for placing tubes into it.
 CREATE FUNCTION fmtbank.box_lock(p text) RETURNS fmtbank.box
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-DECLARE b fmtbank.box := fmtbank.box_get(p);
+DECLARE b fmtbank.box;
 BEGIN
-    SELECT * INTO b FROM fmtbank.box WHERE id = b.id FOR NO KEY UPDATE;
+    SELECT * INTO b FROM fmtbank.box WHERE box_id = upper(btrim(p)) FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        b := fmtbank.box_get(p);   -- raises: malformed, bad check character or unknown
+    END IF;
     RETURN b;
 END $$;
 
 -- "BOX:POS" of where a tube is now, or NULL.
 CREATE FUNCTION fmtbank.aliquot_location(p_aliquot uuid) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
-    SELECT b.box_id || ':' || fmtbank.position_text(p.prow, p.pcol)
-    FROM fmtbank.placement p JOIN fmtbank.box b ON b.id = p.box WHERE p.aliquot = p_aliquot
-$$;
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+BEGIN
+    RETURN (SELECT p.slot FROM fmtbank.placement p WHERE p.aliquot = p_aliquot);
+END $$;
 
 -- Stores tube a in box b (locked by the caller) at (prow, pcol), or at the next free position
 -- (row-major) when prow is NULL. Returns the position text. Refusals raise FB001/FB003.
@@ -90,21 +93,22 @@ BEGIN
                                  a.aliquot_id, b.box_id, fmtbank.position_text(r, c), other);
         END IF;
     ELSE
-        SELECT k / b.ncols + 1, k % b.ncols + 1 INTO r, c
-        FROM generate_series(0, b.nrows * b.ncols - 1) k
-        WHERE NOT EXISTS (SELECT 1 FROM fmtbank.placement p
-                          WHERE p.box = b.id AND p.prow = k / b.ncols + 1 AND p.pcol = k % b.ncols + 1)
-        ORDER BY k LIMIT 1;
+        SELECT p.prow, p.pcol INTO r, c FROM fmtbank.placement p
+        WHERE p.box = b.id AND p.aliquot IS NULL ORDER BY p.prow, p.pcol LIMIT 1;
         IF NOT FOUND THEN
             RAISE EXCEPTION USING ERRCODE = 'FB003',
                 MESSAGE = format('cannot store "%s": box "%s" is full', a.aliquot_id, b.box_id),
                 HINT = 'Scan another box.';
         END IF;
     END IF;
-    INSERT INTO fmtbank.placement AS p (aliquot, box, prow, pcol) VALUES (a.id, b.id, r, c)
-    ON CONFLICT (aliquot) DO UPDATE
-        SET box = excluded.box, prow = excluded.prow, pcol = excluded.pcol,
-            placed_at = excluded.placed_at, placed_by = excluded.placed_by;
+    UPDATE fmtbank.placement SET aliquot = a.id, placed_at = clock_timestamp(), placed_by = session_user
+    WHERE box = b.id AND prow = r AND pcol = c AND aliquot IS NULL;
+    IF NOT FOUND THEN   -- only a writer that did not lock the box can get here
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot store "%s" in "%s:%s": position was just filled', a.aliquot_id,
+                             b.box_id, fmtbank.position_text(r, c)),
+            HINT = 'Scan the tube again.';
+    END IF;
     INSERT INTO fmtbank.custody_event (aliquot, kind, box, prow, pcol) VALUES (a.id, 'place', b.id, r, c);
     RETURN fmtbank.position_text(r, c);
 END $$;
@@ -116,21 +120,15 @@ CREATE FUNCTION fmtbank.tube_unplace(p_aliquot uuid, p_kind text, p_detail text 
 RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 DECLARE
     p fmtbank.placement;
-    here text := fmtbank.aliquot_location(p_aliquot);
-    stored boolean;
 BEGIN
-    SELECT * INTO p FROM fmtbank.placement WHERE aliquot = p_aliquot AND box IS NOT NULL;
-    stored := FOUND;
-    IF stored THEN
-        UPDATE fmtbank.placement SET box = NULL, prow = NULL, pcol = NULL,
-               placed_at = clock_timestamp(), placed_by = session_user
-        WHERE aliquot = p_aliquot;
-    END IF;
-    IF stored OR p_kind <> 'remove' THEN
+    UPDATE fmtbank.placement x SET aliquot = NULL, placed_at = clock_timestamp(), placed_by = session_user
+    WHERE x.aliquot = p_aliquot
+    RETURNING x.* INTO p;
+    IF p.box IS NOT NULL OR p_kind <> 'remove' THEN
         INSERT INTO fmtbank.custody_event (aliquot, kind, from_box, from_prow, from_pcol, detail)
         VALUES (p_aliquot, p_kind, p.box, p.prow, p.pcol, p_detail);
     END IF;
-    RETURN here;
+    RETURN p.slot;
 END $$;
 
 -- ---------------------------------------------------------------- aliquot move, discard
@@ -139,16 +137,18 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
     a fmtbank.aliquot;
     loc record;
+    target fmtbank.box;
     b fmtbank.box;
     p fmtbank.placement;
     other text;
 BEGIN
     PERFORM fmtbank.require_role('moving aliquots', 'technician');
     a := fmtbank.aliquot_get(p_id);
-    SELECT * INTO loc FROM fmtbank.location_parse(p_to, '--to');
-    b := fmtbank.box_lock(loc.box.box_id);
+    SELECT x.prow, x.pcol INTO loc FROM fmtbank.location_parse(p_to, '--to') x;
+    SELECT (x.box).* INTO target FROM fmtbank.location_parse(p_to, '--to') x;
+    b := fmtbank.box_lock(target.box_id);
     SELECT * INTO a FROM fmtbank.aliquot WHERE id = a.id FOR UPDATE;
-    SELECT * INTO p FROM fmtbank.placement WHERE aliquot = a.id AND box IS NOT NULL;
+    SELECT * INTO p FROM fmtbank.placement x WHERE x.aliquot = a.id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot move "%s": it is not stored in any box', a.aliquot_id),
@@ -166,9 +166,10 @@ BEGIN
             MESSAGE = format('cannot move "%s" to "%s:%s": position is occupied by "%s"', a.aliquot_id,
                              b.box_id, fmtbank.position_text(loc.prow, loc.pcol), other);
     END IF;
-    UPDATE fmtbank.placement SET box = b.id, prow = loc.prow, pcol = loc.pcol,
-           placed_at = clock_timestamp(), placed_by = session_user
-    WHERE aliquot = a.id;
+    UPDATE fmtbank.placement x SET aliquot = NULL, placed_at = clock_timestamp(), placed_by = session_user
+    WHERE x.aliquot = a.id;
+    UPDATE fmtbank.placement x SET aliquot = a.id, placed_at = clock_timestamp(), placed_by = session_user
+    WHERE x.box = b.id AND x.prow = loc.prow AND x.pcol = loc.pcol AND x.aliquot IS NULL;
     INSERT INTO fmtbank.custody_event (aliquot, kind, box, prow, pcol, from_box, from_prow, from_pcol)
     VALUES (a.id, 'move', b.id, loc.prow, loc.pcol, p.box, p.prow, p.pcol);
     RETURN b.box_id || ':' || fmtbank.position_text(loc.prow, loc.pcol);
@@ -272,7 +273,8 @@ DECLARE
     c smallint;
     n integer;
 BEGIN
-    PERFORM fmtbank.require_role('scanning', 'technician');
+    -- Who may scan: EXECUTE is granted to technicians only, and fmtbank.scan_begin() gives the
+    -- CLI its message once per session; require_role() per scan would cost more than the scan.
     IF v_mode NOT IN ('store', 'retrieve', 'audit') THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid scan mode "%s"', p_mode),
             HINT = 'Use store, retrieve or audit.';
