@@ -172,8 +172,20 @@ BEGIN
     RETURN fid;
 END $$;
 
-GRANT EXECUTE ON FUNCTION fmtbank.freezer_add(text, text, text) TO fmtbank_admin;
+-- Entry points check the acting role themselves (require_role names the role needed), so every
+-- application role may call them and be told why not.
+GRANT EXECUTE ON FUNCTION fmtbank.freezer_add(text, text, text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 GRANT EXECUTE ON FUNCTION fmtbank.with_check(text), fmtbank.id_pattern(text), fmtbank.id_kind(text),
     fmtbank.position_text(integer, integer), fmtbank.freezer_get(text), fmtbank.box_get(text),
     fmtbank.position_parse(text, fmtbank.box), fmtbank.location_parse(text, text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+
+-- EXECUTE from PUBLIC: 001's "ALTER DEFAULT PRIVILEGES IN SCHEMA ... REVOKE" cannot take away
+-- the global default (per-schema defaults only add), so every function is revoked explicitly;
+-- the GRANTs above are what each role may call.
+REVOKE EXECUTE ON FUNCTION fmtbank.with_check(text), fmtbank.id_pattern(text), fmtbank.id_kind(text),
+    fmtbank.position_text(integer, integer), fmtbank.freezer_get(text), fmtbank.box_get(text),
+    fmtbank.position_parse(text, fmtbank.box), fmtbank.location_parse(text, text),
+    fmtbank.freezer_add(text, text, text)
+    FROM PUBLIC;

@@ -99,7 +99,8 @@ BEGIN
     RETURN bid;
 END $$;
 
-GRANT EXECUTE ON FUNCTION fmtbank.box_add(text, text, text, text) TO fmtbank_admin;
+GRANT EXECUTE ON FUNCTION fmtbank.box_add(text, text, text, text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
 -- The chain of custody, append-only: every placement, move and removal (and the other events
 -- that take a tube out of stock: discard, issue, thaw) with who, when, where and why.
@@ -369,3 +370,13 @@ BEGIN
         || ' UNION ALL SELECT ''aliquot''::text, fmtbank.aliquot_status_now(a.status, a.expires_at),'
         || ' count(*) FROM fmtbank.aliquot a GROUP BY 2';
 END $$;
+
+-- EXECUTE from PUBLIC: 001's "ALTER DEFAULT PRIVILEGES IN SCHEMA ... REVOKE" cannot take away
+-- the global default (per-schema defaults only add), so every function is revoked explicitly;
+-- the GRANTs above are what each role may call.
+REVOKE EXECUTE ON FUNCTION fmtbank.box_add(text, text, text, text), fmtbank.custody_append_only(),
+    fmtbank.aliquot_status_now(text, timestamptz), fmtbank.lot_get(text), fmtbank.aliquot_get(text),
+    fmtbank.check_choice(text, text, text[]), fmtbank.aliquot_show(text),
+    fmtbank.aliquot_list(text, text, text), fmtbank.aliquot_history_of(text), fmtbank.box_tubes(text),
+    fmtbank.location_of(text, text)
+    FROM PUBLIC;

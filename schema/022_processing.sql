@@ -252,9 +252,19 @@ BEGIN
     ORDER BY ins.id;
 END $$;
 
+-- Entry points check the acting role themselves (require_role), so every role may call them.
 GRANT EXECUTE ON FUNCTION fmtbank.donation_add(text, text, text, text),
-    fmtbank.donation_process(text, text, text) TO fmtbank_technician;
-GRANT EXECUTE ON FUNCTION fmtbank.label_print(text[], text) TO fmtbank_technician, fmtbank_quality;
+    fmtbank.donation_process(text, text, text), fmtbank.label_print(text[], text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 GRANT EXECUTE ON FUNCTION fmtbank.num_text(numeric), fmtbank.ts_text(timestamptz),
     fmtbank.parse_past_ts(text, text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+
+-- EXECUTE from PUBLIC: 001's "ALTER DEFAULT PRIVILEGES IN SCHEMA ... REVOKE" cannot take away
+-- the global default (per-schema defaults only add), so every function is revoked explicitly;
+-- the GRANTs above are what each role may call.
+REVOKE EXECUTE ON FUNCTION fmtbank.num_text(numeric), fmtbank.ts_text(timestamptz),
+    fmtbank.parse_past_ts(text, text), fmtbank.lot_next_id(timestamptz),
+    fmtbank.donation_add(text, text, text, text), fmtbank.donation_process(text, text, text),
+    fmtbank.label_print(text[], text)
+    FROM PUBLIC;

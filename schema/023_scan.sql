@@ -412,9 +412,24 @@ BEGIN
         HINT = 'Scan a box, a position (e.g. C4), a tube, MODE store|retrieve|audit, or END.';
 END $$;
 
-GRANT EXECUTE ON FUNCTION fmtbank.scan_begin(), fmtbank.scan(text, text, text, text, text[]),
-    fmtbank.aliquot_move(text, text) TO fmtbank_technician;
-GRANT EXECUTE ON FUNCTION fmtbank.aliquot_discard(text) TO fmtbank_technician, fmtbank_quality;
+-- scan() does not call require_role (per scan it would cost more than the scan): only the
+-- technicians may execute it. The other entry points check the role themselves and tell every
+-- role why not; scan_begin() is that check for a scan session.
+GRANT EXECUTE ON FUNCTION fmtbank.scan(text, text, text, text, text[]) TO fmtbank_technician;
+GRANT EXECUTE ON FUNCTION fmtbank.scan_begin(), fmtbank.aliquot_move(text, text),
+    fmtbank.aliquot_discard(text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 GRANT EXECUTE ON FUNCTION fmtbank.box_free_text(fmtbank.box), fmtbank.box_occupied(fmtbank.box),
     fmtbank.aliquot_location(uuid)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+
+-- EXECUTE from PUBLIC: 001's "ALTER DEFAULT PRIVILEGES IN SCHEMA ... REVOKE" cannot take away
+-- the global default (per-schema defaults only add), so every function is revoked explicitly;
+-- the GRANTs above are what each role may call.
+REVOKE EXECUTE ON FUNCTION fmtbank.box_free_text(fmtbank.box), fmtbank.box_occupied(fmtbank.box),
+    fmtbank.box_lock(text), fmtbank.aliquot_location(uuid),
+    fmtbank.tube_store(uuid, fmtbank.box, smallint, smallint), fmtbank.tube_unplace(uuid, text, text),
+    fmtbank.aliquot_move(text, text), fmtbank.aliquot_discard(text),
+    fmtbank.box_audit_close(text, text[]), fmtbank.scan_begin(),
+    fmtbank.scan(text, text, text, text, text[])
+    FROM PUBLIC;

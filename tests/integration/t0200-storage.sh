@@ -57,6 +57,11 @@ sql_as alice "SELECT fmtbank.box_add('Freezer 1', NULL, '8', '12')"
 assert_contains "$ERR" "permission denied" "technician cannot call box_add with psql"
 assert_eq "$(audit_count)" "$before" "psql attempts changed nothing"
 
+# Every function of the inventory migrations: no EXECUTE for PUBLIC (only the roles granted).
+names=$(grep -ho 'CREATE FUNCTION fmtbank\.[a-z_]*' "$FMTBANK_SRC"/schema/02[0-3]_*.sql | sed 's/.*\.//' | sort -u | paste -sd, -)
+assert_eq "$(sql "SELECT count(*) FROM pg_proc WHERE pronamespace = 'fmtbank'::regnamespace AND proname = ANY (string_to_array('$names', ','))") -ge 40" "$(sql "SELECT count(*) FROM pg_proc WHERE pronamespace = 'fmtbank'::regnamespace AND proname = ANY (string_to_array('$names', ','))") -ge 40" "found the inventory functions"
+assert_eq "$(sql "SELECT coalesce(string_agg(proname, ' '), 'none') FROM pg_proc WHERE pronamespace = 'fmtbank'::regnamespace AND proname = ANY (string_to_array('$names', ',')) AND (proacl IS NULL OR has_function_privilege('public', oid, 'EXECUTE'))")" "none" "no inventory function is executable by PUBLIC"
+
 expect 0 "location list" fmtbank --user alice location list
 assert_contains "$OUT" "$B1" "lists the first box"
 assert_contains "$OUT" "$B2" "lists the second box"
