@@ -13,6 +13,7 @@
 
 static const struct cmd_def *const groups[] = {
     cmd_defs_init, cmd_defs_db, cmd_defs_user, cmd_defs_audit, cmd_defs_donor,
+    cmd_defs_report,
     cmd_defs_donation, cmd_defs_storage, cmd_defs_scan, cmd_defs_aliquot,
 };
 
@@ -340,4 +341,15 @@ int
 cmd_fail(struct cmd_ctx *ctx)
 {
     return ctx->err.kind != FB_OK ? (int)ctx->err.kind : FB_ERR_INTERNAL;
+}
+
+int
+cmd_query_noargs(struct cmd_ctx *ctx, int argc, char **argv, enum out_shape shape, const char *sql)
+{
+    struct opt_args pos;
+    static const struct opt_spec none[] = {{0}};
+    if (cmd_parse(ctx, argc, argv, none, &pos, 0, "") < 0)
+        return cmd_fail(ctx);
+    opt_args_free(&pos);
+    return out_query(ctx, shape, sql, 0, NULL, NULL);
 }
