@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench_scan.sh: the scan session's throughput and latency (product.md §9: >= 1,000 scans/s
 # piped, median scan-to-answer <= 1 ms). Not a ctest test: it prints figures, it asserts nothing.
-#
-#   tests/bench/bench_scan.sh [BUILD_DIR] [TUBES]      (default build, 1000 tubes)
+# Use a non-sanitised build: FMTBANK_BIN=build bash tests/bench/bench_scan.sh (or "make bench");
+# BENCH_TUBES=N changes the number of tubes (default 1000).
 #
 # A throwaway embedded instance (fsync on) gets one freezer, enough 16 x 24 boxes, and TUBES
 # aliquots (inserted by SQL as fixture). Then, as the technician alice:
@@ -13,9 +13,10 @@
 #     the next (a person with a scanner), timed from the write to the answer read.
 # Each pipe run uses "scan --timing" (time from reading a line to its answer flushed).
 set -euo pipefail
-BUILD=${1:-build}
-TUBES=${2:-1000}
-BIN=$(cd "$BUILD" && pwd)
+: "${FMTBANK_BIN:?FMTBANK_BIN must point at the build directory}"
+BIN=$(cd "$FMTBANK_BIN" && pwd)
+TUBES=${BENCH_TUBES:-1000}
+[[ "$TUBES" =~ ^[0-9]+$ ]] || { echo "BENCH_TUBES must be a number" >&2; exit 2; }
 export PATH="$BIN:$PATH"
 unset FMTBANK_DSN PGHOST PGHOSTADDR PGPORT PGDATABASE PGSERVICE PGUSER FMTBANK_SCHEMA
 export FMTBANK_HOME
