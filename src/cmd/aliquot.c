@@ -82,8 +82,8 @@ cmd_aliquot_label(struct cmd_ctx *ctx, int argc, char **argv)
     char *staged = NULL;
     int rc = db_run(ctx->conn, "BEGIN", 0, NULL, &ctx->err);
     if (rc == 0)
-        rc = labels_record(ctx, (const char *const *)pos.items, pos.n,
-                           to_stdout ? "stdout" : out, &zpl);
+        rc = labels_record(ctx, (const char *const *)pos.items, pos.n, to_stdout ? "stdout" : out,
+                           &zpl);
     if (rc == 0 && !to_stdout && !(staged = labels_stage(ctx, out, &zpl)))
         rc = -1;
     if (rc == 0)
@@ -151,8 +151,8 @@ const struct cmd_def cmd_defs_aliquot[] = {
     {"aliquot show", cmd_aliquot_show, CMD_DB, "aliquot show ID",
      "one aliquot: state, lot, donor, where it is, expiry",
      "The status is shown as expired as soon as the expiry has passed.\n"},
-    {"aliquot list", cmd_aliquot_list, CMD_DB,
-     "aliquot list [--status S] [--lot LOT] [--box BOX]", "list aliquots, optionally filtered",
+    {"aliquot list", cmd_aliquot_list, CMD_DB, "aliquot list [--status S] [--lot LOT] [--box BOX]",
+     "list aliquots, optionally filtered",
      "S is quarantine, released, issued, recalled, expired or discarded.\n"},
     {"aliquot history", cmd_aliquot_history, CMD_DB, "aliquot history ID",
      "custody history of an aliquot: created, labelled, stored, moved, retrieved, ...", NULL},

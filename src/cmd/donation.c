@@ -37,7 +37,9 @@ cmd_donation_add(struct cmd_ctx *ctx, int argc, char **argv)
     int rc = 0;
     if (!collected || !mass || !bristol) {
         rc = cmd_usage_error(ctx, "missing --%s",
-                             !collected ? "collected" : !mass ? "mass" : "bristol");
+                             !collected ? "collected"
+                             : !mass    ? "mass"
+                                        : "bristol");
         opt_args_free(&pos);
         return rc;
     }

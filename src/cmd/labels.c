@@ -106,7 +106,8 @@ labels_put(struct cmd_ctx *ctx, char *tmp, const char *path)
     if (rc != 0) {
         fb_error_set(&ctx->err, FB_ERR_INTERNAL, "could not write \"%s\": %s", path,
                      strerror(errno));
-        fb_error_hint(&ctx->err, "The prints are recorded; reprint with \"fmtbank aliquot label\".");
+        fb_error_hint(&ctx->err,
+                      "The prints are recorded; reprint with \"fmtbank aliquot label\".");
         unlink(tmp);
     }
     free(tmp);

@@ -23,11 +23,11 @@
 struct scan_session {
     struct cmd_ctx *ctx;
     enum scan_mode mode;
-    char *box;           /* current box ID, or NULL */
-    char *pos;           /* position fixed for the next tube, or NULL */
-    char **seen;         /* audit mode: tubes scanned in the current box */
+    char *box;   /* current box ID, or NULL */
+    char *pos;   /* position fixed for the next tube, or NULL */
+    char **seen; /* audit mode: tubes scanned in the current box */
     size_t nseen, capseen;
-    bool bell;           /* stdout is a terminal */
+    bool bell; /* stdout is a terminal */
     /* counts for the summary */
     long scans, ok, refused, stored, retrieved, seen_n, problems;
     enum fb_errkind worst; /* an unexpected (non-rule) failure of some scan */
@@ -246,9 +246,8 @@ cmd_scan(struct cmd_ctx *ctx, int argc, char **argv)
 {
     const char *mode = NULL;
     bool timing = false;
-    const struct opt_spec specs[] = {{"mode", 0, OPT_STRING, &mode},
-                                     {"timing", 0, OPT_FLAG, &timing},
-                                     {0}};
+    const struct opt_spec specs[] = {
+        {"mode", 0, OPT_STRING, &mode}, {"timing", 0, OPT_FLAG, &timing}, {0}};
     struct opt_args pos;
     if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
         return cmd_fail(ctx);
@@ -319,11 +318,11 @@ cmd_scan(struct cmd_ctx *ctx, int argc, char **argv)
     } else if (s.refused > 0 || s.problems > 0) {
         exit_code = FB_ERR_REFUSED;
         if (s.refused > 0)
-            fb_error_set(&ctx->err, FB_ERR_REFUSED, "%ld of %ld scan%s refused", s.refused,
-                         s.scans, s.scans == 1 ? " was" : "s were");
+            fb_error_set(&ctx->err, FB_ERR_REFUSED, "%ld of %ld scan%s refused", s.refused, s.scans,
+                         s.scans == 1 ? " was" : "s were");
         else
-            fb_error_set(&ctx->err, FB_ERR_REFUSED, "the audit found %ld discrepanc%s",
-                         s.problems, s.problems == 1 ? "y" : "ies");
+            fb_error_set(&ctx->err, FB_ERR_REFUSED, "the audit found %ld discrepanc%s", s.problems,
+                         s.problems == 1 ? "y" : "ies");
     }
     seen_reset(&s);
     free(s.seen);

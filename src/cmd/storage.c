@@ -17,9 +17,8 @@ static int
 cmd_freezer_add(struct cmd_ctx *ctx, int argc, char **argv)
 {
     const char *temp = NULL, *site = NULL;
-    const struct opt_spec specs[] = {{"temp", 0, OPT_STRING, &temp},
-                                     {"site", 0, OPT_STRING, &site},
-                                     {0}};
+    const struct opt_spec specs[] = {
+        {"temp", 0, OPT_STRING, &temp}, {"site", 0, OPT_STRING, &site}, {0}};
     struct opt_args pos;
     if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "freezer NAME") < 0)
         return cmd_fail(ctx);
@@ -66,8 +65,8 @@ cmd_box_add(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 /* The tubes of a box, for --format tsv/json and for the map. */
-#define BOX_TUBES_SQL                                                                            \
-    "SELECT t.position, t.id AS aliquot, t.lot, t.donor, t.status, t.expires, t.retained"       \
+#define BOX_TUBES_SQL                                                                              \
+    "SELECT t.position, t.id AS aliquot, t.lot, t.donor, t.status, t.expires, t.retained"          \
     " FROM fmtbank.box_tubes($1) t"
 
 static int
@@ -106,8 +105,8 @@ location_show_map(struct cmd_ctx *ctx, const char *box)
                 boxmap_code(PQgetvalue(t, i, 2), PQgetvalue(t, i, 3)[0] == 't');
     }
     struct strbuf sb = STRBUF_INIT;
-    strbuf_addf(&sb, "Box %s: freezer %s \"%s\" (%s °C)", PQgetvalue(h, 0, 0),
-                PQgetvalue(h, 0, 3), PQgetvalue(h, 0, 4), PQgetvalue(h, 0, 5));
+    strbuf_addf(&sb, "Box %s: freezer %s \"%s\" (%s °C)", PQgetvalue(h, 0, 0), PQgetvalue(h, 0, 3),
+                PQgetvalue(h, 0, 4), PQgetvalue(h, 0, 5));
     if (*PQgetvalue(h, 0, 6))
         strbuf_addf(&sb, ", site %s", PQgetvalue(h, 0, 6));
     if (*PQgetvalue(h, 0, 7))

@@ -13,10 +13,10 @@ struct state_style {
 };
 
 static const struct state_style styles[] = {
-    {'Q', "quarantine", "\033[33m"},    {'R', "released", "\033[32m"},
-    {'C', "recalled", "\033[1;31m"},    {'X', "expired", "\033[35m"},
+    {'Q', "quarantine", "\033[33m"},      {'R', "released", "\033[32m"},
+    {'C', "recalled", "\033[1;31m"},      {'X', "expired", "\033[35m"},
     {'S', "retained sample", "\033[36m"}, {'I', "issued", "\033[34m"},
-    {'D', "discarded", "\033[90m"},      {'?', "unknown", "\033[1;37;41m"},
+    {'D', "discarded", "\033[90m"},       {'?', "unknown", "\033[1;37;41m"},
     {BOXMAP_FREE, "free", "\033[2m"},
 };
 
@@ -34,8 +34,8 @@ boxmap_code(const char *status, bool retained)
     static const struct {
         const char *status;
         char code;
-    } map[] = {{"quarantine", 'Q'}, {"released", 'R'}, {"recalled", 'C'}, {"expired", 'X'},
-               {"issued", 'I'},     {"discarded", 'D'}};
+    } map[] = {{"quarantine", 'Q'}, {"released", 'R'}, {"recalled", 'C'},
+               {"expired", 'X'},    {"issued", 'I'},   {"discarded", 'D'}};
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(status, map[i].status) == 0)
             return map[i].code;

@@ -166,6 +166,7 @@ scanline_parse(const char *line, struct scan_line *out)
                 "invalid position \"%s\"", t);
         return;
     }
-    invalid(out, NULL, "Scan a box, a position (e.g. C4), a tube, MODE store|retrieve|audit, or END.",
+    invalid(out, NULL,
+            "Scan a box, a position (e.g. C4), a tube, MODE store|retrieve|audit, or END.",
             "unrecognised scan \"%s\"", t);
 }

@@ -30,7 +30,8 @@ struct scan_line {
     const char *hint;            /* or NULL */
 };
 
-/* Parses one scanned line (without or with its line end). Never fails: bad input is SCAN_INVALID. */
+/* Parses one scanned line (without or with its line end). Never fails: bad input is SCAN_INVALID.
+ */
 void scanline_parse(const char *line, struct scan_line *out);
 const char *scan_mode_name(enum scan_mode m);
 /* Case-insensitive "store", "retrieve" or "audit". */

@@ -20,8 +20,12 @@ count(const char *hay, const char *needle)
 }
 
 static const struct zpl_label dose = {
-    .id = "L26000001-0011", .lot = "L26000001T", .donor = "D-0001",
-    .processed = "2026-11-27", .expires = "2028-11-26", .status = "quarantine",
+    .id = "L26000001-0011",
+    .lot = "L26000001T",
+    .donor = "D-0001",
+    .processed = "2026-11-27",
+    .expires = "2028-11-26",
+    .status = "quarantine",
 };
 
 static void
@@ -127,8 +131,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zpl_fields),   cmocka_unit_test(test_zpl_retained_reprint),
-        cmocka_unit_test(test_zpl_escaping), cmocka_unit_test(test_boxmap_plain),
+        cmocka_unit_test(test_zpl_fields),    cmocka_unit_test(test_zpl_retained_reprint),
+        cmocka_unit_test(test_zpl_escaping),  cmocka_unit_test(test_boxmap_plain),
         cmocka_unit_test(test_boxmap_colour),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

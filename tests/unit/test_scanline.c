@@ -188,9 +188,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kinds),     cmocka_unit_test(test_normalised),
-        cmocka_unit_test(test_positions), cmocka_unit_test(test_modes),
-        cmocka_unit_test(test_bad_check_characters), cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_normalised),
+        cmocka_unit_test(test_positions),
+        cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_bad_check_characters),
+        cmocka_unit_test(test_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
