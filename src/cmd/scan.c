@@ -75,15 +75,38 @@ answer(struct scan_session *s, const char *line)
     fputc('\n', stdout);
 }
 
+/* Appends text as one line: runs of whitespace (libpq's messages have newlines and tabs)
+ * become one space. */
+static void
+add_one_line(struct strbuf *sb, const char *text)
+{
+    bool space = false;
+    for (const char *p = text; *p; p++) {
+        if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
+            space = true;
+            continue;
+        }
+        if (space && sb->len > 0 && sb->buf[sb->len - 1] != ' ')
+            strbuf_addch(sb, ' ');
+        space = false;
+        strbuf_addch(sb, *p);
+    }
+}
+
 static void
 answer_err(struct scan_session *s, const char *msg, const char *detail, const char *hint)
 {
     struct strbuf sb = STRBUF_INIT;
-    strbuf_addf(&sb, "ERR %s", msg);
-    if (detail)
-        strbuf_addf(&sb, " - %s", detail);
-    if (hint)
-        strbuf_addf(&sb, " - %s", hint);
+    strbuf_adds(&sb, "ERR ");
+    add_one_line(&sb, msg);
+    if (detail) {
+        strbuf_adds(&sb, " - ");
+        add_one_line(&sb, detail);
+    }
+    if (hint) {
+        strbuf_adds(&sb, " - ");
+        add_one_line(&sb, hint);
+    }
     answer(s, sb.buf);
     strbuf_release(&sb);
     s->refused++;
@@ -121,7 +144,11 @@ db_scan(struct scan_session *s, const char *text)
     strbuf_release(&seen);
     if (!r) {
         if (PQstatus(s->ctx->conn) == CONNECTION_BAD || err->kind == FB_ERR_DBUNAVAIL) {
-            answer_err(s, err->message, NULL, "The scans after this one were not recorded.");
+            struct strbuf msg = STRBUF_INIT;
+            strbuf_addf(&msg, "database connection lost: %s", err->message);
+            answer_err(s, msg.buf, NULL,
+                       "This scan and any after it were not recorded; scan them again.");
+            strbuf_release(&msg);
             return -1;
         }
         if (err->kind == FB_ERR_INTERNAL)

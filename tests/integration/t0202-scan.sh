@@ -145,6 +145,7 @@ assert_not_contains "$OUT" $'\a' "no bell into a pipe"
 
 # --- each answer comes at once, before the next scan is typed
 coproc SCAN { fmtbank --user alice scan 2>/dev/null; }
+scan_pid=$SCAN_PID
 printf '%s\n' "$B1" >&"${SCAN[1]}"
 if read -r -t 10 first <&"${SCAN[0]}"; then ok "answer arrives while the session is open"; else not_ok "answer arrives while the session is open"; fi
 assert_contains "$first" "OK box $B1" "it is the box's answer"
@@ -152,7 +153,7 @@ printf '%s\n' "$unknown" >&"${SCAN[1]}"
 read -r -t 10 second <&"${SCAN[0]}"
 assert_contains "$second" "ERR aliquot" "the next answer too"
 exec {SCAN[1]}>&-
-wait "$SCAN_PID"
+wait "$scan_pid"
 assert_eq "$?" "5" "exit 5 after a refusal"
 
 # --- who may scan
@@ -170,6 +171,24 @@ assert_contains "$ERR" "permission denied" "a technician cannot empty a box with
 sql_as alice "INSERT INTO fmtbank.custody_event (aliquot, kind) SELECT id, 'remove' FROM fmtbank.aliquot LIMIT 1"
 assert_contains "$ERR" "permission denied" "nor forge a custody event"
 assert_eq "$(inv_state)" "$state" "nothing changed"
+
+# --- the database goes away mid-session: one ERR line saying so, exit 7, nothing half-done
+coproc SCAN { fmtbank --user alice scan 2>"$TMP/lost.err"; }
+scan_pid=$SCAN_PID
+printf '%s\n' "$B1" >&"${SCAN[1]}"
+read -r -t 10 first <&"${SCAN[0]}"
+assert_contains "$first" "OK box $B1" "session started"
+fmtbank db stop >/dev/null 2>&1
+printf '%s\n' "${AL[9]}" >&"${SCAN[1]}"
+exec {SCAN[1]}>&-
+lost=$(cat <&"${SCAN[0]}")
+wait "$scan_pid"
+assert_eq "$?" "7" "exit 7: database unavailable"
+assert_eq "$(grep -c . <<<"$lost")" "2" "one answer line, then the summary"
+assert_contains "$lost" "ERR database connection lost: " "the scan is answered ERR"
+assert_contains "$lost" "This scan and any after it were not recorded; scan them again." "says it was not recorded"
+fmtbank db start >/dev/null 2>&1
+assert_eq "$(where "${AL[9]}")" "$B2:A2" "the tube is where it was"
 
 expect 0 "audit trail intact" fmtbank --user audrey audit verify
 done_testing
