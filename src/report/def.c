@@ -308,12 +308,16 @@ param_key(struct parser *p, const char *key, const char *v)
         return parse_yes_no(p, key, v, &par->required);
     } else if (strcmp(key, "end_of_day") == 0) {
         return parse_yes_no(p, key, v, &par->end_of_day);
+    } else if (strcmp(key, "min") == 0 || strcmp(key, "max") == 0) {
+        if (!*v)
+            return fail(p, "\"%s\" is empty", key);
+        *(key[1] == 'i' ? &par->min : &par->max) = xstrdup(v);
     } else if (strcmp(key, "help") == 0) {
         par->help = xstrdup(v);
     } else {
         return fail(p,
                     "unknown key \"%s\" in [param %s] (expected type, default, required, "
-                    "end_of_day or help)",
+                    "end_of_day, min, max or help)",
                     key, par->name);
     }
     return 0;
@@ -546,6 +550,9 @@ validate(struct parser *p)
             return fail(p, "parameter \"%s\" is required and has a default", par->name);
         if (par->end_of_day && par->type != CELL_TIMESTAMP)
             return fail(p, "\"end_of_day\" applies to timestamp parameters only");
+        if ((par->min || par->max) && (par->type == CELL_TEXT || par->type == CELL_BOOLEAN))
+            return fail(p, "\"%s\" applies to integer, number, date and timestamp parameters only",
+                        par->min ? "min" : "max");
     }
     bool *used = xcalloc(def->nqueries ? def->nqueries : 1, sizeof(bool));
     int rc = 0;
@@ -674,6 +681,8 @@ report_def_free(struct report_def *def)
     for (size_t i = 0; i < def->nparams; i++) {
         free(def->params[i].name);
         free(def->params[i].def);
+        free(def->params[i].min);
+        free(def->params[i].max);
         free(def->params[i].help);
     }
     for (size_t i = 0; i < def->nsheets; i++) {

@@ -13,6 +13,7 @@ struct report_param {
     char *def; /* default value as text, NULL: null when not given */
     bool required;
     bool end_of_day; /* timestamp: a date alone means the end of that day (the next midnight) */
+    char *min, *max; /* integer, number, date, timestamp: bounds (included), NULL: none */
     char *help;
     int line;
 };

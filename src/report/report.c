@@ -388,6 +388,56 @@ param_normalise(PGconn *conn, const struct report_param *par, const char *value,
     return db_scalar(conn, "SELECT fmtbank.report_param($1, $2, $3, $4::boolean)", 4, p, err);
 }
 
+/* Checks a normalised value against the parameter's declared min and max (normalised by the same
+ * rules, so a date bound of a timestamp parameter means what it would mean as a value). Returns
+ * 0 when it is inside, or -1 with err set: FB_ERR_INPUT naming the parameter and the bounds. */
+static int
+param_check_bounds(PGconn *conn, const struct report_param *par, const char *given,
+                   const char *value, struct fb_error *err)
+{
+    if (!value || (!par->min && !par->max))
+        return 0;
+    const char *sql;
+    switch (par->type) {
+    case CELL_DATE:
+        sql = "SELECT ($2::date IS NULL OR $1::date >= $2::date)"
+              " AND ($3::date IS NULL OR $1::date <= $3::date)";
+        break;
+    case CELL_TIMESTAMP:
+        sql = "SELECT ($2::timestamptz IS NULL OR $1::timestamptz >= $2::timestamptz)"
+              " AND ($3::timestamptz IS NULL OR $1::timestamptz <= $3::timestamptz)";
+        break;
+    default:
+        sql = "SELECT ($2::numeric IS NULL OR $1::numeric >= $2::numeric)"
+              " AND ($3::numeric IS NULL OR $1::numeric <= $3::numeric)";
+    }
+    char *lo = NULL, *hi = NULL, *ok = NULL;
+    int rc = -1;
+    if (par->min && !(lo = param_normalise(conn, par, par->min, err)))
+        goto done;
+    if (par->max && !(hi = param_normalise(conn, par, par->max, err)))
+        goto done;
+    const char *p[] = {value, lo, hi};
+    if (!(ok = db_scalar(conn, sql, 3, p, err)))
+        goto done;
+    if (strcmp(ok, "t") == 0) {
+        rc = 0;
+        goto done;
+    }
+    fb_error_set(err, FB_ERR_INPUT, "invalid value \"%s\" for parameter \"%s\"", given, par->name);
+    if (par->min && par->max)
+        fb_error_detail(err, "The value must be between %s and %s.", par->min, par->max);
+    else if (par->min)
+        fb_error_detail(err, "The value must be at least %s.", par->min);
+    else
+        fb_error_detail(err, "The value must be at most %s.", par->max);
+done:
+    free(lo);
+    free(hi);
+    free(ok);
+    return rc;
+}
+
 /* Matches "K=V" strings to the declared parameters (usage errors), then normalises every value
  * given or defaulted (input errors). Runs inside the report's transaction. */
 static int
@@ -454,6 +504,8 @@ bind_params(PGconn *conn, const struct report_def *def, const char *const *param
             goto done;
         }
         b->values[k] = b->owned[k];
+        if (param_check_bounds(conn, par, v, b->values[k], err) < 0)
+            goto done;
     }
     rc = 0;
 done:
@@ -958,14 +1010,28 @@ check_one(PGconn *conn, const struct report_def *def, struct fb_error *err)
     for (size_t k = 0; k < def->nparams; k++) {
         const struct report_param *par = &def->params[k];
         b.types[k] = param_oid(par->type);
-        if (par->def) {
-            char *v = param_normalise(conn, par, par->def, err);
+        /* The bounds and the default must be values of the parameter's type; the default must be
+         * inside the bounds. */
+        const char *what[] = {"minimum", "maximum", "default"};
+        const char *text[] = {par->min, par->max, par->def};
+        for (int w = 0; w < 3; w++) {
+            if (!text[w])
+                continue;
+            char *v = param_normalise(conn, par, text[w], err);
+            if (v && w == 2 && param_check_bounds(conn, par, text[w], v, err) < 0) {
+                free(v);
+                v = NULL;
+            }
             if (!v) {
                 char *msg = xstrdup(err->message ? err->message : "invalid value");
-                fb_error_set(err, FB_ERR_INPUT, "report \"%s\": default of parameter \"%s\": %s",
-                             def->name, par->name, msg);
+                char *detail = err->detail ? xstrdup(err->detail) : NULL;
+                fb_error_set(err, FB_ERR_INPUT, "report \"%s\": %s of parameter \"%s\": %s",
+                             def->name, what[w], par->name, msg);
+                if (detail)
+                    fb_error_detail(err, "%s", detail);
                 fb_error_hint(err, "See \"%s\", line %d.", def->layout_file, par->line);
                 free(msg);
+                free(detail);
                 goto done;
             }
             free(v);

@@ -1,0 +1,123 @@
+-- inventory.sql: the queries of the inventory report. No parameter.
+--
+-- A state is what "aliquot list" shows (fmtbank.aliquot_status_now: a quarantined or released
+-- tube past its expiry time is expired). Boxes come in freezer, rack, box order everywhere.
+--
+-- The two long queries (Aliquots, Box map) stream in position order without sorting the stock:
+-- the boxes (a few thousand rows) are sorted, then each box's positions are read in order from
+-- the placement primary key (box, prow, pcol) and each tube is looked up by its key. The
+-- OFFSET 0 subqueries keep that shape (a LATERAL subquery the planner may not flatten is joined
+-- by a nested loop, which keeps the order of the boxes); PostgreSQL's incremental sort then
+-- only orders the positions within one box. A hash join of the whole stock and one big sort
+-- would hold a million rows in memory before the first one is written.
+
+-- @query meta
+SELECT format('Stock on %s', current_date) AS subtitle;
+
+-- @query by_state
+-- Every state, also those without a tube, in the order of the product's state list.
+WITH s(ord, state) AS (
+    VALUES (1, 'quarantine'), (2, 'released'), (3, 'issued'), (4, 'recalled'), (5, 'expired'),
+           (6, 'discarded')),
+c AS (
+    SELECT fmtbank.aliquot_status_now(a.status, a.expires_at) AS state, count(*) AS aliquots,
+           count(p.aliquot) AS in_box, count(*) FILTER (WHERE a.retained) AS retained,
+           min(a.expires_at) AS first_expiry, max(a.expires_at) AS last_expiry
+    FROM fmtbank.aliquot a
+    LEFT JOIN fmtbank.placement p ON p.aliquot = a.id
+    GROUP BY 1)
+SELECT s.state, coalesce(c.aliquots, 0) AS aliquots, coalesce(c.in_box, 0) AS in_box,
+       coalesce(c.aliquots - c.in_box, 0) AS not_in_box, coalesce(c.retained, 0) AS retained,
+       c.first_expiry::date AS first_expiry, c.last_expiry::date AS last_expiry
+FROM s
+LEFT JOIN c ON c.state = s.state
+ORDER BY s.ord;
+
+-- @query by_freezer
+-- Counted in one pass over the positions (a parallel hash join with the tubes).
+WITH c AS (
+    SELECT b.freezer, count(*) AS positions, count(p.aliquot) AS occupied,
+           count(*) FILTER (WHERE x.state = 'quarantine') AS quarantine,
+           count(*) FILTER (WHERE x.state = 'released') AS released,
+           count(*) FILTER (WHERE x.state = 'recalled') AS recalled,
+           count(*) FILTER (WHERE x.state = 'expired') AS expired
+    FROM fmtbank.placement p
+    JOIN fmtbank.box b ON b.id = p.box
+    LEFT JOIN fmtbank.aliquot a ON a.id = p.aliquot
+    CROSS JOIN LATERAL (SELECT fmtbank.aliquot_status_now(a.status, a.expires_at) AS state) x
+    GROUP BY b.freezer)
+SELECT f.freezer_id AS freezer, f.name AS freezer_name, f.site, f.temp_c,
+       (SELECT count(*) FROM fmtbank.box b WHERE b.freezer = f.id) AS boxes,
+       coalesce(c.positions, 0) AS positions, coalesce(c.occupied, 0) AS occupied,
+       coalesce(c.positions - c.occupied, 0) AS free, coalesce(c.quarantine, 0) AS quarantine,
+       coalesce(c.released, 0) AS released, coalesce(c.recalled, 0) AS recalled,
+       coalesce(c.expired, 0) AS expired
+FROM fmtbank.freezer f
+LEFT JOIN c ON c.freezer = f.id
+ORDER BY f.freezer_id;
+
+-- @query by_box
+WITH c AS (
+    SELECT p.box, count(*) AS positions, count(p.aliquot) AS occupied,
+           count(*) FILTER (WHERE x.state = 'quarantine') AS quarantine,
+           count(*) FILTER (WHERE x.state = 'released') AS released,
+           count(*) FILTER (WHERE x.state = 'recalled') AS recalled,
+           count(*) FILTER (WHERE x.state = 'expired') AS expired
+    FROM fmtbank.placement p
+    LEFT JOIN fmtbank.aliquot a ON a.id = p.aliquot
+    CROSS JOIN LATERAL (SELECT fmtbank.aliquot_status_now(a.status, a.expires_at) AS state) x
+    GROUP BY p.box)
+SELECT f.freezer_id AS freezer, f.name AS freezer_name, b.rack, b.box_id AS box,
+       b.nrows::integer AS nrows, b.ncols::integer AS ncols, c.positions, c.occupied,
+       c.positions - c.occupied AS free, c.quarantine, c.released, c.recalled, c.expired
+FROM fmtbank.box b
+JOIN fmtbank.freezer f ON f.id = b.freezer
+JOIN c ON c.box = b.id
+ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id;
+
+-- @query stored
+SELECT bx.freezer_id AS freezer, bx.rack, bx.box_id AS box,
+       fmtbank.position_text(t.prow, t.pcol) AS position, t.aliquot, t.lot, t.donor, t.state,
+       t.retained, t.processed, t.expires
+FROM (SELECT b.id, b.box_id, b.rack, f.freezer_id
+      FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
+      ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id) bx
+CROSS JOIN LATERAL (
+    SELECT p.prow, p.pcol, a.aliquot_id AS aliquot, l.lot_id AS lot, d.code AS donor,
+           fmtbank.aliquot_status_now(a.status, a.expires_at) AS state, a.retained,
+           l.processed_at AS processed, a.expires_at::date AS expires
+    FROM fmtbank.placement p
+    JOIN fmtbank.aliquot a ON a.id = p.aliquot
+    JOIN fmtbank.lot l ON l.id = a.lot
+    JOIN fmtbank.donor d ON d.id = l.donor_id
+    WHERE p.box = bx.id OFFSET 0) t
+ORDER BY bx.freezer_id, bx.rack NULLS FIRST, bx.box_id, t.prow, t.pcol;
+
+-- @query unstored
+SELECT a.aliquot_id AS aliquot, l.lot_id AS lot, d.code AS donor,
+       fmtbank.aliquot_status_now(a.status, a.expires_at) AS state, a.status_at AS since,
+       a.status_reason AS reason, a.retained, l.processed_at AS processed,
+       a.expires_at::date AS expires
+FROM fmtbank.aliquot a
+JOIN fmtbank.lot l ON l.id = a.lot
+JOIN fmtbank.donor d ON d.id = l.donor_id
+WHERE NOT EXISTS (SELECT 1 FROM fmtbank.placement p WHERE p.aliquot = a.id)
+ORDER BY a.aliquot_id;
+
+-- @query boxmap
+-- Every box, empty ones too (one row with a null position), each tube by position.
+SELECT bx.box_id AS box,
+       format('%s — %s (%s)%s', bx.box_id, bx.freezer_name, bx.freezer_id,
+              ', rack ' || bx.rack) AS caption,
+       bx.nrows::integer AS nrows, bx.ncols::integer AS ncols,
+       t.prow::integer AS row, t.pcol::integer AS col, t.label, t.state
+FROM (SELECT b.id, b.box_id, b.rack, b.nrows, b.ncols, f.freezer_id, f.name AS freezer_name
+      FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
+      ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id) bx
+LEFT JOIN LATERAL (
+    SELECT p.prow, p.pcol, a.aliquot_id AS label,
+           fmtbank.aliquot_status_now(a.status, a.expires_at) AS state
+    FROM fmtbank.placement p
+    JOIN fmtbank.aliquot a ON a.id = p.aliquot
+    WHERE p.box = bx.id OFFSET 0) t ON true
+ORDER BY bx.freezer_id, bx.rack NULLS FIRST, bx.box_id, t.prow, t.pcol;
