@@ -1141,9 +1141,16 @@ report_list_json(struct strbuf *json, FILE *errout)
             strbuf_addf(&sheets, "%s%s", s ? ", " : "", def->sheets[s].name);
         for (size_t k = 0; k < def->nparams; k++) {
             const struct report_param *p = &def->params[k];
-            strbuf_addf(&pars, "%s%s (%s%s%s%s)", k ? ", " : "", p->name, cell_type_name(p->type),
+            strbuf_addf(&pars, "%s%s (%s%s%s%s", k ? ", " : "", p->name, cell_type_name(p->type),
                         p->required ? ", required" : "", p->def ? ", default " : "",
                         p->def ? p->def : "");
+            if (p->min && p->max)
+                strbuf_addf(&pars, ", %s to %s", p->min, p->max);
+            else if (p->min)
+                strbuf_addf(&pars, ", at least %s", p->min);
+            else if (p->max)
+                strbuf_addf(&pars, ", at most %s", p->max);
+            strbuf_addch(&pars, ')');
         }
         char *copy = xstrdup(def->layout_file);
         strbuf_adds(json, first ? "{" : ",{");
