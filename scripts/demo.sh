@@ -23,4 +23,8 @@ step "the audit trail as an xlsx report (reports/audit.report)"
 fmtbank --user audrey report audit -o "$(cd "$BUILD" && pwd)/demo-audit.xlsx"
 echo "audit report: $(cd "$BUILD" && pwd)/demo-audit.xlsx"
 
+step "the inventory as an xlsx report (reports/inventory.report): by state, freezer, box; box map"
+fmtbank --user alice report inventory -o "$(cd "$BUILD" && pwd)/demo-inventory.xlsx"
+echo "inventory report: $(cd "$BUILD" && pwd)/demo-inventory.xlsx"
+
 printf '\nEmbedded database: %s\n' "$(fmtbank db url)"
