@@ -117,7 +117,8 @@ BEGIN
            k.res AS result, k.val AS value, CASE WHEN k.kind = 'numeric' THEN k.cat_unit END AS unit,
            k.lab,
            CASE
-             WHEN k.dcode !~ (SELECT value FROM fmtbank.site_setting WHERE name = 'donor_code_pattern')
+             WHEN k.donor_id IS NULL
+                  AND k.dcode !~ (SELECT value FROM fmtbank.site_setting WHERE name = 'donor_code_pattern')
                THEN format('invalid donor code "%s"', k.raw_donor)
              WHEN k.donor_id IS NULL THEN format('donor "%s" not found', k.dcode)
              WHEN k.test_no IS NULL THEN format('unknown test "%s"', k.raw_test)
