@@ -73,12 +73,15 @@ BEGIN
                                                        ELSE 'reinstating a donor' END);
     PERFORM 1 FROM fmtbank.donor WHERE id = d.id FOR UPDATE;
     cur := fmtbank.donor_manual_at(d.id, clock_timestamp());
-    IF cur.decision = 'exclude' AND p_decision <> 'reinstate' THEN
+    IF cur.decision = 'exclude' AND p_decision = 'defer' THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('donor "%s" is already excluded', d.code),
             DETAIL = format('Excluded by %s on %s: %s', cur.decided_by, cur.recorded_at::date, cur.reason),
-            HINT = CASE WHEN p_decision = 'defer'
-                        THEN 'Reinstate the donor first ("fmtbank donor reinstate").' END;
+            HINT = 'Reinstate the donor first ("fmtbank donor reinstate").';
+    ELSIF cur.decision = 'exclude' AND p_decision = 'exclude' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('donor "%s" is already excluded', d.code),
+            DETAIL = format('Excluded by %s on %s: %s', cur.decided_by, cur.recorded_at::date, cur.reason);
     END IF;
     IF p_decision = 'defer' AND cur.decision = 'defer' AND cur.until = u THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
