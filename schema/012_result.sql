@@ -86,10 +86,12 @@ CREATE TRIGGER result_notify AFTER INSERT ON fmtbank.result REFERENCING NEW TABL
 -- Validates pg_temp.result_stage (line, id, donor, test, collected, result, unit, lab: text as
 -- read from the file) as a set into pg_temp.result_checked: the normalised row and its problem
 -- (NULL when good). p_check_existing: refuse a row identical to a result already in force (a file
--- imported twice); corrections skip it.
+-- imported twice); corrections skip it. Writers of results are serialised by an advisory lock
+-- held to commit, so that check also holds between two imports running at the same moment.
 CREATE FUNCTION fmtbank.result_stage_validate(p_check_existing boolean) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 BEGIN
+    PERFORM pg_advisory_xact_lock(70640012);
     DROP TABLE IF EXISTS pg_temp.result_checked;
     CREATE TEMP TABLE result_checked ON COMMIT DROP AS
     WITH s AS (
