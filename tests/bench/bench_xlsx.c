@@ -127,9 +127,9 @@ inventory(long rows, const char *path)
         format_set_font_size(fill[i], 9);
         format_set_align(fill[i], LXW_ALIGN_CENTER);
     }
-    static const char *const hd[] = {"Freezer", "Rack",  "Box",             "Position",
-                                     "Aliquot", "Lot",   "Donor",           "State",
-                                     "Retained sample",  "Processed",       "Expires"};
+    static const char *const hd[] = {"Freezer",         "Rack",      "Box",    "Position",
+                                     "Aliquot",         "Lot",       "Donor",  "State",
+                                     "Retained sample", "Processed", "Expires"};
     static const double width[] = {9, 8, 10, 9, 15, 11, 9, 11, 10, 17, 11};
     lxw_error e = LXW_NO_ERROR;
     char freezer[32], rack[32], box[32], pos[32], aliquot[48], lot[32], donor[32], caption[160];
@@ -173,7 +173,7 @@ inventory(long rows, const char *path)
     if (!e)
         e = worksheet_autofilter(ws, 3, 0, (lxw_row_t)(rows + 3), 10);
 
-    /* Box map: legend, then each box: caption, column numbers, rows A.. with a cell per position. */
+    /* Box map: legend, then per box a caption, column numbers, rows A.. with a cell each. */
     lxw_worksheet *bm = workbook_add_worksheet(wb, "Box map");
     lxw_row_t row = 0;
     if (!e)
@@ -190,8 +190,9 @@ inventory(long rows, const char *path)
     row++;
     long boxes = (rows + 99) / 100;
     for (long b = 1; b <= boxes && !e; b++) {
-        snprintf(caption, sizeof(caption), "B%06ldX \xe2\x80\x94 Bench freezer %ld (F%04ldX), rack R%ld",
-                 300000 + b, (b - 1) / 500 + 1, 5000 + (b - 1) / 500 + 1, (b - 1) % 500 / 25 + 1);
+        snprintf(caption, sizeof(caption),
+                 "B%06ldX \xe2\x80\x94 Bench freezer %ld (F%04ldX), rack R%ld", 300000 + b,
+                 (b - 1) / 500 + 1, 5000 + (b - 1) / 500 + 1, (b - 1) % 500 / 25 + 1);
         e = worksheet_write_string(bm, row++, 0, caption, bold);
         for (int c = 1; c <= 10 && !e; c++)
             e = worksheet_write_number(bm, row, (lxw_col_t)c, c, label);
