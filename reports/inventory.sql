@@ -4,12 +4,13 @@
 -- tube past its expiry time is expired). Boxes come in freezer, rack, box order everywhere.
 --
 -- The two long queries (Aliquots, Box map) stream in position order without sorting the stock:
--- the boxes (a few thousand rows) are sorted, then each box's positions are read in order from
--- the placement primary key (box, prow, pcol) and each tube is looked up by its key. The
--- OFFSET 0 subqueries keep that shape (a LATERAL subquery the planner may not flatten is joined
--- by a nested loop, which keeps the order of the boxes); PostgreSQL's incremental sort then
--- only orders the positions within one box. A hash join of the whole stock and one big sort
--- would hold a million rows in memory before the first one is written.
+-- the boxes (a few thousand rows) are sorted, then each box's positions are read from the
+-- placement key (box, prow, pcol), and each tube is fetched by its key in a scalar subquery (a
+-- one-row index lookup). The OFFSET 0 subquery is not flattened, so it is joined by a nested
+-- loop, which keeps the order of the boxes; PostgreSQL's incremental sort then only orders the
+-- positions within one box. Written as plain joins instead, the planner may hash the whole
+-- aliquot table and sort the result (a big stock), hash it once per box (a small one), or cache
+-- every tube it looked up (Memoize): each holds the stock in memory or worse.
 
 -- @query meta
 SELECT format('Stock on %s', current_date) AS subtitle;
@@ -76,22 +77,28 @@ JOIN c ON c.box = b.id
 ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id;
 
 -- @query stored
-SELECT bx.freezer_id AS freezer, bx.rack, bx.box_id AS box,
-       fmtbank.position_text(t.prow, t.pcol) AS position, t.aliquot, t.lot, t.donor, t.state,
-       t.retained, t.processed, t.expires
-FROM (SELECT b.id, b.box_id, b.rack, f.freezer_id
-      FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
-      ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id) bx
+-- The tubes in position order (subquery s), then each one's lot and donor, looked up by the lot's
+-- key in a LATERAL subquery, which the planner caches (Memoize: a lot's doses mostly share a box).
+SELECT s.freezer_id AS freezer, s.rack, s.box_id AS box,
+       fmtbank.position_text(s.prow, s.pcol) AS position, (s.a).aliquot_id AS aliquot,
+       ld.lot_id AS lot, ld.donor,
+       fmtbank.aliquot_status_now((s.a).status, (s.a).expires_at) AS state,
+       (s.a).retained AS retained, ld.processed_at AS processed,
+       (s.a).expires_at::date AS expires
+FROM (SELECT bx.freezer_id, bx.rack, bx.box_id, t.prow, t.pcol, t.a
+      FROM (SELECT b.id, b.box_id, b.rack, f.freezer_id
+            FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
+            ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id) bx
+      CROSS JOIN LATERAL (
+          SELECT p.prow, p.pcol, (SELECT a FROM fmtbank.aliquot a WHERE a.id = p.aliquot) AS a
+          FROM fmtbank.placement p
+          WHERE p.box = bx.id AND p.aliquot IS NOT NULL OFFSET 0) t
+      ORDER BY bx.freezer_id, bx.rack NULLS FIRST, bx.box_id, t.prow, t.pcol) s
 CROSS JOIN LATERAL (
-    SELECT p.prow, p.pcol, a.aliquot_id AS aliquot, l.lot_id AS lot, d.code AS donor,
-           fmtbank.aliquot_status_now(a.status, a.expires_at) AS state, a.retained,
-           l.processed_at AS processed, a.expires_at::date AS expires
-    FROM fmtbank.placement p
-    JOIN fmtbank.aliquot a ON a.id = p.aliquot
-    JOIN fmtbank.lot l ON l.id = a.lot
-    JOIN fmtbank.donor d ON d.id = l.donor_id
-    WHERE p.box = bx.id OFFSET 0) t
-ORDER BY bx.freezer_id, bx.rack NULLS FIRST, bx.box_id, t.prow, t.pcol;
+    SELECT l.lot_id, l.processed_at, d.code AS donor
+    FROM fmtbank.lot l JOIN fmtbank.donor d ON d.id = l.donor_id
+    WHERE l.id = (s.a).lot OFFSET 0) ld
+ORDER BY s.freezer_id, s.rack NULLS FIRST, s.box_id, s.prow, s.pcol;
 
 -- @query unstored
 SELECT a.aliquot_id AS aliquot, l.lot_id AS lot, d.code AS donor,
@@ -105,19 +112,19 @@ WHERE NOT EXISTS (SELECT 1 FROM fmtbank.placement p WHERE p.aliquot = a.id)
 ORDER BY a.aliquot_id;
 
 -- @query boxmap
--- Every box, empty ones too (one row with a null position), each tube by position.
-SELECT bx.box_id AS box,
-       format('%s — %s (%s)%s', bx.box_id, bx.freezer_name, bx.freezer_id,
-              ', rack ' || bx.rack) AS caption,
-       bx.nrows::integer AS nrows, bx.ncols::integer AS ncols,
-       t.prow::integer AS row, t.pcol::integer AS col, t.label, t.state
-FROM (SELECT b.id, b.box_id, b.rack, b.nrows, b.ncols, f.freezer_id, f.name AS freezer_name
+-- Every box, empty ones too (one row with a null position), each tube by position. The caption
+-- is made once per box, in the subquery.
+SELECT bx.box_id AS box, bx.caption, bx.nrows, bx.ncols, t.prow::integer AS row,
+       t.pcol::integer AS col, (t.a).aliquot_id AS label,
+       fmtbank.aliquot_status_now((t.a).status, (t.a).expires_at) AS state
+FROM (SELECT b.id, b.box_id, b.rack, b.nrows::integer AS nrows, b.ncols::integer AS ncols,
+             f.freezer_id,
+             format('%s — %s (%s)%s', b.box_id, f.name, f.freezer_id, ', rack ' || b.rack)
+                 AS caption
       FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
       ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id) bx
 LEFT JOIN LATERAL (
-    SELECT p.prow, p.pcol, a.aliquot_id AS label,
-           fmtbank.aliquot_status_now(a.status, a.expires_at) AS state
+    SELECT p.prow, p.pcol, (SELECT a FROM fmtbank.aliquot a WHERE a.id = p.aliquot) AS a
     FROM fmtbank.placement p
-    JOIN fmtbank.aliquot a ON a.id = p.aliquot
-    WHERE p.box = bx.id OFFSET 0) t ON true
+    WHERE p.box = bx.id AND p.aliquot IS NOT NULL OFFSET 0) t ON true
 ORDER BY bx.freezer_id, bx.rack NULLS FIRST, bx.box_id, t.prow, t.pcol;

@@ -87,8 +87,16 @@ timed lxwinv "$YARDSTICK" "$M" "$OUTDIR/lxw-inventory.xlsx" inventory
 li_s=$SECS li_kb=$RSS_KB li_cpu=$CPU
 timed lxw9 "$YARDSTICK" "$M" "$OUTDIR/lxw9.xlsx"
 l9_s=$SECS l9_kb=$RSS_KB
+# The database's CPU time for the report's statements (the backend's own rusage, logged by
+# log_statement_stats; parallel workers not included), so that the figures can be compared on a
+# machine that other work shares.
+fmtbank db psql -X -q -c "ALTER ROLE postgres SET log_statement_stats = on" >/dev/null
+logn=$(wc -l <"$FMTBANK_HOME/postgres.log")
 timed inventory fmtbank report inventory -o "$OUTDIR/inventory.xlsx"
 inv_s=$SECS inv_kb=$RSS_KB inv_cpu=$CPU
+fmtbank db psql -X -q -c "ALTER ROLE postgres RESET log_statement_stats" >/dev/null
+db_cpu=$(tail -n +"$logn" "$FMTBANK_HOME/postgres.log" |
+    awk '/s user, .* s system, .* s elapsed/ { s += $2 + $5 } END { printf "%.2f", s }')
 printf '%-44s %8s %10s %8s %10s\n' "" "seconds" "CPU s" "peak RSS" "file"
 printf '%-44s %8.2f %10s %5d MB %7d MB\n' "libxlsxwriter alone, $M rows x 9 columns" "$l9_s" "" \
     $((l9_kb / 1024)) $(($(stat -c %s "$OUTDIR/lxw9.xlsx") / 1048576))
@@ -99,3 +107,4 @@ printf '%-44s %8.2f %10.2f %5d MB %7d MB\n' "fmtbank report inventory (6 sheets)
 echo "report inventory / libxlsxwriter alone writing the same list and box map: $(echo "scale=2; $inv_s / $li_s" | bc)x (target <= 1.5x)"
 echo "report inventory / libxlsxwriter alone writing $M rows of 9 columns: $(echo "scale=2; $inv_s / $l9_s" | bc)x"
 echo "report inventory peak RSS $((inv_kb / 1024)) MB (target <= 64 MB)"
+echo "CPU: report inventory $inv_cpu s in fmtbank + $db_cpu s in the database backend; libxlsxwriter alone $li_cpu s (load average $(cut -d' ' -f1 /proc/loadavg))"
