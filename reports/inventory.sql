@@ -3,14 +3,15 @@
 -- A state is what "aliquot list" shows (fmtbank.aliquot_status_now: a quarantined or released
 -- tube past its expiry time is expired). Boxes come in freezer, rack, box order everywhere.
 --
--- The two long queries (Aliquots, Box map) stream in position order without sorting the stock:
--- the boxes (a few thousand rows) are sorted, then each box's positions are read from the
--- placement key (box, prow, pcol), and each tube is fetched by its key in a scalar subquery (a
--- one-row index lookup). The OFFSET 0 subquery is not flattened, so it is joined by a nested
--- loop, which keeps the order of the boxes; PostgreSQL's incremental sort then only orders the
+-- The long query ("stored": the Aliquots list and the Box map, one pass for both) streams in
+-- position order without sorting the stock: the boxes (a few thousand rows) are sorted, then
+-- each box's positions are read from the placement key (box, prow, pcol), and each tube is
+-- fetched by its key in a scalar subquery, its lot and donor by the lot's key (one-row index
+-- lookups). OFFSET 0 keeps those subqueries from being flattened, so they are joined by nested
+-- loops, which keep the order of the boxes; PostgreSQL's incremental sort then only orders the
 -- positions within one box. Written as plain joins instead, the planner may hash the whole
 -- aliquot table and sort the result (a big stock), hash it once per box (a small one), or cache
--- every tube it looked up (Memoize): each holds the stock in memory or worse.
+-- every tube it looked up (Memoize): each holds the stock in memory, or worse.
 
 -- @query meta
 SELECT format('Stock on %s', current_date) AS subtitle;
@@ -77,27 +78,34 @@ JOIN c ON c.box = b.id
 ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id;
 
 -- @query stored
--- The tubes in position order (subquery s), then each one's lot and donor, looked up by the lot's
--- key in a LATERAL subquery, which the planner caches (Memoize: a lot's doses mostly share a box).
+-- Both the Aliquots list (the rows with a tube: in_box) and the Box map (every row: an empty box
+-- is one row with a null position) are drawn from this one pass. The tubes come in position
+-- order (subquery s); each one's lot and donor are looked up by the lot's key.
 SELECT s.freezer_id AS freezer, s.rack, s.box_id AS box,
        fmtbank.position_text(s.prow, s.pcol) AS position, (s.a).aliquot_id AS aliquot,
        ld.lot_id AS lot, ld.donor,
        fmtbank.aliquot_status_now((s.a).status, (s.a).expires_at) AS state,
        (s.a).retained AS retained, ld.processed_at AS processed,
-       (s.a).expires_at::date AS expires
-FROM (SELECT bx.freezer_id, bx.rack, bx.box_id, t.prow, t.pcol, t.a
-      FROM (SELECT b.id, b.box_id, b.rack, f.freezer_id
+       (s.a).expires_at::date AS expires,
+       s.caption, s.nrows, s.ncols, s.prow::integer AS row, s.pcol::integer AS col,
+       (s.a).aliquot_id AS label, s.prow IS NOT NULL AS in_box
+FROM (SELECT bx.freezer_id, bx.rack, bx.box_id, bx.caption, bx.nrows, bx.ncols, t.prow, t.pcol,
+             t.a
+      FROM (SELECT b.id, b.box_id, b.rack, b.nrows::integer AS nrows,
+                   b.ncols::integer AS ncols, f.freezer_id,
+                   format('%s — %s (%s)%s', b.box_id, f.name, f.freezer_id,
+                          ', rack ' || b.rack) AS caption
             FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
             ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id) bx
-      CROSS JOIN LATERAL (
+      LEFT JOIN LATERAL (
           SELECT p.prow, p.pcol, (SELECT a FROM fmtbank.aliquot a WHERE a.id = p.aliquot) AS a
           FROM fmtbank.placement p
-          WHERE p.box = bx.id AND p.aliquot IS NOT NULL OFFSET 0) t
+          WHERE p.box = bx.id AND p.aliquot IS NOT NULL OFFSET 0) t ON true
       ORDER BY bx.freezer_id, bx.rack NULLS FIRST, bx.box_id, t.prow, t.pcol) s
-CROSS JOIN LATERAL (
+LEFT JOIN LATERAL (
     SELECT l.lot_id, l.processed_at, d.code AS donor
     FROM fmtbank.lot l JOIN fmtbank.donor d ON d.id = l.donor_id
-    WHERE l.id = (s.a).lot OFFSET 0) ld
+    WHERE l.id = (s.a).lot OFFSET 0) ld ON true
 ORDER BY s.freezer_id, s.rack NULLS FIRST, s.box_id, s.prow, s.pcol;
 
 -- @query unstored
@@ -110,21 +118,3 @@ JOIN fmtbank.lot l ON l.id = a.lot
 JOIN fmtbank.donor d ON d.id = l.donor_id
 WHERE NOT EXISTS (SELECT 1 FROM fmtbank.placement p WHERE p.aliquot = a.id)
 ORDER BY a.aliquot_id;
-
--- @query boxmap
--- Every box, empty ones too (one row with a null position), each tube by position. The caption
--- is made once per box, in the subquery.
-SELECT bx.box_id AS box, bx.caption, bx.nrows, bx.ncols, t.prow::integer AS row,
-       t.pcol::integer AS col, (t.a).aliquot_id AS label,
-       fmtbank.aliquot_status_now((t.a).status, (t.a).expires_at) AS state
-FROM (SELECT b.id, b.box_id, b.rack, b.nrows::integer AS nrows, b.ncols::integer AS ncols,
-             f.freezer_id,
-             format('%s — %s (%s)%s', b.box_id, f.name, f.freezer_id, ', rack ' || b.rack)
-                 AS caption
-      FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
-      ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id) bx
-LEFT JOIN LATERAL (
-    SELECT p.prow, p.pcol, (SELECT a FROM fmtbank.aliquot a WHERE a.id = p.aliquot) AS a
-    FROM fmtbank.placement p
-    WHERE p.box = bx.id AND p.aliquot IS NOT NULL OFFSET 0) t ON true
-ORDER BY bx.freezer_id, bx.rack NULLS FIRST, bx.box_id, t.prow, t.pcol;

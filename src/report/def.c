@@ -350,10 +350,14 @@ sheet_key(struct parser *p, const char *key, char *v)
         sh->title = xstrdup(v);
     } else if (strcmp(key, "empty") == 0) {
         sh->empty = xstrdup(v);
+    } else if (strcmp(key, "filter") == 0) {
+        if (!ident_valid(v))
+            return fail(p, "invalid filter column \"%s\"", v);
+        sh->filter = xstrdup(v);
     } else {
         return fail(p,
                     "unknown key \"%s\" in [sheet %s] (expected kind, query, title, empty, "
-                    "column NAME or color STATE)",
+                    "filter, column NAME or color STATE)",
                     key, sh->name);
     }
     return 0;
@@ -568,6 +572,26 @@ validate(struct parser *p)
             break;
         }
         used[q - def->queries] = true;
+        /* Table and box-map sheets of one query run it once together (report.c): they must
+         * come one after another. A record sheet always runs its query on its own. */
+        for (size_t j = 0; j < i && rc == 0 && sh->kind != SHEET_RECORD; j++) {
+            const struct report_sheet *o = &def->sheets[j];
+            if (o->kind == SHEET_RECORD || strcmp(o->query, sh->query) != 0)
+                continue;
+            if (def->sheets[i - 1].kind == SHEET_RECORD ||
+                strcmp(def->sheets[i - 1].query, sh->query) != 0)
+                rc = fail(p,
+                          "sheet \"%s\" shares query \"%s\" with sheet \"%s\" but does not "
+                          "follow it: sheets that share a query come one after another",
+                          sh->name, sh->query, o->name);
+        }
+        if (rc < 0)
+            break;
+        if (sh->filter && sh->kind == SHEET_RECORD) {
+            rc = fail(p, "\"filter\" is for table and box-map sheets only (sheet \"%s\")",
+                      sh->name);
+            break;
+        }
         if (sh->kind == SHEET_BOXMAP) {
             if (sh->ncols > 0)
                 rc = fail(p,
@@ -702,6 +726,7 @@ report_def_free(struct report_def *def)
         free(sh->query);
         free(sh->title);
         free(sh->empty);
+        free(sh->filter);
     }
     for (size_t i = 0; i < def->nqueries; i++) {
         free(def->queries[i].name);

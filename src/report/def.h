@@ -41,6 +41,7 @@ struct report_sheet {
     char *query; /* name of a query in NAME.sql */
     char *title; /* NULL: the report's title */
     char *empty; /* text shown when the query returns no row, NULL: a default */
+    char *filter; /* table, box map: a boolean column; only rows where it is true are written */
     struct report_column *cols;
     size_t ncols;
     struct report_color *colors; /* boxmap: legend, in order */

@@ -41,13 +41,13 @@ assert_eq "$(sql "SELECT string_agg(status || '=' || n, ' ' ORDER BY status) FRO
 expect 0 "report check" fmtbank report check
 assert_contains "$OUT" "inventory: ok" "the inventory definition checks"
 expect 0 "report list shows it" fmtbank report list --format tsv
-assert_contains "$OUT" $'inventory\tInventory\tBy state, By freezer, By box, Aliquots, Not in a box, Box map\t\t' "listed with its sheets, no parameter"
+assert_contains "$OUT" $'inventory\tInventory\tBy state, By freezer, By box, Box map, Aliquots, Not in a box\t\t' "listed with its sheets, no parameter"
 
 expect 0 "inventory report (quality)" fmtbank --user quinn report inventory -o "$TMP/inv.xlsx"
 assert_contains "$ERR" "wrote report \"inventory\" to \"$TMP/inv.xlsx\": 6 sheets" "summary line"
 assert_eq "$OUT" "" "nothing on stdout"
 d=$(DUMP "$TMP/inv.xlsx")
-assert_contains "$d" "sheets By state|By freezer|By box|Aliquots|Not in a box|Box map" "sheets in order"
+assert_contains "$d" "sheets By state|By freezer|By box|Box map|Aliquots|Not in a box" "sheets in order"
 assert_contains "$d" "props title=Inventory" "title property"
 assert_contains "$d" "props creator=Quinn Qualmann (quinn)" "author is the acting user"
 assert_contains "$d" "props company=fmtbank stool bank" "company is the site"

@@ -175,7 +175,7 @@ test_layout_errors(void **state)
                  "\"inv.report\", line 1: \"title\" is outside any section (begin with [report])");
     expect_error(L("[sheet S]\ncolour = red\n"), Q,
                  "\"inv.report\", line 4: unknown key \"colour\" in [sheet S] (expected kind, "
-                 "query, title, empty, column NAME or color STATE)");
+                 "query, title, empty, filter, column NAME or color STATE)");
     expect_error(L("[sheet S\n"), Q,
                  "\"inv.report\", line 3: section header \"[sheet S\" lacks its closing \"]\"");
     expect_error(L("[chart S]\n"), Q,
