@@ -588,8 +588,8 @@ validate(struct parser *p)
         if (rc < 0)
             break;
         if (sh->filter && sh->kind == SHEET_RECORD) {
-            rc = fail(p, "\"filter\" is for table and box-map sheets only (sheet \"%s\")",
-                      sh->name);
+            rc =
+                fail(p, "\"filter\" is for table and box-map sheets only (sheet \"%s\")", sh->name);
             break;
         }
         if (sh->kind == SHEET_BOXMAP) {

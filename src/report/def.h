@@ -38,9 +38,9 @@ struct report_color {
 struct report_sheet {
     char *name;
     enum sheet_kind kind;
-    char *query; /* name of a query in NAME.sql */
-    char *title; /* NULL: the report's title */
-    char *empty; /* text shown when the query returns no row, NULL: a default */
+    char *query;  /* name of a query in NAME.sql */
+    char *title;  /* NULL: the report's title */
+    char *empty;  /* text shown when the query returns no row, NULL: a default */
     char *filter; /* table, box map: a boolean column; only rows where it is true are written */
     struct report_column *cols;
     size_t ncols;

@@ -771,8 +771,8 @@ boxmap_row(void *vctx, const PGresult *res, struct fb_error *err)
         }
         free(c->box);
         c->box = xstrdup(box);
-        if (xlsx_boxmap_box(c->m, PQgetisnull(res, 0, m[1]) ? box : PQgetvalue(res, 0, m[1]),
-                            nrows, ncols, err) < 0)
+        if (xlsx_boxmap_box(c->m, PQgetisnull(res, 0, m[1]) ? box : PQgetvalue(res, 0, m[1]), nrows,
+                            ncols, err) < 0)
             return -1;
     }
     int row = 0, col = 0;
