@@ -16,66 +16,89 @@
 -- @query meta
 SELECT format('Stock on %s', current_date) AS subtitle;
 
--- @query by_state
--- Every state, also those without a tube, in the order of the product's state list.
-WITH s(ord, state) AS (
-    VALUES (1, 'quarantine'), (2, 'released'), (3, 'issued'), (4, 'recalled'), (5, 'expired'),
-           (6, 'discarded')),
-c AS (
-    SELECT fmtbank.aliquot_status_now(a.status, a.expires_at) AS state, count(*) AS aliquots,
-           count(p.aliquot) AS in_box, count(*) FILTER (WHERE a.retained) AS retained,
-           min(a.expires_at) AS first_expiry, max(a.expires_at) AS last_expiry
-    FROM fmtbank.aliquot a
-    LEFT JOIN fmtbank.placement p ON p.aliquot = a.id
-    GROUP BY 1)
-SELECT s.state, coalesce(c.aliquots, 0) AS aliquots, coalesce(c.in_box, 0) AS in_box,
-       coalesce(c.aliquots - c.in_box, 0) AS not_in_box, coalesce(c.retained, 0) AS retained,
-       c.first_expiry::date AS first_expiry, c.last_expiry::date AS last_expiry
-FROM s
-LEFT JOIN c ON c.state = s.state
-ORDER BY s.ord;
-
--- @query by_freezer
--- Counted in one pass over the positions (a parallel hash join with the tubes).
-WITH c AS (
-    SELECT b.freezer, count(*) AS positions, count(p.aliquot) AS occupied,
-           count(*) FILTER (WHERE x.state = 'quarantine') AS quarantine,
-           count(*) FILTER (WHERE x.state = 'released') AS released,
-           count(*) FILTER (WHERE x.state = 'recalled') AS recalled,
-           count(*) FILTER (WHERE x.state = 'expired') AS expired
-    FROM fmtbank.placement p
-    JOIN fmtbank.box b ON b.id = p.box
-    LEFT JOIN fmtbank.aliquot a ON a.id = p.aliquot
-    CROSS JOIN LATERAL (SELECT fmtbank.aliquot_status_now(a.status, a.expires_at) AS state) x
-    GROUP BY b.freezer)
-SELECT f.freezer_id AS freezer, f.name AS freezer_name, f.site, f.temp_c,
-       (SELECT count(*) FROM fmtbank.box b WHERE b.freezer = f.id) AS boxes,
-       coalesce(c.positions, 0) AS positions, coalesce(c.occupied, 0) AS occupied,
-       coalesce(c.positions - c.occupied, 0) AS free, coalesce(c.quarantine, 0) AS quarantine,
-       coalesce(c.released, 0) AS released, coalesce(c.recalled, 0) AS recalled,
-       coalesce(c.expired, 0) AS expired
-FROM fmtbank.freezer f
-LEFT JOIN c ON c.freezer = f.id
-ORDER BY f.freezer_id;
-
--- @query by_box
-WITH c AS (
+-- @query summary
+-- The three summary sheets (By state, By freezer, By box) from one pass over the positions (a
+-- parallel hash join with the tubes) and one over the tubes, so they agree with each other: each
+-- sheet keeps its own rows (filter) from the sections below, in the order given here: every
+-- state in the product's order (also those without a tube), then each freezer (also those
+-- without a box) followed by its boxes by rack (none first) and box.
+WITH pos AS MATERIALIZED (
     SELECT p.box, count(*) AS positions, count(p.aliquot) AS occupied,
            count(*) FILTER (WHERE x.state = 'quarantine') AS quarantine,
            count(*) FILTER (WHERE x.state = 'released') AS released,
+           count(*) FILTER (WHERE x.state = 'issued') AS issued,
            count(*) FILTER (WHERE x.state = 'recalled') AS recalled,
-           count(*) FILTER (WHERE x.state = 'expired') AS expired
+           count(*) FILTER (WHERE x.state = 'expired') AS expired,
+           count(*) FILTER (WHERE x.state = 'discarded') AS discarded
     FROM fmtbank.placement p
     LEFT JOIN fmtbank.aliquot a ON a.id = p.aliquot
     CROSS JOIN LATERAL (SELECT fmtbank.aliquot_status_now(a.status, a.expires_at) AS state) x
-    GROUP BY p.box)
-SELECT f.freezer_id AS freezer, f.name AS freezer_name, b.rack, b.box_id AS box,
-       b.nrows::integer AS nrows, b.ncols::integer AS ncols, c.positions, c.occupied,
-       c.positions - c.occupied AS free, c.quarantine, c.released, c.recalled, c.expired
-FROM fmtbank.box b
-JOIN fmtbank.freezer f ON f.id = b.freezer
-JOIN c ON c.box = b.id
-ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id;
+    GROUP BY p.box),
+tubes AS (
+    SELECT fmtbank.aliquot_status_now(a.status, a.expires_at) AS state, count(*) AS aliquots,
+           count(*) FILTER (WHERE a.retained) AS retained, min(a.expires_at) AS first_expiry,
+           max(a.expires_at) AS last_expiry
+    FROM fmtbank.aliquot a
+    GROUP BY 1),
+in_box AS (
+    SELECT s.state, (CASE s.state WHEN 'quarantine' THEN sum(pos.quarantine)
+                                  WHEN 'released' THEN sum(pos.released)
+                                  WHEN 'issued' THEN sum(pos.issued)
+                                  WHEN 'recalled' THEN sum(pos.recalled)
+                                  WHEN 'expired' THEN sum(pos.expired)
+                                  ELSE sum(pos.discarded) END)::bigint AS n
+    FROM unnest(ARRAY['quarantine', 'released', 'issued', 'recalled', 'expired', 'discarded'])
+         AS s(state)
+    LEFT JOIN pos ON true
+    GROUP BY s.state),
+states(ord, state) AS (
+    VALUES (1, 'quarantine'), (2, 'released'), (3, 'issued'), (4, 'recalled'), (5, 'expired'),
+           (6, 'discarded')),
+boxes AS (
+    SELECT b.freezer, b.rack, b.box_id, b.nrows, b.ncols, pos.*
+    FROM fmtbank.box b JOIN pos ON pos.box = b.id),
+rows AS (
+    SELECT 1 AS section, s.ord, NULL::text AS freezer_key, 0 AS level, NULL::text AS rack_key,
+           NULL::text AS box_key,
+           s.state, coalesce(t.aliquots, 0) AS aliquots, coalesce(ib.n, 0) AS in_box,
+           coalesce(t.aliquots, 0) - coalesce(ib.n, 0) AS not_in_box,
+           coalesce(t.retained, 0) AS retained, t.first_expiry::date AS first_expiry,
+           t.last_expiry::date AS last_expiry,
+           NULL::text AS freezer, NULL::text AS freezer_name, NULL::text AS site,
+           NULL::numeric AS temp_c, NULL::bigint AS boxes, NULL::text AS rack, NULL::text AS box,
+           NULL::integer AS nrows, NULL::integer AS ncols, NULL::bigint AS positions,
+           NULL::bigint AS occupied, NULL::bigint AS free, NULL::bigint AS quarantine,
+           NULL::bigint AS released, NULL::bigint AS recalled, NULL::bigint AS expired
+    FROM states s
+    LEFT JOIN tubes t ON t.state = s.state
+    LEFT JOIN in_box ib ON ib.state = s.state
+    UNION ALL
+    SELECT 2, 0, f.freezer_id, 0, NULL, NULL,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           f.freezer_id, f.name, f.site, f.temp_c, count(bx.box_id),
+           NULL, NULL, NULL, NULL,
+           coalesce(sum(bx.positions), 0)::bigint, coalesce(sum(bx.occupied), 0)::bigint,
+           coalesce(sum(bx.positions - bx.occupied), 0)::bigint,
+           coalesce(sum(bx.quarantine), 0)::bigint, coalesce(sum(bx.released), 0)::bigint,
+           coalesce(sum(bx.recalled), 0)::bigint, coalesce(sum(bx.expired), 0)::bigint
+    FROM fmtbank.freezer f
+    LEFT JOIN boxes bx ON bx.freezer = f.id
+    GROUP BY f.id
+    UNION ALL
+    SELECT 2, 0, f.freezer_id, 1, bx.rack, bx.box_id,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           f.freezer_id, f.name, NULL, NULL, NULL, bx.rack, bx.box_id,
+           bx.nrows::integer, bx.ncols::integer, bx.positions, bx.occupied,
+           bx.positions - bx.occupied, bx.quarantine, bx.released, bx.recalled, bx.expired
+    FROM boxes bx
+    JOIN fmtbank.freezer f ON f.id = bx.freezer)
+SELECT r.state, r.aliquots, r.in_box, r.not_in_box, r.retained, r.first_expiry, r.last_expiry,
+       r.freezer, r.freezer_name, r.site, r.temp_c, r.boxes, r.rack, r.box, r.nrows, r.ncols,
+       r.positions, r.occupied, r.free, r.quarantine, r.released, r.recalled, r.expired,
+       r.section = 1 AS is_state, r.section = 2 AND r.level = 0 AS is_freezer,
+       r.section = 2 AND r.level = 1 AS is_box
+FROM rows r
+ORDER BY r.section, r.ord, r.freezer_key, r.level, r.rack_key NULLS FIRST, r.box_key;
 
 -- @query stored
 -- Both the Aliquots list (the rows with a tube: in_box) and the Box map (every row: an empty box
