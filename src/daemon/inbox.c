@@ -416,11 +416,14 @@ import_one(struct daemon *d, const struct import_spec *spec, const char *name)
             report_error(&report, &err);
             rc = reject(d, name, hash, &err, strbuf_str(&report));
             strbuf_release(&report);
+        } else if (PQstatus(d->work) != CONNECTION_OK) {
+            log_msg(LOG_WARNING, "import of \"%s\" interrupted (the database session ended);"
+                    " nothing was kept and the file stays in the inbox", name);
+            rc = -1;
         } else {
             char *what = xasprintf("could not import \"%s\" (left in the inbox)", name);
             daemon_error(d, what, &err);
             free(what);
-            rc = PQstatus(d->work) == CONNECTION_OK ? 0 : -1;
         }
     }
     free(badtext);

@@ -84,12 +84,13 @@ log_config(const struct daemon *d)
     char when[16] = "off";
     if (c->report_minute >= 0)
         snprintf(when, sizeof(when), "%02d:%02d", c->report_minute / 60, c->report_minute % 60);
-    log_msg(LOG_INFO, "inbox %s%s%s%s, outbox %s, reports at %s, interval %g s, settle %g s",
-            c->inbox ? "\"" : "", c->inbox ? c->inbox : "none", c->inbox ? "\" (" : "",
-            c->inbox ? c->inbox_format : "", c->outbox ? c->outbox : "none", when, c->interval,
-            c->settle);
     if (c->inbox)
-        log_msg(LOG_DEBUG, "inbox files are %s files", c->inbox_format);
+        log_msg(LOG_INFO, "inbox \"%s\" (%s files), settle %g s", c->inbox, c->inbox_format,
+                c->settle);
+    else
+        log_msg(LOG_INFO, "no inbox");
+    log_msg(LOG_INFO, "outbox %s%s%s, daily reports at %s; interval %g s", c->outbox ? "\"" : "",
+            c->outbox ? c->outbox : "none", c->outbox ? "\"" : "", when, c->interval);
 }
 
 static bool
@@ -157,10 +158,9 @@ static void
 beat(struct daemon *d)
 {
     struct fb_error err = {0};
-    if (heartbeat_write(d, &err) < 0) {
+    if (heartbeat_write(d, &err) < 0 && session_ok(d))
         daemon_error(d, "could not write the heartbeat", &err);
-        fb_error_clear(&err);
-    }
+    fb_error_clear(&err);
 }
 
 /* One pass of the active daemon; each step is skipped once a stop was asked for. */
@@ -172,11 +172,11 @@ pass(struct daemon *d)
     if (!signals_stop_requested() && session_ok(d)) {
         struct fb_error err = {0};
         long n = daemon_sweep(d->work, &err);
-        d->swept = true;
-        if (n < 0) {
+        d->swept = n >= 0;
+        /* A session lost meanwhile is the loop's to report, not an error of the sweep. */
+        if (n < 0 && session_ok(d))
             daemon_error(d, "sweep", &err);
-            fb_error_clear(&err);
-        }
+        fb_error_clear(&err);
     }
     if (!signals_stop_requested() && session_ok(d))
         reports_pass(d);

@@ -38,6 +38,22 @@ name_session(PGconn *c, const char *name)
     }
 }
 
+/* Server notices and libpq's own messages on a session go to the log as one line each. */
+static void
+notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    char *m = xstrdup(message);
+    for (char *p = m; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    size_t n = strlen(m);
+    while (n > 0 && m[n - 1] == ' ')
+        m[--n] = '\0';
+    log_msg(LOG_WARNING, "database: %s", m);
+    free(m);
+}
+
 static int
 check_schema(PGconn *c, struct fb_error *err)
 {
@@ -67,6 +83,8 @@ session_open(struct daemon *d, bool may_start, struct fb_error *err)
     d->work = db_connect_running(d->cfg.db, user, err);
     if (!d->work)
         goto fail;
+    PQsetNoticeProcessor(d->ctl, notice_to_log, NULL);
+    PQsetNoticeProcessor(d->work, notice_to_log, NULL);
     name_session(d->ctl, "fmtbankd lock");
     name_session(d->work, "fmtbankd");
     return 0;
