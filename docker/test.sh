@@ -39,12 +39,11 @@ base_image() { # NAME PACKAGES
     step "debootstrap $name ($pkgs)"
     rm -rf "$dir"
     mkdir -p "$WORK"
-    # The postgresql package must not create a cluster of its own in the image.
-    mkdir -p "$dir/etc/postgresql-common"
-    echo "create_main_cluster = false" >"$dir/etc/postgresql-common/createcluster.conf"
     debootstrap --variant=minbase --include="$pkgs" "$SUITE" "$dir" "$MIRROR" >"$WORK/$name.log" 2>&1 \
         || { tail -20 "$WORK/$name.log"; fail "debootstrap $name"; }
-    rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
+    # The cluster the postgresql package made is not used (the postgres image makes its own).
+    rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* \
+        "$dir"/var/lib/postgresql/15 "$dir"/etc/postgresql/15
     tar -C "$dir" -c . | docker import - "$name:$SUITE" >/dev/null
     rm -rf "$dir"
 }
