@@ -9,6 +9,7 @@ packages=(
     postgresql-15 postgresql-client-15 postgresql-contrib
     python3 python3-openpyxl    # independent xlsx reader used by the tests
     passwd                      # useradd, for the embedded server's system user
+    systemd                     # systemd-analyze verify of dist/fmtbankd.service (t0707)
 )
 
 missing=()
