@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "fmtbankd" in ASCII folded into a bigint: distinct from the audit (70640001) and migration
- * locks. */
+/* The daemon's session-level advisory lock: fmtbank's 7064 prefix, 005 for migration 050, 001;
+ * distinct from the audit trail's transaction lock (70640001) and the migrations' lock. */
 #define DAEMON_LOCK_KEY "7064005001"
 
 /* Names the session in pg_stat_activity and makes the server notice a vanished client: during
