@@ -29,7 +29,7 @@ docker info >/dev/null 2>&1 || fail "no Docker engine answers (docker info); sta
 
 # ---------------------------------------------------------------- base images from Debian packages
 BUILD_PKGS=build-essential,cmake,pkg-config,libpq-dev,uuid-dev,libxlsxwriter-dev,libcmocka-dev,postgresql-15,postgresql-client-15,python3,python3-openpyxl,passwd,procps,bc,systemd
-RUN_PKGS=libpq5,libuuid1,libxlsxwriter1,passwd
+RUN_PKGS=libpq5,libuuid1,libxlsxwriter4,passwd
 base_image() { # NAME PACKAGES
     local name=$1 pkgs=$2 dir="$WORK/rootfs-$1"
     if docker image inspect "$name:$SUITE" >/dev/null 2>&1; then
