@@ -12,17 +12,21 @@ deps:
 	@bash scripts/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFMTBANK_SANITIZE=OFF >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)
 
-# gcc + AddressSanitizer/UBSan build running all unit and integration tests, and a clang build
-# that must compile without a warning.
+# gcc + AddressSanitizer/UBSan build running all unit and integration tests, a plain build
+# running representative commands under valgrind, and a clang build that must compile without a
+# warning.
 test: deps clang
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFMTBANK_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFMTBANK_SANITIZE=OFF >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@cd $(BUILD) && ctest -L valgrind --output-on-failure --no-tests=error
 	@cd $(TEST_BUILD) && ctest -j $(JOBS) --output-on-failure
 
 clang:

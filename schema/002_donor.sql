@@ -119,8 +119,9 @@ BEGIN
            CASE
              WHEN upper(btrim(coalesce(s.code, ''))) !~ pat
                THEN format('invalid donor code "%s" (must match %s)', coalesce(s.code, ''), pat)
-             WHEN count(*) OVER (PARTITION BY upper(btrim(s.code))) > 1
-               THEN format('donor "%s" appears more than once in the file', upper(btrim(s.code)))
+             WHEN row_number() OVER (PARTITION BY upper(btrim(s.code)) ORDER BY s.line) > 1
+               THEN format('donor "%s" already appears on line %s', upper(btrim(s.code)),
+                           min(s.line) OVER (PARTITION BY upper(btrim(s.code))) + 1)
              WHEN EXISTS (SELECT 1 FROM fmtbank.donor d WHERE d.code = upper(btrim(s.code)))
                THEN format('donor "%s" already exists', upper(btrim(s.code)))
              WHEN nullif(s.birth_year, '') IS NOT NULL AND CASE WHEN s.birth_year ~ '^\d{4}$'

@@ -8,6 +8,7 @@ packages=(
     libpq-dev uuid-dev libxlsxwriter-dev libcmocka-dev
     postgresql-15 postgresql-client-15 postgresql-contrib
     python3 python3-openpyxl    # independent xlsx reader used by the tests
+    valgrind
     passwd                      # useradd, for the embedded server's system user
     systemd                     # systemd-analyze verify of dist/fmtbankd.service (t0707)
 )

@@ -65,6 +65,9 @@ enum out_shape { OUT_LIST, OUT_OBJECT };
  * not-found error with not_found as its message. */
 int out_query(struct cmd_ctx *ctx, enum out_shape shape, const char *sql, int nparams,
               const char *const *params, const char *not_found);
+/* A command without arguments that prints one query (list or object). */
+int cmd_query_noargs(struct cmd_ctx *ctx, int argc, char **argv, enum out_shape shape,
+                     const char *sql);
 /* Prints every value of column 0, one per line (new identifiers). */
 void out_ids(const PGresult *res);
 /* Opens an input file ("-" for stdin) or sets a not-found / input error. */

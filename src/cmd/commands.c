@@ -340,3 +340,14 @@ cmd_fail(struct cmd_ctx *ctx)
 {
     return ctx->err.kind != FB_OK ? (int)ctx->err.kind : FB_ERR_INTERNAL;
 }
+
+int
+cmd_query_noargs(struct cmd_ctx *ctx, int argc, char **argv, enum out_shape shape, const char *sql)
+{
+    struct opt_args pos;
+    static const struct opt_spec none[] = {{0}};
+    if (cmd_parse(ctx, argc, argv, none, &pos, 0, "") < 0)
+        return cmd_fail(ctx);
+    opt_args_free(&pos);
+    return out_query(ctx, shape, sql, 0, NULL, NULL);
+}

@@ -40,13 +40,8 @@ cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    return out_query(
-        ctx, OUT_OBJECT,
+    return cmd_query_noargs(
+        ctx, argc, argv, OUT_OBJECT,
         "SELECT pg_catalog.current_database() AS database,"
         " pg_catalog.current_setting('server_version') AS server_version,"
         " session_user AS acting_user,"
@@ -56,8 +51,7 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
         "           FROM fmtbank.daemon_heartbeat ORDER BY active DESC, beat_at DESC LIMIT 1),"
         "          'no daemon has run') AS daemon,"
         " (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('entity', entity, 'state',"
-        "         state, 'count', n) ORDER BY entity, state) FROM fmtbank.status_counts) AS counts",
-        0, NULL, NULL);
+        "         state, 'count', n) ORDER BY entity, state) FROM fmtbank.status_counts) AS counts");
 }
 
 const struct cmd_def cmd_defs_init[] = {

@@ -74,15 +74,9 @@ cmd_user_add(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_user_list(struct cmd_ctx *ctx, int argc, char **argv)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    return out_query(ctx, OUT_LIST,
-                     "SELECT name, role, printed_name, has_signature, disabled, locked"
-                     " FROM fmtbank.user_list ORDER BY name",
-                     0, NULL, NULL);
+    return cmd_query_noargs(ctx, argc, argv, OUT_LIST,
+                            "SELECT name, role, printed_name, has_signature, disabled, locked"
+                            " FROM fmtbank.user_list ORDER BY name");
 }
 
 /* user disable / unlock / password: one NAME, one function. */

@@ -39,19 +39,8 @@ not_ok() {
     echo "#   stderr: ${ERR:0:2000}"
 }
 
-# run CMD...: runs it, keeping stdout in $OUT, stderr in $ERR and the exit code in $RC.
-run() {
-    "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    RC=$?
-    OUT=$(cat "$TMP/out")
-    ERR=$(cat "$TMP/err")
-    # Sanitizer findings fail the test whatever the exit code.
-    if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$TMP/err"; then
-        not_ok "sanitizer report from: $*" "$(head -20 "$TMP/err")"
-    fi
-}
-
-# run_in FILE CMD...: as run, with FILE on stdin.
+# run_in FILE CMD...: runs CMD with FILE on stdin, keeping stdout in $OUT, stderr in $ERR and the
+# exit code in $RC. A sanitizer report fails the test whatever the exit code.
 run_in() {
     local input=$1
     shift
@@ -63,6 +52,9 @@ run_in() {
         not_ok "sanitizer report from: $*" "$(head -20 "$TMP/err")"
     fi
 }
+
+# run CMD...: as run_in, with no input.
+run() { run_in /dev/null "$@"; }
 
 # expect CODE DESCRIPTION CMD...: runs CMD and checks its exit code.
 expect() {

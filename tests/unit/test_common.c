@@ -1,0 +1,142 @@
+/* test_common.c: CSV records, option parsing, JSON escaping and the string buffer. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/csv.h"
+#include "common/json.h"
+#include "common/options.h"
+#include "common/strbuf.h"
+
+static void
+test_csv_quotes_and_empty(void **state)
+{
+    (void)state;
+    struct csv_record rec = {0};
+    const char *why = NULL;
+    assert_int_equal(csv_parse_line("a,\"b,c\",\"say \"\"hi\"\"\",", &rec, &why), 1);
+    assert_int_equal(rec.nfields, 4);
+    assert_string_equal(rec.fields[0], "a");
+    assert_string_equal(rec.fields[1], "b,c");
+    assert_string_equal(rec.fields[2], "say \"hi\"");
+    assert_string_equal(rec.fields[3], "");
+    csv_record_free(&rec);
+}
+
+static void
+test_csv_errors(void **state)
+{
+    (void)state;
+    struct csv_record rec = {0};
+    const char *why = NULL;
+    assert_int_equal(csv_parse_line("a,\"unterminated", &rec, &why), -1);
+    assert_string_equal(why, "unterminated quoted field");
+    assert_int_equal(csv_parse_line("\"a\"b", &rec, &why), -1);
+    assert_string_equal(why, "unexpected character after a closing quote");
+    assert_int_equal(csv_parse_line("", &rec, &why), 0);
+    csv_record_free(&rec);
+}
+
+static void
+test_csv_file_line_numbers(void **state)
+{
+    (void)state;
+    char text[] = "item,answer\r\n\nbmi,22\n\"multi\nline\",x\nlast,1";
+    FILE *f = fmemopen(text, strlen(text), "r");
+    struct csv_reader r = {f, 0};
+    struct csv_record rec = {0};
+    const char *why;
+    int lines[4], n = 0;
+    while (csv_read(&r, &rec, &why) == 1)
+        lines[n++] = rec.line;
+    assert_int_equal(n, 4);
+    assert_int_equal(lines[0], 1);
+    assert_int_equal(lines[1], 3);
+    assert_int_equal(lines[2], 4);
+    assert_int_equal(lines[3], 6);
+    csv_record_free(&rec);
+    fclose(f);
+}
+
+static void
+test_options(void **state)
+{
+    (void)state;
+    const char *until = NULL, *out = NULL;
+    bool flag = false;
+    struct opt_list params = {0};
+    const struct opt_spec specs[] = {{"until", 0, OPT_STRING, &until},
+                                     {"output", 'o', OPT_STRING, &out},
+                                     {"short", 0, OPT_FLAG, &flag},
+                                     {"param", 0, OPT_MULTI, &params},
+                                     {0}};
+    char *argv[] = {"cmd", "D-1", "--until=2026-01-01", "-o", "x.xlsx", "--short", "--param",
+                    "a=1", "--param=b=2", "--", "--not-an-option", NULL};
+    struct opt_args pos = {0};
+    struct fb_error err = {0};
+    assert_int_equal(opts_parse(11, argv, 1, specs, &pos, &err), 0);
+    assert_string_equal(until, "2026-01-01");
+    assert_string_equal(out, "x.xlsx");
+    assert_true(flag);
+    assert_int_equal(params.n, 2);
+    assert_string_equal(params.items[1], "b=2");
+    assert_int_equal(pos.n, 2);
+    assert_string_equal(pos.items[0], "D-1");
+    assert_string_equal(pos.items[1], "--not-an-option");
+    opt_args_free(&pos);
+    opt_list_free(&params);
+
+    char *bad[] = {"cmd", "--nope", NULL};
+    assert_int_equal(opts_parse(2, bad, 1, specs, &pos, &err), -1);
+    assert_int_equal(err.kind, FB_ERR_USAGE);
+    assert_string_equal(err.message, "unknown option \"--nope\"");
+    char *missing[] = {"cmd", "--until", NULL};
+    assert_int_equal(opts_parse(2, missing, 1, specs, &pos, &err), -1);
+    assert_string_equal(err.message, "option \"--until\" requires a value");
+    char *flagval[] = {"cmd", "--short=yes", NULL};
+    assert_int_equal(opts_parse(2, flagval, 1, specs, &pos, &err), -1);
+    assert_string_equal(err.message, "option \"--short\" takes no value");
+    fb_error_clear(&err);
+    opt_args_free(&pos);
+}
+
+static void
+test_json_escape(void **state)
+{
+    (void)state;
+    struct strbuf sb = STRBUF_INIT;
+    json_add_string(&sb, "a\"b\\c\n\t\x01é");
+    assert_string_equal(strbuf_str(&sb), "\"a\\\"b\\\\c\\n\\t\\u0001é\"");
+    strbuf_reset(&sb);
+    json_add_string(&sb, NULL);
+    assert_string_equal(strbuf_str(&sb), "null");
+    strbuf_release(&sb);
+}
+
+static void
+test_strbuf_growth(void **state)
+{
+    (void)state;
+    struct strbuf sb = STRBUF_INIT;
+    for (int i = 0; i < 1000; i++)
+        strbuf_addf(&sb, "%d,", i);
+    assert_int_equal(sb.len, strlen(sb.buf));
+    assert_true(strncmp(sb.buf, "0,1,2,", 6) == 0);
+    char *s = strbuf_detach(&sb);
+    assert_null(sb.buf);
+    free(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_quotes_and_empty), cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test(test_csv_file_line_numbers), cmocka_unit_test(test_options),
+        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_strbuf_growth),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
