@@ -26,5 +26,11 @@ vg "audit log" fmtbank --user audrey audit log --format tsv
 vg "audit verify" fmtbank --user audrey audit verify
 vg "usage error" fmtbank donor add
 vg "init" fmtbank init
+mkdir -p "$TMP/inbox"
+printf 'code,birth_year,sex\nD-0200,1990,F\n' >"$TMP/inbox/good.csv"
+cp "$TMP/bad.csv" "$TMP/inbox/bad.csv"
+printf 'settle = 0\n' >"$TMP/fmtbankd.conf"
+vg "fmtbankd --once with an inbox" fmtbankd --once --inbox "$TMP/inbox" --config "$TMP/fmtbankd.conf"
+vg "fmtbankd bad configuration" fmtbankd --once --config "$TMP/bad.csv"
 
 done_testing
