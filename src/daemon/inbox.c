@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -123,8 +124,69 @@ numbered(const char *name, int n)
     return xasprintf("%.*s.%d%s", (int)stem, name, n, dot ? dot : "");
 }
 
-/* Moves inbox/name into inbox/sub/ under a name not yet taken there; with a report, writes it
- * first as <final name>.errors.txt. Returns the final name (caller frees) or NULL. */
+/* Moves name to target (both relative to dfd) unless target exists: renameat2(RENAME_NOREPLACE),
+ * or link() and unlink() where the file system lacks it. Returns 0, or -1 with errno. */
+static int
+move_noreplace(int dfd, const char *name, const char *target)
+{
+    if (renameat2(dfd, name, dfd, target, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        return -1;
+    if (linkat(dfd, name, dfd, target, 0) != 0)
+        return -1;
+    unlinkat(dfd, name, 0);
+    return 0;
+}
+
+/* One candidate name in sub/: writes the report (when there is one) as <cand>.errors.txt, then
+ * moves the file. Returns 1 when moved, 0 when the name is taken, -1 on error. */
+static int
+try_move(int dfd, const char *inbox, const char *name, const char *sub, const char *cand,
+         const char *report, struct fb_error *err)
+{
+    char *target = xasprintf("%s/%s", sub, cand);
+    char *rep = xasprintf("%s.errors.txt", target);
+    int rc = -1;
+    if (report) {
+        int fd = openat(dfd, rep, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                rc = 0;
+            else
+                fb_error_set(err, FB_ERR_INTERNAL, "could not create \"%s/%s\": %s", inbox, rep,
+                             strerror(errno));
+            goto done;
+        }
+        size_t len = strlen(report);
+        bool ok = write(fd, report, len) == (ssize_t)len;
+        ok = fsync(fd) == 0 && ok;
+        ok = close(fd) == 0 && ok;
+        if (!ok) {
+            fb_error_set(err, FB_ERR_INTERNAL, "could not write \"%s/%s\"", inbox, rep);
+            unlinkat(dfd, rep, 0);
+            goto done;
+        }
+    }
+    if (move_noreplace(dfd, name, target) == 0) {
+        rc = 1;
+    } else {
+        if (errno == EEXIST)
+            rc = 0;
+        else
+            fb_error_set(err, FB_ERR_INTERNAL, "could not move \"%s\" into \"%s/%s\": %s", name,
+                         inbox, sub, strerror(errno));
+        if (report)
+            unlinkat(dfd, rep, 0);
+    }
+done:
+    free(target);
+    free(rep);
+    return rc;
+}
+
+/* Moves inbox/name into inbox/sub/ under a name not yet taken there (x.csv, x.1.csv, ...), with
+ * its report beside it. Returns the final name (caller frees) or NULL with err set. */
 static char *
 move_into(struct daemon *d, const char *name, const char *sub, const char *report,
           struct fb_error *err)
@@ -136,54 +198,15 @@ move_into(struct daemon *d, const char *name, const char *sub, const char *repor
         return NULL;
     }
     char *result = NULL;
-    for (int n = 0; n < 10000 && !result; n++) {
+    for (int n = 0; n < 10000; n++) {
         char *cand = numbered(name, n);
-        char *target = xasprintf("%s/%s", sub, cand);
-        char *rep = xasprintf("%s.errors.txt", target);
-        int rfd = -1;
-        if (report) {
-            rfd = openat(dfd, rep, O_WRONLY | O_CREAT | O_EXCL, 0666);
-            if (rfd < 0 && errno == EEXIST)
-                goto next;
-            if (rfd < 0) {
-                fb_error_set(err, FB_ERR_INTERNAL, "could not create \"%s/%s\": %s", d->cfg.inbox,
-                             rep, strerror(errno));
-                goto stop;
-            }
-            size_t len = strlen(report);
-            bool ok = write(rfd, report, len) == (ssize_t)len;
-            ok = (fsync(rfd) == 0) && ok;
-            close(rfd);
-            if (!ok) {
-                fb_error_set(err, FB_ERR_INTERNAL, "could not write \"%s/%s\"", d->cfg.inbox, rep);
-                unlinkat(dfd, rep, 0);
-                goto stop;
-            }
-        }
-        /* link() refuses to replace an existing file, unlike rename(). */
-        if (linkat(dfd, name, dfd, target, 0) == 0) {
-            unlinkat(dfd, name, 0);
-            result = xstrdup(cand);
-        } else if (errno == EEXIST) {
-            if (report)
-                unlinkat(dfd, rep, 0);
-        } else {
-            fb_error_set(err, FB_ERR_INTERNAL, "could not move \"%s\" into \"%s/%s\": %s", name,
-                         d->cfg.inbox, sub, strerror(errno));
-            if (report)
-                unlinkat(dfd, rep, 0);
-            goto stop;
-        }
-    next:
-        free(cand);
-        free(target);
-        free(rep);
-        continue;
-    stop:
-        free(cand);
-        free(target);
-        free(rep);
-        break;
+        int rc = try_move(dfd, d->cfg.inbox, name, sub, cand, report, err);
+        if (rc == 1)
+            result = cand;
+        else
+            free(cand);
+        if (rc != 0)
+            break;
     }
     if (!result && !err->message)
         fb_error_set(err, FB_ERR_INTERNAL, "could not find a free name for \"%s\" in \"%s/%s\"",
