@@ -19,4 +19,8 @@ fmtbank --user alice donor list
 step "audit trail integrity"
 fmtbank --user audrey audit verify
 
+step "the audit trail as an xlsx report (reports/audit.report)"
+fmtbank --user audrey report audit -o "$(cd "$BUILD" && pwd)/demo-audit.xlsx"
+echo "audit report: $(cd "$BUILD" && pwd)/demo-audit.xlsx"
+
 printf '\nEmbedded database: %s\n' "$(fmtbank db url)"

@@ -10,6 +10,7 @@ packages=(
     python3 python3-openpyxl    # independent xlsx reader used by the tests
     valgrind
     passwd                      # useradd, for the embedded server's system user
+    time                        # /usr/bin/time -v: peak memory in tests/bench/bench_report.sh
     systemd                     # systemd-analyze verify of dist/fmtbankd.service (t0707)
 )
 

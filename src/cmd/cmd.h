@@ -42,6 +42,7 @@ extern const struct cmd_def cmd_defs_init[];
 extern const struct cmd_def cmd_defs_user[];
 extern const struct cmd_def cmd_defs_audit[];
 extern const struct cmd_def cmd_defs_donor[];
+extern const struct cmd_def cmd_defs_report[];
 
 int cmd_main(int argc, char **argv);
 

@@ -13,6 +13,7 @@
 
 static const struct cmd_def *const groups[] = {
     cmd_defs_init, cmd_defs_db, cmd_defs_user, cmd_defs_audit, cmd_defs_donor,
+    cmd_defs_report,
 };
 
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))

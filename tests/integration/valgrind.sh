@@ -26,6 +26,9 @@ vg "audit log" fmtbank --user audrey audit log --format tsv
 vg "audit verify" fmtbank --user audrey audit verify
 vg "usage error" fmtbank donor add
 vg "init" fmtbank init
+vg "report audit" fmtbank --user audrey report audit -o "$TMP/audit.xlsx"
+vg "report check" fmtbank report check
+vg "report refused" fmtbank --user alice report audit -o "$TMP/refused.xlsx"
 mkdir -p "$TMP/inbox"
 printf 'code,birth_year,sex\nD-0200,1990,F\n' >"$TMP/inbox/good.csv"
 cp "$TMP/bad.csv" "$TMP/inbox/bad.csv"
