@@ -30,7 +30,7 @@ static const char help[] =
     "  --outbox DIR       where the daily reports are written\n"
     "  --interval SECONDS between passes (default 60)\n"
     "  --config FILE      \"key = value\" settings, reloaded on SIGHUP: inbox, outbox, interval,\n"
-    "                     settle, report_time (HH:MM or off), db, user, inbox_format,\n"
+    "                     settle, report_time (HH:MM or off), reports, db, user, inbox_format,\n"
     "                     reconnect_max, log_level (debug, info, warning, error)\n"
     "  --db CONNINFO      the database (else FMTBANK_DSN, the PG* environment, else the\n"
     "                     embedded instance); the role is the conninfo's, PGUSER, the \"user\"\n"
@@ -94,6 +94,7 @@ config_defaults(struct daemon_config *c)
     c->settle = 2;
     c->reconnect_max = 30;
     c->report_minute = 6 * 60;
+    c->reports = xstrdup("inventory, expiring");
     c->log_level = LOG_INFO;
 }
 
@@ -105,6 +106,7 @@ config_free(struct daemon_config *c)
     free(c->db);
     free(c->user);
     free(c->inbox_format);
+    free(c->reports);
     memset(c, 0, sizeof(*c));
 }
 
@@ -117,6 +119,7 @@ config_copy(const struct daemon_config *c)
     r.db = c->db ? xstrdup(c->db) : NULL;
     r.user = c->user ? xstrdup(c->user) : NULL;
     r.inbox_format = c->inbox_format ? xstrdup(c->inbox_format) : NULL;
+    r.reports = c->reports ? xstrdup(c->reports) : NULL;
     return r;
 }
 
@@ -211,6 +214,16 @@ config_set(struct daemon_config *c, const char *key, const char *v, struct fb_er
         PQconninfoFree(opts);
         return set_string(&c->db, key, v, err);
     }
+    if (strcmp(key, "reports") == 0) {
+        /* Report names (as in reports/NAME.report), separated by commas or spaces. */
+        size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-, ");
+        if (str_empty(v) || v[n] != '\0' || strspn(v, ", ") == strlen(v)) {
+            fb_error_set(err, FB_ERR_USAGE, "invalid value \"%s\" for \"reports\"", v);
+            fb_error_detail(err, "Give report names separated by commas, e.g. inventory, expiring.");
+            return -1;
+        }
+        return set_string(&c->reports, key, v, err);
+    }
     if (strcmp(key, "inbox_format") == 0) {
         if (!config_inbox_spec(v)) {
             fb_error_set(err, FB_ERR_USAGE, "invalid value \"%s\" for \"inbox_format\"", v);
@@ -231,8 +244,8 @@ config_set(struct daemon_config *c, const char *key, const char *v, struct fb_er
         return -1;
     }
     fb_error_set(err, FB_ERR_USAGE, "unknown setting \"%s\"", key);
-    fb_error_hint(err, "Settings: inbox, outbox, interval, settle, report_time, db, user, "
-                       "inbox_format, reconnect_max, log_level.");
+    fb_error_hint(err, "Settings: inbox, outbox, interval, settle, report_time, reports, db, "
+                       "user, inbox_format, reconnect_max, log_level.");
     return -1;
 }
 

@@ -9,7 +9,7 @@
  *   inbox.c     exactly-once CSV imports from the inbox
  *   sweep.c     fmtbank.sweep()
  *   heartbeat.c fmtbank.daemon_beat()
- *   reports.c   the daily reports into the outbox */
+ *   reports.c   the daily reports into the outbox (report_run) */
 #ifndef FMTBANK_DAEMON_H
 #define FMTBANK_DAEMON_H
 #include "common/error.h"
@@ -41,6 +41,7 @@ struct daemon_config {
     double settle;        /* seconds a new inbox file must stay unchanged before import */
     double reconnect_max; /* cap of the reconnection back-off, seconds */
     int report_minute;    /* minutes after local midnight of the daily reports; -1: none */
+    char *reports;        /* the daily reports' names, comma or space separated */
     enum log_level log_level;
 };
 
@@ -105,6 +106,7 @@ struct daemon {
     bool inbox_pending; /* some file is still changing: look again after cfg.settle */
     /* reports.c: the local day (YYYYMMDD) whose reports are done */
     long reports_done_day;
+    long reports_warned_day; /* the day a missing definition was reported */
 };
 
 void daemon_init(struct daemon *d);
@@ -145,9 +147,5 @@ long daemon_sweep(PGconn *conn, struct fb_error *err);
 int heartbeat_write(struct daemon *d, struct fb_error *err);
 /* Writes the day's reports into the outbox once report_time has passed (never overwriting). */
 void reports_pass(struct daemon *d);
-/* Writes report name into path (a new file). The reports module wires in here. */
-int daemon_report_write(PGconn *conn, const char *name, const char *path, struct fb_error *err);
-/* False until the reports module is part of the build. */
-bool daemon_reports_available(void);
 
 #endif

@@ -89,8 +89,9 @@ log_config(const struct daemon *d)
                 c->settle);
     else
         log_msg(LOG_INFO, "no inbox");
-    log_msg(LOG_INFO, "outbox %s%s%s, daily reports at %s; interval %g s", c->outbox ? "\"" : "",
-            c->outbox ? c->outbox : "none", c->outbox ? "\"" : "", when, c->interval);
+    log_msg(LOG_INFO, "outbox %s%s%s, daily reports (%s) at %s; interval %g s",
+            c->outbox ? "\"" : "", c->outbox ? c->outbox : "none", c->outbox ? "\"" : "",
+            c->reports, when, c->interval);
 }
 
 static bool

@@ -1,9 +1,12 @@
-/* reports.c: the daily reports (inventory, expiring) written into the outbox once the configured
- * local time of day has passed, named with the date (inventory-2026-11-27.xlsx). A report is
- * written to a hidden temporary name and linked into place, so the outbox never shows half a
- * file and an existing report is never overwritten: after a restart the day's files are found
- * and not written again. */
+/* reports.c: the daily reports ("reports" setting, default inventory and expiring) written into
+ * the outbox through the report engine (report_run) once the configured local time of day has
+ * passed, named with the date: inventory-2026-11-27.xlsx. A report is written under a hidden
+ * temporary name and linked into place, so the outbox never shows half a file and an existing
+ * report is never overwritten: after a restart the day's files are found and not written again.
+ * A report not defined (no reports/NAME.report) is skipped with one warning a day; any other
+ * failure is an error, tried again on the next pass. */
 #include "daemon/daemon.h"
+#include "report/report.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -11,50 +14,37 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const daily_reports[] = {"inventory", "expiring"};
-
-/* The reports module (src/report/report.h, report_run) is not part of this build yet. When it
- * is, these two become:
- *   return report_run(conn, name, NULL, 0, path, err);   and   return true;   */
-int
-daemon_report_write(PGconn *conn, const char *name, const char *path, struct fb_error *err)
-{
-    (void)conn;
-    (void)path;
-    fb_error_set(err, FB_ERR_INTERNAL, "report \"%s\" is not available in this build", name);
-    return -1;
-}
-
-bool
-daemon_reports_available(void)
-{
-    return false;
-}
-
+/* Returns 0 when the report exists (written now or before) or is not defined, else -1. */
 static int
-write_one(struct daemon *d, const char *name, const char *date)
+write_one(struct daemon *d, const char *name, const char *date, long day)
 {
     char *final = xasprintf("%s/%s-%s.xlsx", d->cfg.outbox, name, date);
-    char *tmp = xasprintf("%s/.%s-%s.xlsx.%ld.tmp", d->cfg.outbox, name, date, (long)d->pid);
+    char *tmp = xasprintf("%s/.%s-%s.%ld.xlsx", d->cfg.outbox, name, date, (long)d->pid);
     int rc = 0;
     if (access(final, F_OK) == 0) {
-        log_msg(LOG_DEBUG, "report \"%s\" already written", final);
+        log_msg(LOG_DEBUG, "report \"%s\" exists already", final);
         goto done;
     }
     struct fb_error err = {0};
     unlink(tmp);
-    if (daemon_report_write(d->work, name, tmp, &err) < 0) {
-        char *what = xasprintf("could not write the %s report for %s", name, date);
-        daemon_error(d, what, &err);
-        free(what);
+    if (report_run(d->work, name, NULL, 0, tmp, &err) < 0) {
+        if (err.kind == FB_ERR_NOTFOUND) {
+            if (d->reports_warned_day != day)
+                log_msg(LOG_WARNING, "daily report \"%s\" skipped: %s", name, err.message);
+            d->reports_warned_day = day;
+        } else {
+            char *what = xasprintf("could not write the %s report for %s", name, date);
+            daemon_error(d, what, &err);
+            free(what);
+            rc = -1;
+        }
         fb_error_clear(&err);
-        rc = -1;
     } else if (link(tmp, final) != 0 && errno != EEXIST) {
         log_msg(LOG_ERROR, "could not create \"%s\": %s", final, strerror(errno));
         d->errors++;
         rc = -1;
     } else {
-        log_msg(LOG_INFO, "wrote the %s report \"%s\"", name, final);
+        log_msg(LOG_INFO, "wrote the daily report \"%s\"", final);
     }
     unlink(tmp);
 done:
@@ -66,7 +56,7 @@ done:
 void
 reports_pass(struct daemon *d)
 {
-    if (!d->cfg.outbox || d->cfg.report_minute < 0)
+    if (!d->cfg.outbox || d->cfg.report_minute < 0 || !d->cfg.reports)
         return;
     time_t now = time(NULL);
     struct tm tm;
@@ -76,19 +66,16 @@ reports_pass(struct daemon *d)
         return;
     char date[16];
     strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-    if (!daemon_reports_available()) {
-        log_msg(LOG_WARNING, "the daily reports for %s are skipped: the reports module is not"
-                " part of this build", date);
-        d->reports_done_day = day;
-        return;
-    }
     int failed = 0;
-    for (size_t i = 0; i < sizeof(daily_reports) / sizeof(daily_reports[0]); i++) {
-        if (signals_stop_requested())
-            return;
-        failed += write_one(d, daily_reports[i], date) < 0;
+    char *names = xstrdup(d->cfg.reports), *save = NULL;
+    for (char *n = strtok_r(names, ", ", &save); n; n = strtok_r(NULL, ", ", &save)) {
+        if (signals_stop_requested()) {
+            failed++;
+            break;
+        }
+        failed += write_one(d, n, date, day) < 0;
     }
-    /* A failure is tried again on the next pass. */
+    free(names);
     if (!failed)
         d->reports_done_day = day;
 }

@@ -21,6 +21,7 @@ test_defaults(void **state)
     assert_true(c.interval == 60);
     assert_int_equal(c.report_minute, 360);
     assert_int_equal(c.log_level, LOG_INFO);
+    assert_string_equal(c.reports, "inventory, expiring");
     config_free(&c);
 }
 
@@ -43,6 +44,7 @@ test_parse_all_keys(void **state)
                        "user = lab_daemon\n"
                        "inbox_format = donor\n"
                        "log_level = debug\n"
+                       "reports = audit,inventory  expiring\n"
                        "interval = 3";
     assert_int_equal(config_parse_text(text, "f.conf", &c, &err), 0);
     assert_string_equal(c.inbox, "/srv/in");
@@ -55,6 +57,7 @@ test_parse_all_keys(void **state)
     assert_string_equal(c.user, "lab_daemon");
     assert_string_equal(config_db_user(&c), "lab_daemon");
     assert_int_equal(c.log_level, LOG_DEBUG);
+    assert_string_equal(c.reports, "audit,inventory  expiring");
     assert_int_equal(config_parse_text("report_time = off\n", "f", &c, &err), 0);
     assert_int_equal(c.report_minute, -1);
     config_free(&c);
@@ -96,6 +99,9 @@ test_errors_name_the_line(void **state)
     expect_error("log_level = loud\n", "invalid value \"loud\" for \"log_level\"");
     expect_error("inbox_format = xml\n", "invalid value \"xml\" for \"inbox_format\"");
     expect_error("inbox =\n", "f.conf:1: empty value for \"inbox\"");
+    expect_error("reports = Audit\n", "invalid value \"Audit\" for \"reports\"");
+    expect_error("reports = , ,\n", "invalid value \", ,\" for \"reports\"");
+    expect_error("reports = ../x\n", "invalid value \"../x\" for \"reports\"");
     expect_error("db = host='unterminated\n", "f.conf:1: invalid value for \"db\"");
 }
 
