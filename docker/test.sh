@@ -119,6 +119,7 @@ step "ok: no network interface but lo in db and fmtbankd"
 step "restart the database container"
 "${COMPOSE[@]}" restart db >&2
 wait_for 60 "fmtbankd reconnected" logs_have "(reconnected)"
+logs | grep -E "lost the database|could not connect|reconnected" >&2 || true
 printf 'code,birth_year,sex\nD-7000003,1982,X\n' | drop after-restart.csv
 wait_for 60 "after-restart.csv imported" logs_have 'imported "after-restart.csv": 1 row'
 status=$("${COMPOSE[@]}" run --rm -T --entrypoint /usr/local/bin/fmtbank init \
