@@ -25,8 +25,9 @@ static const char help[] =
     "others wait as hot standbys and take over within one interval.\n"
     "\n"
     "  --once             one pass, then exit (cron, tests)\n"
-    "  --inbox DIR        import DIR/*.csv; done files go to DIR/processed/, refused ones to\n"
-    "                     DIR/rejected/ with NAME.errors.txt beside them\n"
+    "  --inbox DIR        import DIR/*.csv (the format recognised by the header line); done\n"
+    "                     files go to DIR/processed/, refused ones to DIR/rejected/ with\n"
+    "                     NAME.errors.txt beside them\n"
     "  --outbox DIR       where the daily reports are written\n"
     "  --interval SECONDS between passes (default 60)\n"
     "  --config FILE      \"key = value\" settings, reloaded on SIGHUP: inbox, outbox, interval,\n"
@@ -89,7 +90,7 @@ void
 config_defaults(struct daemon_config *c)
 {
     memset(c, 0, sizeof(*c));
-    c->inbox_format = xstrdup("donor");
+    c->inbox_format = xstrdup("auto");
     c->interval = 60;
     c->settle = 2;
     c->reconnect_max = 30;
@@ -123,18 +124,46 @@ config_copy(const struct daemon_config *c)
     return r;
 }
 
-const struct import_spec *
-config_inbox_spec(const char *format)
+/* The inbox formats, with the header line that identifies each; "auto" tries them in order. */
+static const struct inbox_format formats[] = {
+    {"donor", "code,birth_year,sex", &donor_import_spec},
+};
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+const struct inbox_format *
+config_inbox_format(const char *name)
 {
-    /* The inbox is generic over an import; result files join this table. */
-    static const struct {
-        const char *name;
-        const struct import_spec *spec;
-    } formats[] = {{"donor", &donor_import_spec}};
-    for (size_t i = 0; format && i < sizeof(formats) / sizeof(formats[0]); i++)
-        if (strcmp(formats[i].name, format) == 0)
-            return formats[i].spec;
+    for (size_t i = 0; name && i < NFORMATS; i++)
+        if (strcmp(formats[i].name, name) == 0)
+            return &formats[i];
     return NULL;
+}
+
+const struct inbox_format *
+inbox_format_detect(const char *buf, size_t len)
+{
+    /* The first line, without a UTF-8 byte order mark or a carriage return. */
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        buf += 3;
+        len -= 3;
+    }
+    const char *nl = memchr(buf, '\n', len);
+    size_t n = nl ? (size_t)(nl - buf) : len;
+    if (n > 0 && buf[n - 1] == '\r')
+        n--;
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (strlen(formats[i].header) == n && memcmp(formats[i].header, buf, n) == 0)
+            return &formats[i];
+    return NULL;
+}
+
+char *
+inbox_format_names(void)
+{
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < NFORMATS; i++)
+        strbuf_addf(&sb, "%s\"%s\" (%s)", i ? ", " : "", formats[i].header, formats[i].name);
+    return strbuf_detach(&sb);
 }
 
 static int
@@ -225,9 +254,11 @@ config_set(struct daemon_config *c, const char *key, const char *v, struct fb_er
         return set_string(&c->reports, key, v, err);
     }
     if (strcmp(key, "inbox_format") == 0) {
-        if (!config_inbox_spec(v)) {
+        if (strcmp(v, "auto") != 0 && !config_inbox_format(v)) {
             fb_error_set(err, FB_ERR_USAGE, "invalid value \"%s\" for \"inbox_format\"", v);
-            fb_error_detail(err, "Known formats: donor.");
+            char *names = inbox_format_names();
+            fb_error_detail(err, "Use auto (by the header line) or one of %s.", names);
+            free(names);
             return -1;
         }
         return set_string(&c->inbox_format, key, v, err);

@@ -36,7 +36,7 @@ struct daemon_config {
     char *outbox;         /* directory for scheduled reports; NULL: none */
     char *db;             /* conninfo; NULL: FMTBANK_DSN, the PG* environment, else embedded */
     char *user;           /* role; NULL: the conninfo's or PGUSER, else "fmtbankd" */
-    char *inbox_format;   /* which import the inbox files are ("donor", ...) */
+    char *inbox_format;   /* "auto" (by each file's header line) or a format's name */
     double interval;      /* seconds between passes (and between standby lock attempts) */
     double settle;        /* seconds a new inbox file must stay unchanged before import */
     double reconnect_max; /* cap of the reconnection back-off, seconds */
@@ -60,8 +60,18 @@ int config_parse_text(const char *text, const char *label, struct daemon_config 
 /* Defaults, then the file (when o->config_path), then the command line. On error *c is left
  * untouched (a reload keeps the configuration it had). */
 int config_load(const struct daemon_options *o, struct daemon_config *c, struct fb_error *err);
-/* The import an inbox format names, or NULL. */
-const struct import_spec *config_inbox_spec(const char *format);
+/* An inbox file format: its name, the header line that identifies it, its import. */
+struct inbox_format {
+    const char *name;
+    const char *header;
+    const struct import_spec *spec;
+};
+/* The format with this name, or NULL. */
+const struct inbox_format *config_inbox_format(const char *name);
+/* The format whose header line the file starts with, or NULL. */
+const struct inbox_format *inbox_format_detect(const char *buf, size_t len);
+/* "\"header\" (name), ..." for messages; caller frees. */
+char *inbox_format_names(void);
 /* The role to connect as: NULL lets the conninfo or PGUSER decide, else "fmtbankd". */
 const char *config_db_user(const struct daemon_config *c);
 

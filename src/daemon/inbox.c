@@ -264,11 +264,11 @@ report_error(struct strbuf *sb, const struct fb_error *err)
 
 /* Records a rejected file and moves it with its report. Returns -1 if the database failed. */
 static int
-reject(struct daemon *d, const char *name, const char *hash, const struct fb_error *why,
-       const char *report)
+reject(struct daemon *d, const char *name, const char *format, const char *hash,
+       const struct fb_error *why, const char *report)
 {
     struct fb_error err = {0};
-    const char *p[] = {hash, name, d->cfg.inbox_format, "rejected", report};
+    const char *p[] = {hash, name, format, "rejected", report};
     if (db_run(d->work, "SELECT fmtbank.inbox_record($1, $2, $3, $4, $5)", 5, p, &err) < 0) {
         char *what = xasprintf("could not record rejected file \"%s\"", name);
         daemon_error(d, what, &err);
@@ -306,7 +306,8 @@ processed(struct daemon *d, const char *name)
 /* The content was imported before: record the duplicate (unless it is this same file, left in
  * the inbox by a daemon that died between COMMIT and the move) and move it. */
 static int
-duplicate(struct daemon *d, const char *name, const char *hash, PGresult *prev)
+duplicate(struct daemon *d, const char *name, const char *format, const char *hash,
+          PGresult *prev)
 {
     const char *prev_name = PQgetvalue(prev, 0, 1), *prev_at = PQgetvalue(prev, 0, 2);
     if (strcmp(prev_name, name) == 0) {
@@ -314,7 +315,7 @@ duplicate(struct daemon *d, const char *name, const char *hash, PGresult *prev)
                 prev_at);
     } else {
         struct fb_error err = {0};
-        const char *p[] = {hash, name, d->cfg.inbox_format, "duplicate", NULL};
+        const char *p[] = {hash, name, format, "duplicate", NULL};
         if (db_run(d->work, "SELECT fmtbank.inbox_record($1, $2, $3, $4, $5)", 5, p, &err) < 0) {
             char *what = xasprintf("could not record duplicate file \"%s\"", name);
             daemon_error(d, what, &err);
@@ -339,12 +340,13 @@ file_at_fault(enum fb_errkind k)
  * when imported, 0 when the content was imported before (*prev then holds that import), or -1
  * with err set and the bad lines written to bad (the caller rolls back). */
 static int
-import_tx(struct daemon *d, const struct import_spec *spec, const char *name, const char *hash,
+import_tx(struct daemon *d, const struct inbox_format *fmt, const char *name, const char *hash,
           const char *buf, size_t len, FILE *bad, PGresult **prev, long *nrows,
           struct fb_error *err)
 {
+    const struct import_spec *spec = fmt->spec;
     char *reason = xasprintf("inbox file \"%s\" (sha256 %s)", name, hash);
-    const char *claim[] = {hash, name, d->cfg.inbox_format};
+    const char *claim[] = {hash, name, fmt->name};
     const char *why[] = {reason};
     int rc = -1;
     if (db_run(d->work, "BEGIN", 0, NULL, err) < 0 ||
@@ -391,7 +393,7 @@ done:
 
 /* Imports one file. Returns -1 when the database session failed, else 0. */
 static int
-import_one(struct daemon *d, const struct import_spec *spec, const char *name)
+import_one(struct daemon *d, const char *name)
 {
     struct fb_error err = {0};
     size_t len = 0;
@@ -414,10 +416,26 @@ import_one(struct daemon *d, const struct import_spec *spec, const char *name)
     PGresult *prev = NULL;
     long nrows = -1;
     int got = -1, rc = 0;
-    if (len == 0)
+    bool detect = strcmp(d->cfg.inbox_format, "auto") == 0;
+    const struct inbox_format *fmt = detect ? inbox_format_detect(buf, len)
+                                            : config_inbox_format(d->cfg.inbox_format);
+    const char *format = fmt ? fmt->name : "unknown";
+    if (len == 0) {
         fb_error_set(&err, FB_ERR_INPUT, "could not import \"%s\": the file is empty", name);
-    else
-        got = import_tx(d, spec, name, hash, buf, len, bad, &prev, &nrows, &err);
+    } else if (!fmt) {
+        const char *nl = memchr(buf, '\n', len);
+        size_t n = nl ? (size_t)(nl - buf) : len;
+        if (n > 0 && buf[n - 1] == '\r')
+            n--;
+        fb_error_set(&err, FB_ERR_INPUT,
+                     "could not import \"%s\": unrecognised header line \"%.*s\"", name,
+                     (int)(n > 200 ? 200 : n), buf);
+        char *names = inbox_format_names();
+        fb_error_detail(&err, "An inbox file starts with one of the header lines %s.", names);
+        free(names);
+    } else {
+        got = import_tx(d, fmt, name, hash, buf, len, bad, &prev, &nrows, &err);
+    }
     fclose(bad);
 
     if (got == 1) {
@@ -428,16 +446,16 @@ import_one(struct daemon *d, const struct import_spec *spec, const char *name)
             log_msg(LOG_INFO, "imported \"%s\"", name);
         processed(d, name);
     } else if (got == 0) {
-        rc = duplicate(d, name, hash, prev);
+        rc = duplicate(d, name, format, hash, prev);
     } else {
-        if (len > 0)
+        if (fmt && len > 0)
             PQclear(PQexec(d->work, "ROLLBACK"));
         if (file_at_fault(err.kind) && PQstatus(d->work) == CONNECTION_OK) {
             struct strbuf report = STRBUF_INIT;
             if (badtext)
                 strbuf_add(&report, badtext, badlen);
             report_error(&report, &err);
-            rc = reject(d, name, hash, &err, strbuf_str(&report));
+            rc = reject(d, name, format, hash, &err, strbuf_str(&report));
             strbuf_release(&report);
         } else if (PQstatus(d->work) != CONNECTION_OK) {
             log_msg(LOG_WARNING, "import of \"%s\" interrupted (the database session ended);"
@@ -459,7 +477,6 @@ import_one(struct daemon *d, const struct import_spec *spec, const char *name)
 int
 inbox_pass(struct daemon *d)
 {
-    const struct import_spec *spec = config_inbox_spec(d->cfg.inbox_format);
     /* With --once, wait (a bounded number of times) for new files to settle. */
     for (int round = 0;; round++) {
         struct fb_error err = {0};
@@ -473,7 +490,7 @@ inbox_pass(struct daemon *d)
         int rc = 0;
         for (size_t i = 0; i < n; i++) {
             if (rc == 0 && !signals_stop_requested())
-                rc = import_one(d, spec, ready[i]);
+                rc = import_one(d, ready[i]);
             free(ready[i]);
         }
         free(ready);

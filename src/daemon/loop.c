@@ -85,7 +85,7 @@ log_config(const struct daemon *d)
     if (c->report_minute >= 0)
         snprintf(when, sizeof(when), "%02d:%02d", c->report_minute / 60, c->report_minute % 60);
     if (c->inbox)
-        log_msg(LOG_INFO, "inbox \"%s\" (%s files), settle %g s", c->inbox, c->inbox_format,
+        log_msg(LOG_INFO, "inbox \"%s\" (format %s), settle %g s", c->inbox, c->inbox_format,
                 c->settle);
     else
         log_msg(LOG_INFO, "no inbox");

@@ -95,6 +95,22 @@ assert_eq "$(sql "SELECT DISTINCT who || ' / ' || reason FROM fmtbank.audit_log 
     "fmtbankd / inbox file \"a-copy.csv\" (sha256 $(sha256sum <"$INBOX/processed/a.csv" | cut -c1-64))" \
     "audit rows name the daemon and the file"
 
+# The format is recognised by the header line; an unknown one is rejected naming the known ones.
+printf 'donor;test;result\nD-0000001;HIV;negative\n' >"$INBOX/weird.csv"
+expect 0 "--once with an unrecognised header" fmtbankd --once --inbox "$INBOX" --config "$TMP/fast.conf"
+report=$(cat "$INBOX/rejected/weird.csv.errors.txt")
+assert_contains "$report" 'could not import "weird.csv": unrecognised header line "donor;test;result"' \
+    "report: the header is not recognised"
+assert_contains "$report" '"code,birth_year,sex" (donor)' "report: the known header lines"
+assert_eq "$(sql "SELECT format FROM fmtbank.inbox_file WHERE name = 'weird.csv'")" "unknown" "ledger: format unknown"
+assert_eq "$(sql "SELECT format FROM fmtbank.inbox_file WHERE name = 'a-copy.csv'")" "donor" "ledger: format detected"
+# With a fixed format, a file with another header fails COPY's own header check.
+printf 'inbox_format = donor\nsettle = 0\n' >"$TMP/fixed.conf"
+printf 'code,year\nD-0000001,1990\n' >"$INBOX/wrong.csv"
+expect 0 "--once with inbox_format = donor" fmtbankd --once --inbox "$INBOX" --config "$TMP/fixed.conf"
+assert_contains "$(cat "$INBOX/rejected/wrong.csv.errors.txt")" 'could not read "wrong.csv"' "rejected by COPY"
+assert_eq "$(donor_count)" "6" "nothing imported from either"
+
 # The same content again, and the same name with other content: never overwritten.
 cp "$INBOX/processed/a.csv" "$INBOX/a.csv"
 donor_csv "$INBOX/a-copy.csv" 10 2

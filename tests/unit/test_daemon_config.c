@@ -17,7 +17,7 @@ test_defaults(void **state)
     config_defaults(&c);
     assert_null(c.inbox);
     assert_null(c.outbox);
-    assert_string_equal(c.inbox_format, "donor");
+    assert_string_equal(c.inbox_format, "auto");
     assert_true(c.interval == 60);
     assert_int_equal(c.report_minute, 360);
     assert_int_equal(c.log_level, LOG_INFO);
@@ -129,12 +129,29 @@ test_db_user(void **state)
 }
 
 static void
-test_inbox_spec(void **state)
+test_inbox_formats(void **state)
 {
     (void)state;
-    assert_non_null(config_inbox_spec("donor"));
-    assert_null(config_inbox_spec("nope"));
-    assert_null(config_inbox_spec(NULL));
+    const struct inbox_format *f = config_inbox_format("donor");
+    assert_non_null(f);
+    assert_non_null(f->spec);
+    assert_null(config_inbox_format("auto")); /* a mode, not a format */
+    assert_null(config_inbox_format("nope"));
+    assert_null(config_inbox_format(NULL));
+    const char *donors = "code,birth_year,sex\nD-0001,1990,F\n";
+    assert_ptr_equal(inbox_format_detect(donors, strlen(donors)), f);
+    const char *bom = "\xEF\xBB\xBF" "code,birth_year,sex\r\nD-0001,1990,F\r\n";
+    assert_ptr_equal(inbox_format_detect(bom, strlen(bom)), f);
+    const char *header_only = "code,birth_year,sex";
+    assert_ptr_equal(inbox_format_detect(header_only, strlen(header_only)), f);
+    const char *other = "code,birth_year\nD-0001,1990\n";
+    assert_null(inbox_format_detect(other, strlen(other)));
+    const char *longer = "code,birth_year,sex,extra\n";
+    assert_null(inbox_format_detect(longer, strlen(longer)));
+    assert_null(inbox_format_detect("", 0));
+    char *names = inbox_format_names();
+    assert_non_null(strstr(names, "\"code,birth_year,sex\" (donor)"));
+    free(names);
 }
 
 int
@@ -145,7 +162,7 @@ main(void)
         cmocka_unit_test(test_parse_all_keys),
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_db_user),
-        cmocka_unit_test(test_inbox_spec),
+        cmocka_unit_test(test_inbox_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
