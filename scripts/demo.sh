@@ -19,6 +19,28 @@ fmtbank --user alice donor list
 step "audit trail integrity"
 fmtbank --user audrey audit verify
 
+step "screening: D-0001's full questionnaire and screening panel make the donor eligible"
+today=$(date +%F)
+if [ "$(fmtbank --user alice --format tsv donor show D-0001 | awk -F'\t' 'NR == 2 { print $2 }')" != eligible ]; then
+    sdir=$(mktemp -d)
+    # a clear full questionnaire: every item of the catalog answered
+    { echo "item,answer"
+      fmtbank --user alice --format tsv catalog questions |
+          awk -F'\t' 'NR > 1 && $2 == "full" && $12 == "" {
+              a = ($3 == "boolean") ? "no" : ($3 == "date") ? "" : ($1 == "bmi") ? "22.5" : "2"
+              print $1 "," a }'; } >"$sdir/questionnaire.csv"
+    # an acceptable result for every test of the catalog, collected yesterday
+    { echo "donor,test,collected,result,unit,lab"
+      fmtbank --user alice --format tsv catalog tests |
+          awk -F'\t' -v day="$(date -d yesterday +%F)" 'NR > 1 {
+              print "D-0001," $1 "," day "," ($7 == "" ? "negative" : "1") "," $7 ",Demo Lab" }'; } >"$sdir/panel.csv"
+    fmtbank --user alice --reason "demo questionnaire" questionnaire record D-0001 --date "$today" --file "$sdir/questionnaire.csv"
+    fmtbank --user alice result import "$sdir/panel.csv" >/dev/null
+    rm -rf "$sdir"
+fi
+fmtbank --user alice donor explain D-0001
+fmtbank --user alice donor list
+
 step "the audit trail as an xlsx report (reports/audit.report)"
 fmtbank --user audrey report audit -o "$(cd "$BUILD" && pwd)/demo-audit.xlsx"
 echo "audit report: $(cd "$BUILD" && pwd)/demo-audit.xlsx"
