@@ -3,6 +3,7 @@
  * SIGHUP the daemon keeps the configuration it had. The command line wins over the file. */
 #include "daemon/daemon.h"
 #include "db/donor_import.h"
+#include "db/result_import.h"
 #include "common/options.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -126,6 +127,7 @@ config_copy(const struct daemon_config *c)
 
 /* The inbox formats, with the header line that identifies each; "auto" tries them in order. */
 static const struct inbox_format formats[] = {
+    {"result", "donor,test,collected,result,unit,lab", &result_import_spec},
     {"donor", "code,birth_year,sex", &donor_import_spec},
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
