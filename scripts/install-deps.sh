@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config git clang bc procps
-    libpq-dev uuid-dev libxlsxwriter-dev libcmocka-dev
+    libpq-dev uuid-dev libxlsxwriter-dev libcmocka-dev zlib1g-dev
     postgresql-15 postgresql-client-15 postgresql-contrib
     python3 python3-openpyxl    # independent xlsx reader used by the tests
     valgrind
