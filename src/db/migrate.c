@@ -149,7 +149,11 @@ apply_one(PGconn *conn, const struct migration *m, FILE *progress, int *applied,
         goto done;
     }
     const char *rec[] = {version, m->name, sum};
-    if (db_run(conn, "INSERT INTO fmtbank.schema_migration (version, name, sha256) "
+    /* Policy: nothing in schema fmtbank is executable by PUBLIC; each migration grants its
+     * functions to the roles that may call them. */
+    if (db_run_script(conn, "REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA fmtbank FROM PUBLIC",
+                      err) < 0 ||
+        db_run(conn, "INSERT INTO fmtbank.schema_migration (version, name, sha256) "
                      "VALUES ($1, $2, $3)", 3, rec, err) < 0 ||
         db_run(conn, "COMMIT", 0, NULL, err) < 0) {
         PQclear(PQexec(conn, "ROLLBACK"));
