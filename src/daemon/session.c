@@ -124,6 +124,7 @@ session_try_lock(struct daemon *d, struct fb_error *err)
         return 0;
     /* Only the active daemon listens: a standby has nothing to wake up for. */
     if (db_run(d->ctl, "LISTEN fmtbank_result", 0, NULL, err) < 0 ||
+        db_run(d->ctl, "LISTEN fmtbank_donor", 0, NULL, err) < 0 ||
         db_run(d->ctl, "LISTEN fmtbank_rules", 0, NULL, err) < 0)
         return -1;
     d->active = true;

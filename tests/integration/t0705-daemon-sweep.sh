@@ -6,6 +6,10 @@
 . "$(dirname "$0")/daemon-lib.sh"
 setup_db
 
+# Settle the real sweeps (the donor sweep sees the demo donors for the first time).
+sql_as adam "SELECT what, n FROM fmtbank.sweep()"
+assert_contains "$OUT" "donors: donors first seen|3" "the donor sweep records the demo donors once"
+
 # Stand-ins for the real sweeps: one drains a queue table, one always fails.
 sql "CREATE TABLE public.t_queue (id int);
      CREATE FUNCTION public.t_drain() RETURNS TABLE (what text, n bigint) LANGUAGE sql AS
