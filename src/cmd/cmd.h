@@ -43,6 +43,10 @@ extern const struct cmd_def cmd_defs_user[];
 extern const struct cmd_def cmd_defs_audit[];
 extern const struct cmd_def cmd_defs_donor[];
 extern const struct cmd_def cmd_defs_report[];
+extern const struct cmd_def cmd_defs_catalog[];
+extern const struct cmd_def cmd_defs_rules[];
+extern const struct cmd_def cmd_defs_questionnaire[];
+extern const struct cmd_def cmd_defs_result[];
 
 int cmd_main(int argc, char **argv);
 

@@ -14,6 +14,7 @@
 static const struct cmd_def *const groups[] = {
     cmd_defs_init, cmd_defs_db, cmd_defs_user, cmd_defs_audit, cmd_defs_donor,
     cmd_defs_report,
+    cmd_defs_catalog, cmd_defs_rules, cmd_defs_questionnaire, cmd_defs_result,
 };
 
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))

@@ -1,0 +1,222 @@
+/* questionnaire.c: "fmtbank questionnaire record|list|show". A questionnaire file (item,answer
+ * lines) is read here with the CSV reader and sent as one JSON document; the database validates
+ * every line as a set and stores the questionnaire whole or not at all
+ * (schema/011_questionnaire.sql), so every bad line is reported with its line number. */
+#include "cmd/cmd.h"
+#include "db/db.h"
+#include "common/csv.h"
+#include "common/json.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void
+trim_in_place(char *s)
+{
+    size_t n = strlen(s), i = 0;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    while (s[i] == ' ' || s[i] == '\t')
+        i++;
+    memmove(s, s + i, n - i + 1);
+}
+
+static void
+add_line(struct strbuf *json, bool *first, int line, const char *item, const char *answer,
+         const char *error)
+{
+    strbuf_adds(json, *first ? "[" : ",");
+    *first = false;
+    strbuf_addf(json, "{\"line\":%d,\"item\":", line);
+    json_add_string(json, item);
+    strbuf_adds(json, error ? ",\"error\":" : ",\"answer\":");
+    json_add_string(json, error ? error : answer);
+    strbuf_addch(json, '}');
+}
+
+/* Reads the file into the JSON array the database validates. A missing or wrong header is an
+ * error of the whole file (nothing is sent); a line the reader cannot split is sent with its
+ * error so the database reports it with the others. */
+static int
+read_answers(struct cmd_ctx *ctx, FILE *in, const char *label, struct strbuf *json)
+{
+    struct csv_reader rd = {in, 0};
+    struct csv_record rec = {0};
+    const char *why = NULL;
+    bool first = true;
+    int rc = csv_read(&rd, &rec, &why);
+    if (rc <= 0) {
+        if (rc == 0) {
+            fb_error_set(&ctx->err, FB_ERR_INPUT, "%s: empty file", label);
+            fb_error_hint(&ctx->err, "The first line is the header item,answer.");
+        } else {
+            fb_error_set(&ctx->err, FB_ERR_INPUT, "%s:%d: %s", label, rec.line, why);
+        }
+        csv_record_free(&rec);
+        return -1;
+    }
+    if (rec.nfields > 0 && strncmp(rec.fields[0], "\xEF\xBB\xBF", 3) == 0)
+        memmove(rec.fields[0], rec.fields[0] + 3, strlen(rec.fields[0] + 3) + 1);
+    for (size_t i = 0; i < rec.nfields; i++)
+        trim_in_place(rec.fields[i]);
+    if (rec.nfields != 2 || strcasecmp(rec.fields[0], "item") != 0 ||
+        strcasecmp(rec.fields[1], "answer") != 0) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "%s:%d: expected the header \"item,answer\"", label,
+                     rec.line);
+        csv_record_free(&rec);
+        return -1;
+    }
+    strbuf_reset(json);
+    while ((rc = csv_read(&rd, &rec, &why)) != 0) {
+        if (rc < 0) {
+            add_line(json, &first, rec.line, "", NULL, why);
+            break;
+        }
+        if (rec.nfields != 2) {
+            char *msg = xasprintf("expected 2 fields (item,answer), found %zu", rec.nfields);
+            add_line(json, &first, rec.line, rec.fields[0], NULL, msg);
+            free(msg);
+            continue;
+        }
+        add_line(json, &first, rec.line, rec.fields[0], rec.fields[1], NULL);
+    }
+    strbuf_adds(json, first ? "[]" : "]");
+    csv_record_free(&rec);
+    if (ferror(in)) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not read \"%s\"", label);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+cmd_questionnaire_record(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    const char *date = NULL, *file = NULL;
+    bool is_short = false;
+    const struct opt_spec specs[] = {{"date", 0, OPT_STRING, &date},
+                                     {"file", 0, OPT_STRING, &file},
+                                     {"short", 0, OPT_FLAG, &is_short},
+                                     {0}};
+    struct opt_args pos;
+    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
+        return cmd_fail(ctx);
+    int rc = 0;
+    struct strbuf json = STRBUF_INIT;
+    PGresult *r = NULL;
+    if (!date) {
+        rc = cmd_usage_error(ctx, "missing --date");
+        goto done;
+    }
+    if (!file) {
+        rc = cmd_usage_error(ctx, "missing --file");
+        goto done;
+    }
+    FILE *in = cmd_open_input(ctx, file);
+    if (!in) {
+        rc = cmd_fail(ctx);
+        goto done;
+    }
+    int read_rc = read_answers(ctx, in, file, &json);
+    if (in != stdin)
+        fclose(in);
+    if (read_rc < 0) {
+        rc = cmd_fail(ctx);
+        goto done;
+    }
+    const char *p[] = {pos.items[0], date, is_short ? "t" : "f", strbuf_str(&json)};
+    r = db_exec(ctx->conn,
+                "SELECT line, message, questionnaire_id"
+                " FROM fmtbank.questionnaire_record($1, $2, $3, $4::jsonb)",
+                4, p, &ctx->err);
+    if (!r) {
+        rc = cmd_fail(ctx);
+        goto done;
+    }
+    if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 2)) {
+        printf("%s\n", PQgetvalue(r, 0, 2));
+        goto done;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (PQgetisnull(r, i, 0))
+            fprintf(stderr, "%s: %s\n", file, PQgetvalue(r, i, 1));
+        else
+            fprintf(stderr, "%s:%s: %s\n", file, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    }
+    fb_error_set(&ctx->err, FB_ERR_INPUT, "could not record the questionnaire from \"%s\": %d problem%s",
+                 file, PQntuples(r), PQntuples(r) == 1 ? "" : "s");
+    fb_error_detail(&ctx->err, "Nothing was stored; correct the file and record it again.");
+    rc = FB_ERR_INPUT;
+done:
+    PQclear(r);
+    strbuf_release(&json);
+    opt_args_free(&pos);
+    return rc;
+}
+
+static int
+cmd_questionnaire_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct opt_args pos;
+    static const struct opt_spec none[] = {{0}};
+    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "donor CODE") < 0)
+        return cmd_fail(ctx);
+    const char *p[] = {pos.items[0]};
+    if (db_run(ctx->conn, "SELECT fmtbank.donor_get($1)", 1, p, &ctx->err) < 0) {
+        opt_args_free(&pos);
+        return cmd_fail(ctx);
+    }
+    int rc = out_query(ctx, OUT_LIST,
+                       "SELECT id, CASE kind WHEN 'short' THEN 'donation-day' ELSE 'full' END AS kind,"
+                       " date, recorded_at, recorded_by, superseded, supersedes, reason,"
+                       " pg_catalog.to_jsonb(yes_to) AS yes_to, dates, numbers"
+                       " FROM fmtbank.questionnaire_list WHERE donor = (fmtbank.donor_get($1)).code"
+                       " ORDER BY date, kind, recorded_at",
+                       1, p, NULL);
+    opt_args_free(&pos);
+    return rc;
+}
+
+static int
+cmd_questionnaire_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct opt_args pos;
+    static const struct opt_spec none[] = {{0}};
+    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "questionnaire ID") < 0)
+        return cmd_fail(ctx);
+    const char *p[] = {pos.items[0]};
+    if (db_run(ctx->conn, "SELECT fmtbank.questionnaire_get($1)", 1, p, &ctx->err) < 0) {
+        opt_args_free(&pos);
+        return cmd_fail(ctx);
+    }
+    int rc = out_query(ctx, OUT_LIST,
+                       "SELECT a.item, a.answer, i.type, i.text FROM fmtbank.questionnaire_answer a"
+                       " JOIN fmtbank.question_item i ON i.code = a.item"
+                       " WHERE a.questionnaire_id = fmtbank.questionnaire_get($1)"
+                       " ORDER BY i.sort_order",
+                       1, p, NULL);
+    opt_args_free(&pos);
+    return rc;
+}
+
+const struct cmd_def cmd_defs_questionnaire[] = {
+    {"questionnaire record", cmd_questionnaire_record, CMD_DB,
+     "questionnaire record CODE --date DATE [--short] --file ANSWERS.csv",
+     "record a donor's full (or, with --short, donation-day) questionnaire (prints its ID)",
+     "ANSWERS.csv has the header item,answer and one line per item of \"fmtbank catalog\n"
+     "questions\": yes or no for boolean items; the date of the last occurrence (YYYY-MM-DD) or\n"
+     "empty for never for date items; a number for number items (bmi, phq9 0-27, gad7 0-21).\n"
+     "Every item must be answered exactly once. Every bad line is reported with its line\n"
+     "number and nothing is stored unless the whole file is good. Recording the same donor,\n"
+     "kind and date again supersedes the earlier questionnaire and needs --reason. \"-\" reads\n"
+     "standard input.\n"},
+    {"questionnaire list", cmd_questionnaire_list, CMD_DB, "questionnaire list CODE",
+     "a donor's questionnaires: yes answers, dates, numbers, superseded versions", NULL},
+    {"questionnaire show", cmd_questionnaire_show, CMD_DB, "questionnaire show ID",
+     "the answers of one questionnaire", NULL},
+    {0},
+};

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench_screening.sh [BUILD]: times the screening workload on a throwaway embedded instance and
+# prints the figures (a benchmark, not a test: nothing is asserted). Targets (product.md §9):
+# eligibility of 100,000 donors with full panels (~4,000,000 results) <= 3 s; result import of
+# 100,000 rows <= 3 s. Use a build without sanitizers (e.g. "make build", BUILD=build).
+#   DONORS=100000   donors to generate (gen_screening.sql)
+#   IMPORT_ROWS=100000  rows per import file (40 results per donor)
+#   BENCH_HOME=DIR  keep the instance in DIR instead of a temporary directory
+set -euo pipefail
+BUILD=${1:-build}
+DONORS=${DONORS:-100000}
+IMPORT_ROWS=${IMPORT_ROWS:-100000}
+HERE=$(cd "$(dirname "$0")" && pwd)
+export PATH="$(cd "$BUILD" && pwd):$PATH"
+unset FMTBANK_DSN PGHOST PGHOSTADDR PGPORT PGDATABASE PGSERVICE PGUSER
+if [ -n "${BENCH_HOME:-}" ]; then
+    export FMTBANK_HOME=$BENCH_HOME
+    mkdir -p "$FMTBANK_HOME"
+else
+    export FMTBANK_HOME=$(mktemp -d /tmp/fmtbank-bench.XXXXXX)
+    trap 'fmtbank db stop >/dev/null 2>&1 || true; rm -rf "$FMTBANK_HOME"' EXIT
+fi
+chmod 755 "$FMTBANK_HOME"
+WORK="$FMTBANK_HOME/bench"
+mkdir -p "$WORK"
+chmod 777 "$WORK"
+
+q() { fmtbank db psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+now() { date +%s.%N; }
+secs() { printf '%.3f' "$(echo "$2 - $1" | bc)"; }
+# server time of a statement (psql \timing), in seconds
+server_time() {
+    q -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1 |
+        awk '{printf "%.3f", $1 / 1000}'
+}
+
+echo "# fmtbank screening benchmark: $DONORS donors, import files of $IMPORT_ROWS rows"
+echo "# FMTBANK_HOME=$FMTBANK_HOME; $(nproc) CPUs; $(q -c 'select version()' | cut -d, -f1)"
+fmtbank init --demo >/dev/null 2>&1
+
+t0=$(now)
+q -v donors="$DONORS" -f "$HERE/gen_screening.sql" >"$WORK/gen.out"
+t1=$(now)
+read -r nd nr na < <(tr '|' ' ' <"$WORK/gen.out" | tail -1)
+echo "generate: $nd donors, $nr results, $na questionnaire answers in $(secs "$t0" "$t1") s"
+
+echo
+echo "## eligibility of every donor, one statement (fmtbank.donor_eligibility_at)"
+for run in 1 2 3; do
+    echo "run $run: $(server_time 'SELECT count(*) FROM fmtbank.donor_eligibility_at()') s"
+done
+q -c "SELECT status, count(*) FROM fmtbank.donor_eligibility_at() GROUP BY status ORDER BY status" |
+    sed 's/^/  status /'
+t0=$(now)
+fmtbank --user audrey --format json donor list >"$WORK/list.json"
+t1=$(now)
+echo "fmtbank donor list --format json (end to end, $(wc -c <"$WORK/list.json") bytes): $(secs "$t0" "$t1") s"
+t0=$(now)
+fmtbank --user audrey donor list --status deferred >/dev/null
+t1=$(now)
+echo "fmtbank donor list --status deferred: $(secs "$t0" "$t1") s"
+code=$(q -c "SELECT code FROM fmtbank.donor WHERE code LIKE 'D-1%' ORDER BY code LIMIT 1 OFFSET 1")
+t0=$(now)
+for _ in 1 2 3 4 5 6 7 8 9 10; do fmtbank --user audrey donor show "$code" >/dev/null; done
+t1=$(now)
+echo "fmtbank donor show (one donor, same statement filtered; mean of 10): $(printf '%.4f' "$(echo "($t1 - $t0) / 10" | bc -l)") s"
+t0=$(now)
+fmtbank --user audrey donor explain "$code" >/dev/null
+t1=$(now)
+echo "fmtbank donor explain (every rule): $(secs "$t0" "$t1") s"
+echo "as of 30 days ago: $(server_time "SELECT count(*) FROM fmtbank.donor_eligibility_at(now() - interval '30 days')") s"
+
+echo
+echo "## result import of $IMPORT_ROWS rows (COPY into staging, set-based validation, insert)"
+per=$(q -c "SELECT count(*) FROM fmtbank.screening_test")
+ndon=$(( (IMPORT_ROWS + per - 1) / per ))
+make_file() { # FIRST_DONOR FILE
+    q -c "\\copy (SELECT 'D-' || (10000000 + i) AS donor, t.code AS test, current_date AS collected,
+                         CASE WHEN t.kind = 'numeric' THEN '3' ELSE 'negative' END AS result,
+                         t.unit, 'Import Lab' AS lab
+                  FROM generate_series($1, $1 + $ndon - 1) i CROSS JOIN fmtbank.screening_test t
+                  ORDER BY i, t.test_no LIMIT $IMPORT_ROWS) TO '$2' WITH (FORMAT csv, HEADER)"
+}
+make_file 1 "$WORK/import1.csv"
+make_file $((ndon + 1)) "$WORK/import2.csv"
+a0=$(q -c "SELECT count(*) FROM fmtbank.audit_log")
+t0=$(now)
+fmtbank --user alice result import "$WORK/import1.csv" >"$WORK/ids1" 2>"$WORK/import1.err"
+t1=$(now)
+a1=$(q -c "SELECT count(*) FROM fmtbank.audit_log")
+with_audit=$(secs "$t0" "$t1")
+echo "fmtbank result import (with the audit trigger): $with_audit s; $(wc -l <"$WORK/ids1") IDs printed; $((a1 - a0)) audit rows"
+q -c "ALTER TABLE fmtbank.result DISABLE TRIGGER audit_ins" >/dev/null
+t0=$(now)
+fmtbank --user alice result import "$WORK/import2.csv" >"$WORK/ids2" 2>"$WORK/import2.err"
+t1=$(now)
+q -c "ALTER TABLE fmtbank.result ENABLE TRIGGER audit_ins" >/dev/null
+without=$(secs "$t0" "$t1")
+echo "fmtbank result import (audit trigger disabled, for comparison only): $without s"
+echo "audit trigger share of the import: $(printf '%.3f' "$(echo "$with_audit - $without" | bc)") s ($(printf '%.0f' "$(echo "100 * ($with_audit - $without) / $with_audit" | bc -l)")%)"
+cp "$WORK/import1.csv" "$WORK/again.csv"
+t0=$(now)
+fmtbank --user alice result import "$WORK/again.csv" >/dev/null 2>"$WORK/again.err" || true
+t1=$(now)
+echo "fmtbank result import of the same file again (every line refused as already recorded): $(secs "$t0" "$t1") s, $(grep -c 'already recorded' "$WORK/again.err") lines reported"
+
+echo
+echo "## eligibility after the imports"
+echo "$(server_time 'SELECT count(*) FROM fmtbank.donor_eligibility_at()') s"
