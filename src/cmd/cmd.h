@@ -47,6 +47,10 @@ extern const struct cmd_def cmd_defs_catalog[];
 extern const struct cmd_def cmd_defs_rules[];
 extern const struct cmd_def cmd_defs_questionnaire[];
 extern const struct cmd_def cmd_defs_result[];
+extern const struct cmd_def cmd_defs_donation[];
+extern const struct cmd_def cmd_defs_storage[];
+extern const struct cmd_def cmd_defs_scan[];
+extern const struct cmd_def cmd_defs_aliquot[];
 
 int cmd_main(int argc, char **argv);
 

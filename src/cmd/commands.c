@@ -15,6 +15,7 @@ static const struct cmd_def *const groups[] = {
     cmd_defs_init, cmd_defs_db, cmd_defs_user, cmd_defs_audit, cmd_defs_donor,
     cmd_defs_report,
     cmd_defs_catalog, cmd_defs_rules, cmd_defs_questionnaire, cmd_defs_result,
+    cmd_defs_donation, cmd_defs_storage, cmd_defs_scan, cmd_defs_aliquot,
 };
 
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))

@@ -30,4 +30,25 @@ vg "report audit" fmtbank --user audrey report audit -o "$TMP/audit.xlsx"
 vg "report check" fmtbank report check
 vg "report refused" fmtbank --user alice report audit -o "$TMP/refused.xlsx"
 
+# Inventory: storage, processing with labels, a scan session (stdin), the box map.
+vg_in() { # DESCRIPTION INPUT CMD...: as vg, with INPUT on stdin
+    local desc=$1 input=$2
+    shift 2
+    run_in "$input" "${VG[@]}" "$@"
+    if [ "$RC" -ne 99 ] && [[ "$ERR" != *"definitely lost"* ]]; then ok "$desc"; else not_ok "$desc" "valgrind errors: $*"; fi
+}
+fmtbank db psql -X -q -f "$FMTBANK_SRC/tests/integration/inventory_stubs.sql" >/dev/null
+vg "freezer add" fmtbank --user adam freezer add "Freezer 1" --temp -80
+vg "box add" fmtbank --user adam box add --freezer "Freezer 1" --rows 8 --cols 12
+box=$(sql "SELECT box_id FROM fmtbank.box")
+lot=$(sql "INSERT INTO fmtbank.lot (lot_id, donor_id, collected_at, mass_g, bristol)
+           SELECT fmtbank.lot_next_id(now()), id, now() - interval '1 hour', 500, 4
+           FROM fmtbank.donor WHERE code = 'D-0001' RETURNING lot_id")
+vg "donation process with labels" fmtbank --user alice donation process "$lot" --processed "$(date '+%F %H:%M')" --doses 3 --labels "$TMP/l.zpl"
+{ echo "$box"; sql "SELECT aliquot_id FROM fmtbank.aliquot"; echo C4; echo nonsense; echo "MODE audit"; echo "$box"; } >"$TMP/scan.in"
+vg_in "scan session" "$TMP/scan.in" fmtbank --user alice scan --timing
+vg "location show" fmtbank --user alice location show "$box"
+vg "aliquot label" fmtbank --user alice aliquot label "$(sql "SELECT aliquot_id FROM fmtbank.aliquot LIMIT 1")"
+vg "aliquot history json" fmtbank --user alice --format json aliquot history "$(sql "SELECT aliquot_id FROM fmtbank.aliquot LIMIT 1")"
+
 done_testing

@@ -1,0 +1,169 @@
+/* donation.c: "fmtbank donation add|process": registering a donation (a lot) and processing it
+ * into dose aliquots plus the retained sample, with their labels. The rules (eligibility,
+ * donation-day questionnaire, Bristol range, mass, processing time) are in the database
+ * (schema/022_processing.sql); refusals that must still record the material come back as a row. */
+#include "cmd/cmd.h"
+#include "cmd/labels.h"
+#include "db/db.h"
+#include "common/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sets a refusal from the message, detail and hint columns (first at column col) of row 0. */
+static int
+refusal_from_row(struct cmd_ctx *ctx, const PGresult *r, int col)
+{
+    fb_error_set(&ctx->err, FB_ERR_REFUSED, "%s", PQgetvalue(r, 0, col));
+    if (!PQgetisnull(r, 0, col + 1))
+        fb_error_detail(&ctx->err, "%s", PQgetvalue(r, 0, col + 1));
+    if (!PQgetisnull(r, 0, col + 2))
+        fb_error_hint(&ctx->err, "%s", PQgetvalue(r, 0, col + 2));
+    return FB_ERR_REFUSED;
+}
+
+static int
+cmd_donation_add(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    const char *collected = NULL, *mass = NULL, *bristol = NULL;
+    const struct opt_spec specs[] = {{"collected", 0, OPT_STRING, &collected},
+                                     {"mass", 0, OPT_STRING, &mass},
+                                     {"bristol", 0, OPT_STRING, &bristol},
+                                     {0}};
+    struct opt_args pos;
+    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
+        return cmd_fail(ctx);
+    int rc = 0;
+    if (!collected || !mass || !bristol) {
+        rc = cmd_usage_error(ctx, "missing --%s",
+                             !collected ? "collected"
+                             : !mass    ? "mass"
+                                        : "bristol");
+        opt_args_free(&pos);
+        return rc;
+    }
+    const char *p[] = {pos.items[0], collected, mass, bristol};
+    PGresult *r = db_exec(ctx->conn,
+                          "SELECT lot_id, status, message, detail, hint"
+                          " FROM fmtbank.donation_add($1, $2, $3, $4)",
+                          4, p, &ctx->err);
+    opt_args_free(&pos);
+    if (!r)
+        return cmd_fail(ctx);
+    /* The lot exists either way: its ID goes on the material, also when it is rejected. */
+    printf("%s\n", PQgetvalue(r, 0, 0));
+    if (strcmp(PQgetvalue(r, 0, 1), "rejected") == 0)
+        rc = refusal_from_row(ctx, r, 2);
+    PQclear(r);
+    return rc;
+}
+
+static int
+process_in_tx(struct cmd_ctx *ctx, const char *lot, const char *processed, const char *doses,
+              const char *labels, char **staged, PGresult **out)
+{
+    const char *p[] = {lot, processed, doses};
+    PGresult *r = db_exec(ctx->conn,
+                          "SELECT aliquot_id, retained, message, detail, hint"
+                          " FROM fmtbank.donation_process($1, $2, $3)",
+                          3, p, &ctx->err);
+    if (!r)
+        return -1;
+    *out = r;
+    if (PQgetisnull(r, 0, 0) || !labels)
+        return 0;
+    int n = PQntuples(r);
+    const char **ids = xcalloc((size_t)n, sizeof(char *));
+    for (int i = 0; i < n; i++)
+        ids[i] = PQgetvalue(r, i, 0);
+    struct strbuf zpl = STRBUF_INIT;
+    int rc = labels_record(ctx, ids, (size_t)n, labels, &zpl);
+    if (rc == 0 && !(*staged = labels_stage(ctx, labels, &zpl)))
+        rc = -1;
+    strbuf_release(&zpl);
+    free(ids);
+    return rc;
+}
+
+static int
+cmd_donation_process(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    const char *processed = NULL, *doses = NULL, *labels = NULL;
+    const struct opt_spec specs[] = {{"processed", 0, OPT_STRING, &processed},
+                                     {"doses", 0, OPT_STRING, &doses},
+                                     {"labels", 0, OPT_STRING, &labels},
+                                     {0}};
+    struct opt_args pos;
+    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "lot ID") < 0)
+        return cmd_fail(ctx);
+    if (!processed || !doses) {
+        int rc = cmd_usage_error(ctx, "missing --%s", !processed ? "processed" : "doses");
+        opt_args_free(&pos);
+        return rc;
+    }
+    /* One transaction: the aliquots and their label prints exist together or not at all; the
+     * label file is put in place only after the commit. */
+    PGresult *r = NULL;
+    char *staged = NULL;
+    int rc = db_run(ctx->conn, "BEGIN", 0, NULL, &ctx->err);
+    if (rc == 0)
+        rc = process_in_tx(ctx, pos.items[0], processed, doses, labels, &staged, &r);
+    if (rc != 0) {
+        struct fb_error ignore = {0};
+        db_run(ctx->conn, "ROLLBACK", 0, NULL, &ignore);
+        fb_error_clear(&ignore);
+        labels_drop(staged);
+        PQclear(r);
+        opt_args_free(&pos);
+        return cmd_fail(ctx);
+    }
+    /* A refusal row (processed too late) still commits: the lot is recorded as rejected. */
+    if (db_run(ctx->conn, "COMMIT", 0, NULL, &ctx->err) != 0) {
+        labels_drop(staged);
+        PQclear(r);
+        opt_args_free(&pos);
+        return cmd_fail(ctx);
+    }
+    if (PQgetisnull(r, 0, 0)) {
+        rc = refusal_from_row(ctx, r, 2);
+    } else {
+        int n = PQntuples(r);
+        for (int i = 0; i < n; i++)
+            printf("%s\n", PQgetvalue(r, i, 0));
+        fprintf(stderr, "processed lot \"%s\" into %d dose%s and retained sample \"%s\"\n",
+                pos.items[0], n - 1, n == 2 ? "" : "s", PQgetvalue(r, n - 1, 0));
+        if (staged) {
+            if (labels_put(ctx, staged, labels) != 0)
+                rc = cmd_fail(ctx);
+            else
+                fprintf(stderr, "wrote %d labels to \"%s\"\n", n, labels);
+        }
+    }
+    PQclear(r);
+    opt_args_free(&pos);
+    return rc;
+}
+
+const struct cmd_def cmd_defs_donation[] = {
+    {"donation add", cmd_donation_add, CMD_DB,
+     "donation add CODE --collected TS --mass GRAMS --bristol N",
+     "register a donation (a lot) from a donor; prints the lot ID",
+     "TS is when the stool was collected (e.g. 2026-11-27 08:30, local time). Refused (exit 5)\n"
+     "when the donor is not eligible at that time, the donation-day questionnaire\n"
+     "(questionnaire record --short) of that day is missing or not clear, the Bristol form N\n"
+     "is outside the rule range (bristol_min..bristol_max), or the mass is below one dose\n"
+     "(dose_mass_g). Because the material exists, a refused donation is still recorded as a\n"
+     "rejected lot with its reasons, and its lot ID is printed for labelling the discard.\n"},
+    {"donation process", cmd_donation_process, CMD_DB,
+     "donation process LOT --processed TS --doses N [--labels FILE.zpl]",
+     "process a lot into N dose aliquots plus a retained sample; prints their IDs",
+     "Creates N doses (LOT-001 .. LOT-N) and the retained sample (LOT-000, kept for testing and\n"
+     "never issued), all in quarantine, expiring shelf_life_days after TS, with the rule's\n"
+     "volume and glycerol. Prints the dose IDs, one per line, then the retained sample's.\n"
+     "Refused when TS is more than max_processing_hours after collection (the lot is then\n"
+     "recorded as rejected), when N x dose_mass_g exceeds the lot's mass, or when the lot was\n"
+     "already processed or is not in quarantine.\n"
+     "  --labels FILE.zpl   write their labels (ZPL II) to FILE; each print is recorded\n"},
+    {0},
+};

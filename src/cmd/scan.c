@@ -1,0 +1,381 @@
+/* scan.c: "fmtbank scan": the barcode session. Reads one scan per line, answers each at once
+ * with a line beginning OK or ERR (bell on errors at a terminal), and ends with a summary line.
+ * Malformed lines and bad check characters are answered locally (common/scanline); everything
+ * else is ONE call of fmtbank.scan(), a prepared statement that decides and writes in a single
+ * round trip. The session state (mode, current box, fixed position, tubes seen in audit mode)
+ * lives here and travels with each call. */
+#include "cmd/cmd.h"
+#include "cmd/labels.h"
+#include "db/db.h"
+#include "common/scanline.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCAN_STMT "fmtbank_scan"
+#define SCAN_RETRIES 3
+
+struct scan_session {
+    struct cmd_ctx *ctx;
+    enum scan_mode mode;
+    char *box;   /* current box ID, or NULL */
+    char *pos;   /* position fixed for the next tube, or NULL */
+    char **seen; /* audit mode: tubes scanned in the current box */
+    size_t nseen, capseen;
+    bool bell; /* stdout is a terminal */
+    /* counts for the summary */
+    long scans, ok, refused, stored, retrieved, seen_n, problems;
+    enum fb_errkind worst; /* an unexpected (non-rule) failure of some scan */
+    /* --timing: per-scan latency in microseconds */
+    bool timing;
+    double *lat;
+    size_t nlat, caplat;
+};
+
+static void
+set_str(char **slot, const char *v)
+{
+    free(*slot);
+    *slot = v ? xstrdup(v) : NULL;
+}
+
+static void
+seen_reset(struct scan_session *s)
+{
+    for (size_t i = 0; i < s->nseen; i++)
+        free(s->seen[i]);
+    s->nseen = 0;
+}
+
+static void
+seen_add(struct scan_session *s, const char *id)
+{
+    for (size_t i = 0; i < s->nseen; i++)
+        if (strcmp(s->seen[i], id) == 0)
+            return;
+    if (s->nseen == s->capseen) {
+        s->capseen = s->capseen ? 2 * s->capseen : 64;
+        s->seen = xrealloc(s->seen, s->capseen * sizeof(char *));
+    }
+    s->seen[s->nseen++] = xstrdup(id);
+}
+
+/* One answer line; a bell first for errors at a terminal. */
+static void
+answer(struct scan_session *s, const char *line)
+{
+    if (s->bell && strncmp(line, "ERR", 3) == 0)
+        fputc('\a', stdout);
+    fputs(line, stdout);
+    fputc('\n', stdout);
+}
+
+/* Appends text as one line: runs of whitespace (libpq's messages have newlines and tabs)
+ * become one space. */
+static void
+add_one_line(struct strbuf *sb, const char *text)
+{
+    bool space = false;
+    for (const char *p = text; *p; p++) {
+        if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
+            space = true;
+            continue;
+        }
+        if (space && sb->len > 0 && sb->buf[sb->len - 1] != ' ')
+            strbuf_addch(sb, ' ');
+        space = false;
+        strbuf_addch(sb, *p);
+    }
+}
+
+static void
+answer_err(struct scan_session *s, const char *msg, const char *detail, const char *hint)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_adds(&sb, "ERR ");
+    add_one_line(&sb, msg);
+    if (detail) {
+        strbuf_adds(&sb, " - ");
+        add_one_line(&sb, detail);
+    }
+    if (hint) {
+        strbuf_adds(&sb, " - ");
+        add_one_line(&sb, hint);
+    }
+    answer(s, sb.buf);
+    strbuf_release(&sb);
+    s->refused++;
+}
+
+static bool
+retryable(const char *sqlstate)
+{
+    return strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0;
+}
+
+/* Sends one scan to fmtbank.scan(). Returns 0 when answered (OK or a refusal), -1 when the
+ * session cannot go on (connection lost), with ctx->err set. */
+static int
+db_scan(struct scan_session *s, const char *text)
+{
+    struct strbuf seen = STRBUF_INIT;
+    if (s->mode == SCAN_MODE_AUDIT)
+        pg_text_array(&seen, (const char *const *)s->seen, s->nseen);
+    const char *p[] = {scan_mode_name(s->mode), s->box, s->pos, text,
+                       s->mode == SCAN_MODE_AUDIT ? seen.buf : NULL};
+    PGresult *r = NULL;
+    struct fb_error *err = &s->ctx->err;
+    for (int attempt = 0;; attempt++) {
+        r = PQexecPrepared(s->ctx->conn, SCAN_STMT, 5, p, NULL, NULL, 0);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK)
+            break;
+        db_error_fill(s->ctx->conn, r, err);
+        PQclear(r);
+        r = NULL;
+        if (!(retryable(err->sqlstate) && attempt + 1 < SCAN_RETRIES))
+            break;
+        fb_error_clear(err);
+    }
+    strbuf_release(&seen);
+    if (!r) {
+        if (PQstatus(s->ctx->conn) == CONNECTION_BAD || err->kind == FB_ERR_DBUNAVAIL) {
+            struct strbuf msg = STRBUF_INIT;
+            strbuf_addf(&msg, "database connection lost: %s", err->message);
+            answer_err(s, msg.buf, NULL,
+                       "This scan and any after it were not recorded; scan them again.");
+            strbuf_release(&msg);
+            return -1;
+        }
+        if (err->kind == FB_ERR_INTERNAL)
+            s->worst = FB_ERR_INTERNAL;
+        answer_err(s, err->message, err->detail, err->hint);
+        fb_error_clear(err);
+        return 0;
+    }
+    /* answer, event, mode, box, pos, problems */
+    char *lines = PQgetvalue(r, 0, 0);
+    for (char *line = lines, *nl; line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        answer(s, line);
+    }
+    const char *event = PQgetvalue(r, 0, 1);
+    enum scan_mode newmode = s->mode;
+    scan_mode_parse(PQgetvalue(r, 0, 2), &newmode);
+    const char *newbox = PQgetisnull(r, 0, 3) ? NULL : PQgetvalue(r, 0, 3);
+    s->problems += atol(PQgetvalue(r, 0, 5));
+    if (strcmp(event, "stored") == 0)
+        s->stored++;
+    else if (strcmp(event, "retrieved") == 0)
+        s->retrieved++;
+    if (strcmp(event, "seen") == 0) {
+        s->seen_n++;
+        seen_add(s, text);
+    } else if (strcmp(event, "box") == 0 || strcmp(event, "mode") == 0 ||
+               strcmp(event, "end") == 0) {
+        seen_reset(s); /* the audit of the previous box, if any, was closed */
+    }
+    s->mode = newmode;
+    set_str(&s->box, newbox);
+    set_str(&s->pos, PQgetisnull(r, 0, 4) ? NULL : PQgetvalue(r, 0, 4));
+    s->ok++;
+    PQclear(r);
+    return 0;
+}
+
+/* Handles one input line. Returns 1 to go on, 0 after END, -1 when the session must stop. */
+static int
+scan_one(struct scan_session *s, const char *line)
+{
+    struct scan_line sl;
+    scanline_parse(line, &sl);
+    if (sl.kind == SCAN_EMPTY)
+        return 1;
+    s->scans++;
+    switch (sl.kind) {
+    case SCAN_INVALID:
+    case SCAN_LOT:
+    case SCAN_FREEZER:
+        answer_err(s, sl.message, sl.detail, sl.hint);
+        return 1;
+    case SCAN_MODE:
+    case SCAN_END:
+        /* Only the end of an audit needs the database. */
+        if (!(s->mode == SCAN_MODE_AUDIT && s->box)) {
+            if (sl.kind == SCAN_END) {
+                answer(s, "OK end of session");
+            } else {
+                /* As fmtbank.scan() does: an audit starts with the scan of a box. */
+                if (sl.mode == SCAN_MODE_AUDIT && s->mode != SCAN_MODE_AUDIT) {
+                    set_str(&s->box, NULL);
+                    answer(s, "OK mode audit: scan a box to audit it");
+                } else {
+                    char buf[32];
+                    snprintf(buf, sizeof(buf), "OK mode %s", scan_mode_name(sl.mode));
+                    answer(s, buf);
+                }
+                s->mode = sl.mode;
+                set_str(&s->pos, NULL);
+            }
+            s->ok++;
+            return sl.kind == SCAN_END ? 0 : 1;
+        }
+        break;
+    default:
+        break;
+    }
+    if (db_scan(s, sl.text) < 0)
+        return -1;
+    return sl.kind == SCAN_END ? 0 : 1;
+}
+
+static double
+now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void
+print_timing(struct scan_session *s, double wall_us)
+{
+    if (s->nlat == 0) {
+        fprintf(stderr, "scan timing: no scans\n");
+        return;
+    }
+    qsort(s->lat, s->nlat, sizeof(double), cmp_double);
+    size_t n = s->nlat;
+    double median = n % 2 ? s->lat[n / 2] : (s->lat[n / 2 - 1] + s->lat[n / 2]) / 2;
+    size_t k99 = (size_t)((double)n * 0.99 + 0.999999) - 1; /* nearest-rank p99 */
+    fprintf(stderr,
+            "scan timing: %zu scans in %.3f s, %.0f scans/s; latency median %.3f ms, "
+            "p99 %.3f ms, max %.3f ms\n",
+            n, wall_us / 1e6, (double)n / (wall_us / 1e6), median / 1e3, s->lat[k99] / 1e3,
+            s->lat[n - 1] / 1e3);
+}
+
+static int
+cmd_scan(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    const char *mode = NULL;
+    bool timing = false;
+    const struct opt_spec specs[] = {
+        {"mode", 0, OPT_STRING, &mode}, {"timing", 0, OPT_FLAG, &timing}, {0}};
+    struct opt_args pos;
+    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
+        return cmd_fail(ctx);
+    opt_args_free(&pos);
+    struct scan_session s = {.ctx = ctx, .mode = SCAN_MODE_STORE, .timing = timing};
+    if (mode && !scan_mode_parse(mode, &s.mode)) {
+        fb_error_set(&ctx->err, FB_ERR_USAGE, "invalid value \"%s\" for \"--mode\"", mode);
+        fb_error_hint(&ctx->err, "Use store, retrieve or audit.");
+        return FB_ERR_USAGE;
+    }
+    /* Who may scan is checked once, before the first scan. */
+    if (db_run(ctx->conn, "SELECT fmtbank.scan_begin()", 0, NULL, &ctx->err) != 0)
+        return cmd_fail(ctx);
+    PGresult *prep = PQprepare(ctx->conn, SCAN_STMT,
+                               "SELECT answer, event, mode, box, pos, problems"
+                               " FROM fmtbank.scan($1, $2, $3, $4, $5::text[])",
+                               5, NULL);
+    if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+        db_error_fill(ctx->conn, prep, &ctx->err);
+        PQclear(prep);
+        return cmd_fail(ctx);
+    }
+    PQclear(prep);
+    s.bell = isatty(STDOUT_FILENO);
+    if (isatty(STDIN_FILENO))
+        fprintf(stderr, "scan session in %s mode: scan a box, then tubes; END or Ctrl-D ends\n",
+                scan_mode_name(s.mode));
+
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 1;
+    double start = now_us();
+    while (rc > 0 && getline(&line, &cap, stdin) >= 0) {
+        double t0 = now_us();
+        long before = s.scans;
+        rc = scan_one(&s, line);
+        fflush(stdout);
+        if (s.timing && s.scans > before) {
+            if (s.nlat == s.caplat) {
+                s.caplat = s.caplat ? 2 * s.caplat : 1024;
+                s.lat = xrealloc(s.lat, s.caplat * sizeof(double));
+            }
+            s.lat[s.nlat++] = now_us() - t0;
+        }
+    }
+    double wall = now_us() - start;
+    free(line);
+    /* End of input closes an audit in progress, as END does. */
+    if (rc > 0 && s.mode == SCAN_MODE_AUDIT && s.box) {
+        long ok = s.ok;
+        rc = db_scan(&s, "END") < 0 ? -1 : 0;
+        s.ok = ok;
+    }
+    printf("SUMMARY %ld scan%s: %ld OK, %ld refused; %ld stored, %ld retrieved, %ld seen;"
+           " %ld audit discrepanc%s\n",
+           s.scans, s.scans == 1 ? "" : "s", s.ok, s.refused, s.stored, s.retrieved, s.seen_n,
+           s.problems, s.problems == 1 ? "y" : "ies");
+    fflush(stdout);
+    if (s.timing)
+        print_timing(&s, wall);
+
+    int exit_code = 0;
+    if (rc < 0) {
+        exit_code = cmd_fail(ctx);
+    } else if (s.worst != FB_OK) {
+        exit_code = (int)s.worst;
+        fb_error_set(&ctx->err, s.worst, "%ld of %ld scans failed", s.refused, s.scans);
+    } else if (s.refused > 0 || s.problems > 0) {
+        exit_code = FB_ERR_REFUSED;
+        if (s.refused > 0)
+            fb_error_set(&ctx->err, FB_ERR_REFUSED, "%ld of %ld scan%s refused", s.refused, s.scans,
+                         s.scans == 1 ? " was" : "s were");
+        else
+            fb_error_set(&ctx->err, FB_ERR_REFUSED, "the audit found %ld discrepanc%s", s.problems,
+                         s.problems == 1 ? "y" : "ies");
+    }
+    seen_reset(&s);
+    free(s.seen);
+    free(s.box);
+    free(s.pos);
+    free(s.lat);
+    return exit_code;
+}
+
+const struct cmd_def cmd_defs_scan[] = {
+    {"scan", cmd_scan, CMD_DB, "scan [--mode store|retrieve|audit] [--timing]",
+     "barcode session: store, retrieve or audit tubes in freezer boxes",
+     "Reads one scan per line from standard input (a scanner types an ID and Enter) and\n"
+     "answers each at once with one line beginning OK or ERR (with a bell at a terminal):\n"
+     "  BOX ID           selects the current box and shows its free positions\n"
+     "  POSITION (C4)    the next tube goes there (otherwise to the next free position,\n"
+     "                   row by row)\n"
+     "  ALIQUOT ID       stores the tube in the current box (store mode), takes it out\n"
+     "                   (retrieve mode), or notes it as present (audit mode)\n"
+     "  MODE M           switches to store, retrieve or audit\n"
+     "  END              ends the session (as does the end of input)\n"
+     "In audit mode the tubes scanned in a box are compared with the database when the next\n"
+     "box is scanned, the mode changes, or the session ends: missing and unexpected tubes are\n"
+     "listed and the audit is recorded. A refused scan changes nothing. A summary line ends the\n"
+     "session; the exit code is 5 if any scan was refused or an audit found discrepancies.\n"
+     "  --mode M     the starting mode (default store)\n"
+     "  --timing     print scan throughput and latency (median, p99) to stderr at the end\n"},
+    {0},
+};

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# t0204-donation: donation add: a lot ID with its check character; refused donations are still
+# recorded as rejected lots with their reasons (exit 5); invalid input records nothing.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/inventory.sh"
+setup_db
+inv_screening
+yy=$(date +%y)
+COLL=$(ts "-1 hour")
+
+expect 0 "a donation" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 180 --bristol 4
+L1=$OUT
+assert_eq "${L1:0:9}" "L${yy}000001" "lot ID: L, year, sequence"
+assert_eq "$(sql "SELECT fmtbank.check_char('${L1:0:9}')")" "${L1:9:1}" "ends in its check character"
+assert_eq "$(sql "SELECT status || ':' || mass_g || ':' || bristol || ':' || to_char(collected_at, 'YYYY-MM-DD HH24:MI') || ':' || (rule_set_version IS NOT NULL) || ':' || created_by FROM fmtbank.lot")" \
+    "quarantine:180.0:4:$COLL:true:alice" "recorded in quarantine with what was given and the rule set"
+expect 0 "a second donation" fmtbank --user alice donation add d-0001 --collected "$COLL" --mass 62.5 --bristol 3
+assert_eq "${OUT:0:9}" "L${yy}000002" "the next sequence number"
+
+# Refused by a rule: the material exists, so the lot is recorded as rejected with every reason.
+expect 5 "Bristol form outside the range" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 180 --bristol 6
+LB=$OUT
+assert_eq "${LB:0:9}" "L${yy}000003" "prints the rejected lot's ID (for labelling the discard)"
+assert_contains "$ERR" "cannot accept the donation of donor \"D-0001\": lot \"$LB\" is recorded as rejected" "says it is refused and recorded"
+assert_contains "$ERR" "bristol: Bristol stool form 6 is outside the accepted range 3 to 5." "names the rule"
+assert_contains "$ERR" "Label the material with the lot ID and discard it." "says what to do"
+assert_eq "$(sql "SELECT status || ':' || (reject_reasons -> 0 ->> 'rule') FROM fmtbank.lot WHERE lot_id = '$LB'")" "rejected:bristol" "rejected with the reason"
+expect 5 "Bristol form too low" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 180 --bristol 2
+expect 5 "less than one dose" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 49.9 --bristol 4
+assert_contains "$ERR" "dose_mass_g: Mass 49.9 g is less than one dose (50 g)." "names the rule and the masses"
+expect 5 "two reasons at once" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 10 --bristol 7
+LBOTH=$OUT
+assert_eq "$(sql "SELECT string_agg(r ->> 'rule', ',') FROM fmtbank.lot, jsonb_array_elements(reject_reasons) r WHERE lot_id = '$LBOTH'")" "bristol,dose_mass_g" "every reason recorded"
+expect 5 "a rejected lot is not processed" fmtbank --user alice donation process "$LB" --processed "$(ts now)" --doses 1
+assert_contains "$ERR" "it is rejected" "says so"
+assert_eq "$(sql "SELECT count(*) FROM fmtbank.audit_log WHERE tbl = 'lot' AND key = '$LB' AND op = 'INSERT'")" "1" "the rejected lot is in the audit trail"
+
+# Invalid input: nothing recorded.
+state=$(inv_state)
+expect 4 "unknown donor" fmtbank --user alice donation add D-9999 --collected "$COLL" --mass 180 --bristol 4
+assert_contains "$ERR" 'donor "D-9999" not found' "names the donor"
+expect 3 "bad timestamp" fmtbank --user alice donation add D-0001 --collected "27/11/2026" --mass 180 --bristol 4
+assert_contains "$ERR" 'invalid timestamp "27/11/2026" for --collected' "names the field"
+expect 3 "collected in the future" fmtbank --user alice donation add D-0001 --collected "$(ts '+2 hours')" --mass 180 --bristol 4
+assert_contains "$ERR" "is in the future" "says so"
+for m in abc 0 -5 1e3 "12,5"; do
+    expect 3 "mass $m" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass "$m" --bristol 4
+done
+assert_contains "$ERR" "invalid --mass" "names the field"
+for b in 0 8 x 4.5; do
+    expect 3 "Bristol $b" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 180 --bristol "$b"
+done
+assert_contains "$ERR" "The Bristol stool form scale runs from 1 to 7." "explains the scale"
+expect 2 "missing --collected" fmtbank --user alice donation add D-0001 --mass 180 --bristol 4
+expect 2 "missing --bristol" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 180
+expect 2 "missing donor" fmtbank --user alice donation add --collected "$COLL" --mass 180 --bristol 4
+expect 6 "quality does not register donations" fmtbank --user quinn donation add D-0001 --collected "$COLL" --mass 180 --bristol 4
+assert_contains "$ERR" "registering donations requires the technician role" "names the role"
+expect 6 "nor the auditor" fmtbank --user audrey donation add D-0001 --collected "$COLL" --mass 180 --bristol 4
+sql_as alice "INSERT INTO fmtbank.lot (lot_id, donor_id, collected_at, mass_g, bristol) SELECT 'L260999990', id, now(), 100, 4 FROM fmtbank.donor LIMIT 1"
+assert_contains "$ERR" "permission denied" "no lot through psql"
+sql_as alice "UPDATE fmtbank.lot SET status = 'released'"
+assert_contains "$ERR" "permission denied" "no status change through psql"
+assert_eq "$(inv_state)" "$state" "invalid input changed nothing"
+
+done_testing
