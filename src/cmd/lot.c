@@ -128,8 +128,10 @@ cmd_lot_list(struct cmd_ctx *ctx, int argc, char **argv)
                            " processed_at, released_at, released_by"
                            " FROM fmtbank.lot_list($1)"
                          : "SELECT lot, donor, status, aliquots, collected_at, processed_at,"
-                           " (SELECT pg_catalog.string_agg(DISTINCT e ->> 'rule', ', ')"
-                           "  FROM pg_catalog.jsonb_array_elements(blocking) e) AS blocking"
+                           " (SELECT pg_catalog.string_agg(y.r, ', ' ORDER BY y.o) FROM"
+                           "  (SELECT x.e ->> 'rule' AS r, pg_catalog.min(x.o) AS o"
+                           "   FROM pg_catalog.jsonb_array_elements(blocking) WITH ORDINALITY"
+                           "   AS x(e, o) GROUP BY 1) y) AS blocking"
                            " FROM fmtbank.lot_list($1)",
                      1, p, NULL);
 }
