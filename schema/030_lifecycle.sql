@@ -12,7 +12,8 @@
 -- and a lot becomes released only with its release signature, an aliquot only when its lot is
 -- released (never the retained sample), issued only with its issue record. rejected, recalled,
 -- issued and discarded are final. A superuser session (the DBA repairing data, test fixtures) is
--- not checked: it could disable the trigger anyway; every application role is.
+-- not checked: it could disable the trigger anyway; every application role is. The trigger
+-- functions are SECURITY DEFINER so that they read what they check whoever updates.
 
 -- UTC ISO 8601 with microseconds: how the signed snapshot writes times, so that it reads the same
 -- whatever the session's time zone.
@@ -138,7 +139,7 @@ CREATE TRIGGER append_only BEFORE UPDATE ON fmtbank.lookback_hold
 
 -- ---------------------------------------------------------------- state machines
 CREATE FUNCTION fmtbank.lot_transition_check() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
     IF fmtbank.session_is_superuser() THEN
         RETURN NEW;
@@ -166,7 +167,7 @@ CREATE TRIGGER lot_transition BEFORE UPDATE OF status ON fmtbank.lot
     EXECUTE FUNCTION fmtbank.lot_transition_check();
 
 CREATE FUNCTION fmtbank.aliquot_transition_check() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
     IF fmtbank.session_is_superuser() THEN
         RETURN NEW;
