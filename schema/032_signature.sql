@@ -29,13 +29,21 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
                fmtbank.rule_value('max_processing_hours', p_at) AS maxh,
                fmtbank.rule_value('lookback_min_days', p_at)::integer AS lookback,
                fmtbank.rule_set_version_at(p_at) AS ver),
+    -- the results in force at p_at (as fmtbank.result_effective_at, through the donor index)
     res AS (
-        SELECT r.*, CASE WHEN r.collected <= l.cd THEN 'pre' ELSE 'post' END AS phase,
+        SELECT r.id, t.code AS test, r.test_no, r.collected, r.result, r.unit, r.lab,
+               r.recorded_at, r.recorded_by, a.ok AS acceptable,
+               CASE WHEN a.ok THEN 'acceptable' WHEN r.result = 'indeterminate' THEN 'indeterminate'
+                    WHEN r.value IS NOT NULL THEN 'out_of_limit' ELSE 'positive' END AS outcome,
+               CASE WHEN r.collected <= l.cd THEN 'pre' ELSE 'post' END AS phase,
                CASE WHEN r.collected <= l.cd THEN t.required_pre ELSE t.required_post END AS required
         FROM l CROSS JOIN prm
-        JOIN fmtbank.result_effective_at(p_at, l.donor_id) r
-          ON r.collected >= l.cd - prm.pre AND r.collected <= l.cd + prm.post
-        JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = r.test_no),
+        JOIN fmtbank.result r ON r.donor_id = l.donor_id AND r.collected >= l.cd - prm.pre
+                             AND r.collected <= l.cd + prm.post
+        JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = r.test_no
+        CROSS JOIN LATERAL (SELECT fmtbank.result_acceptable(r.result, r.value, t.accept_op,
+                                                             t.accept_limit) AS ok) a
+        WHERE r.recorded_at <= p_at AND (r.superseded_at IS NULL OR r.superseded_at > p_at)),
     used AS (
         SELECT res.*,
                res.acceptable AND res.required AND row_number() OVER (

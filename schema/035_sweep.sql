@@ -52,13 +52,13 @@ BEGIN
 
     PERFORM set_config('fmtbank.reason', 'release sweep: release readiness', true);
     WITH b AS (
-        SELECT * FROM fmtbank.lot_blocking_at(t, NULL, ARRAY['quarantine', 'ready'])),
+        SELECT * FROM fmtbank.lot_ready_at(t, NULL, ARRAY['quarantine', 'ready'])),
     u AS (
         UPDATE fmtbank.lot l
-        SET status = CASE WHEN b.blocking = '[]'::jsonb THEN 'ready' ELSE 'quarantine' END
+        SET status = CASE WHEN b.releasable THEN 'ready' ELSE 'quarantine' END
         FROM b
         WHERE b.lot = l.id AND l.status IN ('quarantine', 'ready')
-          AND (l.status = 'quarantine') = (b.blocking = '[]'::jsonb)
+          AND (l.status = 'quarantine') = b.releasable
         RETURNING l.status)
     SELECT count(*) FILTER (WHERE u.status = 'ready'), count(*) FILTER (WHERE u.status = 'quarantine')
     INTO k1, k2 FROM u;
@@ -73,25 +73,30 @@ END $$;
 CREATE FUNCTION fmtbank.release_review_at(p_at timestamptz)
 RETURNS TABLE (lot text, donor text, released_at timestamptz, released_by text, in_stock bigint,
                aliquots text, blocking jsonb)
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
-    SELECT l.lot_id, d.code, s.signed_at, s.printed_name, st.n, st.ids, x.blocking
-    FROM fmtbank.lot_blocking_at(p_at, NULL, ARRAY['released']) b
-    JOIN fmtbank.lot l ON l.id = b.lot
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+DECLARE failing uuid[];
+BEGIN
+    -- one pass over every released lot for the verdict, then the details of those that fail
+    SELECT coalesce(array_agg(e.lot), '{}') INTO failing
+    FROM fmtbank.lot_eval(p_at, NULL, ARRAY['released'], false, 'review') e
+    WHERE NOT e.ok;
+    RETURN QUERY
+    SELECT l.lot_id, d.code, s.signed_at, s.printed_name, st.n, st.ids,
+           jsonb_agg(jsonb_build_object('rule', c.rule, 'detail', c.detail) ORDER BY c.ord, c.detail)
+    FROM fmtbank.lot_eval(p_at, failing, ARRAY['released'], false, 'rules') c
+    JOIN fmtbank.lot l ON l.id = c.lot
     JOIN fmtbank.donor d ON d.id = l.donor_id
     LEFT JOIN fmtbank.release_signature s ON s.lot = l.id
-    CROSS JOIN LATERAL (
-        SELECT jsonb_agg(e ORDER BY o) AS blocking
-        FROM jsonb_array_elements(b.blocking) WITH ORDINALITY AS j(e, o)
-        WHERE e ->> 'rule' <> 'status') x
     CROSS JOIN LATERAL (
         SELECT count(*) AS n,
                string_agg(a.aliquot_id || coalesce(' (' || fmtbank.aliquot_location(a.id) || ')', ''),
                           ', ' ORDER BY a.idx) AS ids
         FROM fmtbank.aliquot a
         WHERE a.lot = l.id AND a.status = 'released' AND a.expires_at > p_at) st
-    WHERE x.blocking IS NOT NULL AND st.n > 0
-    ORDER BY l.lot_id
-$$;
+    WHERE NOT c.ok AND c.rule <> 'status' AND st.n > 0
+    GROUP BY l.lot_id, d.code, s.signed_at, s.printed_name, st.n, st.ids
+    ORDER BY l.lot_id;
+END $$;
 
 -- "fmtbank status": lots by displayed state (not the stored one), and lookback cases.
 DO $$
@@ -99,8 +104,9 @@ DECLARE def text := rtrim(btrim(pg_catalog.pg_get_viewdef('fmtbank.status_counts
 BEGIN
     EXECUTE 'CREATE OR REPLACE VIEW fmtbank.status_counts AS SELECT s.entity, s.state, s.n FROM ('
         || def || ') s WHERE s.entity <> ''lot'''
-        || ' UNION ALL SELECT ''lot''::text, fmtbank.lot_status_shown(l.status, b.blocking),'
-        || ' count(*) FROM fmtbank.lot l LEFT JOIN fmtbank.lot_blocking_at(clock_timestamp(), NULL,'
+        || ' UNION ALL SELECT ''lot''::text, CASE WHEN b.releasable THEN ''ready'''
+        || ' WHEN b.releasable IS NOT NULL THEN ''quarantine'' ELSE l.status END,'
+        || ' count(*) FROM fmtbank.lot l LEFT JOIN fmtbank.lot_ready_at(clock_timestamp(), NULL,'
         || ' ARRAY[''quarantine'', ''ready'']) b ON b.lot = l.id GROUP BY 2'
         || ' UNION ALL SELECT ''lookback_case''::text, c.status, count(*)'
         || ' FROM fmtbank.lookback_case c GROUP BY c.status';
