@@ -86,10 +86,12 @@ CREATE TRIGGER result_notify AFTER INSERT ON fmtbank.result REFERENCING NEW TABL
 -- Validates pg_temp.result_stage (line, id, donor, test, collected, result, unit, lab: text as
 -- read from the file) as a set into pg_temp.result_checked: the normalised row and its problem
 -- (NULL when good). p_check_existing: refuse a row identical to a result already in force (a file
--- imported twice); corrections skip it.
+-- imported twice); corrections skip it. Writers of results are serialised by an advisory lock
+-- held to commit, so that check also holds between two imports running at the same moment.
 CREATE FUNCTION fmtbank.result_stage_validate(p_check_existing boolean) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 BEGIN
+    PERFORM pg_advisory_xact_lock(70640012);
     DROP TABLE IF EXISTS pg_temp.result_checked;
     CREATE TEMP TABLE result_checked ON COMMIT DROP AS
     WITH s AS (
@@ -117,7 +119,8 @@ BEGIN
            k.res AS result, k.val AS value, CASE WHEN k.kind = 'numeric' THEN k.cat_unit END AS unit,
            k.lab,
            CASE
-             WHEN k.dcode !~ (SELECT value FROM fmtbank.site_setting WHERE name = 'donor_code_pattern')
+             WHEN k.donor_id IS NULL
+                  AND k.dcode !~ (SELECT value FROM fmtbank.site_setting WHERE name = 'donor_code_pattern')
                THEN format('invalid donor code "%s"', k.raw_donor)
              WHEN k.donor_id IS NULL THEN format('donor "%s" not found', k.dcode)
              WHEN k.test_no IS NULL THEN format('unknown test "%s"', k.raw_test)

@@ -73,12 +73,15 @@ BEGIN
                                                        ELSE 'reinstating a donor' END);
     PERFORM 1 FROM fmtbank.donor WHERE id = d.id FOR UPDATE;
     cur := fmtbank.donor_manual_at(d.id, clock_timestamp());
-    IF cur.decision = 'exclude' AND p_decision <> 'reinstate' THEN
+    IF cur.decision = 'exclude' AND p_decision = 'defer' THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('donor "%s" is already excluded', d.code),
             DETAIL = format('Excluded by %s on %s: %s', cur.decided_by, cur.recorded_at::date, cur.reason),
-            HINT = CASE WHEN p_decision = 'defer'
-                        THEN 'Reinstate the donor first ("fmtbank donor reinstate").' END;
+            HINT = 'Reinstate the donor first ("fmtbank donor reinstate").';
+    ELSIF cur.decision = 'exclude' AND p_decision = 'exclude' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('donor "%s" is already excluded', d.code),
+            DETAIL = format('Excluded by %s on %s: %s', cur.decided_by, cur.recorded_at::date, cur.reason);
     END IF;
     IF p_decision = 'defer' AND cur.decision = 'defer' AND cur.until = u THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
@@ -403,13 +406,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog AS $fn$
     $q$
 $fn$;
 
+-- (The evaluation functions are PARALLEL RESTRICTED: they run in the leader, whose statement
+-- inside uses parallel workers; in a worker they would run once per participant.)
 -- Per donor: status, deferred_until (NULL when a deferral is open-ended), reasons (one object
 -- {rule, detail} per failing rule, in the order of "donor explain"), next_screening_due (NULL
 -- when excluded), rule-set version. p_donor_id NULL: every donor registered by p_at.
 CREATE FUNCTION fmtbank.eligibility_summary(p_at timestamptz, p_donor_id uuid)
 RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
                next_screening_due date, rule_set_version integer)
-LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog SET jit = off
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog SET jit = off
     SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
 DECLARE p record;
 BEGIN
@@ -469,7 +474,7 @@ END $fn$;
 -- row, "next_screening", whose until is the last day everything in force supports eligibility.
 CREATE FUNCTION fmtbank.eligibility_rules(p_at timestamptz, p_donor_id uuid)
 RETURNS TABLE (donor_id uuid, rule text, verdict text, until date, detail text, ord integer)
-LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog SET jit = off
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog SET jit = off
     SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
 DECLARE p record;
 BEGIN
@@ -510,7 +515,7 @@ END $fn$;
 CREATE FUNCTION fmtbank.donor_eligibility_at(p_at timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
                next_screening_due date, rule_set_version integer)
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
     SELECT * FROM fmtbank.eligibility_summary(p_at, NULL)
 $$;
 
@@ -518,7 +523,7 @@ $$;
 CREATE FUNCTION fmtbank.donor_status_at(p_donor_id uuid, p_at timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
                next_screening_due date, rule_set_version integer)
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
     SELECT * FROM fmtbank.eligibility_summary(p_at, p_donor_id) WHERE p_donor_id IS NOT NULL
 $$;
 

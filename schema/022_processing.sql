@@ -80,11 +80,18 @@ BEGIN
     END IF;
     bristol := btrim(p_bristol)::smallint;
 
+    -- Eligible at the collection time, judged on what had been recorded by then (the verdict
+    -- "donor explain --as-of" reproduces); the donation-day questionnaire of that day counts
+    -- whenever it was recorded.
     SELECT * INTO ds FROM fmtbank.donor_status_at(d.id, t);
-    IF ds.status IS DISTINCT FROM 'eligible' THEN
+    IF NOT FOUND THEN
+        reasons := reasons || jsonb_build_array(jsonb_build_object('rule', 'donor_eligible',
+            'detail', format('Donor %s was not registered yet at the collection time (%s).', d.code,
+                             fmtbank.ts_text(t))));
+    ELSIF ds.status IS DISTINCT FROM 'eligible' THEN
         reasons := reasons || jsonb_build_array(jsonb_build_object('rule', 'donor_eligible',
             'detail', format('Donor %s is %s at the collection time (%s)%s.', d.code,
-                             coalesce(ds.status, 'unknown'), fmtbank.ts_text(t),
+                             coalesce(ds.status, 'of unknown status'), fmtbank.ts_text(t),
                              CASE WHEN ds.deferred_until IS NOT NULL
                                   THEN format(', deferred until %s', ds.deferred_until) ELSE '' END)))
             || CASE WHEN jsonb_typeof(ds.reasons) = 'array' THEN ds.reasons ELSE '[]'::jsonb END;
@@ -154,11 +161,6 @@ BEGIN
             HINT = 'Give the number of doses, 1 to 999.';
     END IF;
     n := btrim(p_doses)::int;
-    IF t < l.collected_at THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB001',
-            MESSAGE = format('--processed "%s" is before the collection of lot "%s"', p_processed, l.lot_id),
-            DETAIL = format('The lot was collected at %s.', fmtbank.ts_text(l.collected_at));
-    END IF;
     IF l.processed_at IS NOT NULL AND l.status <> 'rejected' THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot process lot "%s": it was already processed at %s', l.lot_id,
@@ -172,6 +174,11 @@ BEGIN
     ELSIF l.status <> 'quarantine' THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot process lot "%s": it is %s', l.lot_id, l.status);
+    END IF;
+    IF t < l.collected_at THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('--processed "%s" is before the collection of lot "%s"', p_processed, l.lot_id),
+            DETAIL = format('The lot was collected at %s.', fmtbank.ts_text(l.collected_at));
     END IF;
     dose := fmtbank.rule_value('dose_mass_g', t);
     IF n * dose > l.mass_g THEN

@@ -1,10 +1,23 @@
 # inventory.sh: fixtures for the inventory tests (t02NN-*.sh), sourced after lib.sh.
+. "$(dirname "${BASH_SOURCE[0]}")/screening_lib.sh"
 
-# The screening functions donation add/process call, as stand-ins while the screening branch is
-# not merged (created only when missing).
-inv_screening() {
-    fmtbank db psql -X -q -v ON_ERROR_STOP=1 -f "$FMTBANK_SRC/tests/integration/inventory_stubs.sql" \
-        >/dev/null || { echo "could not load inventory_stubs.sql"; exit 1; }
+# make_eligible CODE: a clear full questionnaire and an acceptable full panel, both of yesterday
+# (screening_lib.sh), so the donor is eligible from now on.
+make_eligible() {
+    local code=$1
+    write_full "$TMP/full-$code.csv"
+    fmtbank --user alice questionnaire record "$code" --date "$(d -1)" --file "$TMP/full-$code.csv" \
+        >/dev/null || { echo "make_eligible: questionnaire of $code refused"; exit 1; }
+    { echo "donor,test,collected,result,unit,lab"; panel_rows "$code" "$(d -1)"; } >"$TMP/panel-$code.csv"
+    fmtbank --user alice result import "$TMP/panel-$code.csv" >/dev/null 2>&1 \
+        || { echo "make_eligible: panel of $code refused"; exit 1; }
+}
+
+# short_q CODE DATE [ITEM]: the donation-day questionnaire of DATE, every answer no, or yes to ITEM.
+short_q() {
+    write_short "$TMP/short-$1.csv" ${3:+"$3=yes"}
+    fmtbank --user alice questionnaire record "$1" --date "$2" --short --file "$TMP/short-$1.csv" \
+        >/dev/null || { echo "short_q: questionnaire of $1 refused"; exit 1; }
 }
 
 # ts OFFSET: a local timestamp relative to now, e.g. ts "-3 hours".

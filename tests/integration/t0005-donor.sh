@@ -6,7 +6,8 @@ setup_db
 expect 0 "add" fmtbank --user alice donor add d-0042 --birth-year 1991 --sex f
 assert_eq "$OUT" "D-0042" "prints the normalised code only"
 expect 0 "show json" fmtbank --user alice --format json donor show D-0042
-assert_contains "$OUT" '"code":"D-0042","birth_year":1991,"sex":"F"' "show has the fields"
+assert_contains "$OUT" '"code":"D-0042","status":"screening"' "show has code and status"
+assert_eq "$(sql "select birth_year || sex from fmtbank.donor where code = 'D-0042'")" "1991F" "birth year and sex recorded"
 
 before=$(audit_count)
 expect 3 "a name is not a code" fmtbank --user alice donor add "Jane Doe"

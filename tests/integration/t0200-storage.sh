@@ -4,7 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/inventory.sh"
 setup_db
-inv_screening
 
 expect 0 "admin adds a freezer" fmtbank --user adam freezer add "Freezer 1" --temp -80 --site "Main lab"
 F1=$OUT

@@ -4,7 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/inventory.sh"
 setup_db
-inv_screening
 B1=$(inv_box 8 12)
 B2=$(inv_box 2 2)
 

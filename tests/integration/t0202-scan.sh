@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/inventory.sh"
 setup_db
-inv_screening
 B1=$(inv_box 8 12)
 B2=$(inv_box 2 2)
 F1=$(sql "SELECT freezer_id FROM fmtbank.freezer")

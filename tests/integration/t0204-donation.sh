@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# t0204-donation: donation add: a lot ID with its check character; refused donations are still
-# recorded as rejected lots with their reasons (exit 5); invalid input records nothing.
+# t0204-donation: donation add: a lot ID with its check character; refused donations (donor not
+# eligible at the collection time, donation-day questionnaire missing or not clear, Bristol form,
+# mass) are still recorded as rejected lots with their reasons (exit 5); invalid input records
+# nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/inventory.sh"
 setup_db
-inv_screening
-yy=$(date +%y)
-COLL=$(ts "-1 hour")
+# D-0001 and D-0003 eligible (questionnaire and panel of yesterday); D-0002 never screened.
+make_eligible D-0001
+make_eligible D-0003
+# Eligibility at the collection time counts what was recorded by then: collect just after.
+COLL=$(date -d '+20 seconds' '+%Y-%m-%d %H:%M:%S')
+DAY=${COLL:0:10}
+yy=${DAY:2:2}
+short_q D-0001 "$DAY"
 
 expect 0 "a donation" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 180 --bristol 4
 L1=$OUT
 assert_eq "${L1:0:9}" "L${yy}000001" "lot ID: L, year, sequence"
 assert_eq "$(sql "SELECT fmtbank.check_char('${L1:0:9}')")" "${L1:9:1}" "ends in its check character"
-assert_eq "$(sql "SELECT status || ':' || mass_g || ':' || bristol || ':' || to_char(collected_at, 'YYYY-MM-DD HH24:MI') || ':' || (rule_set_version IS NOT NULL) || ':' || created_by FROM fmtbank.lot")" \
+assert_eq "$(sql "SELECT status || ':' || mass_g || ':' || bristol || ':' || to_char(collected_at, 'YYYY-MM-DD HH24:MI:SS') || ':' || (rule_set_version IS NOT NULL) || ':' || created_by FROM fmtbank.lot")" \
     "quarantine:180.0:4:$COLL:true:alice" "recorded in quarantine with what was given and the rule set"
 expect 0 "a second donation" fmtbank --user alice donation add d-0001 --collected "$COLL" --mass 62.5 --bristol 3
 assert_eq "${OUT:0:9}" "L${yy}000002" "the next sequence number"
@@ -35,6 +42,25 @@ expect 5 "a rejected lot is not processed" fmtbank --user alice donation process
 assert_contains "$ERR" "it is rejected" "says so"
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.audit_log WHERE tbl = 'lot' AND key = '$LB' AND op = 'INSERT'")" "1" "the rejected lot is in the audit trail"
 
+# Eligibility and the donation-day questionnaire.
+expect 5 "a donor never screened" fmtbank --user alice donation add D-0002 --collected "$COLL" --mass 180 --bristol 4
+LNE=$OUT
+assert_contains "$ERR" "cannot accept the donation of donor \"D-0002\": lot \"$LNE\" is recorded as rejected" "refused, recorded"
+assert_contains "$ERR" "donor_eligible: Donor D-0002 is screening at the collection time" "names the donor status"
+assert_contains "$ERR" "donation_questionnaire: No donation-day questionnaire is recorded for D-0002 on $DAY." "and the missing questionnaire"
+assert_eq "$(sql "SELECT status || ':' || (reject_reasons @> '[{\"rule\": \"donor_eligible\"}]') || ':' || jsonb_array_length(reject_reasons) FROM fmtbank.lot WHERE lot_id = '$LNE'")" \
+    "rejected:true:$(( 2 + $(sql "SELECT jsonb_array_length(reasons) FROM fmtbank.donor_status_at((SELECT id FROM fmtbank.donor WHERE code = 'D-0002'), '$COLL')") ))" \
+    "the screening reasons are kept with the lot"
+expect 5 "an eligible donor without the donation-day questionnaire" fmtbank --user alice donation add D-0003 --collected "$COLL" --mass 180 --bristol 4
+assert_contains "$ERR" "donation_questionnaire: No donation-day questionnaire is recorded for D-0003 on $DAY." "the questionnaire is missing"
+assert_not_contains "$ERR" "donor_eligible" "and that is the only reason"
+short_q D-0003 "$DAY" fever_or_illness
+expect 5 "a yes on the donation-day questionnaire" fmtbank --user alice donation add D-0003 --collected "$COLL" --mass 180 --bristol 4
+assert_contains "$ERR" "donation_questionnaire: donation-day questionnaire of $DAY: yes to fever_or_illness" "names the answer"
+expect 0 "the yes also defers the donor" fmtbank --user alice --format json donor show D-0003
+assert_contains "$OUT" '"status":"deferred","deferred_until":"'"$(date -d "$DAY + 28 days" +%F)"'"' "deferred by the item's period"
+expect 5 "collected before the screening was recorded: judged on what was known then" fmtbank --user alice donation add D-0001 --collected "$(ts '-1 day')" --mass 180 --bristol 4
+assert_contains "$ERR" "donor_eligible: Donor D-0001" "not eligible with what was known at that time"
 # Invalid input: nothing recorded.
 state=$(inv_state)
 expect 4 "unknown donor" fmtbank --user alice donation add D-9999 --collected "$COLL" --mass 180 --bristol 4

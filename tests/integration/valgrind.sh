@@ -37,7 +37,6 @@ vg_in() { # DESCRIPTION INPUT CMD...: as vg, with INPUT on stdin
     run_in "$input" "${VG[@]}" "$@"
     if [ "$RC" -ne 99 ] && [[ "$ERR" != *"definitely lost"* ]]; then ok "$desc"; else not_ok "$desc" "valgrind errors: $*"; fi
 }
-fmtbank db psql -X -q -f "$FMTBANK_SRC/tests/integration/inventory_stubs.sql" >/dev/null
 vg "freezer add" fmtbank --user adam freezer add "Freezer 1" --temp -80
 vg "box add" fmtbank --user adam box add --freezer "Freezer 1" --rows 8 --cols 12
 box=$(sql "SELECT box_id FROM fmtbank.box")
