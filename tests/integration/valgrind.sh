@@ -29,6 +29,12 @@ vg "init" fmtbank init
 vg "report audit" fmtbank --user audrey report audit -o "$TMP/audit.xlsx"
 vg "report check" fmtbank report check
 vg "report refused" fmtbank --user alice report audit -o "$TMP/refused.xlsx"
+mkdir -p "$TMP/inbox"
+printf 'code,birth_year,sex\nD-0200,1990,F\n' >"$TMP/inbox/good.csv"
+cp "$TMP/bad.csv" "$TMP/inbox/bad.csv"
+printf 'settle = 0\n' >"$TMP/fmtbankd.conf"
+vg "fmtbankd --once with an inbox" fmtbankd --once --inbox "$TMP/inbox" --config "$TMP/fmtbankd.conf"
+vg "fmtbankd bad configuration" fmtbankd --once --config "$TMP/bad.csv"
 
 # Inventory: storage, processing with labels, a scan session (stdin), the box map.
 vg_in() { # DESCRIPTION INPUT CMD...: as vg, with INPUT on stdin
