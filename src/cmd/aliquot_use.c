@@ -14,9 +14,8 @@ static int
 cmd_aliquot_issue(struct cmd_ctx *ctx, int argc, char **argv)
 {
     const char *recipient = NULL, *site = NULL;
-    const struct opt_spec specs[] = {{"recipient", 0, OPT_STRING, &recipient},
-                                     {"site", 0, OPT_STRING, &site},
-                                     {0}};
+    const struct opt_spec specs[] = {
+        {"recipient", 0, OPT_STRING, &recipient}, {"site", 0, OPT_STRING, &site}, {0}};
     struct opt_args pos;
     if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "aliquot ID") < 0)
         return cmd_fail(ctx);

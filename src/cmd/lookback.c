@@ -10,15 +10,15 @@
 #include <string.h>
 
 /* The columns of a lookback item (fmtbank.lookback_item) as printed. */
-#define ITEM_COLUMNS_JSON                                                                       \
-    "case_id AS \"case\", case_status, test, outcome, collected,"                               \
-    " CASE WHEN hold_from = '-infinity' THEN NULL ELSE hold_from END AS hold_from,"             \
-    " hold_from = '-infinity' AS holds_all, kind, lot_id AS lot, lot_collected, lot_status,"    \
+#define ITEM_COLUMNS_JSON                                                                          \
+    "case_id AS \"case\", case_status, test, outcome, collected,"                                  \
+    " CASE WHEN hold_from = '-infinity' THEN NULL ELSE hold_from END AS hold_from,"                \
+    " hold_from = '-infinity' AS holds_all, kind, lot_id AS lot, lot_collected, lot_status,"       \
     " aliquot_id AS aliquot, aliquot_status, action, recipient, site, issued_at"
-#define ITEM_COLUMNS_TABLE                                                                      \
-    "case_id AS \"case\", test, outcome, collected,"                                            \
-    " CASE WHEN hold_from = '-infinity' THEN 'all' ELSE hold_from::text END AS hold_from,"     \
-    " lot_id AS lot, aliquot_id AS aliquot,"                                                    \
+#define ITEM_COLUMNS_TABLE                                                                         \
+    "case_id AS \"case\", test, outcome, collected,"                                               \
+    " CASE WHEN hold_from = '-infinity' THEN 'all' ELSE hold_from::text END AS hold_from,"         \
+    " lot_id AS lot, aliquot_id AS aliquot,"                                                       \
     " coalesce(aliquot_status, lot_status) AS status, action, recipient, site"
 
 static int
@@ -26,9 +26,8 @@ cmd_lookback(struct cmd_ctx *ctx, int argc, char **argv)
 {
     const char *test = NULL;
     bool apply = false;
-    const struct opt_spec specs[] = {{"test", 0, OPT_STRING, &test},
-                                     {"apply", 0, OPT_FLAG, &apply},
-                                     {0}};
+    const struct opt_spec specs[] = {
+        {"test", 0, OPT_STRING, &test}, {"apply", 0, OPT_FLAG, &apply}, {0}};
     struct opt_args pos;
     if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
         return cmd_fail(ctx);
@@ -39,8 +38,9 @@ cmd_lookback(struct cmd_ctx *ctx, int argc, char **argv)
     int rc = out_query(ctx, OUT_LIST, sql, 2, p, NULL);
     free(sql);
     if (rc == 0 && apply)
-        fprintf(stderr, "applied the open lookback cases of donor \"%s\": the rows say what was "
-                        "recalled and which recipients to notify\n",
+        fprintf(stderr,
+                "applied the open lookback cases of donor \"%s\": the rows say what was "
+                "recalled and which recipients to notify\n",
                 pos.items[0]);
     opt_args_free(&pos);
     return rc;

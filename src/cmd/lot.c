@@ -98,8 +98,8 @@ cmd_lot_show(struct cmd_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-static const char *const lot_states[] = {"quarantine", "ready", "released", "rejected", "recalled",
-                                         NULL};
+static const char *const lot_states[] = {"quarantine", "ready",    "released",
+                                         "rejected",   "recalled", NULL};
 
 static int
 cmd_lot_list(struct cmd_ctx *ctx, int argc, char **argv)

@@ -22,8 +22,7 @@ cmd_release_check(struct cmd_ctx *ctx, int argc, char **argv)
     bool releasable = false;
     int rc = lot_print_state(ctx, pos.items[0], &releasable);
     if (rc == 0 && !releasable) {
-        fb_error_set(&ctx->err, FB_ERR_REFUSED, "lot \"%s\" is not releasable",
-                     pos.items[0]);
+        fb_error_set(&ctx->err, FB_ERR_REFUSED, "lot \"%s\" is not releasable", pos.items[0]);
         fb_error_hint(&ctx->err, "The blocking rules say why.");
         rc = FB_ERR_REFUSED;
     } else if (rc == 0) {
@@ -43,8 +42,8 @@ signature_password(struct cmd_ctx *ctx, bool from_stdin, const char *lot, const 
         fb_error_hint(&ctx->err, "Use --password-stdin.");
         return NULL;
     }
-    char *prompt = xasprintf("Signing the release of lot %s: \"%s\"\nSignature password: ", lot,
-                             meaning);
+    char *prompt =
+        xasprintf("Signing the release of lot %s: \"%s\"\nSignature password: ", lot, meaning);
     char *pw = cmd_read_secret(prompt, from_stdin, &ctx->err);
     free(prompt);
     return pw;
@@ -55,9 +54,8 @@ cmd_release_sign(struct cmd_ctx *ctx, int argc, char **argv)
 {
     const char *meaning = NULL;
     bool pw_stdin = false;
-    const struct opt_spec specs[] = {{"meaning", 0, OPT_STRING, &meaning},
-                                     {"password-stdin", 0, OPT_FLAG, &pw_stdin},
-                                     {0}};
+    const struct opt_spec specs[] = {
+        {"meaning", 0, OPT_STRING, &meaning}, {"password-stdin", 0, OPT_FLAG, &pw_stdin}, {0}};
     struct opt_args pos;
     if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "lot ID") < 0)
         return cmd_fail(ctx);
@@ -87,9 +85,9 @@ cmd_release_sign(struct cmd_ctx *ctx, int argc, char **argv)
             rc = FB_ERR_REFUSED;
         } else {
             printf("%s\n", PQgetvalue(r, 0, 1));
-            fprintf(stderr, "released lot \"%s\" (%s dose%s); signature SHA-256 %s\n",
-                    pos.items[0], PQgetvalue(r, 0, 3),
-                    strcmp(PQgetvalue(r, 0, 3), "1") == 0 ? "" : "s", PQgetvalue(r, 0, 2));
+            fprintf(stderr, "released lot \"%s\" (%s dose%s); signature SHA-256 %s\n", pos.items[0],
+                    PQgetvalue(r, 0, 3), strcmp(PQgetvalue(r, 0, 3), "1") == 0 ? "" : "s",
+                    PQgetvalue(r, 0, 2));
         }
         PQclear(r);
     }
@@ -127,8 +125,7 @@ const struct cmd_def cmd_defs_release[] = {
      "(unacceptable_result); no open lookback case holds it (lookback); and the donor is not\n"
      "manually excluded (donor_excluded). Results, questionnaires and rules are those in force\n"
      "now. Prints the lot as \"lot show\" does.\n"},
-    {"release sign", cmd_release_sign, CMD_DB,
-     "release sign LOT --meaning TEXT [--password-stdin]",
+    {"release sign", cmd_release_sign, CMD_DB, "release sign LOT --meaning TEXT [--password-stdin]",
      "sign the release of a lot (quality): the lot and its doses become released; prints the "
      "signature ID",
      "An electronic signature under 21 CFR Part 11: only a quality officer signs, as themselves,\n"
