@@ -167,5 +167,20 @@ for round in 1 2 3; do
     assert_eq "$(aliquot_states "$Lc")" "quarantine,released,released,released" "round $round: released once"
 done
 
+# --- at a terminal: the password is asked for without echo (script(1) gives the command a tty)
+if command -v script >/dev/null; then
+    L5=$(ready_lot D-2005)
+    # (typed after the prompt: input typed before it is flushed with the echo turned off)
+    run bash -c "(sleep 3; printf 'quinn-signs-1\\n') |
+                 script -qec \"fmtbank --user quinn release sign $L5 --meaning 'Released at the terminal'\" /dev/null"
+    assert_eq "$RC" "0" "signed at a terminal"
+    assert_contains "$OUT" "Signing the release of lot $L5: \"Released at the terminal\"" "the prompt says what is signed"
+    assert_contains "$OUT" "Signature password:" "and asks for the password"
+    assert_not_contains "$OUT" "quinn-signs-1" "which is not echoed"
+    assert_eq "$(lot_stored "$L5")" "released" "released"
+else
+    not_ok "script(1) (util-linux) is needed to test the terminal prompt"
+fi
+
 expect 0 "audit trail intact" fmtbank --user audrey audit verify
 done_testing
