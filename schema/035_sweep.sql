@@ -17,6 +17,7 @@ DECLARE
     k1 bigint;
     k2 bigint;
     k3 bigint;
+    prev text := current_setting('fmtbank.reason', true);
 BEGIN
     IF NOT (fmtbank.acting_is('quality', 'admin')
             OR (to_regrole('fmtbank_daemon') IS NOT NULL
@@ -64,7 +65,8 @@ BEGIN
     INTO k1, k2 FROM u;
     what := 'lots ready'; n := k1; RETURN NEXT;
     what := 'lots no longer ready'; n := k2; RETURN NEXT;
-    PERFORM set_config('fmtbank.reason', '', true);
+    -- the audit rows above carry the sweep's reasons; the caller's comes back
+    PERFORM set_config('fmtbank.reason', coalesce(prev, ''), true);
 END $$;
 
 -- Released stock still in the freezers (released, unexpired doses) of lots the current rules
