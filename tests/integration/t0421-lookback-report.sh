@@ -10,7 +10,7 @@ DUMP() { /usr/bin/python3 "$FMTBANK_SRC/tests/integration/xlsxdump.py" "$1"; }
 cells() { DUMP "$1" | grep '^cell ' | sed 's/ fmt=.*//'; }
 
 rel_donor D-4211
-A1=$(rel_lot_full D-4211 39); A2=$(rel_lot_full D-4211 35)
+A1=$(rel_lot_full D-4211 37); A2=$(rel_lot_full D-4211 35)
 rel_panel D-4211 "$(d -40)"; rel_panel D-4211 "$(d -30)"
 for l in "$A1" "$A2"; do sign "$l"; assert_eq "$RC" "0" "lot $l released"; done
 mapfile -t AL1 < <(aliquots_of "$A1")
