@@ -56,4 +56,18 @@ vg "location show" fmtbank --user alice location show "$box"
 vg "aliquot label" fmtbank --user alice aliquot label "$(sql "SELECT aliquot_id FROM fmtbank.aliquot LIMIT 1")"
 vg "aliquot history json" fmtbank --user alice --format json aliquot history "$(sql "SELECT aliquot_id FROM fmtbank.aliquot LIMIT 1")"
 
+# Release: lot state, release check and a refused signature (the lot has no panels), lookback,
+# review, issue refused, thaw.
+vg "lot show" fmtbank --user alice lot show "$lot"
+vg "lot list json" fmtbank --user alice --format json lot list
+vg "release check (not releasable)" fmtbank --user quinn release check "$lot"
+printf 'wrong-password\n' >"$TMP/pw"
+vg_in "release sign (wrong password)" "$TMP/pw" fmtbank --user quinn release sign "$lot" --meaning "Released" --password-stdin
+vg "lookback" fmtbank --user quinn --format json lookback D-0001
+vg "lookback list" fmtbank --user quinn lookback list
+vg "release review" fmtbank --user quinn release review
+tube=$(sql "SELECT aliquot_id FROM fmtbank.aliquot WHERE NOT retained ORDER BY aliquot_id LIMIT 1")
+vg "aliquot issue (refused)" fmtbank --user alice aliquot issue "$tube" --recipient R-0001 --site "Site A"
+vg "aliquot thaw" fmtbank --user alice aliquot thaw "$tube"
+
 done_testing
