@@ -146,5 +146,12 @@ fmtbank --user quinn release sign "$LOT" --meaning "Released for clinical use" -
     <<<'quinn-signs-1'
 fmtbank --user alice aliquot list --lot "$LOT"
 
-printf '\nThe release report of lot %s will be written by:\n  fmtbank --user quinn release report %s -o %s\n' \
-    "$LOT" "$LOT" "$(cd "$BUILD" && pwd)/demo-release-$LOT.xlsx"
+step "the signed release report of lot $LOT (and the inventory report when defined)"
+rel_xlsx="$(cd "$BUILD" && pwd)/release-$LOT.xlsx"
+fmtbank --user quinn release report "$LOT" -o "$rel_xlsx"
+echo "release report: $rel_xlsx"
+if [ -f "$(dirname "$0")/../reports/inventory.report" ]; then
+    inv_xlsx="$(cd "$BUILD" && pwd)/inventory.xlsx"
+    fmtbank --user quinn report inventory -o "$inv_xlsx"
+    echo "inventory report: $inv_xlsx"
+fi

@@ -55,6 +55,7 @@ extern const struct cmd_def cmd_defs_aliquot_use[];
 extern const struct cmd_def cmd_defs_lot[];
 extern const struct cmd_def cmd_defs_release[];
 extern const struct cmd_def cmd_defs_lookback[];
+extern const struct cmd_def cmd_defs_release_report[];
 
 int cmd_main(int argc, char **argv);
 
