@@ -95,6 +95,12 @@ BEGIN
     FROM fmtbank.lot l
     WHERE (p_lots IS NULL OR l.id = ANY (p_lots)) AND (p_statuses IS NULL OR l.status = ANY (p_statuses))
       AND l.created_at <= p_at;
+    donors := coalesce(donors, '{}');
+    -- most donors: a plain pass over the results is cheaper than looking each row's donor up
+    IF cardinality(donors) > 0.5 * (SELECT pc.reltuples FROM pg_class pc
+                                    WHERE pc.oid = 'fmtbank.donor'::regclass) THEN
+        donors := NULL;
+    END IF;
     -- the catalog at p_at as arrays indexed by test_no + 1 (op: 1 for <=, 2 for <, 0 negative)
     SELECT coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_pre), 0) AS req_pre,
            coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_post), 0) AS req_post,
@@ -102,15 +108,16 @@ BEGIN
            count(*) FILTER (WHERE t.required_post)::integer AS n_post,
            array_agg(CASE t.accept_op WHEN '<=' THEN 1 WHEN '<' THEN 2 ELSE 0 END ORDER BY n) AS ops,
            array_agg(t.accept_limit ORDER BY n) AS limits,
-           array_agg(t.code ORDER BY n) AS codes
+           array_agg(t.code ORDER BY n) AS codes, array_agg(t.unit ORDER BY n) AS units
     INTO c
     FROM generate_series(0, 62) n LEFT JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = n;
 
     -- $1 p_at, $2 p_lots, $3 p_statuses, $4 p_details, $5 the day of p_at, $6 pre_window_days,
     -- $7 post_window_days, $8 max_processing_hours, $9/$10 masks of the tests required pre/post,
-    -- $11/$12 accept ops and limits, $13/$14 number of tests required pre/post, $15 the donors,
+    -- $11/$12 accept ops and limits, $13/$14 number of tests required pre/post, $15 the donors
+    -- (NULL: most of them, no filter),
     -- $16 the first day of their windows, $17 test codes, $18 ('ready'/'review') whether the
-    -- stored status is set aside
+    -- stored status is set aside, $19 units
     q := $q$
     WITH
     lots AS MATERIALIZED (
@@ -125,7 +132,8 @@ BEGIN
     dm AS MATERIALIZED (
         SELECT r.donor_id, r.collected, bit_or(1::bigint << r.test_no) AS okmask
         FROM fmtbank.result r
-        WHERE r.donor_id = ANY ($15::uuid[]) AND r.collected >= $16 AND r.collected <= $5
+        WHERE ($15::uuid[] IS NULL OR r.donor_id = ANY ($15::uuid[])) AND r.collected >= $16
+          AND r.collected <= $5
           AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
           AND (r.result = 'negative'
                OR (r.value IS NOT NULL AND CASE $11[r.test_no + 1]
@@ -133,11 +141,12 @@ BEGIN
                                              WHEN 2 THEN r.value < $12[r.test_no + 1]
                                              ELSE false END))
         GROUP BY r.donor_id, r.collected),
-    -- unacceptable results (never "negative": the partial index of the others)
+    -- unacceptable results (never "negative": the partial index of the others covers them; the
+    -- unit of a numeric result is its test's)
     bd AS MATERIALIZED (
-        SELECT r.donor_id, r.test_no, r.collected, r.result, r.unit
+        SELECT r.donor_id, r.test_no, r.collected, r.result
         FROM fmtbank.result r
-        WHERE r.donor_id = ANY ($15::uuid[]) AND r.result <> 'negative'
+        WHERE ($15::uuid[] IS NULL OR r.donor_id = ANY ($15::uuid[])) AND r.result <> 'negative'
           AND r.collected >= $16 AND r.collected <= $5
           AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
           AND NOT (r.value IS NOT NULL AND CASE $11[r.test_no + 1]
@@ -157,7 +166,9 @@ BEGIN
     -- lies between it and the donation, or it comes after the first acceptable one of the post
     -- window (a result the same day as an acceptable one is between)
     span AS (
-        SELECT lo.id AS lot, $17[b.test_no + 1] AS code, b.collected, b.result, b.unit, lo.cd,
+        SELECT lo.id AS lot, $17[b.test_no + 1] AS code, b.collected, b.result,
+               CASE WHEN b.result NOT IN ('positive', 'indeterminate') THEN $19[b.test_no + 1] END
+                   AS unit, lo.cd,
                max(dm.collected) FILTER (WHERE dm.collected <= lo.cd) AS lo,
                min(dm.collected) FILTER (WHERE dm.collected > lo.cd) AS hi
         FROM lots lo
@@ -165,7 +176,7 @@ BEGIN
                  AND b.collected <= lo.cd + $7
         LEFT JOIN dm ON dm.donor_id = lo.donor_id AND dm.collected >= lo.cd - $6
                     AND dm.collected <= lo.cd + $7 AND (dm.okmask >> b.test_no) & 1 = 1
-        GROUP BY lo.id, b.test_no, b.collected, b.result, b.unit, lo.cd
+        GROUP BY lo.id, b.test_no, b.collected, b.result, lo.cd
         HAVING (max(dm.collected) FILTER (WHERE dm.collected <= lo.cd) IS NULL
                 OR b.collected >= max(dm.collected) FILTER (WHERE dm.collected <= lo.cd))
            AND (min(dm.collected) FILTER (WHERE dm.collected > lo.cd) IS NULL
@@ -173,7 +184,8 @@ BEGIN
     -- donation-day questionnaires in force and their yes answers
     sq AS MATERIALIZED (
         SELECT x.id, x.donor_id, x.q_date FROM fmtbank.questionnaire x
-        WHERE x.donor_id = ANY ($15::uuid[]) AND x.kind = 'short' AND x.q_date > $16
+        WHERE ($15::uuid[] IS NULL OR x.donor_id = ANY ($15::uuid[])) AND x.kind = 'short'
+          AND x.q_date > $16
           AND x.recorded_at <= $1 AND (x.superseded_at IS NULL OR x.superseded_at > $1)),
     -- (every yes to a donation-day item: few, from the partial index of flagged answers)
     ya AS MATERIALIZED (
@@ -187,7 +199,7 @@ BEGIN
     -- open lookback cases and the lots they hold
     oc AS MATERIALIZED (
         SELECT x.* FROM fmtbank.lookback_case_at($1) x
-        WHERE x.status = 'open' AND x.donor_id = ANY ($15::uuid[])),
+        WHERE x.status = 'open' AND ($15::uuid[] IS NULL OR x.donor_id = ANY ($15::uuid[]))),
     lb AS (
         SELECT lo.id AS lot, oc.case_id, oc.test, oc.outcome, oc.collected, oc.hold_from
         FROM lots lo JOIN oc ON oc.donor_id = lo.donor_id AND lo.cd >= oc.hold_from),
@@ -196,7 +208,7 @@ BEGIN
         SELECT DISTINCT ON (x.donor_id) x.donor_id, x.decision, x.reason, x.decided_by,
                x.recorded_at
         FROM fmtbank.donor_decision x
-        WHERE x.recorded_at <= $1 AND x.donor_id = ANY ($15::uuid[])
+        WHERE x.recorded_at <= $1 AND ($15::uuid[] IS NULL OR x.donor_id = ANY ($15::uuid[]))
         ORDER BY x.donor_id, x.recorded_at DESC),
     spl AS (SELECT DISTINCT span.lot FROM span),
     lbl AS (SELECT DISTINCT lb.lot FROM lb),
@@ -232,8 +244,8 @@ BEGIN
         USING p_at, p_lots, p_statuses, p_details, p_at::date, pre,
               fmtbank.rule_value('post_window_days', p_at)::integer,
               fmtbank.rule_value('max_processing_hours', p_at), c.req_pre, c.req_post, c.ops,
-              c.limits, c.n_pre, c.n_post, coalesce(donors, '{}'), first_day, c.codes,
-              p_mode = 'review';
+              c.limits, c.n_pre, c.n_post, donors, first_day, c.codes,
+              p_mode = 'review', c.units;
         RETURN;
     END IF;
     RETURN QUERY EXECUTE q || $q$
@@ -332,7 +344,7 @@ BEGIN
     USING p_at, p_lots, p_statuses, p_details, p_at::date, pre,
           fmtbank.rule_value('post_window_days', p_at)::integer,
           fmtbank.rule_value('max_processing_hours', p_at), c.req_pre, c.req_post, c.ops,
-          c.limits, c.n_pre, c.n_post, coalesce(donors, '{}'), first_day, c.codes;
+          c.limits, c.n_pre, c.n_post, donors, first_day, c.codes, false, c.units;
 END $fn$;
 
 -- Every rule for the lots selected, with its verdict (lot_eval 'rules').

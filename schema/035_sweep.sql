@@ -2,7 +2,7 @@
 -- rules, and the counts of "fmtbank status".
 --
 -- fmtbank.sweep_release() stores what time and new records made true, set-based, one statement
--- per kind of change: open lookback cases applied (034), aliquots past their expiry expired,
+-- per kind of change (readiness: one evaluation, then one UPDATE each way): open lookback cases applied (034), aliquots past their expiry expired,
 -- lots that became releasable ready and ready lots no longer releasable back in quarantine (031).
 -- Displayed states never wait for it (aliquot_status_now, lot_status_shown); it keeps the stored
 -- ones, the audit trail and the counts current. For the daemon (050+): register it with
@@ -18,6 +18,8 @@ DECLARE
     k2 bigint;
     k3 bigint;
     prev text := current_setting('fmtbank.reason', true);
+    to_ready uuid[];
+    to_quarantine uuid[];
 BEGIN
     IF NOT (fmtbank.acting_is('quality', 'admin')
             OR (to_regrole('fmtbank_daemon') IS NOT NULL
@@ -51,18 +53,20 @@ BEGIN
     GET DIAGNOSTICS k1 = ROW_COUNT;
     what := 'aliquots expired'; n := k1; RETURN NEXT;
 
+    -- readiness: evaluated first (a read-only statement, so it may run in parallel), then stored
+    -- by two set-based UPDATEs; a lot whose stored state changed meanwhile (e.g. just released)
+    -- is left alone by their WHERE clauses, and the next sweep sees it again.
+    SELECT coalesce(array_agg(b.lot) FILTER (WHERE b.releasable), '{}'),
+           coalesce(array_agg(b.lot) FILTER (WHERE NOT b.releasable), '{}')
+    INTO to_ready, to_quarantine
+    FROM fmtbank.lot_ready_at(t, NULL, ARRAY['quarantine', 'ready']) b;
     PERFORM set_config('fmtbank.reason', 'release sweep: release readiness', true);
-    WITH b AS (
-        SELECT * FROM fmtbank.lot_ready_at(t, NULL, ARRAY['quarantine', 'ready'])),
-    u AS (
-        UPDATE fmtbank.lot l
-        SET status = CASE WHEN b.releasable THEN 'ready' ELSE 'quarantine' END
-        FROM b
-        WHERE b.lot = l.id AND l.status IN ('quarantine', 'ready')
-          AND (l.status = 'quarantine') = b.releasable
-        RETURNING l.status)
-    SELECT count(*) FILTER (WHERE u.status = 'ready'), count(*) FILTER (WHERE u.status = 'quarantine')
-    INTO k1, k2 FROM u;
+    UPDATE fmtbank.lot l SET status = 'ready'
+    WHERE l.id = ANY (to_ready) AND l.status = 'quarantine';
+    GET DIAGNOSTICS k1 = ROW_COUNT;
+    UPDATE fmtbank.lot l SET status = 'quarantine'
+    WHERE l.id = ANY (to_quarantine) AND l.status = 'ready';
+    GET DIAGNOSTICS k2 = ROW_COUNT;
     what := 'lots ready'; n := k1; RETURN NEXT;
     what := 'lots no longer ready'; n := k2; RETURN NEXT;
     -- the audit rows above carry the sweep's reasons; the caller's comes back
