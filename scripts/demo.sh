@@ -76,6 +76,10 @@ fmtbank --user alice location show "$box"
 fmtbank --user alice aliquot history "$(head -1 "$demo_out/demo-tubes.txt")"
 echo "labels: $demo_out/demo-labels.zpl"
 
+step "the inventory as an xlsx report (reports/inventory.report): by state, freezer, box; box map"
+fmtbank --user alice report inventory -o "$(cd "$BUILD" && pwd)/demo-inventory.xlsx"
+echo "inventory report: $(cd "$BUILD" && pwd)/demo-inventory.xlsx"
+
 printf '\nEmbedded database: %s\n' "$(fmtbank db url)"
 
 # ---------------------------------------------------------------- the release path

@@ -308,12 +308,16 @@ param_key(struct parser *p, const char *key, const char *v)
         return parse_yes_no(p, key, v, &par->required);
     } else if (strcmp(key, "end_of_day") == 0) {
         return parse_yes_no(p, key, v, &par->end_of_day);
+    } else if (strcmp(key, "min") == 0 || strcmp(key, "max") == 0) {
+        if (!*v)
+            return fail(p, "\"%s\" is empty", key);
+        *(key[1] == 'i' ? &par->min : &par->max) = xstrdup(v);
     } else if (strcmp(key, "help") == 0) {
         par->help = xstrdup(v);
     } else {
         return fail(p,
                     "unknown key \"%s\" in [param %s] (expected type, default, required, "
-                    "end_of_day or help)",
+                    "end_of_day, min, max or help)",
                     key, par->name);
     }
     return 0;
@@ -346,10 +350,14 @@ sheet_key(struct parser *p, const char *key, char *v)
         sh->title = xstrdup(v);
     } else if (strcmp(key, "empty") == 0) {
         sh->empty = xstrdup(v);
+    } else if (strcmp(key, "filter") == 0) {
+        if (!ident_valid(v))
+            return fail(p, "invalid filter column \"%s\"", v);
+        sh->filter = xstrdup(v);
     } else {
         return fail(p,
                     "unknown key \"%s\" in [sheet %s] (expected kind, query, title, empty, "
-                    "column NAME or color STATE)",
+                    "filter, column NAME or color STATE)",
                     key, sh->name);
     }
     return 0;
@@ -546,6 +554,9 @@ validate(struct parser *p)
             return fail(p, "parameter \"%s\" is required and has a default", par->name);
         if (par->end_of_day && par->type != CELL_TIMESTAMP)
             return fail(p, "\"end_of_day\" applies to timestamp parameters only");
+        if ((par->min || par->max) && (par->type == CELL_TEXT || par->type == CELL_BOOLEAN))
+            return fail(p, "\"%s\" applies to integer, number, date and timestamp parameters only",
+                        par->min ? "min" : "max");
     }
     bool *used = xcalloc(def->nqueries ? def->nqueries : 1, sizeof(bool));
     int rc = 0;
@@ -561,6 +572,26 @@ validate(struct parser *p)
             break;
         }
         used[q - def->queries] = true;
+        /* Table and box-map sheets of one query run it once together (report.c): they must
+         * come one after another. A record sheet always runs its query on its own. */
+        for (size_t j = 0; j < i && rc == 0 && sh->kind != SHEET_RECORD; j++) {
+            const struct report_sheet *o = &def->sheets[j];
+            if (o->kind == SHEET_RECORD || strcmp(o->query, sh->query) != 0)
+                continue;
+            if (def->sheets[i - 1].kind == SHEET_RECORD ||
+                strcmp(def->sheets[i - 1].query, sh->query) != 0)
+                rc = fail(p,
+                          "sheet \"%s\" shares query \"%s\" with sheet \"%s\" but does not "
+                          "follow it: sheets that share a query come one after another",
+                          sh->name, sh->query, o->name);
+        }
+        if (rc < 0)
+            break;
+        if (sh->filter && sh->kind == SHEET_RECORD) {
+            rc =
+                fail(p, "\"filter\" is for table and box-map sheets only (sheet \"%s\")", sh->name);
+            break;
+        }
         if (sh->kind == SHEET_BOXMAP) {
             if (sh->ncols > 0)
                 rc = fail(p,
@@ -674,6 +705,8 @@ report_def_free(struct report_def *def)
     for (size_t i = 0; i < def->nparams; i++) {
         free(def->params[i].name);
         free(def->params[i].def);
+        free(def->params[i].min);
+        free(def->params[i].max);
         free(def->params[i].help);
     }
     for (size_t i = 0; i < def->nsheets; i++) {
@@ -693,6 +726,7 @@ report_def_free(struct report_def *def)
         free(sh->query);
         free(sh->title);
         free(sh->empty);
+        free(sh->filter);
     }
     for (size_t i = 0; i < def->nqueries; i++) {
         free(def->queries[i].name);

@@ -13,6 +13,7 @@ struct report_param {
     char *def; /* default value as text, NULL: null when not given */
     bool required;
     bool end_of_day; /* timestamp: a date alone means the end of that day (the next midnight) */
+    char *min, *max; /* integer, number, date, timestamp: bounds (included), NULL: none */
     char *help;
     int line;
 };
@@ -37,9 +38,10 @@ struct report_color {
 struct report_sheet {
     char *name;
     enum sheet_kind kind;
-    char *query; /* name of a query in NAME.sql */
-    char *title; /* NULL: the report's title */
-    char *empty; /* text shown when the query returns no row, NULL: a default */
+    char *query;  /* name of a query in NAME.sql */
+    char *title;  /* NULL: the report's title */
+    char *empty;  /* text shown when the query returns no row, NULL: a default */
+    char *filter; /* table, box map: a boolean column; only rows where it is true are written */
     struct report_column *cols;
     size_t ncols;
     struct report_color *colors; /* boxmap: legend, in order */

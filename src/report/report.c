@@ -34,10 +34,14 @@
 #define OID_TIMESTAMPTZ 1184
 #define OID_NUMERIC 1700
 
-/* Settings for the report's transaction: ISO dates to parse, UTF-8 as xlsx requires. */
+/* Settings for the report's transaction: ISO dates to parse, UTF-8 as xlsx requires, and no JIT
+ * compilation: a streaming query's plan (nested loops over lateral subqueries) is costed high
+ * enough to be compiled, which takes 0.1 to 0.3 s per query and buys nothing when the rows go
+ * out as fast as the workbook takes them (measured with the inventory report). */
 #define REPORT_SESSION_SQL                                                                         \
     "SELECT pg_catalog.set_config('DateStyle', 'ISO, YMD', true),"                                 \
-    " pg_catalog.set_config('client_encoding', 'UTF8', true)"
+    " pg_catalog.set_config('client_encoding', 'UTF8', true),"                                     \
+    " pg_catalog.set_config('jit', 'off', true)"
 
 static struct report_stats last_stats;
 
@@ -342,12 +346,114 @@ shape_meta(const struct report_def *def, const PGresult *res, struct fb_error *e
     return 0;
 }
 
+/* True when another table or box-map sheet uses the same query as this one: the query then runs
+ * once and feeds them all, and each sheet takes its columns by name. */
+static bool
+query_shared(const struct report_def *def, const struct report_sheet *sh)
+{
+    for (size_t i = 0; sh->kind != SHEET_RECORD && i < def->nsheets; i++)
+        if (&def->sheets[i] != sh && def->sheets[i].kind != SHEET_RECORD &&
+            strcmp(def->sheets[i].query, sh->query) == 0)
+            return true;
+    return false;
+}
+
+static int
+field_named(const PGresult *res, const char *name)
+{
+    for (int i = 0; i < PQnfields(res); i++)
+        if (strcmp(PQfname(res, i), name) == 0)
+            return i;
+    return -1;
+}
+
+/* A sheet that shares its query: every column it shows must be one of the query's, by name, of a
+ * fitting type; map[k] is the result column of the sheet's k-th column. */
+static int
+shape_named(const struct report_def *def, const struct report_sheet *sh, const PGresult *res,
+            int *map, struct fb_error *err)
+{
+    static const enum cell_type boxmap_types[] = {CELL_TEXT,    CELL_TEXT,    CELL_INTEGER,
+                                                  CELL_INTEGER, CELL_INTEGER, CELL_INTEGER,
+                                                  CELL_TEXT,    CELL_TEXT};
+    bool boxmap = sh->kind == SHEET_BOXMAP;
+    size_t n = boxmap ? REPORT_BOXMAP_NCOLS : sh->ncols;
+    for (size_t k = 0; k < n; k++) {
+        const char *name = boxmap ? report_boxmap_columns[k] : sh->cols[k].name;
+        int f = field_named(res, name);
+        if (f < 0) {
+            struct strbuf sb = STRBUF_INIT;
+            add_field_list(&sb, res);
+            fb_error_set(err, FB_ERR_INPUT,
+                         "report \"%s\": sheet \"%s\" shows column \"%s\" but query \"%s\" "
+                         "does not return it",
+                         def->name, sh->name, name, sh->query);
+            fb_error_detail(err, "The query returns: %s.", sb.buf ? sb.buf : "nothing");
+            strbuf_release(&sb);
+            if (!boxmap)
+                fb_error_hint(err, "See \"%s\", line %d.", def->layout_file, sh->cols[k].line);
+            return -1;
+        }
+        Oid oid = PQftype(res, f);
+        bool fits = boxmap ? k < 2 || type_for_oid(oid) == boxmap_types[k]
+                           : type_fits(sh->cols[k].type, oid);
+        if (!fits) {
+            fb_error_set(err, FB_ERR_INPUT,
+                         "report \"%s\": column \"%s\" of sheet \"%s\" is %s %s but query \"%s\" "
+                         "returns %s",
+                         def->name, name, sh->name, boxmap ? "to be" : "declared",
+                         cell_type_name(boxmap ? boxmap_types[k] : sh->cols[k].type), sh->query,
+                         oid_name(oid));
+            if (!boxmap)
+                fb_error_hint(err, "Declare it %s in \"%s\", line %d, or cast it in the query.",
+                              cell_type_name(type_for_oid(oid)), def->layout_file,
+                              sh->cols[k].line);
+            return -1;
+        }
+        if (map)
+            map[k] = f;
+    }
+    return 0;
+}
+
+/* Checks a sheet's columns against a result; map (may be NULL) receives the result column of each
+ * of the sheet's columns (table: its declared columns; box map: box .. state), then that of its
+ * filter column (-1 without one). */
 static int
 shape_sheet(const struct report_def *def, const struct report_sheet *sh, const PGresult *res,
-            struct fb_error *err)
+            int *map, struct fb_error *err)
 {
-    return sh->kind == SHEET_BOXMAP ? shape_boxmap(def, sh, res, err)
-                                    : shape_columns(def, sh, res, err);
+    size_t n = sh->kind == SHEET_BOXMAP ? REPORT_BOXMAP_NCOLS : sh->ncols;
+    int rc;
+    if (query_shared(def, sh)) {
+        rc = shape_named(def, sh, res, map, err);
+    } else {
+        rc = sh->kind == SHEET_BOXMAP ? shape_boxmap(def, sh, res, err)
+                                      : shape_columns(def, sh, res, err);
+        for (size_t k = 0; map && rc == 0 && k < n; k++)
+            map[k] = (int)k;
+    }
+    int f = sh->filter ? field_named(res, sh->filter) : -1;
+    if (rc == 0 && sh->filter && (f < 0 || PQftype(res, f) != OID_BOOL)) {
+        fb_error_set(err, FB_ERR_INPUT,
+                     "report \"%s\": the filter of sheet \"%s\", \"%s\", is not a boolean column "
+                     "of query \"%s\"",
+                     def->name, sh->name, sh->filter, sh->query);
+        if (f >= 0)
+            fb_error_detail(err, "The query returns it as %s.", oid_name(PQftype(res, f)));
+        rc = -1;
+    }
+    if (map && rc == 0)
+        map[n] = f;
+    return rc;
+}
+
+/* False for a row the sheet's filter leaves out. */
+static bool
+sheet_wants(const struct report_sheet *sh, const int *map, const PGresult *res)
+{
+    int f = map[sh->kind == SHEET_BOXMAP ? REPORT_BOXMAP_NCOLS : sh->ncols];
+    return f < 0 || (!PQgetisnull(res, 0, f) && strcmp(PQgetvalue(res, 0, f), "t") == 0);
 }
 
 /* ------------------------------------------------------------------ parameters */
@@ -386,6 +492,56 @@ param_normalise(PGconn *conn, const struct report_param *par, const char *value,
     const char *p[] = {value, cell_type_name(par->type), par->name,
                        par->end_of_day ? "true" : "false"};
     return db_scalar(conn, "SELECT fmtbank.report_param($1, $2, $3, $4::boolean)", 4, p, err);
+}
+
+/* Checks a normalised value against the parameter's declared min and max (normalised by the same
+ * rules, so a date bound of a timestamp parameter means what it would mean as a value). Returns
+ * 0 when it is inside, or -1 with err set: FB_ERR_INPUT naming the parameter and the bounds. */
+static int
+param_check_bounds(PGconn *conn, const struct report_param *par, const char *given,
+                   const char *value, struct fb_error *err)
+{
+    if (!value || (!par->min && !par->max))
+        return 0;
+    const char *sql;
+    switch (par->type) {
+    case CELL_DATE:
+        sql = "SELECT ($2::date IS NULL OR $1::date >= $2::date)"
+              " AND ($3::date IS NULL OR $1::date <= $3::date)";
+        break;
+    case CELL_TIMESTAMP:
+        sql = "SELECT ($2::timestamptz IS NULL OR $1::timestamptz >= $2::timestamptz)"
+              " AND ($3::timestamptz IS NULL OR $1::timestamptz <= $3::timestamptz)";
+        break;
+    default:
+        sql = "SELECT ($2::numeric IS NULL OR $1::numeric >= $2::numeric)"
+              " AND ($3::numeric IS NULL OR $1::numeric <= $3::numeric)";
+    }
+    char *lo = NULL, *hi = NULL, *ok = NULL;
+    int rc = -1;
+    if (par->min && !(lo = param_normalise(conn, par, par->min, err)))
+        goto done;
+    if (par->max && !(hi = param_normalise(conn, par, par->max, err)))
+        goto done;
+    const char *p[] = {value, lo, hi};
+    if (!(ok = db_scalar(conn, sql, 3, p, err)))
+        goto done;
+    if (strcmp(ok, "t") == 0) {
+        rc = 0;
+        goto done;
+    }
+    fb_error_set(err, FB_ERR_INPUT, "invalid value \"%s\" for parameter \"%s\"", given, par->name);
+    if (par->min && par->max)
+        fb_error_detail(err, "The value must be between %s and %s.", par->min, par->max);
+    else if (par->min)
+        fb_error_detail(err, "The value must be at least %s.", par->min);
+    else
+        fb_error_detail(err, "The value must be at most %s.", par->max);
+done:
+    free(lo);
+    free(hi);
+    free(ok);
+    return rc;
 }
 
 /* Matches "K=V" strings to the declared parameters (usage errors), then normalises every value
@@ -454,6 +610,8 @@ bind_params(PGconn *conn, const struct report_def *def, const char *const *param
             goto done;
         }
         b->values[k] = b->owned[k];
+        if (param_check_bounds(conn, par, v, b->values[k], err) < 0)
+            goto done;
     }
     rc = 0;
 done:
@@ -513,14 +671,14 @@ stream_start(PGconn *conn, const char *sql, const struct bound *b, struct fb_err
     return 0;
 }
 
-/* Per-row callback of a streamed query; the first row (or the empty result) is shape-checked. */
+/* Callbacks of a streamed query: shape (once, on the first row or the empty result), then each
+ * row. */
 typedef int (*row_fn)(void *ctx, const PGresult *res, struct fb_error *err);
 
 static int
-stream_rows(PGconn *conn, const struct report_def *def, const struct report_sheet *sh,
-            const struct bound *b, row_fn fn, void *ctx, struct fb_error *err)
+stream_rows(PGconn *conn, const struct report_def *def, const struct report_query *q,
+            const struct bound *b, row_fn shape, row_fn fn, void *ctx, struct fb_error *err)
 {
-    const struct report_query *q = report_def_query(def, sh->query);
     if (stream_start(conn, q->sql, b, err) < 0)
         return -1;
     bool checked = false;
@@ -531,7 +689,7 @@ stream_rows(PGconn *conn, const struct report_def *def, const struct report_shee
         if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
             if (!checked) {
                 checked = true;
-                rc = shape_sheet(def, sh, res, err);
+                rc = shape(ctx, res, err);
             }
             if (rc == 0 && st == PGRES_SINGLE_TUPLE)
                 rc = fn(ctx, res, err);
@@ -549,26 +707,39 @@ stream_rows(PGconn *conn, const struct report_def *def, const struct report_shee
     return rc;
 }
 
-struct table_ctx {
+/* A sheet being streamed: its definition, its writer, and where its columns are in the result. */
+struct sheet_ctx {
+    const struct report_def *def;
+    const struct report_sheet *sh;
+    int *map; /* result column of each of the sheet's columns (set by the shape check) */
+    /* table */
     struct xlsx_table *t;
+    struct xlsx_col *cols;
     const char **vals;
-    size_t ncols;
+    /* box map */
+    struct xlsx_boxmap *m;
+    struct xlsx_state *states;
+    char *box; /* the current box's key */
+    unsigned long long rows;
 };
+
+static int
+sheet_shape(void *vctx, const PGresult *res, struct fb_error *err)
+{
+    struct sheet_ctx *c = vctx;
+    return shape_sheet(c->def, c->sh, res, c->map, err);
+}
 
 static int
 table_row(void *vctx, const PGresult *res, struct fb_error *err)
 {
-    struct table_ctx *c = vctx;
-    for (size_t i = 0; i < c->ncols; i++)
-        c->vals[i] = PQgetisnull(res, 0, (int)i) ? NULL : PQgetvalue(res, 0, (int)i);
+    struct sheet_ctx *c = vctx;
+    if (!sheet_wants(c->sh, c->map, res))
+        return 0;
+    for (size_t i = 0; i < c->sh->ncols; i++)
+        c->vals[i] = PQgetisnull(res, 0, c->map[i]) ? NULL : PQgetvalue(res, 0, c->map[i]);
     return xlsx_table_row(c->t, c->vals, err);
 }
-
-struct boxmap_ctx {
-    struct xlsx_boxmap *m;
-    char *box; /* the current box's key */
-    unsigned long long rows;
-};
 
 static int
 int_field(const PGresult *res, int col, int *out)
@@ -586,31 +757,63 @@ int_field(const PGresult *res, int col, int *out)
 static int
 boxmap_row(void *vctx, const PGresult *res, struct fb_error *err)
 {
-    struct boxmap_ctx *c = vctx;
+    struct sheet_ctx *c = vctx;
+    const int *m = c->map; /* box, caption, nrows, ncols, row, col, label, state */
+    if (!sheet_wants(c->sh, m, res))
+        return 0;
     c->rows++;
-    const char *box = PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0);
+    const char *box = PQgetisnull(res, 0, m[0]) ? "" : PQgetvalue(res, 0, m[0]);
     if (!c->box || strcmp(c->box, box) != 0) {
         int nrows = 0, ncols = 0;
-        if (int_field(res, 2, &nrows) <= 0 || int_field(res, 3, &ncols) <= 0) {
+        if (int_field(res, m[2], &nrows) <= 0 || int_field(res, m[3], &ncols) <= 0) {
             fb_error_set(err, FB_ERR_INPUT, "box \"%s\" has no size (nrows, ncols)", box);
             return -1;
         }
         free(c->box);
         c->box = xstrdup(box);
-        if (xlsx_boxmap_box(c->m, PQgetisnull(res, 0, 1) ? box : PQgetvalue(res, 0, 1), nrows,
+        if (xlsx_boxmap_box(c->m, PQgetisnull(res, 0, m[1]) ? box : PQgetvalue(res, 0, m[1]), nrows,
                             ncols, err) < 0)
             return -1;
     }
     int row = 0, col = 0;
-    int hr = int_field(res, 4, &row), hc = int_field(res, 5, &col);
+    int hr = int_field(res, m[4], &row), hc = int_field(res, m[5], &col);
     if (hr == 0 && hc == 0)
         return 0; /* a box without aliquots */
     if (hr <= 0 || hc <= 0) {
         fb_error_set(err, FB_ERR_INPUT, "a position in box \"%s\" has no row or col", box);
         return -1;
     }
-    return xlsx_boxmap_cell(c->m, row, col, PQgetisnull(res, 0, 6) ? NULL : PQgetvalue(res, 0, 6),
-                            PQgetisnull(res, 0, 7) ? NULL : PQgetvalue(res, 0, 7), err);
+    return xlsx_boxmap_cell(c->m, row, col,
+                            PQgetisnull(res, 0, m[6]) ? NULL : PQgetvalue(res, 0, m[6]),
+                            PQgetisnull(res, 0, m[7]) ? NULL : PQgetvalue(res, 0, m[7]), err);
+}
+
+/* Sheets that share one query: shape-check each, then feed each row to each of them. */
+struct group_ctx {
+    struct sheet_ctx *sheets;
+    size_t n;
+};
+
+static int
+group_shape(void *vctx, const PGresult *res, struct fb_error *err)
+{
+    struct group_ctx *g = vctx;
+    for (size_t i = 0; i < g->n; i++)
+        if (sheet_shape(&g->sheets[i], res, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int
+group_row(void *vctx, const PGresult *res, struct fb_error *err)
+{
+    struct group_ctx *g = vctx;
+    for (size_t i = 0; i < g->n; i++) {
+        struct sheet_ctx *c = &g->sheets[i];
+        if ((c->sh->kind == SHEET_BOXMAP ? boxmap_row(c, res, err) : table_row(c, res, err)) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static void
@@ -635,59 +838,122 @@ xlsx_cols(const struct report_sheet *sh)
     return cols;
 }
 
+/* Starts the writer of a table or box-map sheet. */
 static int
-run_sheet(PGconn *conn, struct xlsx_book *book, const struct report_def *def,
-          const struct report_sheet *sh, const struct bound *b, const struct xlsx_heading *h,
-          unsigned long long *rows, struct fb_error *err)
+sheet_begin(struct xlsx_book *book, struct sheet_ctx *c, const struct xlsx_heading *h,
+            struct fb_error *err)
+{
+    const struct report_sheet *sh = c->sh;
+    c->map = xcalloc(REPORT_BOXMAP_NCOLS + sh->ncols + 1, sizeof(int));
+    if (sh->kind == SHEET_TABLE) {
+        c->cols = xlsx_cols(sh);
+        c->vals = xcalloc(sh->ncols, sizeof(char *));
+        c->t = xlsx_table_begin(book, sh->name, h, c->cols, sh->ncols, err);
+        return c->t ? 0 : -1;
+    }
+    c->states = xcalloc(sh->ncolors, sizeof(*c->states));
+    for (size_t i = 0; i < sh->ncolors; i++) {
+        c->states[i].name = sh->colors[i].state;
+        c->states[i].label = sh->colors[i].label;
+        c->states[i].rgb = sh->colors[i].rgb;
+    }
+    c->m = xlsx_boxmap_begin(book, sh->name, h, c->states, sh->ncolors, err);
+    return c->m ? 0 : -1;
+}
+
+static int
+sheet_end(struct sheet_ctx *c, unsigned long long *rows, struct fb_error *err)
+{
+    const struct report_sheet *sh = c->sh;
+    if (sh->kind == SHEET_TABLE) {
+        if (xlsx_table_end(c->t, sh->empty ? sh->empty : "No rows.", err) < 0)
+            return -1;
+        *rows += xlsx_table_rows(c->t);
+        return 0;
+    }
+    if (xlsx_boxmap_end(c->m, sh->empty, err) < 0)
+        return -1;
+    *rows += c->rows;
+    return 0;
+}
+
+/* The table and box map writers belong to the book; the rest is the context's. */
+static void
+sheet_free(struct sheet_ctx *c)
+{
+    free(c->map);
+    free(c->vals);
+    free(c->cols);
+    free(c->states);
+    free(c->box);
+}
+
+/* A record sheet is a short result (one record, a few): fetched whole. */
+static int
+run_record(PGconn *conn, struct xlsx_book *book, const struct report_def *def,
+           const struct report_sheet *sh, const struct bound *b, const struct xlsx_heading *h,
+           unsigned long long *rows, struct fb_error *err)
 {
     int rc = -1;
     struct xlsx_col *cols = xlsx_cols(sh);
-    if (sh->kind == SHEET_TABLE) {
-        struct table_ctx c = {NULL, xcalloc(sh->ncols, sizeof(char *)), sh->ncols};
-        c.t = xlsx_table_begin(book, sh->name, h, cols, sh->ncols, err);
-        if (c.t && stream_rows(conn, def, sh, b, table_row, &c, err) == 0 &&
-            xlsx_table_end(c.t, sh->empty ? sh->empty : "No rows.", err) == 0) {
-            *rows += xlsx_table_rows(c.t);
-            rc = 0;
-        }
-        free(c.vals);
-    } else if (sh->kind == SHEET_BOXMAP) {
-        struct xlsx_state *states = xcalloc(sh->ncolors, sizeof(*states));
-        for (size_t i = 0; i < sh->ncolors; i++) {
-            states[i].name = sh->colors[i].state;
-            states[i].label = sh->colors[i].label;
-            states[i].rgb = sh->colors[i].rgb;
-        }
-        struct boxmap_ctx c = {xlsx_boxmap_begin(book, sh->name, h, states, sh->ncolors, err), NULL,
-                               0};
-        if (c.m && stream_rows(conn, def, sh, b, boxmap_row, &c, err) == 0 &&
-            xlsx_boxmap_end(c.m, sh->empty, err) == 0) {
-            *rows += c.rows;
-            rc = 0;
-        }
-        free(c.box);
-        free(states);
-    } else {
-        /* A record sheet is a short result (one record, a few): fetched whole. */
-        const struct report_query *q = report_def_query(def, sh->query);
-        PGresult *res = PQexecParams(conn, q->sql, (int)b->n, b->types, b->values, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            db_error_fill(conn, res, err);
-            blame_query(def, q, res, err);
-        } else if (shape_sheet(def, sh, res, err) == 0) {
-            size_t nt = (size_t)PQntuples(res);
-            const char **vals = xcalloc(nt * sh->ncols + 1, sizeof(char *));
-            for (size_t r = 0; r < nt; r++)
-                for (size_t c = 0; c < sh->ncols; c++)
-                    vals[r * sh->ncols + c] =
-                        PQgetisnull(res, (int)r, (int)c) ? NULL : PQgetvalue(res, (int)r, (int)c);
-            rc = xlsx_record_sheet(book, sh->name, h, cols, sh->ncols, vals, nt, sh->empty, err);
-            *rows += nt;
-            free(vals);
-        }
-        PQclear(res);
+    const struct report_query *q = report_def_query(def, sh->query);
+    PGresult *res = PQexecParams(conn, q->sql, (int)b->n, b->types, b->values, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        db_error_fill(conn, res, err);
+        blame_query(def, q, res, err);
+    } else if (shape_sheet(def, sh, res, NULL, err) == 0) {
+        size_t nt = (size_t)PQntuples(res);
+        const char **vals = xcalloc(nt * sh->ncols + 1, sizeof(char *));
+        for (size_t r = 0; r < nt; r++)
+            for (size_t c = 0; c < sh->ncols; c++)
+                vals[r * sh->ncols + c] =
+                    PQgetisnull(res, (int)r, (int)c) ? NULL : PQgetvalue(res, (int)r, (int)c);
+        rc = xlsx_record_sheet(book, sh->name, h, cols, sh->ncols, vals, nt, sh->empty, err);
+        *rows += nt;
+        free(vals);
     }
+    PQclear(res);
     free(cols);
+    return rc;
+}
+
+/* Writes sheets first .. first + n - 1, which use the same query (n is 1 unless several sheets
+ * share it): the query runs once, streamed, and each row goes to every one of them, so a list
+ * and the box map of the same tubes cost one pass over the database. Their worksheets are
+ * written side by side (each in row order, as constant-memory mode requires). */
+static int
+run_sheets(PGconn *conn, struct xlsx_book *book, const struct report_def *def, size_t first,
+           size_t n, const struct bound *b, const struct xlsx_heading *h, unsigned long long *rows,
+           struct fb_error *err)
+{
+    const struct report_sheet *sh = &def->sheets[first];
+    if (sh->kind == SHEET_RECORD)
+        return run_record(conn, book, def, sh, b, h, rows, err);
+    struct group_ctx g = {xcalloc(n, sizeof(struct sheet_ctx)), n};
+    int rc = -1;
+    size_t started = 0;
+    for (; started < n; started++) {
+        struct sheet_ctx *c = &g.sheets[started];
+        c->def = def;
+        c->sh = &def->sheets[first + started];
+        if (sheet_begin(book, c, &h[started], err) < 0) {
+            started++;
+            goto done;
+        }
+    }
+    const struct report_query *q = report_def_query(def, sh->query);
+    if (n == 1 ? stream_rows(conn, def, q, b, sheet_shape,
+                             sh->kind == SHEET_BOXMAP ? boxmap_row : table_row, &g.sheets[0], err)
+               : stream_rows(conn, def, q, b, group_shape, group_row, &g, err))
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        if (sheet_end(&g.sheets[i], rows, err) < 0)
+            goto done;
+    rc = 0;
+done:
+    for (size_t i = 0; i < started; i++)
+        sheet_free(&g.sheets[i]);
+    free(g.sheets);
     return rc;
 }
 
@@ -875,11 +1141,22 @@ report_run(PGconn *conn, const char *name, const char *const *params, size_t npa
         if (!str_empty(lim))
             xlsx_set_max_rows(book, (uint32_t)strtoul(lim, NULL, 10));
     }
-    for (size_t i = 0; i < def->nsheets; i++) {
-        struct xlsx_heading h;
-        heading_for(def, &def->sheets[i], m.title, m.subtitle, m.banner, &h);
-        if (run_sheet(conn, book, def, &def->sheets[i], &b, &h, &rows, err) < 0)
+    for (size_t i = 0; i < def->nsheets;) {
+        /* Consecutive table and box-map sheets of one query run together (def.c makes sheets
+         * that share a query consecutive). */
+        size_t n = 1;
+        while (def->sheets[i].kind != SHEET_RECORD && i + n < def->nsheets &&
+               def->sheets[i + n].kind != SHEET_RECORD &&
+               strcmp(def->sheets[i + n].query, def->sheets[i].query) == 0)
+            n++;
+        struct xlsx_heading *h = xcalloc(n, sizeof(*h));
+        for (size_t k = 0; k < n; k++)
+            heading_for(def, &def->sheets[i + k], m.title, m.subtitle, m.banner, &h[k]);
+        int r = run_sheets(conn, book, def, i, n, &b, h, &rows, err);
+        free(h);
+        if (r < 0)
             goto done;
+        i += n;
     }
     if (db_run(conn, "COMMIT", 0, NULL, err) < 0)
         goto done;
@@ -958,14 +1235,28 @@ check_one(PGconn *conn, const struct report_def *def, struct fb_error *err)
     for (size_t k = 0; k < def->nparams; k++) {
         const struct report_param *par = &def->params[k];
         b.types[k] = param_oid(par->type);
-        if (par->def) {
-            char *v = param_normalise(conn, par, par->def, err);
+        /* The bounds and the default must be values of the parameter's type; the default must be
+         * inside the bounds. */
+        const char *what[] = {"minimum", "maximum", "default"};
+        const char *text[] = {par->min, par->max, par->def};
+        for (int w = 0; w < 3; w++) {
+            if (!text[w])
+                continue;
+            char *v = param_normalise(conn, par, text[w], err);
+            if (v && w == 2 && param_check_bounds(conn, par, text[w], v, err) < 0) {
+                free(v);
+                v = NULL;
+            }
             if (!v) {
                 char *msg = xstrdup(err->message ? err->message : "invalid value");
-                fb_error_set(err, FB_ERR_INPUT, "report \"%s\": default of parameter \"%s\": %s",
-                             def->name, par->name, msg);
+                char *detail = err->detail ? xstrdup(err->detail) : NULL;
+                fb_error_set(err, FB_ERR_INPUT, "report \"%s\": %s of parameter \"%s\": %s",
+                             def->name, what[w], par->name, msg);
+                if (detail)
+                    fb_error_detail(err, "%s", detail);
                 fb_error_hint(err, "See \"%s\", line %d.", def->layout_file, par->line);
                 free(msg);
+                free(detail);
                 goto done;
             }
             free(v);
@@ -990,7 +1281,7 @@ check_one(PGconn *conn, const struct report_def *def, struct fb_error *err)
         }
         for (size_t s = 0; s < def->nsheets; s++)
             if (strcmp(def->sheets[s].query, q->name) == 0 &&
-                shape_sheet(def, &def->sheets[s], res, err) < 0) {
+                shape_sheet(def, &def->sheets[s], res, NULL, err) < 0) {
                 PQclear(res);
                 goto done;
             }
@@ -1075,9 +1366,16 @@ report_list_json(struct strbuf *json, FILE *errout)
             strbuf_addf(&sheets, "%s%s", s ? ", " : "", def->sheets[s].name);
         for (size_t k = 0; k < def->nparams; k++) {
             const struct report_param *p = &def->params[k];
-            strbuf_addf(&pars, "%s%s (%s%s%s%s)", k ? ", " : "", p->name, cell_type_name(p->type),
+            strbuf_addf(&pars, "%s%s (%s%s%s%s", k ? ", " : "", p->name, cell_type_name(p->type),
                         p->required ? ", required" : "", p->def ? ", default " : "",
                         p->def ? p->def : "");
+            if (p->min && p->max)
+                strbuf_addf(&pars, ", %s to %s", p->min, p->max);
+            else if (p->min)
+                strbuf_addf(&pars, ", at least %s", p->min);
+            else if (p->max)
+                strbuf_addf(&pars, ", at most %s", p->max);
+            strbuf_addch(&pars, ')');
         }
         char *copy = xstrdup(def->layout_file);
         strbuf_adds(json, first ? "{" : ",{");

@@ -1,22 +1,32 @@
-/* bench_xlsx.c: the baseline for tests/bench/bench_report.sh: libxlsxwriter alone (constant_memory
- * mode) writing N rows of the same 9 typed columns the report benchmark writes, from values made
- * in C, with the same header, formats, frozen pane and autofilter. Not a test: a yardstick.
- * Usage: bench_xlsx ROWS OUT.xlsx */
+/* bench_xlsx.c: the baselines for tests/bench/bench_report.sh: libxlsxwriter alone (constant_memory
+ * mode) writing, from values made in C, what the measured reports write:
+ *  - "bench_xlsx ROWS OUT.xlsx": N rows of the same 9 typed columns the "bench" report writes, with
+ *    the same header, formats, frozen pane and autofilter;
+ *  - "bench_xlsx ROWS OUT.xlsx inventory": the two long sheets of the inventory report for ROWS
+ *    tubes in 10 x 10 boxes (tests/bench/gen_inventory.sql's layout): "Aliquots", the same 11
+ *    typed columns under the same title, header, freeze and autofilter, and "Box map", the same
+ *    legend, captions, row and column labels and one filled, bordered cell per position.
+ * Not a test: a yardstick. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <xlsxwriter.h>
 
 static const char *const states[] = {"quarantine", "released", "issued",
                                      "recalled",   "expired",  "discarded"};
 
+static int inventory(long rows, const char *path);
+
 int
 main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: bench_xlsx ROWS OUT.xlsx\n");
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "inventory") == 0)) {
+        fprintf(stderr, "usage: bench_xlsx ROWS OUT.xlsx [inventory]\n");
         return 2;
     }
     long rows = strtol(argv[1], NULL, 10);
+    if (argc == 4)
+        return inventory(rows, argv[2]);
     lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL, .use_zip64 = LXW_TRUE};
     lxw_workbook *wb = workbook_new_opt(argv[2], &opt);
     if (!wb)
@@ -66,6 +76,146 @@ main(int argc, char **argv)
     }
     if (!e)
         e = worksheet_autofilter(ws, 0, 0, (lxw_row_t)rows, 8);
+    lxw_error ce = workbook_close(wb);
+    if (e || ce) {
+        fprintf(stderr, "bench_xlsx: %s\n", lxw_strerror(e ? e : ce));
+        return 1;
+    }
+    return 0;
+}
+
+/* The inventory report's two long sheets (see the header comment). */
+static int
+inventory(long rows, const char *path)
+{
+    lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL, .use_zip64 = LXW_TRUE};
+    lxw_workbook *wb = workbook_new_opt(path, &opt);
+    if (!wb)
+        return 1;
+    lxw_format *title = workbook_add_format(wb), *sub = workbook_add_format(wb),
+               *head = workbook_add_format(wb), *tsf = workbook_add_format(wb),
+               *datef = workbook_add_format(wb), *bold = workbook_add_format(wb),
+               *label = workbook_add_format(wb), *empty = workbook_add_format(wb);
+    format_set_bold(title);
+    format_set_font_size(title, 14);
+    format_set_italic(sub);
+    format_set_bold(head);
+    format_set_bg_color(head, 0xD9E1F2);
+    format_set_bottom(head, LXW_BORDER_THIN);
+    format_set_text_wrap(head);
+    format_set_align(head, LXW_ALIGN_VERTICAL_TOP);
+    format_set_num_format(tsf, "yyyy-mm-dd hh:mm");
+    format_set_num_format(datef, "yyyy-mm-dd");
+    format_set_bold(bold);
+    format_set_bold(label);
+    format_set_align(label, LXW_ALIGN_CENTER);
+    format_set_align(label, LXW_ALIGN_VERTICAL_CENTER);
+    format_set_border(empty, LXW_BORDER_THIN);
+    format_set_border_color(empty, 0x808080);
+    static const char *const st[] = {"quarantine", "released", "issued",
+                                     "recalled",   "expired",  "discarded"};
+    static const char *const stlabel[] = {"Quarantine", "Released", "Issued",
+                                          "Recalled",   "Expired",  "Discarded"};
+    static const lxw_color_t rgb[] = {0xFFEB9C, 0xC6EFCE, 0xBDD7EE, 0xFFC7CE, 0xD9D9D9, 0xA6A6A6};
+    lxw_format *fill[6];
+    for (int i = 0; i < 6; i++) {
+        fill[i] = workbook_add_format(wb);
+        format_set_pattern(fill[i], LXW_PATTERN_SOLID);
+        format_set_bg_color(fill[i], rgb[i]);
+        format_set_border(fill[i], LXW_BORDER_THIN);
+        format_set_border_color(fill[i], 0x808080);
+        format_set_font_size(fill[i], 9);
+        format_set_align(fill[i], LXW_ALIGN_CENTER);
+    }
+    static const char *const hd[] = {"Freezer",         "Rack",      "Box",    "Position",
+                                     "Aliquot",         "Lot",       "Donor",  "State",
+                                     "Retained sample", "Processed", "Expires"};
+    static const double width[] = {9, 8, 10, 9, 15, 11, 9, 11, 10, 17, 11};
+    lxw_error e = LXW_NO_ERROR;
+    char freezer[32], rack[32], box[32], pos[32], aliquot[48], lot[32], donor[32], caption[160];
+
+    /* Aliquots: the tube of position (r, c) of box b is tube n = (b - 1) * 100 + (r - 1) * 10 + c,
+     * index (n - 1) % 10 of lot (n - 1) / 10 + 1, as gen_inventory.sql makes them. */
+    lxw_worksheet *ws = workbook_add_worksheet(wb, "Aliquots");
+    e = worksheet_write_string(ws, 0, 0, "Inventory: aliquots in boxes, by position", title);
+    if (!e)
+        e = worksheet_write_string(ws, 1, 0, "Stock on 2026-11-27", sub);
+    for (int c = 0; c < 11 && !e; c++) {
+        e = worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, width[c] + 0.7, NULL);
+        if (!e)
+            e = worksheet_write_string(ws, 3, (lxw_col_t)c, hd[c], head);
+    }
+    worksheet_freeze_panes(ws, 4, 0);
+    for (long n = 1; n <= rows && !e; n++) {
+        long b = (n - 1) / 100 + 1, l = (n - 1) / 10 + 1, k = (n - 1) % 10;
+        int r = (int)((n - 1) % 100 / 10), c = (int)((n - 1) % 10);
+        snprintf(freezer, sizeof(freezer), "F%04ldX", 5000 + (b - 1) / 500 + 1);
+        snprintf(rack, sizeof(rack), "R%ld", (b - 1) % 500 / 25 + 1);
+        snprintf(box, sizeof(box), "B%06ldX", 300000 + b);
+        snprintf(pos, sizeof(pos), "%c%d", 'A' + r, c + 1);
+        snprintf(lot, sizeof(lot), "L26%06ldX", 500000 + l);
+        snprintf(aliquot, sizeof(aliquot), "L26%06ld-%03ldX", 500000 + l, k);
+        snprintf(donor, sizeof(donor), "D-%ld", 20000000 + 1 + l % 1000);
+        int s = l % 20 == 7 && k > 0 ? 3 : l % 20 == 3 ? 4 : l % 10 < 6 && k > 0 ? 1 : 0;
+        lxw_datetime pr = {2026, (int)(l % 12) + 1, (int)(l % 28) + 1, (int)(l % 24), 0, 0};
+        lxw_datetime ex = {2028, (int)(l % 12) + 1, (int)(l % 28) + 1, 0, 0, 0};
+        lxw_row_t row = (lxw_row_t)(n + 3);
+        const char *text[] = {freezer, rack, box, pos, aliquot, lot, donor, st[s]};
+        for (int i = 0; i < 8 && !e; i++)
+            e = worksheet_write_string(ws, row, (lxw_col_t)i, text[i], NULL);
+        if (!e)
+            e = worksheet_write_boolean(ws, row, 8, k == 0, NULL);
+        if (!e)
+            e = worksheet_write_datetime(ws, row, 9, &pr, tsf);
+        if (!e)
+            e = worksheet_write_datetime(ws, row, 10, &ex, datef);
+    }
+    if (!e)
+        e = worksheet_autofilter(ws, 3, 0, (lxw_row_t)(rows + 3), 10);
+
+    /* Box map: legend, then per box a caption, column numbers, rows A.. with a cell each. */
+    lxw_worksheet *bm = workbook_add_worksheet(wb, "Box map");
+    lxw_row_t row = 0;
+    if (!e)
+        e = worksheet_write_string(bm, row++, 0, "Inventory: box map", title);
+    if (!e)
+        e = worksheet_write_string(bm, row++, 0, "Stock on 2026-11-27", sub);
+    row++;
+    if (!e)
+        e = worksheet_set_column(bm, 0, 0, 5, NULL);
+    if (!e)
+        e = worksheet_write_string(bm, row++, 0, "Legend", bold);
+    for (int i = 0; i < 6 && !e; i++)
+        e = worksheet_write_string(bm, row++, 1, stlabel[i], fill[i]);
+    row++;
+    long boxes = (rows + 99) / 100;
+    for (long b = 1; b <= boxes && !e; b++) {
+        snprintf(caption, sizeof(caption),
+                 "B%06ldX \xe2\x80\x94 Bench freezer %ld (F%04ldX), rack R%ld", 300000 + b,
+                 (b - 1) / 500 + 1, 5000 + (b - 1) / 500 + 1, (b - 1) % 500 / 25 + 1);
+        e = worksheet_write_string(bm, row++, 0, caption, bold);
+        for (int c = 1; c <= 10 && !e; c++)
+            e = worksheet_write_number(bm, row, (lxw_col_t)c, c, label);
+        row++;
+        for (int r = 0; r < 10 && !e; r++) {
+            char letter[2] = {(char)('A' + r), 0};
+            e = worksheet_write_string(bm, row + (lxw_row_t)r, 0, letter, label);
+            for (int c = 0; c < 10 && !e; c++) {
+                long n = (b - 1) * 100 + r * 10 + c + 1, l = (n - 1) / 10 + 1, k = (n - 1) % 10;
+                if (n > rows) {
+                    e = worksheet_write_blank(bm, row + (lxw_row_t)r, (lxw_col_t)(c + 1), empty);
+                    continue;
+                }
+                int s = l % 20 == 7 && k > 0 ? 3 : l % 20 == 3 ? 4 : l % 10 < 6 && k > 0 ? 1 : 0;
+                snprintf(aliquot, sizeof(aliquot), "L26%06ld-%03ldX", 500000 + l, k);
+                e = worksheet_write_string(bm, row + (lxw_row_t)r, (lxw_col_t)(c + 1), aliquot,
+                                           fill[s]);
+            }
+        }
+        row += 11;
+    }
+    if (!e)
+        e = worksheet_set_column(bm, 1, 10, 15, NULL);
     lxw_error ce = workbook_close(wb);
     if (e || ce) {
         fprintf(stderr, "bench_xlsx: %s\n", lxw_strerror(e ? e : ce));

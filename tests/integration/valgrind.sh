@@ -55,6 +55,10 @@ vg_in "scan session" "$TMP/scan.in" fmtbank --user alice scan --timing
 vg "location show" fmtbank --user alice location show "$box"
 vg "aliquot label" fmtbank --user alice aliquot label "$(sql "SELECT aliquot_id FROM fmtbank.aliquot LIMIT 1")"
 vg "aliquot history json" fmtbank --user alice --format json aliquot history "$(sql "SELECT aliquot_id FROM fmtbank.aliquot LIMIT 1")"
+vg "report inventory (box map)" fmtbank --user alice report inventory -o "$TMP/inventory.xlsx"
+vg "report expiring" fmtbank --user alice report expiring --param days=800 -o "$TMP/expiring.xlsx"
+vg "report eligibility" fmtbank --user alice report eligibility -o "$TMP/eligibility.xlsx"
+vg "report parameter out of bounds" fmtbank --user alice report expiring --param days=-1 -o "$TMP/x.xlsx"
 
 # Release: lot state, release check and a refused signature (the lot has no panels), lookback,
 # review, issue refused, thaw.

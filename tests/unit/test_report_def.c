@@ -18,6 +18,8 @@ static const char good_layout[] = "# a comment\n"
                                   "[param days]\n"
                                   "type = integer\n"
                                   "default = 30\n"
+                                  "min = 0\n"
+                                  "max = 3650\n"
                                   "help = how far ahead\n"
                                   "\n"
                                   "[param until]\n"
@@ -83,6 +85,10 @@ test_full_definition(void **state)
     assert_int_equal(d->params[0].type, CELL_INTEGER);
     assert_string_equal(d->params[0].def, "30");
     assert_false(d->params[0].required);
+    assert_string_equal(d->params[0].min, "0");
+    assert_string_equal(d->params[0].max, "3650");
+    assert_null(d->params[2].min);
+    assert_null(d->params[2].max);
     assert_true(d->params[1].end_of_day);
     assert_null(d->params[1].def);
     assert_true(d->params[2].required);
@@ -169,7 +175,7 @@ test_layout_errors(void **state)
                  "\"inv.report\", line 1: \"title\" is outside any section (begin with [report])");
     expect_error(L("[sheet S]\ncolour = red\n"), Q,
                  "\"inv.report\", line 4: unknown key \"colour\" in [sheet S] (expected kind, "
-                 "query, title, empty, column NAME or color STATE)");
+                 "query, title, empty, filter, column NAME or color STATE)");
     expect_error(L("[sheet S\n"), Q,
                  "\"inv.report\", line 3: section header \"[sheet S\" lacks its closing \"]\"");
     expect_error(L("[chart S]\n"), Q,
@@ -213,7 +219,11 @@ test_layout_errors(void **state)
         "\"inv.report\", line 5: invalid value \"maybe\" for \"required\" (use yes or no)");
     expect_error(L("[param p]\nsize = 3\n"), Q,
                  "\"inv.report\", line 4: unknown key \"size\" in [param p] (expected type, "
-                 "default, required, end_of_day or help)");
+                 "default, required, end_of_day, min, max or help)");
+    expect_error(L("[param p]\ntype = integer\nmin =\n"), Q,
+                 "\"inv.report\", line 5: \"min\" is empty");
+    expect_error(L("[param p]\ntype = integer\nmax = 1\nmax = 2\n"), Q,
+                 "\"inv.report\", line 6: \"max\" is given twice in this section");
     expect_error(
         L("[sheet S]\nno equals sign\n"), Q,
         "\"inv.report\", line 4: expected \"key = value\" or a [section], not \"no equals sign\"");
@@ -237,6 +247,12 @@ test_validation_errors(void **state)
         "\"inv.report\", line 3: parameter \"p\" is required and has a default");
     expect_error(L("[param p]\ntype = date\nend_of_day = yes\n[sheet S]\ncolumn a = text\n"), Q,
                  "\"inv.report\", line 3: \"end_of_day\" applies to timestamp parameters only");
+    expect_error(L("[param p]\ntype = text\nmin = a\n[sheet S]\ncolumn a = text\n"), Q,
+                 "\"inv.report\", line 3: \"min\" applies to integer, number, date and timestamp "
+                 "parameters only");
+    expect_error(L("[param p]\ntype = boolean\nmax = yes\n[sheet S]\ncolumn a = text\n"), Q,
+                 "\"inv.report\", line 3: \"max\" applies to integer, number, date and timestamp "
+                 "parameters only");
     expect_error(L("[sheet S]\nquery = other\ncolumn a = text\n"), Q,
                  "\"inv.report\", line 3: sheet \"S\" uses query \"other\", which \"inv.sql\" does "
                  "not define");
