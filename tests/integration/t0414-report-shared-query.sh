@@ -78,6 +78,18 @@ assert_eq "$(cells "$d" Tubes | grep -v '^A1 ' | paste -sd'|')" \
 assert_contains "$d" "sheet Tubes freeze=A4 filter=A3:D6" "header, freeze and autofilter over the written rows"
 assert_eq "$(cell "$d" After A4)" "int 3" "a later sheet still gets its query"
 
+# A table that outgrows its sheet continues on the next while the box map goes on (Excel's row
+# limit, lowered for the test).
+sql "INSERT INTO public.probe SELECT 'B4', 2, 5, (i - 1) / 5 + 1, (i - 1) % 5 + 1, 'U-' || i, 'released', i, '2026-11-04'
+     FROM generate_series(1, 10) i" >/dev/null
+FMTBANK_XLSX_MAX_ROWS=8 run fmtbank report shared -o "$TMP/long.xlsx"
+assert_eq "$RC" "0" "long shared table"
+d=$(DUMP "$TMP/long.xlsx")
+assert_contains "$d" "sheets Intro|Map|Tubes|Tubes (2)|Tubes (3)|After" "continuation sheets follow their table"
+assert_eq "$(cell "$d" "Tubes (3)" A8)" "text U-10" "the last tube on the third sheet"
+assert_eq "$(cell "$d" Map F23) $(fill "$d" Map F23)" "text U-10 C6EFCE" "and in the box map"
+sql "DELETE FROM public.probe WHERE box = 'B4'" >/dev/null
+
 # Every sheet is checked against the shared query.
 bad() { # DESCRIPTION SED-ON-REPORT SED-ON-SQL EXPECTED-MESSAGE
     sed "$2" "$SITE/shared.report" >"$SITE/bad.report"

@@ -134,6 +134,25 @@ test_full_definition(void **state)
     fb_error_clear(&err);
 }
 
+/* Table and box-map sheets may share a query when they follow one another; a record sheet may
+ * use any query. */
+static void
+test_shared_query(void **state)
+{
+    (void)state;
+    struct fb_error err = {0};
+    struct report_def *d = parse("[report]\ntitle = T\n"
+                                 "[sheet Map]\nkind = boxmap\nquery = q\ncolor a = 000000\n"
+                                 "[sheet List]\nquery = q\nfilter = has\ncolumn a = text\n"
+                                 "[sheet Sum]\nkind = record\nquery = q\ncolumn a = text\n",
+                                 "-- @query q\nSELECT 1 AS a\n", &err);
+    assert_non_null(d);
+    assert_string_equal(d->sheets[1].filter, "has");
+    assert_null(d->sheets[0].filter);
+    report_def_free(d);
+    fb_error_clear(&err);
+}
+
 static void
 test_single_query_is_main(void **state)
 {
@@ -235,6 +254,16 @@ static void
 test_validation_errors(void **state)
 {
     (void)state;
+    expect_error(L("[sheet S]\nfilter = x y\ncolumn a = text\n"), Q,
+                 "\"inv.report\", line 4: invalid filter column \"x y\"");
+    expect_error(L("[sheet S]\nkind = record\nfilter = a\ncolumn a = text\n"), Q,
+                 "\"inv.report\", line 3: \"filter\" is for table and box-map sheets only (sheet "
+                 "\"S\")");
+    expect_error(L("[sheet A]\ncolumn a = text\n[sheet B]\nquery = q\ncolumn a = text\n"
+                   "[sheet C]\ncolumn a = text\n"),
+                 "-- @query main\nSELECT 1 AS a\n-- @query q\nSELECT 2 AS a\n",
+                 "\"inv.report\", line 8: sheet \"C\" shares query \"main\" with sheet \"A\" but "
+                 "does not follow it: sheets that share a query come one after another");
     expect_error("[report]\ndescription = d\n[sheet S]\ncolumn a = text\n", Q,
                  "\"inv.report\", line 1: the [report] section must give a title");
     expect_error(
@@ -314,6 +343,7 @@ main(void)
         cmocka_unit_test(test_full_definition), cmocka_unit_test(test_single_query_is_main),
         cmocka_unit_test(test_layout_errors),   cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_sql_errors),      cmocka_unit_test(test_names),
+        cmocka_unit_test(test_shared_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
