@@ -63,6 +63,10 @@ FROM fmtbank.result r JOIN fmtbank.screening_test t ON t.test_no = r.test_no
 WHERE t.code = 'HIV' AND r.result = 'positive';
 COMMIT;
 
+-- as autovacuum would have left a bank that has been running: statistics, visibility map
+VACUUM ANALYZE fmtbank.result;
+VACUUM ANALYZE fmtbank.lot;
+VACUUM ANALYZE fmtbank.aliquot;
 ANALYZE;
 SELECT (SELECT count(*) FROM fmtbank.donor), (SELECT count(*) FROM fmtbank.lot),
        (SELECT count(*) FROM fmtbank.aliquot), (SELECT count(*) FROM fmtbank.result),
