@@ -23,19 +23,25 @@ END $$;
 
 REVOKE ALL ON SCHEMA fmtbank FROM PUBLIC;
 GRANT USAGE ON SCHEMA fmtbank TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
-ALTER DEFAULT PRIVILEGES IN SCHEMA fmtbank REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+-- Functions are executable by PUBLIC by default, and a per-schema default privilege cannot take
+-- that away: revoke it for the role running the migrations, and the migration runner revokes it
+-- again for everything in schema fmtbank at the end of every migration (src/db/migrate.c).
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA fmtbank FROM PUBLIC;
 REVOKE ALL ON fmtbank.schema_migration FROM PUBLIC;
 GRANT SELECT ON fmtbank.schema_migration
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
 -- ---------------------------------------------------------------- acting role
+-- PL/pgSQL, not SQL: a SQL function with a SET clause is planned again on every call (~150 us),
+-- a PL/pgSQL one keeps its plans for the session.
 CREATE FUNCTION fmtbank.acting_is(VARIADIC p_roles text[]) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
-    SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+BEGIN
+    RETURN coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false)
         OR EXISTS (SELECT 1 FROM unnest(p_roles) r
-                   WHERE pg_has_role(session_user, 'fmtbank_' || r, 'MEMBER'))
-$$;
+                   WHERE pg_has_role(session_user, 'fmtbank_' || r, 'MEMBER'));
+END $$;
 
 CREATE FUNCTION fmtbank.require_role(p_action text, VARIADIC p_roles text[]) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
@@ -143,20 +149,23 @@ CREATE INDEX audit_log_tbl_key ON fmtbank.audit_log (tbl, key);
 CREATE INDEX audit_log_at ON fmtbank.audit_log (at);
 
 -- The exact text each row's hash covers (timestamps in UTC so the session zone cannot change it).
+-- A STABLE SQL function without a SET clause (every name qualified) so that the planner inlines
+-- it into the audit INSERT: no call per audited row.
 CREATE FUNCTION fmtbank.audit_content(p_id bigint, p_at timestamptz, p_who text, p_tbl text,
                                       p_op text, p_key text, p_old jsonb, p_new jsonb,
                                       p_reason text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
-    SELECT concat_ws(E'\x1f', p_id::text,
-                     to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.concat_ws(E'\x1f', p_id::text,
+                     pg_catalog.to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
                      p_who, p_tbl, p_op, coalesce(p_key, ''), coalesce(p_old::text, ''),
                      coalesce(p_new::text, ''), coalesce(p_reason, ''))
 $$;
 
-CREATE FUNCTION fmtbank.hash_chain_step(p_state bytea, p_seed bytea, p_content text) RETURNS bytea
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
-    SELECT sha256(coalesce(p_state, p_seed) || convert_to(p_content, 'UTF8'))
-$$;
+CREATE FUNCTION fmtbank.hash_chain_step(p_state bytea, p_seed bytea, p_content text)
+RETURNS bytea LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+BEGIN
+    RETURN sha256(coalesce(p_state, p_seed) || convert_to(p_content, 'UTF8'));
+END $$;
 
 -- hash_chain(seed, content) OVER (ORDER BY id): each row's SHA-256 covers the previous row's.
 CREATE AGGREGATE fmtbank.hash_chain(bytea, text) (SFUNC = fmtbank.hash_chain_step, STYPE = bytea);
@@ -164,9 +173,10 @@ CREATE AGGREGATE fmtbank.hash_chain(bytea, text) (SFUNC = fmtbank.hash_chain_ste
 -- Appends audit rows for one statement's changed rows, chained to the last row. The advisory
 -- lock (held to commit) serialises writers so ids follow commit order and the chain never forks.
 CREATE FUNCTION fmtbank.audit_write(p_tbl text, p_op text, p_keycol text, p_pii boolean,
-                                    p_old jsonb[], p_new jsonb[]) RETURNS void
-LANGUAGE sql SET search_path = pg_catalog AS $$
-    SELECT pg_advisory_xact_lock(70640001);
+                                               p_old jsonb[], p_new jsonb[]) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(70640001);
     INSERT INTO fmtbank.audit_log (id, at, who, tbl, op, key, old_row, new_row, reason, pii, hash)
     SELECT s.id, s.at, s.who, p_tbl, p_op, s.key, s.o, s.n, s.why, p_pii,
            fmtbank.hash_chain(seed.h, fmtbank.audit_content(s.id, s.at, s.who, p_tbl, p_op, s.key,
@@ -177,7 +187,7 @@ LANGUAGE sql SET search_path = pg_catalog AS $$
           FROM unnest(p_old, p_new) WITH ORDINALITY AS u(o, n, ord)) s,
          (SELECT coalesce((SELECT hash FROM fmtbank.audit_log ORDER BY id DESC LIMIT 1),
                           '\x'::bytea) AS h) seed;
-$$;
+END $$;
 
 CREATE FUNCTION fmtbank.audit_stmt() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$

@@ -5,12 +5,13 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config git clang bc procps
-    libpq-dev uuid-dev libxlsxwriter-dev libcmocka-dev
+    libpq-dev uuid-dev libxlsxwriter-dev libcmocka-dev zlib1g-dev
     postgresql-15 postgresql-client-15 postgresql-contrib
     python3 python3-openpyxl    # independent xlsx reader used by the tests
     valgrind
     passwd                      # useradd, for the embedded server's system user
     time                        # /usr/bin/time -v: peak memory in tests/bench/bench_report.sh
+    systemd                     # systemd-analyze verify of dist/fmtbankd.service (t0707)
 )
 
 missing=()

@@ -51,6 +51,11 @@ extern const struct cmd_def cmd_defs_donation[];
 extern const struct cmd_def cmd_defs_storage[];
 extern const struct cmd_def cmd_defs_scan[];
 extern const struct cmd_def cmd_defs_aliquot[];
+extern const struct cmd_def cmd_defs_aliquot_use[];
+extern const struct cmd_def cmd_defs_lot[];
+extern const struct cmd_def cmd_defs_release[];
+extern const struct cmd_def cmd_defs_lookback[];
+extern const struct cmd_def cmd_defs_release_report[];
 
 int cmd_main(int argc, char **argv);
 

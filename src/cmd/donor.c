@@ -3,7 +3,7 @@
  * schema/013_eligibility.sql) and the quality officer's manual decisions. */
 #include "cmd/cmd.h"
 #include "db/db.h"
-#include "db/import.h"
+#include "db/donor_import.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -33,14 +33,6 @@ cmd_donor_add(struct cmd_ctx *ctx, int argc, char **argv)
     opt_args_free(&pos);
     return rc == 0 ? 0 : cmd_fail(ctx);
 }
-
-static const struct import_spec donor_import_spec = {
-    "CREATE TEMP TABLE donor_stage (line bigint GENERATED ALWAYS AS IDENTITY, code text,"
-    " birth_year text, sex text) ON COMMIT DROP",
-    "COPY pg_temp.donor_stage (code, birth_year, sex) FROM STDIN WITH (FORMAT csv, HEADER MATCH)",
-    "SELECT line, message FROM fmtbank.donor_import_stage()",
-    "SELECT upper(btrim(code)) FROM pg_temp.donor_stage ORDER BY line",
-};
 
 /* Opens FILE ("-" for stdin) for an import command. */
 FILE *

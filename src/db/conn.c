@@ -89,7 +89,7 @@ connect_checked(const char *dbname, const char *user, struct fb_error *err)
 }
 
 static PGconn *
-connect_embedded(const char *user, struct fb_error *err)
+connect_embedded(const char *user, bool start, struct fb_error *err)
 {
     struct embedded e;
     if (embedded_resolve(&e, err) < 0)
@@ -101,7 +101,10 @@ connect_embedded(const char *user, struct fb_error *err)
     PGconn *c = NULL;
     if (embedded_pid(&e) != 0)
         c = connect_checked(ci, NULL, err);
-    if (!c && (embedded_pid(&e) == 0 || err->kind == FB_ERR_DBUNAVAIL)) {
+    if (!c && !start && embedded_pid(&e) == 0)
+        fb_error_set(err, FB_ERR_DBUNAVAIL, "the embedded instance in \"%s\" is not running",
+                     e.home);
+    else if (!c && start && (embedded_pid(&e) == 0 || err->kind == FB_ERR_DBUNAVAIL)) {
         fb_error_clear(err);
         if (embedded_start(&e, err) == 0)
             c = connect_checked(ci, NULL, err);
@@ -115,8 +118,16 @@ PGconn *
 db_connect(const char *dsn, const char *user, struct fb_error *err)
 {
     if (db_uses_embedded(dsn))
-        return connect_embedded(user, err);
+        return connect_embedded(user, true, err);
     const char *target = !str_empty(dsn) ? dsn : getenv("FMTBANK_DSN");
     /* An empty dbname lets libpq take everything from the PG* environment. */
     return connect_checked(str_empty(target) ? "" : target, user, err);
+}
+
+PGconn *
+db_connect_running(const char *dsn, const char *user, struct fb_error *err)
+{
+    if (db_uses_embedded(dsn))
+        return connect_embedded(user, false, err);
+    return db_connect(dsn, user, err);
 }

@@ -10,6 +10,9 @@
 /* Connects to --db (dsn), else $FMTBANK_DSN, else the libpq PG* environment when it names a
  * server, else the embedded instance (started on demand). user (--user) overrides the role. */
 PGconn *db_connect(const char *dsn, const char *user, struct fb_error *err);
+/* As db_connect, but never starts the embedded instance: the daemon reconnects with it, so an
+ * instance stopped on purpose ("fmtbank db stop") stays stopped until someone starts it. */
+PGconn *db_connect_running(const char *dsn, const char *user, struct fb_error *err);
 /* True when no server is configured, so the embedded instance is the target. */
 bool db_uses_embedded(const char *dsn);
 

@@ -223,17 +223,21 @@ pgprog(const char *name)
     return xasprintf("%s/%s", paths_pgbin(), name);
 }
 
+/* Creates the system user on first use. Several fmtbank processes (for other homes too) may race
+ * here: useradd then fails on the locked /etc/passwd while another creates the user, so look up
+ * the user again and retry for a while before giving up. */
 static int
 ensure_system_user(struct embedded *e, struct fb_error *err)
 {
     struct passwd *pw = getpwnam(EMBEDDED_SYSTEM_USER);
-    if (!pw) {
+    for (int attempt = 0; !pw && attempt < 50; attempt++) {
         const char *argv[] = {"/usr/sbin/useradd", "--system", "--user-group", "--no-create-home",
-                        "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-                        EMBEDDED_SYSTEM_USER, NULL};
+                              "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+                              EMBEDDED_SYSTEM_USER, NULL};
         struct embedded self = *e;
         self.drop = false;
-        run_as_server(&self, argv, NULL);
+        if (run_as_server(&self, argv, NULL) != 0)
+            usleep(100000);
         pw = getpwnam(EMBEDDED_SYSTEM_USER);
     }
     if (!pw) {

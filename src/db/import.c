@@ -16,14 +16,11 @@ report_bad(PGresult *bad, const char *label, FILE *bad_out, long *nbad)
 }
 
 int
-import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
-           FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, struct fb_error *err)
+import_csv_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
+              FILE *bad_out, long *nbad, struct fb_error *err)
 {
     *nbad = 0;
-    *nrows = 0;
-    if (db_run(conn, "BEGIN", 0, NULL, err) < 0)
-        return -1;
-    PGresult *bad = NULL, *ids = NULL;
+    PGresult *bad = NULL;
     int rc = -1;
     if (db_run_script(conn, spec->setup_sql, err) < 0 ||
         db_copy_in(conn, spec->copy_sql, in, err) < 0) {
@@ -42,6 +39,24 @@ import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *l
         fb_error_detail(err, "Nothing was imported; correct the file and import it again.");
         goto done;
     }
+    rc = 0;
+done:
+    PQclear(bad);
+    return rc;
+}
+
+int
+import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
+           FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, struct fb_error *err)
+{
+    *nbad = 0;
+    *nrows = 0;
+    if (db_run(conn, "BEGIN", 0, NULL, err) < 0)
+        return -1;
+    PGresult *ids = NULL;
+    int rc = -1;
+    if (import_csv_tx(conn, spec, in, label, bad_out, nbad, err) < 0)
+        goto done;
     if (spec->ids_sql) {
         ids = db_exec(conn, spec->ids_sql, 0, NULL, err);
         if (!ids)
@@ -56,7 +71,6 @@ import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *l
 done:
     if (rc < 0)
         PQclear(PQexec(conn, "ROLLBACK"));
-    PQclear(bad);
     PQclear(ids);
     return rc;
 }

@@ -19,5 +19,10 @@ struct import_spec {
  * to ids_out (may be NULL). Returns 0 or -1. */
 int import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
                FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, struct fb_error *err);
+/* The same steps inside the caller's open transaction (the daemon's inbox records the file in
+ * it too): neither commits nor rolls back, and does not run ids_sql. Returns 0 when every line
+ * is good, else -1 with the bad lines written and counted as by import_csv. */
+int import_csv_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
+                  FILE *bad_out, long *nbad, struct fb_error *err);
 
 #endif

@@ -14,6 +14,21 @@
 #define MIGRATE_LOCK_SQL "SELECT pg_catalog.pg_advisory_lock(7064372)"
 #define MIGRATE_UNLOCK_SQL "SELECT pg_catalog.pg_advisory_unlock(7064372)"
 
+/* Run at the end of every migration. Nothing in schema fmtbank is executable by PUBLIC; each
+ * migration grants its functions to the roles that may call them. A SECURITY DEFINER function that
+ * checks the acting role itself (fmtbank.require_role) is an entry point every fmtbank role may
+ * call, so that a refusal names the role needed instead of a bare "permission denied". */
+#define PRIVILEGE_POLICY_SQL \
+    "REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA fmtbank FROM PUBLIC;" \
+    "DO $policy$ DECLARE f regprocedure; BEGIN" \
+    " FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p" \
+    "   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace" \
+    "   WHERE n.nspname = 'fmtbank' AND p.prosecdef" \
+    "     AND p.prosrc LIKE '%fmtbank.require_role(%' LOOP" \
+    "  EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO fmtbank_technician," \
+    "   fmtbank_quality, fmtbank_auditor, fmtbank_admin', f);" \
+    " END LOOP; END $policy$"
+
 static int
 cmp_migration(const void *a, const void *b)
 {
@@ -149,7 +164,8 @@ apply_one(PGconn *conn, const struct migration *m, FILE *progress, int *applied,
         goto done;
     }
     const char *rec[] = {version, m->name, sum};
-    if (db_run(conn, "INSERT INTO fmtbank.schema_migration (version, name, sha256) "
+    if (db_run_script(conn, PRIVILEGE_POLICY_SQL, err) < 0 ||
+        db_run(conn, "INSERT INTO fmtbank.schema_migration (version, name, sha256) "
                      "VALUES ($1, $2, $3)", 3, rec, err) < 0 ||
         db_run(conn, "COMMIT", 0, NULL, err) < 0) {
         PQclear(PQexec(conn, "ROLLBACK"));

@@ -57,6 +57,15 @@ assert_contains "$ERR" "permission denied" "technician cannot become admin"
 sql_as alice "alter role alice superuser"
 assert_contains "$ERR" "must be superuser" "technician cannot escalate"
 
+# No function of the schema is executable by PUBLIC (each is granted to the roles that may call
+# it), and a login outside the fmtbank roles can do nothing at all.
+assert_eq "$(sql "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace,
+    aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+    where n.nspname = 'fmtbank' and a.grantee = 0")" "0" "no fmtbank function is executable by PUBLIC"
+sql "create role stranger login" >/dev/null
+sql_as stranger "select fmtbank.donor_add('D-0777', null, null)"
+assert_contains "$ERR" "permission denied for schema fmtbank" "a login without an fmtbank role can do nothing"
+
 expect 0 "user list" fmtbank --user audrey user list --format json
 assert_contains "$OUT" '"name":"tess","role":"technician","printed_name":"Tess Tech","has_signature":true,"disabled":false,"locked":false' "lists tess as JSON"
 assert_not_contains "$OUT" 'sig_hash' "never lists password hashes"

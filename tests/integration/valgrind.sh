@@ -29,6 +29,12 @@ vg "init" fmtbank init
 vg "report audit" fmtbank --user audrey report audit -o "$TMP/audit.xlsx"
 vg "report check" fmtbank report check
 vg "report refused" fmtbank --user alice report audit -o "$TMP/refused.xlsx"
+mkdir -p "$TMP/inbox"
+printf 'code,birth_year,sex\nD-0200,1990,F\n' >"$TMP/inbox/good.csv"
+cp "$TMP/bad.csv" "$TMP/inbox/bad.csv"
+printf 'settle = 0\n' >"$TMP/fmtbankd.conf"
+vg "fmtbankd --once with an inbox" fmtbankd --once --inbox "$TMP/inbox" --config "$TMP/fmtbankd.conf"
+vg "fmtbankd bad configuration" fmtbankd --once --config "$TMP/bad.csv"
 
 # Inventory: storage, processing with labels, a scan session (stdin), the box map.
 vg_in() { # DESCRIPTION INPUT CMD...: as vg, with INPUT on stdin
@@ -53,5 +59,19 @@ vg "report inventory (box map)" fmtbank --user alice report inventory -o "$TMP/i
 vg "report expiring" fmtbank --user alice report expiring --param days=800 -o "$TMP/expiring.xlsx"
 vg "report eligibility" fmtbank --user alice report eligibility -o "$TMP/eligibility.xlsx"
 vg "report parameter out of bounds" fmtbank --user alice report expiring --param days=-1 -o "$TMP/x.xlsx"
+
+# Release: lot state, release check and a refused signature (the lot has no panels), lookback,
+# review, issue refused, thaw.
+vg "lot show" fmtbank --user alice lot show "$lot"
+vg "lot list json" fmtbank --user alice --format json lot list
+vg "release check (not releasable)" fmtbank --user quinn release check "$lot"
+printf 'wrong-password\n' >"$TMP/pw"
+vg_in "release sign (wrong password)" "$TMP/pw" fmtbank --user quinn release sign "$lot" --meaning "Released" --password-stdin
+vg "lookback" fmtbank --user quinn --format json lookback D-0001
+vg "lookback list" fmtbank --user quinn lookback list
+vg "release review" fmtbank --user quinn release review
+tube=$(sql "SELECT aliquot_id FROM fmtbank.aliquot WHERE NOT retained ORDER BY aliquot_id LIMIT 1")
+vg "aliquot issue (refused)" fmtbank --user alice aliquot issue "$tube" --recipient R-0001 --site "Site A"
+vg "aliquot thaw" fmtbank --user alice aliquot thaw "$tube"
 
 done_testing

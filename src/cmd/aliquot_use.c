@@ -1,0 +1,80 @@
+/* aliquot_use.c: "fmtbank aliquot issue|thaw": a released dose issued to a recipient (the donor ->
+ * recipient link recall follows), and thawing (never refrozen). The rules are in
+ * schema/033_issue.sql. The other aliquot verbs are in aliquot.c; the dispatcher finds these by
+ * name in this table. */
+#include "cmd/cmd.h"
+#include "db/db.h"
+#include "common/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+cmd_aliquot_issue(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    const char *recipient = NULL, *site = NULL;
+    const struct opt_spec specs[] = {
+        {"recipient", 0, OPT_STRING, &recipient}, {"site", 0, OPT_STRING, &site}, {0}};
+    struct opt_args pos;
+    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "aliquot ID") < 0)
+        return cmd_fail(ctx);
+    int rc = 0;
+    if (!recipient || !site) {
+        rc = cmd_usage_error(ctx, "missing --%s", !recipient ? "recipient" : "site");
+    } else {
+        const char *p[] = {pos.items[0], recipient, site};
+        PGresult *r = db_exec(ctx->conn,
+                              "SELECT fmtbank.aliquot_issue($1, $2, $3),"
+                              " fmtbank.recipient_code_check($2)",
+                              3, p, &ctx->err);
+        if (r) {
+            out_ids(r);
+            fprintf(stderr, "issued \"%s\" to recipient %s at %s\n", PQgetvalue(r, 0, 0),
+                    PQgetvalue(r, 0, 1), site);
+        } else {
+            rc = cmd_fail(ctx);
+        }
+        PQclear(r);
+    }
+    opt_args_free(&pos);
+    return rc;
+}
+
+static int
+cmd_aliquot_thaw(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct opt_args pos;
+    static const struct opt_spec none[] = {{0}};
+    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "aliquot ID") < 0)
+        return cmd_fail(ctx);
+    const char *p[] = {pos.items[0]};
+    PGresult *r = db_exec(ctx->conn,
+                          "SELECT aliquot_id, fmtbank.ts_text(thawed_at), fmtbank.ts_text(use_by),"
+                          " taken_from FROM fmtbank.aliquot_thaw($1)",
+                          1, p, &ctx->err);
+    opt_args_free(&pos);
+    if (!r)
+        return cmd_fail(ctx);
+    fprintf(stderr, "thawed \"%s\" at %s%s%s; use by %s, never refreeze\n", PQgetvalue(r, 0, 0),
+            PQgetvalue(r, 0, 1), PQgetisnull(r, 0, 3) ? "" : ", taken from ",
+            PQgetisnull(r, 0, 3) ? "" : PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 2));
+    PQclear(r);
+    return 0;
+}
+
+const struct cmd_def cmd_defs_aliquot_use[] = {
+    {"aliquot issue", cmd_aliquot_issue, CMD_DB, "aliquot issue ID --recipient CODE --site SITE",
+     "issue a released dose to a recipient (prints its ID)",
+     "Only a released dose of a released lot that has not expired, is not recalled or held by\n"
+     "an open lookback case, was never thawed and is not the retained sample; otherwise refused\n"
+     "(exit 5) with the reason. CODE is the pseudonymous recipient or trial-subject code (never a\n"
+     "name), SITE the receiving site. The tube leaves its box (a custody event); the issue is\n"
+     "what lookback follows to the recipients to notify.\n"},
+    {"aliquot thaw", cmd_aliquot_thaw, CMD_DB, "aliquot thaw ID",
+     "record that a tube was thawed (it can never be stored or issued again)",
+     "The tube leaves its box if it is in one (a custody event). Thawed material is used within\n"
+     "thawed_use_hours and never refrozen: scanning it into a box is refused. Thaw an issued\n"
+     "dose at the recipient's site, or a tube in stock (the retained sample) for testing.\n"},
+    {0},
+};

@@ -1,0 +1,154 @@
+/* lot.c: "fmtbank lot show|list": a lot's state and what blocks its release, evaluated by the
+ * database at the moment of the command (schema/031_readiness.sql), so the status shown is never
+ * stale: a quarantined lot that nothing blocks shows as ready. */
+#include "cmd/lot.h"
+#include "db/db.h"
+#include "common/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One evaluation, everything printed comes from: the fields, the blocking rules (JSON text, for
+ * the table's rule list) and the JSON object made by PostgreSQL (product.md §5: lot, donor,
+ * status, blocking, aliquots). */
+static const char lot_state_sql[] =
+    "SELECT s.lot, s.donor, s.status, s.aliquots, s.doses, s.stored_status, s.collected_at,"
+    " s.processed_at, s.released_at, s.released_by, s.blocking::text AS blocking,"
+    " pg_catalog.json_build_object('lot', s.lot, 'donor', s.donor, 'status', s.status,"
+    "   'blocking', s.blocking, 'aliquots', s.aliquots, 'doses', s.doses,"
+    "   'stored_status', s.stored_status, 'collected_at', s.collected_at,"
+    "   'processed_at', s.processed_at, 'released_at', s.released_at,"
+    "   'released_by', s.released_by) AS json"
+    " FROM fmtbank.lot_show($1) s";
+
+static void
+tsv_value(const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\t')
+            fputs("\\t", stdout);
+        else if (*s == '\n')
+            fputs("\\n", stdout);
+        else if (*s == '\\')
+            fputs("\\\\", stdout);
+        else
+            putchar(*s);
+    }
+}
+
+int
+lot_print_state(struct cmd_ctx *ctx, const char *lot, bool *releasable)
+{
+    const char *p[] = {lot};
+    PGresult *r = db_exec(ctx->conn, lot_state_sql, 1, p, &ctx->err);
+    if (!r)
+        return cmd_fail(ctx);
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        fb_error_set(&ctx->err, FB_ERR_NOTFOUND, "lot \"%s\" not found", lot);
+        return FB_ERR_NOTFOUND;
+    }
+    int json = PQnfields(r) - 1, blocking = json - 1;
+    *releasable = strcmp(PQgetvalue(r, 0, blocking), "[]") == 0;
+    int rc = 0;
+    if (ctx->format == OUT_JSON) {
+        printf("%s\n", PQgetvalue(r, 0, json));
+    } else if (ctx->format == OUT_TSV) {
+        for (int c = 0; c <= blocking; c++) {
+            tsv_value(PQfname(r, c));
+            putchar(c < blocking ? '\t' : '\n');
+        }
+        for (int c = 0; c <= blocking; c++) {
+            tsv_value(PQgetvalue(r, 0, c));
+            putchar(c < blocking ? '\t' : '\n');
+        }
+    } else {
+        size_t w = strlen("blocking");
+        for (int c = 0; c < blocking; c++)
+            if (strlen(PQfname(r, c)) > w)
+                w = strlen(PQfname(r, c));
+        for (int c = 0; c < blocking; c++)
+            printf("%-*s  %s\n", (int)w, PQfname(r, c), PQgetvalue(r, 0, c));
+        if (*releasable) {
+            printf("%-*s  nothing: releasable\n", (int)w, "blocking");
+        } else {
+            printf("\nblocking:\n");
+            const char *b[] = {PQgetvalue(r, 0, blocking)};
+            rc = out_query(ctx, OUT_LIST,
+                           "SELECT e ->> 'rule' AS rule, e ->> 'detail' AS detail"
+                           " FROM pg_catalog.jsonb_array_elements($1::jsonb) e",
+                           1, b, NULL);
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int
+cmd_lot_show(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct opt_args pos;
+    static const struct opt_spec none[] = {{0}};
+    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "lot ID") < 0)
+        return cmd_fail(ctx);
+    bool releasable;
+    int rc = lot_print_state(ctx, pos.items[0], &releasable);
+    opt_args_free(&pos);
+    return rc;
+}
+
+static const char *const lot_states[] = {"quarantine", "ready",    "released",
+                                         "rejected",   "recalled", NULL};
+
+static int
+cmd_lot_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    const char *status = NULL;
+    const struct opt_spec specs[] = {{"status", 0, OPT_STRING, &status}, {0}};
+    struct opt_args pos;
+    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
+        return cmd_fail(ctx);
+    opt_args_free(&pos);
+    if (status) {
+        bool known = false;
+        for (const char *const *s = lot_states; *s; s++)
+            known = known || strcmp(*s, status) == 0;
+        if (!known) {
+            cmd_usage_error(ctx, "invalid value \"%s\" for \"--status\"", status);
+            fb_error_hint(&ctx->err, "Use quarantine, ready, released, rejected or recalled.");
+            return FB_ERR_USAGE;
+        }
+    }
+    const char *p[] = {status};
+    /* In JSON, blocking is the array of {rule, detail}; in a table, the failing rules' names. */
+    return out_query(ctx, OUT_LIST,
+                     ctx->format == OUT_JSON
+                         ? "SELECT lot, donor, status, blocking, aliquots, doses, collected_at,"
+                           " processed_at, released_at, released_by"
+                           " FROM fmtbank.lot_list($1)"
+                         : "SELECT lot, donor, status, aliquots, collected_at, processed_at,"
+                           " (SELECT pg_catalog.string_agg(y.r, ', ' ORDER BY y.o) FROM"
+                           "  (SELECT x.e ->> 'rule' AS r, pg_catalog.min(x.o) AS o"
+                           "   FROM pg_catalog.jsonb_array_elements(blocking) WITH ORDINALITY"
+                           "   AS x(e, o) GROUP BY 1) y) AS blocking"
+                           " FROM fmtbank.lot_list($1)",
+                     1, p, NULL);
+}
+
+const struct cmd_def cmd_defs_lot[] = {
+    {"lot show", cmd_lot_show, CMD_DB, "lot show LOT",
+     "one lot: status, what blocks its release, aliquots",
+     "The status is evaluated now: quarantine, ready (nothing blocks the release), released,\n"
+     "rejected or recalled. blocking lists every rule that blocks the release with why: status,\n"
+     "processing, donation_questionnaire, pre_panel, post_panel, unacceptable_result, lookback,\n"
+     "donor_excluded (see \"fmtbank release check\"). In JSON: lot, donor, status, blocking\n"
+     "(array of {rule, detail}), aliquots (count, the retained sample included), doses,\n"
+     "stored_status (the state the last sweep stored), collected_at, processed_at,\n"
+     "released_at, released_by.\n"},
+    {"lot list", cmd_lot_list, CMD_DB, "lot list [--status S]",
+     "lots with their status as of now and what blocks them",
+     "S is quarantine, ready, released, rejected or recalled (the status shown, evaluated now).\n"
+     "In JSON, blocking is the array of {rule, detail}; in a table, the failing rules.\n"},
+    {0},
+};
