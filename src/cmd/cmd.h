@@ -79,6 +79,10 @@ enum out_shape { OUT_LIST, OUT_OBJECT };
  * not-found error with not_found as its message. */
 int out_query(struct cmd_ctx *ctx, enum out_shape shape, const char *sql, int nparams,
               const char *const *params, const char *not_found);
+/* Checks that value (when given) is one of the NULL-terminated choices; otherwise a usage error
+ * naming the option, with a hint listing the choices. Returns 0 or FB_ERR_USAGE. */
+int cmd_check_choice(struct cmd_ctx *ctx, const char *option, const char *value,
+                     const char *const *choices);
 /* A command without arguments that prints one query (list or object). */
 int cmd_query_noargs(struct cmd_ctx *ctx, int argc, char **argv, enum out_shape shape,
                      const char *sql);

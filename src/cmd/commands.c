@@ -356,3 +356,23 @@ cmd_query_noargs(struct cmd_ctx *ctx, int argc, char **argv, enum out_shape shap
     opt_args_free(&pos);
     return out_query(ctx, shape, sql, 0, NULL, NULL);
 }
+
+int
+cmd_check_choice(struct cmd_ctx *ctx, const char *option, const char *value,
+                 const char *const *choices)
+{
+    if (!value)
+        return 0;
+    size_t n = 0;
+    for (; choices[n]; n++)
+        if (strcmp(choices[n], value) == 0)
+            return 0;
+    cmd_usage_error(ctx, "invalid value \"%s\" for \"%s\"", value, option);
+    struct strbuf hint = STRBUF_INIT;
+    strbuf_adds(&hint, "Use ");
+    for (size_t i = 0; i < n; i++)
+        strbuf_addf(&hint, "%s%s", choices[i], i + 2 < n ? ", " : i + 2 == n ? " or " : ".");
+    fb_error_hint(&ctx->err, "%s", strbuf_str(&hint));
+    strbuf_release(&hint);
+    return FB_ERR_USAGE;
+}

@@ -91,16 +91,8 @@ cmd_donor_list(struct cmd_ctx *ctx, int argc, char **argv)
     if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
         return cmd_fail(ctx);
     opt_args_free(&pos);
-    if (status) {
-        bool known = false;
-        for (const char *const *s = donor_states; *s; s++)
-            known = known || strcmp(*s, status) == 0;
-        if (!known) {
-            cmd_usage_error(ctx, "invalid value \"%s\" for \"--status\"", status);
-            fb_error_hint(&ctx->err, "Use screening, eligible, deferred or excluded.");
-            return FB_ERR_USAGE;
-        }
-    }
+    if (cmd_check_choice(ctx, "--status", status, donor_states) != 0)
+        return FB_ERR_USAGE;
     char *sql = xasprintf("SELECT e.code, e.status, e.deferred_until, e.next_screening_due,"
                           " %s AS reasons, d.birth_year, d.sex, d.created_at"
                           " FROM fmtbank.donor_eligibility_at() e"

@@ -74,16 +74,8 @@ cmd_lookback_list(struct cmd_ctx *ctx, int argc, char **argv)
     if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
         return cmd_fail(ctx);
     opt_args_free(&pos);
-    if (status) {
-        bool known = false;
-        for (const char *const *s = case_states; *s; s++)
-            known = known || strcmp(*s, status) == 0;
-        if (!known) {
-            cmd_usage_error(ctx, "invalid value \"%s\" for \"--status\"", status);
-            fb_error_hint(&ctx->err, "Use open, applied or closed.");
-            return FB_ERR_USAGE;
-        }
-    }
+    if (cmd_check_choice(ctx, "--status", status, case_states) != 0)
+        return FB_ERR_USAGE;
     const char *p[] = {status};
     return out_query(ctx, OUT_LIST,
                      ctx->format == OUT_JSON

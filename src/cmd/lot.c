@@ -110,16 +110,8 @@ cmd_lot_list(struct cmd_ctx *ctx, int argc, char **argv)
     if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
         return cmd_fail(ctx);
     opt_args_free(&pos);
-    if (status) {
-        bool known = false;
-        for (const char *const *s = lot_states; *s; s++)
-            known = known || strcmp(*s, status) == 0;
-        if (!known) {
-            cmd_usage_error(ctx, "invalid value \"%s\" for \"--status\"", status);
-            fb_error_hint(&ctx->err, "Use quarantine, ready, released, rejected or recalled.");
-            return FB_ERR_USAGE;
-        }
-    }
+    if (cmd_check_choice(ctx, "--status", status, lot_states) != 0)
+        return FB_ERR_USAGE;
     const char *p[] = {status};
     /* In JSON, blocking is the array of {rule, detail}; in a table, the failing rules' names. */
     return out_query(ctx, OUT_LIST,
