@@ -25,10 +25,15 @@ start_daemon() {
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# Every bound below is only a ceiling on waiting for a condition that is expected to hold: it is
+# multiplied by WAIT_SCALE (default 6) so that a busy 2-core machine under ASan never fails a test
+# that would pass given time. A condition that holds returns at once.
+WAIT_SCALE=${FMTBANK_TEST_WAIT_SCALE:-6}
+
 # wait_log FILE TEXT [SECONDS [COUNT]]: waits until FILE holds TEXT (fixed string) COUNT times.
 wait_log() {
     local f=$1 text=$2 secs=${3:-10} count=${4:-1} end
-    end=$(($(now_ms) + secs * 1000))
+    end=$(($(now_ms) + secs * WAIT_SCALE * 1000))
     while [ "$(now_ms)" -lt "$end" ]; do
         [ "$(grep -cF -- "$text" "$f" 2>/dev/null)" -ge "$count" ] && return 0
         sleep 0.05
@@ -40,7 +45,7 @@ wait_log() {
 wait_until() {
     local secs=$1 end
     shift
-    end=$(($(now_ms) + secs * 1000))
+    end=$(($(now_ms) + secs * WAIT_SCALE * 1000))
     while [ "$(now_ms)" -lt "$end" ]; do
         "$@" >/dev/null 2>&1 && return 0
         sleep 0.05
@@ -51,7 +56,7 @@ wait_until() {
 # wait_exit PID SECONDS: waits for the process to end; $RC is its exit status (255 if it did not).
 wait_exit() {
     local pid=$1 secs=$2 end
-    end=$(($(now_ms) + secs * 1000))
+    end=$(($(now_ms) + secs * WAIT_SCALE * 1000))
     while kill -0 "$pid" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do sleep 0.05; done
     if kill -0 "$pid" 2>/dev/null; then RC=255; return 1; fi
     wait "$pid"

@@ -18,7 +18,9 @@ wait_exit "$pid" 10
 took=$(($(now_ms) - t0))
 assert_eq "$RC" "0" "SIGTERM during the wait: exit 0"
 echo "# SIGTERM to exit: $took ms"
-[ "$took" -lt 3000 ] && ok "exits within 3 s of SIGTERM (interval 60 s)" || not_ok "took $took ms"
+# The bound tells "woken by the signal" from "waited for the 60 s interval", with room for a
+# loaded machine (the figure above is what to watch: typically well under 100 ms).
+[ "$took" -lt 30000 ] && ok "exits on SIGTERM, not at the end of the 60 s interval" || not_ok "took $took ms"
 assert_contains "$(cat "$TMP/idle.log")" "stop requested: exiting" "logs why it exits"
 assert_eq "$(sql "SELECT active FROM fmtbank.daemon_heartbeat WHERE pid = $pid")" "f" \
     "leaves its heartbeat inactive"

@@ -50,7 +50,9 @@ sql "BEGIN; INSERT INTO public.t_queue VALUES (4); NOTIFY fmtbank_result, 'R1'; 
 wait_log "$TMP/d.log" "sweep drain: rows drained: 4" 5 || not_ok "swept on NOTIFY fmtbank_result"
 took=$(($(now_ms) - t0))
 echo "# NOTIFY fmtbank_result to sweep logged: $took ms"
-[ "$took" -le 2000 ] && ok "swept within 2 s of the commit" || not_ok "took $took ms"
+# Woken by the notification, not by the 60 s interval (room for a loaded machine; the figure
+# printed above is typically a few hundred ms).
+[ "$took" -lt 30000 ] && ok "swept on the notification, well before the 60 s interval" || not_ok "took $took ms"
 assert_eq "$(sql "SELECT count(*) FROM public.t_queue")" "0" "the sweep ran"
 
 sql "BEGIN; INSERT INTO public.t_queue VALUES (1), (2); NOTIFY fmtbank_rules; COMMIT"

@@ -47,7 +47,9 @@ assert_eq "$RC" "0" "a technician records a positive result"
 wait_log "$TMP/d.log" "sweep seen: results seen: 3" 5 || not_ok "swept after the result"
 took=$(($(now_ms) - t0))
 echo "# result add to the daemon's sweep: $took ms"
-[ "$took" -le 2000 ] && ok "the daemon swept within 2 s of the result (interval 60 s)" || not_ok "took $took ms"
+# Woken by the notification, not by the 60 s interval (room for a loaded machine; the figure
+# printed above is typically a few hundred ms).
+[ "$took" -lt 30000 ] && ok "swept on the notification, well before the 60 s interval" || not_ok "took $took ms"
 
 kill -TERM "$pid"
 wait_exit "$pid" 10

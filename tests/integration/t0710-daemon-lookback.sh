@@ -27,11 +27,13 @@ wait_log "$TMP/d.log" "active daemon" 10 || not_ok "no active daemon"
 wait_log "$TMP/d.log" "sweep" 10 || true
 t0=$(now_ms)
 rel_result D-7001 STEC "$(d -2)" positive >/dev/null
-wait_until 5 test "$(sql "SELECT status FROM fmtbank.lookback_case")" = applied &&
+case_applied() { [ "$(sql "SELECT status FROM fmtbank.lookback_case")" = applied ]; }
+wait_until 5 case_applied &&
     ok "the daemon applied the case" || not_ok "case not applied" "$(tail -5 "$TMP/d.log")"
 took=$(($(now_ms) - t0))
 echo "# positive result committed to hold applied by the daemon: $took ms"
-[ "$took" -le 2000 ] && ok "held within 2 s of the result" || not_ok "took $took ms"
+# Woken by the result's notification, not by the 60 s interval (room for a loaded machine).
+[ "$took" -lt 30000 ] && ok "held on the result's notification, well before the 60 s interval" || not_ok "took $took ms"
 assert_eq "$(lot_stored "$NEW")" "recalled" "the quarantined lot of d-5 is recalled"
 assert_eq "$(lot_stored "$REL")" "recalled" "the released lot of d-20 is recalled"
 assert_eq "$(aliquot_states "$REL")" "quarantine,issued,recalled,recalled" "its doses in stock recalled, the issued one left to notify"
