@@ -4,7 +4,7 @@ TEST_BUILD ?= build-asan
 CLANG_BUILD ?= build-clang
 JOBS       ?= 2
 
-.PHONY: all deps build demo test test-only clang bench clean
+.PHONY: all deps build demo test test-only clang bench coverage clean
 
 all: build
 
@@ -33,8 +33,22 @@ clang:
 	@CC=clang cmake -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(CLANG_BUILD) -j $(JOBS) >/dev/null
 
+# gcov build running the unit, integration and SQL regression tests (not valgrind), then an
+# lcov summary of src/ (line and function coverage) and an HTML report in $(COV_BUILD)/html.
+COV_BUILD ?= build-cov
+coverage:
+	@bash scripts/install-deps.sh --coverage
+	@cmake -S . -B $(COV_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFMTBANK_COVERAGE=ON >/dev/null
+	@cmake --build $(COV_BUILD) -j $(JOBS)
+	@lcov -q --zerocounters --directory $(COV_BUILD)
+	@cd $(COV_BUILD) && ctest -j $(JOBS) -LE 'valgrind|fuzz' --output-on-failure || echo 'coverage: some tests failed; the figures below are of what ran'
+	@lcov -q --capture --directory $(COV_BUILD) --output-file $(COV_BUILD)/all.info
+	@lcov -q --extract $(COV_BUILD)/all.info '$(CURDIR)/src/*' --output-file $(COV_BUILD)/src.info
+	@genhtml -q $(COV_BUILD)/src.info --output-directory $(COV_BUILD)/html
+	@lcov --summary $(COV_BUILD)/src.info
+
 bench: build
 	@bash tests/bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(CLANG_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(CLANG_BUILD) $(COV_BUILD)

@@ -14,6 +14,9 @@ packages=(
     systemd                     # systemd-analyze verify of dist/fmtbankd.service (t0707)
 )
 
+# --coverage: also lcov, for "make coverage".
+[ "${1:-}" = --coverage ] && packages+=(lcov)
+
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
