@@ -5,6 +5,7 @@
 #include "db/db.h"
 #include "db/import.h"
 #include "db/result_import.h"
+#include "db/retry.h"
 #include "common/util.h"
 
 #include <stdio.h>
@@ -29,8 +30,9 @@ cmd_result_add(struct cmd_ctx *ctx, int argc, char **argv)
         rc = cmd_usage_error(ctx, "missing --result");
     if (rc == 0) {
         const char *p[] = {pos.items[0], pos.items[1], collected, result, unit, lab};
-        PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.result_add($1, $2, $3, $4, $5, $6)", 6,
-                              p, &ctx->err);
+        PGresult *r = db_exec_retry(ctx->conn, "recording the result",
+                                    "SELECT fmtbank.result_add($1, $2, $3, $4, $5, $6)", 6, p,
+                                    &ctx->err);
         if (r)
             out_ids(r);
         else
@@ -110,8 +112,9 @@ cmd_result_correct(struct cmd_ctx *ctx, int argc, char **argv)
         rc = cmd_usage_error(ctx, "missing --result");
     if (rc == 0) {
         const char *p[] = {pos.items[0], result, unit};
-        PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.result_correct($1, $2, $3)", 3, p,
-                              &ctx->err);
+        PGresult *r = db_exec_retry(ctx->conn, "correcting the result",
+                                    "SELECT fmtbank.result_correct($1, $2, $3)", 3, p,
+                                    &ctx->err);
         if (r)
             out_ids(r);
         else

@@ -13,6 +13,7 @@ enum fb_errkind {
     FB_ERR_REFUSED = 5,    /* refused by a rule */
     FB_ERR_PERMISSION = 6, /* the acting role may not do this */
     FB_ERR_DBUNAVAIL = 7,  /* database unavailable */
+    FB_ERR_TRANSIENT = 8,  /* a concurrent writer held a lock too long or conflicted: try again */
 };
 
 struct fb_error {

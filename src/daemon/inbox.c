@@ -15,6 +15,7 @@
  * names taken in processed/ or rejected/ get a number (x.1.csv). */
 #include "daemon/daemon.h"
 #include "db/db.h"
+#include "db/retry.h"
 #include "common/sha256.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -349,7 +350,10 @@ import_tx(struct daemon *d, const struct inbox_format *fmt, const char *name, co
     const char *claim[] = {hash, name, fmt->name};
     const char *why[] = {reason};
     int rc = -1;
+    /* The write lock first, before the audited claim: the one lock order of every writer of
+     * results (067_locks.sql); a CLI "result import" takes it the same way. */
     if (db_run(d->work, "BEGIN", 0, NULL, err) < 0 ||
+        (spec->lock_sql && db_run(d->work, spec->lock_sql, 0, NULL, err) < 0) ||
         db_run(d->work, "SELECT pg_catalog.set_config('fmtbank.reason', $1, true)", 1, why,
                err) < 0)
         goto done;
@@ -410,9 +414,7 @@ import_one(struct daemon *d, const char *name)
 
     char *badtext = NULL;
     size_t badlen = 0;
-    FILE *bad = open_memstream(&badtext, &badlen);
-    if (!bad)
-        die("out of memory");
+    FILE *bad = NULL;
     PGresult *prev = NULL;
     long nrows = -1;
     int got = -1, rc = 0;
@@ -434,9 +436,26 @@ import_one(struct daemon *d, const char *name)
         fb_error_detail(&err, "An inbox file starts with one of the header lines %s.", names);
         free(names);
     } else {
-        got = import_tx(d, fmt, name, hash, buf, len, bad, &prev, &nrows, &err);
+        /* A deadlock or serialization failure is a concurrent writer's doing, not the file's:
+         * run the transaction again (bounded, logged) before judging the file. */
+        char *what = xasprintf("importing \"%s\"", name);
+        for (int attempt = 1;; attempt++) {
+            bad = open_memstream(&badtext, &badlen);
+            if (!bad)
+                die("out of memory");
+            got = import_tx(d, fmt, name, hash, buf, len, bad, &prev, &nrows, &err);
+            fclose(bad);
+            bad = NULL;
+            if (got >= 0 || !db_retry_next(d->work, what, attempt, &err))
+                break;
+            free(badtext);
+            badtext = NULL;
+            badlen = 0;
+            PQclear(prev);
+            prev = NULL;
+        }
+        free(what);
     }
-    fclose(bad);
 
     if (got == 1) {
         d->imported = true;

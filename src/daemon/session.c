@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The daemon's session-level advisory lock: fmtbank's 7064 prefix, 005 for migration 050, 001;
- * distinct from the audit trail's transaction lock (70640001) and the migrations' lock. */
-#define DAEMON_LOCK_KEY "7064005001"
+/* The daemon's session-level advisory lock is 7064005001 (fmtbank's 7064 prefix, 005 for
+ * migration 050, 001), taken by fmtbank.daemon_try_lead(); distinct from the audit trail's
+ * transaction lock (70640001) and the migrations' lock. */
 
 /* Names the session in pg_stat_activity and makes the server notice a vanished client: during
  * a long statement (client_connection_check_interval, PostgreSQL 14+) and, over TCP, while idle
@@ -114,8 +114,9 @@ session_ok(const struct daemon *d)
 int
 session_try_lock(struct daemon *d, struct fb_error *err)
 {
-    char *got = db_scalar(d->ctl, "SELECT pg_catalog.pg_try_advisory_lock(" DAEMON_LOCK_KEY ")",
-                          0, NULL, err);
+    /* Through the owner's function: no application role may call pg_try_advisory_lock itself
+     * (067_locks.sql); the lock is still this session's and lasts until it ends. */
+    char *got = db_scalar(d->ctl, "SELECT fmtbank.daemon_try_lead()", 0, NULL, err);
     if (!got)
         return -1;
     bool locked = strcmp(got, "t") == 0;

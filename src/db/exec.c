@@ -19,6 +19,10 @@ db_kind_for_sqlstate(const char *s)
         return FB_ERR_REFUSED;
     if (strcmp(s, "42501") == 0 || strcmp(s, "28000") == 0 || strcmp(s, "28P01") == 0)
         return FB_ERR_PERMISSION;
+    /* A concurrent writer: serialization failure, deadlock, lock wait timed out. Not the
+     * input's fault and no rule's refusal; the same command may succeed a moment later. */
+    if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0 || strcmp(s, "55P03") == 0)
+        return FB_ERR_TRANSIENT;
     if (strncmp(s, "22", 2) == 0)
         return FB_ERR_INPUT;
     if (strncmp(s, "23", 2) == 0 || strncmp(s, "40", 2) == 0)

@@ -1,7 +1,12 @@
 /* import.c: COPY into staging, one validating statement, commit only when every line is good. */
 #include "db/import.h"
 #include "db/db.h"
+#include "db/retry.h"
+#include "common/strbuf.h"
 #include "common/util.h"
+
+#include <errno.h>
+#include <string.h>
 
 #include <stdlib.h>
 
@@ -27,7 +32,8 @@ import_csv_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char
         char *msg = xasprintf("could not read \"%s\": %s", label, err->message);
         free(err->message);
         err->message = msg;
-        err->kind = err->kind == FB_ERR_DBUNAVAIL ? FB_ERR_DBUNAVAIL : FB_ERR_INPUT;
+        err->kind = err->kind == FB_ERR_DBUNAVAIL || err->kind == FB_ERR_TRANSIENT ? err->kind
+                                                                             : FB_ERR_INPUT;
         goto done;
     }
     bad = db_exec(conn, spec->validate_sql, 0, NULL, err);
@@ -45,32 +51,68 @@ done:
     return rc;
 }
 
+/* One attempt of import_csv: the whole input is in memory so that a retry reads it again. */
+struct import_run {
+    const struct import_spec *spec;
+    const char *buf;
+    size_t len;
+    const char *label;
+    FILE *bad_out;
+    long *nbad;
+    PGresult *ids;
+};
+
+static int
+import_attempt(PGconn *conn, void *arg, struct fb_error *err)
+{
+    struct import_run *r = arg;
+    static char empty[1];
+    PQclear(r->ids);
+    r->ids = NULL;
+    /* Serialise with every other writer of results, in the one lock order (067_locks.sql). */
+    if (r->spec->lock_sql && db_run(conn, r->spec->lock_sql, 0, NULL, err) < 0)
+        return -1;
+    FILE *in = fmemopen(r->len ? (void *)r->buf : empty, r->len, "rb");
+    if (!in)
+        die("out of memory");
+    int rc = import_csv_tx(conn, r->spec, in, r->label, r->bad_out, r->nbad, err);
+    fclose(in);
+    if (rc == 0 && r->spec->ids_sql) {
+        r->ids = db_exec(conn, r->spec->ids_sql, 0, NULL, err);
+        if (!r->ids)
+            rc = -1;
+    }
+    return rc;
+}
+
 int
 import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
            FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, struct fb_error *err)
 {
     *nbad = 0;
     *nrows = 0;
-    if (db_run(conn, "BEGIN", 0, NULL, err) < 0)
+    struct strbuf data = STRBUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+        strbuf_add(&data, chunk, n);
+    if (ferror(in)) {
+        fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\": %s", label, strerror(errno));
+        fb_error_detail(err, "Nothing was imported.");
+        strbuf_release(&data);
         return -1;
-    PGresult *ids = NULL;
-    int rc = -1;
-    if (import_csv_tx(conn, spec, in, label, bad_out, nbad, err) < 0)
-        goto done;
-    if (spec->ids_sql) {
-        ids = db_exec(conn, spec->ids_sql, 0, NULL, err);
-        if (!ids)
-            goto done;
-        *nrows = PQntuples(ids);
     }
-    if (db_run(conn, "COMMIT", 0, NULL, err) < 0)
-        goto done;
-    for (int i = 0; ids && ids_out && i < PQntuples(ids); i++)
-        fprintf(ids_out, "%s\n", PQgetvalue(ids, i, 0));
-    rc = 0;
-done:
-    if (rc < 0)
-        PQclear(PQexec(conn, "ROLLBACK"));
-    PQclear(ids);
+    struct import_run run = {spec, data.len ? strbuf_str(&data) : NULL, data.len, label, bad_out,
+                             nbad, NULL};
+    char *what = xasprintf("importing \"%s\"", label);
+    int rc = db_tx_retry(conn, what, import_attempt, &run, err);
+    free(what);
+    if (rc == 0) {
+        *nrows = run.ids ? PQntuples(run.ids) : 0;
+        for (int i = 0; run.ids && ids_out && i < PQntuples(run.ids); i++)
+            fprintf(ids_out, "%s\n", PQgetvalue(run.ids, i, 0));
+    }
+    PQclear(run.ids);
+    strbuf_release(&data);
     return rc;
 }

@@ -12,9 +12,11 @@ struct import_spec {
     const char *copy_sql;     /* COPY pg_temp.<stage> (...) FROM STDIN WITH (FORMAT csv, HEADER MATCH) */
     const char *validate_sql; /* returns (line, message) for every bad row; inserts when none */
     const char *ids_sql;      /* after a good validation: the new identifiers, or NULL */
+    const char *lock_sql;     /* run first in the transaction (fmtbank.write_lock()), or NULL */
 };
 
-/* Runs the import in one transaction. Bad lines are written to bad_out as "label:LINE: message"
+/* Runs the import in one transaction, retried (db/retry.h) when a concurrent writer made it fail;
+ * the input is read whole first so that a retry reads it again. Bad lines are written to bad_out as "label:LINE: message"
  * and counted in *nbad; then nothing is kept and err says so (FB_ERR_INPUT). New identifiers go
  * to ids_out (may be NULL). Returns 0 or -1. */
 int import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,

@@ -10,4 +10,5 @@ const struct import_spec result_import_spec = {
     " WITH (FORMAT csv, HEADER MATCH)",
     "SELECT line, message FROM fmtbank.result_import_stage()",
     "SELECT id FROM pg_temp.result_stage ORDER BY line",
+    "SELECT fmtbank.write_lock()",
 };
