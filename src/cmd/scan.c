@@ -153,6 +153,10 @@ db_scan(struct scan_session *s, const char *text)
         }
         if (err->kind == FB_ERR_INTERNAL)
             s->worst = FB_ERR_INTERNAL;
+        /* A conflict with another writer that outlasted the retries or the lock timeout: the
+         * scan was not refused by a rule; the session ends with exit 8 unless worse happened. */
+        else if (err->kind == FB_ERR_TRANSIENT && s->worst == FB_OK)
+            s->worst = FB_ERR_TRANSIENT;
         answer_err(s, err->message, err->detail, err->hint);
         fb_error_clear(err);
         return 0;
