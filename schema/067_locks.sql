@@ -131,3 +131,19 @@ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION fmtbank.daemon_try_lead() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION fmtbank.daemon_try_lead() TO fmtbank_daemon;
+
+-- Where the objects already belong to fmtbank_owner (the "escal" migrations), the functions above
+-- do too; otherwise they stay with the superuser running the migrations, like everything else.
+DO $$
+DECLARE f regprocedure;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_proc
+               WHERE oid = 'fmtbank.audit_write(text, text, text, boolean, jsonb[], jsonb[])'::regprocedure
+                 AND proowner = 'fmtbank_owner'::regrole) THEN
+        FOREACH f IN ARRAY ARRAY['fmtbank.lock_wait(bigint, text)'::regprocedure,
+                                 'fmtbank.write_lock()'::regprocedure,
+                                 'fmtbank.daemon_try_lead()'::regprocedure] LOOP
+            EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO fmtbank_owner', f);
+        END LOOP;
+    END IF;
+END $$;

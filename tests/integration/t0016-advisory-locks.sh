@@ -6,9 +6,14 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 setup_db
+# A second daemon login (as a site would add one: a member of fmtbank_daemon), so the daemon's
+# role is tested through psql like the persons'.
+DPW="t0016-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+sql "CREATE ROLE t_daemon LOGIN PASSWORD '$DPW' IN ROLE fmtbank_daemon" >/dev/null
+type pgpass_add >/dev/null 2>&1 && pgpass_add t_daemon "$DPW"
 
 # ---- every role, every advisory lock function: permission denied
-for who in alice quinn audrey adam fmtbankd; do
+for who in alice quinn audrey adam t_daemon; do
     for q in "SELECT pg_advisory_lock(70640001)" \
              "SELECT pg_advisory_xact_lock(70640001)" \
              "SELECT pg_try_advisory_xact_lock(70640012)" \
@@ -33,14 +38,20 @@ assert_eq "$(sql "SELECT count(*) FROM pg_proc WHERE pronamespace = 'pg_catalog'
                        OR NOT has_function_privilege('fmtbank_owner', oid, 'EXECUTE'))")" "0" \
     "every pg_advisory*lock* / pg_try_advisory* function: owner only"
 
+# Every advisory lock in schema fmtbank goes through lock_wait (bounded) or daemon_try_lead.
+assert_eq "$(sql "SELECT string_agg(p.oid::regprocedure::text, ' ') FROM pg_proc p
+                  WHERE p.pronamespace = 'fmtbank'::regnamespace AND p.prosrc LIKE '%pg\_%advisory%'
+                    AND p.proname NOT IN ('lock_wait', 'daemon_try_lead')")" "" \
+    "no other fmtbank function takes an advisory lock itself"
+
 # ---- the daemon's leadership function: the daemon's role only
 for who in alice quinn audrey adam; do
     sql_as "$who" "SELECT fmtbank.daemon_try_lead()"
     [ "$RC" -ne 0 ] && [[ "$ERR" == *"permission denied"* ]] && ok "$who may not take the daemon's lead" \
         || not_ok "$who took the daemon's lead (exit $RC)"
 done
-sql_as fmtbankd "SELECT fmtbank.daemon_try_lead()"
-assert_eq "$OUT" "t" "the daemon's login takes the lead through the function"
+sql_as t_daemon "SELECT fmtbank.daemon_try_lead()"
+assert_eq "$OUT" "t" "a daemon login takes the lead through the function"
 # The write lock: every writing role, not the auditor.
 sql_as audrey "SELECT fmtbank.write_lock()"
 [ "$RC" -ne 0 ] && [[ "$ERR" == *"permission denied"* ]] && ok "the auditor may not take the write lock" \
