@@ -1,0 +1,43 @@
+-- 080_audit_anchor: what "fmtbank audit anchor" and "audit verify --anchors" read. The chain head
+-- (last row and its stored hash) is signed outside the database with a key the database cannot
+-- read; verification recomputes the chain from the rows' content and compares it at each anchored
+-- row, so a rewrite before an anchor is caught even when the keyless hash chain was recomputed,
+-- and so is a trail cut short before an anchored row. SECURITY DEFINER like audit_verify: the
+-- chain covers every row, including the PII rows the auditor's row policy hides.
+
+-- The chain head: the id of the last audit row and its hash (hex). No row when the trail is empty.
+CREATE FUNCTION fmtbank.audit_head(OUT seq bigint, OUT hash text)
+RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+    SELECT a.id, encode(a.hash, 'hex') FROM fmtbank.audit_log a ORDER BY a.id DESC LIMIT 1
+$$;
+
+-- The chain hash recomputed from the rows' content (not their stored hashes) at each given row
+-- id, in one pass over the rows up to the largest; hash is NULL for an id that has no row.
+CREATE FUNCTION fmtbank.audit_chain_at(p_seqs bigint[], OUT seq bigint, OUT hash text)
+RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+    WITH c AS (
+        SELECT a.id,
+               fmtbank.hash_chain('\x'::bytea,
+                                  fmtbank.audit_content(a.id, a.at, a.who, a.tbl, a.op, a.key,
+                                                        a.old_row, a.new_row, a.reason))
+                   OVER (ORDER BY a.id) AS h
+        FROM fmtbank.audit_log a
+        WHERE a.id <= (SELECT max(x) FROM unnest(p_seqs) AS u(x)))
+    SELECT u.s, encode(c.h, 'hex')
+    FROM unnest(p_seqs) WITH ORDINALITY AS u(s, ord)
+    LEFT JOIN c ON c.id = u.s
+    ORDER BY u.ord
+$$;
+
+-- The same for one row id (NULL when it has no row).
+CREATE FUNCTION fmtbank.audit_chain_at(p_seq bigint) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+    SELECT c.hash FROM fmtbank.audit_chain_at(ARRAY[p_seq]) AS c
+$$;
+
+GRANT EXECUTE ON FUNCTION fmtbank.audit_head() TO fmtbank_quality, fmtbank_auditor,
+    fmtbank_admin, fmtbank_daemon;
+GRANT EXECUTE ON FUNCTION fmtbank.audit_chain_at(bigint[]), fmtbank.audit_chain_at(bigint)
+    TO fmtbank_quality, fmtbank_auditor, fmtbank_admin, fmtbank_daemon;
