@@ -155,7 +155,7 @@ check_anchors(struct cmd_ctx *ctx, const char *path, const struct anchor_line *a
                                             "rows 1 to %lld", b->seq);
         if (PQgetisnull(r, (int)first, 1)) {
             fb_error_set(&ctx->err, FB_ERR_REFUSED,
-                         "audit trail truncated: row %lld, anchored %s (%s line %ld), is missing",
+                         "audit trail truncated: row %lld, anchored at %s (%s line %ld), is missing",
                          b->seq, b->time, path, lines[first]);
             fb_error_detail(&ctx->err, "The trail now ends at row %s; rows up to the anchored row "
                             "were removed outside fmtbank (%s).", last_id[0] ? last_id : "0",

@@ -124,7 +124,23 @@ rewrite "delete from fmtbank.audit_log where id > $keep"
 assert_eq "$(sql "select max(id) from fmtbank.audit_log")" "$keep" "tail rows removed by the superuser"
 expect 0 "plain verify does not see a cut tail" fmtbank --user audrey audit verify
 expect 5 "verify --anchors detects the truncation" fmtbank --user audrey audit verify --anchors "$log" --pub "$pub"
-assert_contains "$ERR" "audit trail truncated: row $head2, anchored" "names the missing anchored row"
+assert_contains "$ERR" "audit trail truncated: row $head2, anchored at" "names the missing anchored row"
 assert_contains "$ERR" "ends at row $keep" "says where the trail now ends"
+
+# ---------------------------------------------------------------- the systemd example
+if command -v systemd-analyze >/dev/null; then
+    sed "s#/usr/local/bin/fmtbank #$FMTBANK_BIN/fmtbank #" "$FMTBANK_SRC/dist/fmtbank-anchor.service" \
+        >"$TMP/fmtbank-anchor.service"
+    cp "$FMTBANK_SRC/dist/fmtbank-anchor.timer" "$TMP/"
+    run systemd-analyze verify "$TMP/fmtbank-anchor.service" "$TMP/fmtbank-anchor.timer"
+    assert_eq "$RC:$ERR$OUT" "0:" "systemd-analyze verify accepts the anchor service and timer"
+fi
+unit=$(cat "$FMTBANK_SRC/dist/fmtbank-anchor.service")
+for line in "User=fmtbank-anchor" "Type=oneshot" "StateDirectoryMode=0700" "UMask=0077" \
+    "audit anchor --key /var/lib/fmtbank-anchor/anchor.key"; do
+    assert_contains "$unit" "$line" "anchor unit has $line"
+done
+assert_not_contains "$unit" "User=fmtbank
+" "not the database's OS user"
 
 done_testing
