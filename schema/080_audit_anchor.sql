@@ -5,11 +5,28 @@
 -- and so is a trail cut short before an anchored row. SECURITY DEFINER like audit_verify: the
 -- chain covers every row, including the PII rows the auditor's row policy hides.
 
--- The chain head: the id of the last audit row and its hash (hex). No row when the trail is empty.
-CREATE FUNCTION fmtbank.audit_head(OUT seq bigint, OUT hash text)
+-- The chain head: the id of the last audit row and its hash (hex); no row when the trail is
+-- empty. Given the previous anchor (p_prev_seq, p_prev_hash), extends says whether the trail
+-- still extends it: the anchored row has that hash and every row after it chains from it
+-- (recomputed from content, only the rows since that anchor). One statement, one snapshot.
+CREATE FUNCTION fmtbank.audit_head(p_prev_seq bigint DEFAULT NULL, p_prev_hash text DEFAULT NULL,
+                                   OUT seq bigint, OUT hash text, OUT extends boolean)
 RETURNS SETOF record
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
-    SELECT a.id, encode(a.hash, 'hex') FROM fmtbank.audit_log a ORDER BY a.id DESC LIMIT 1
+    WITH seg AS (
+        SELECT a.hash,
+               fmtbank.hash_chain(decode(p_prev_hash, 'hex'),
+                                  fmtbank.audit_content(a.id, a.at, a.who, a.tbl, a.op, a.key,
+                                                        a.old_row, a.new_row, a.reason))
+                   OVER (ORDER BY a.id) AS expect
+        FROM fmtbank.audit_log a
+        WHERE p_prev_seq IS NOT NULL AND a.id > p_prev_seq)
+    SELECT h.id, encode(h.hash, 'hex'),
+           CASE WHEN p_prev_seq IS NOT NULL THEN
+               EXISTS (SELECT 1 FROM fmtbank.audit_log p
+                       WHERE p.id = p_prev_seq AND p.hash = decode(p_prev_hash, 'hex'))
+               AND NOT EXISTS (SELECT 1 FROM seg WHERE seg.hash <> seg.expect) END
+    FROM (SELECT a.id, a.hash FROM fmtbank.audit_log a ORDER BY a.id DESC LIMIT 1) h
 $$;
 
 -- The chain hash recomputed from the rows' content (not their stored hashes) at each given row
@@ -37,7 +54,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
     SELECT c.hash FROM fmtbank.audit_chain_at(ARRAY[p_seq]) AS c
 $$;
 
-GRANT EXECUTE ON FUNCTION fmtbank.audit_head() TO fmtbank_quality, fmtbank_auditor,
+GRANT EXECUTE ON FUNCTION fmtbank.audit_head(bigint, text) TO fmtbank_quality, fmtbank_auditor,
     fmtbank_admin, fmtbank_daemon;
 GRANT EXECUTE ON FUNCTION fmtbank.audit_chain_at(bigint[]), fmtbank.audit_chain_at(bigint)
     TO fmtbank_quality, fmtbank_auditor, fmtbank_admin, fmtbank_daemon;

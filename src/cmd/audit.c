@@ -350,6 +350,57 @@ outbox_anchor(struct cmd_ctx *ctx, const char *dir, const struct anchor_line *a,
     return rc;
 }
 
+/* The last anchor of the anchor log, checked with the signing key (which holds its public
+ * half): 1 with *a filled, 0 when the log does not exist or is empty, -1 with ctx->err set when
+ * its last line is not an anchor this key signed (another key starts another log). */
+static int
+last_anchor(struct cmd_ctx *ctx, const char *path, const struct anchor_key *key,
+            struct anchor_line *a)
+{
+    memset(a, 0, sizeof *a);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return 0;
+    if (fd < 0) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not open anchor log \"%s\": %s", path,
+                     strerror(errno));
+        return -1;
+    }
+    /* An anchor line is about 250 bytes: the last 1 KiB holds the last one. */
+    char buf[1024];
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0;
+    ssize_t n = end < 0 ? -1 : pread(fd, buf, (size_t)(end - from), from);
+    int saved = errno;
+    close(fd);
+    if (n < 0) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not read anchor log \"%s\": %s", path,
+                     strerror(saved));
+        return -1;
+    }
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    if (n == 0)
+        return 0;
+    char *line = strrchr(buf, '\n');
+    line = line ? line + 1 : buf;
+    struct fb_error perr = {0};
+    if ((size_t)n != strlen(buf) || anchor_line_parse(line, a, &perr) < 0 ||
+        !anchor_verify(key, line, a->msg_len, a->sig)) {
+        fb_error_set(&ctx->err, FB_ERR_REFUSED,
+                     "the last line of anchor log \"%s\" is not an anchor signed with this key",
+                     path);
+        if (perr.message)
+            fb_error_detail(&ctx->err, "%s.", perr.message);
+        fb_error_hint(&ctx->err, "A new key starts a new anchor log; an altered log needs to be "
+                      "explained (verify it with \"fmtbank audit verify --anchors\").");
+        fb_error_clear(&perr);
+        return -1;
+    }
+    return 1;
+}
+
 static int
 cmd_audit_anchor(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -372,17 +423,38 @@ cmd_audit_anchor(struct cmd_ctx *ctx, int argc, char **argv)
     struct anchor_key *key = anchor_key_load_private(key_path, &ctx->err);
     if (!key)
         return cmd_fail(ctx);
-    PGresult *r = db_exec(ctx->conn, "SELECT seq, hash FROM fmtbank.audit_head()", 0, NULL,
-                          &ctx->err);
+    struct anchor_line prev;
+    int have_prev = last_anchor(ctx, log_path, key, &prev);
+    if (have_prev < 0) {
+        anchor_key_free(key);
+        return cmd_fail(ctx);
+    }
+    char prev_seq[32];
+    snprintf(prev_seq, sizeof prev_seq, "%lld", prev.seq);
+    const char *hp[] = {have_prev ? prev_seq : NULL, have_prev ? prev.hash : NULL};
+    PGresult *r = db_exec(ctx->conn, "SELECT seq, hash, extends FROM fmtbank.audit_head($1, $2)",
+                          2, hp, &ctx->err);
     if (!r) {
         anchor_key_free(key);
         return cmd_fail(ctx);
     }
-    if (PQntuples(r) == 0) {
+    if (PQntuples(r) == 0 || (have_prev && PQgetvalue(r, 0, 2)[0] != 't')) {
+        if (PQntuples(r) == 0 && !have_prev) {
+            fb_error_set(&ctx->err, FB_ERR_NOTFOUND, "the audit trail is empty: nothing to anchor");
+        } else {
+            /* Signing now would anchor a rewritten trail: refuse, and say so loudly. */
+            fb_error_set(&ctx->err, FB_ERR_REFUSED,
+                         "not signing: the audit trail no longer extends the last anchor "
+                         "(row %lld, %s)", prev.seq, prev.time);
+            fb_error_detail(&ctx->err, "The anchored row was changed or removed, or the rows "
+                            "after it do not chain from it: the trail was rewritten or cut "
+                            "outside fmtbank since %s.", prev.time);
+            fb_error_hint(&ctx->err, "Find where with \"fmtbank audit verify --anchors %s --pub "
+                          "PUBLIC-KEY\".", log_path);
+        }
         PQclear(r);
         anchor_key_free(key);
-        fb_error_set(&ctx->err, FB_ERR_NOTFOUND, "the audit trail is empty: nothing to anchor");
-        return FB_ERR_NOTFOUND;
+        return cmd_fail(ctx);
     }
     struct anchor_line a = {0};
     a.seq = atoll(PQgetvalue(r, 0, 0));
@@ -431,7 +503,8 @@ const struct cmd_def cmd_defs_audit[] = {
      "sign the audit chain head and append the anchor to a log (and the outbox)",
      "Signs \"fmtbank-anchor v1 SEQ HASH TIME\" (the last audit row, its chain hash, now in\n"
      "UTC) with the private key, appends the line to the anchor log and drops a copy into DIR\n"
-     "for shipping off the host. Run it periodically as a separate OS user (see\n"
-     "dist/fmtbank-anchor.service and .timer).\n"},
+     "for shipping off the host. Refuses (exit 5, nothing signed) when the trail no longer\n"
+     "extends the log's last anchor: rewritten or cut since. Run it periodically as a\n"
+     "separate OS user (see dist/fmtbank-anchor.service and .timer).\n"},
     {0},
 };

@@ -100,6 +100,10 @@ assert_contains "$OUT" "audit trail intact" "plain verify says intact"
 expect 5 "verify --anchors detects the rewrite" fmtbank --user audrey audit verify --anchors "$log" --pub "$pub"
 assert_contains "$ERR" "audit trail rewritten: the chain at row $head1 does not match its anchor" "names the first anchor broken"
 assert_contains "$ERR" "rows 1 to $head1" "bounds where the change is"
+n=$(wc -l <"$log")
+expect 5 "the signer refuses to anchor a rewritten trail" fmtbank --user audrey audit anchor --key "$key" --log "$log" --outbox "$K/outbox"
+assert_contains "$ERR" "not signing: the audit trail no longer extends the last anchor (row $head2" "says why"
+assert_eq "$(wc -l <"$log"):$(ls "$K/outbox" | wc -l)" "$n:2" "nothing signed, nothing shipped"
 
 # Put it back: the anchors match again.
 rewrite "update fmtbank.audit_log set reason = NULL where id = $target"
@@ -126,6 +130,19 @@ expect 0 "plain verify does not see a cut tail" fmtbank --user audrey audit veri
 expect 5 "verify --anchors detects the truncation" fmtbank --user audrey audit verify --anchors "$log" --pub "$pub"
 assert_contains "$ERR" "audit trail truncated: row $head2, anchored at" "names the missing anchored row"
 assert_contains "$ERR" "ends at row $keep" "says where the trail now ends"
+expect 5 "the signer refuses to anchor a cut trail" fmtbank --user audrey audit anchor --key "$key" --log "$log"
+assert_contains "$ERR" "no longer extends the last anchor (row $head2" "says why"
+
+# The signer checks the log's last line with its key: another key's anchor log is refused, a
+# new (empty) log is started.
+cp "$log" "$K/other.log"
+expect 5 "another key's anchor log" fmtbank --user audrey audit anchor --key "$K/b.key" --log "$K/other.log"
+assert_contains "$ERR" "is not an anchor signed with this key" "says why"
+: >"$K/new.log"
+expect 0 "an empty log is a new log" fmtbank --user audrey audit anchor --key "$K/b.key" --log "$K/new.log"
+expect 0 "the next anchor extends it" fmtbank --user audrey audit anchor --key "$K/b.key" --log "$K/new.log"
+expect 0 "and verifies" fmtbank --user audrey audit verify --anchors "$K/new.log" --pub "$K/b.pub"
+assert_contains "$OUT" "2 anchors verified" "both anchors"
 
 # ---------------------------------------------------------------- the systemd example
 if command -v systemd-analyze >/dev/null; then
