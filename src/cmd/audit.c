@@ -203,6 +203,13 @@ cmd_audit_verify(struct cmd_ctx *ctx, int argc, char **argv)
         if (n < 0)
             return cmd_fail(ctx);
     }
+    /* With anchors, the chain check and the comparison read one snapshot. */
+    if (anchors && db_run(ctx->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
+                          &ctx->err) < 0) {
+        free(a);
+        free(lines);
+        return cmd_fail(ctx);
+    }
     PGresult *r = db_exec(ctx->conn,
                           "SELECT ok, rows_checked, first_broken, last_id FROM fmtbank.audit_verify()",
                           0, NULL, &ctx->err);
@@ -238,6 +245,11 @@ cmd_audit_verify(struct cmd_ctx *ctx, int argc, char **argv)
     PQclear(r);
     free(a);
     free(lines);
+    if (anchors) {
+        struct fb_error ignore = {0};
+        db_run(ctx->conn, "COMMIT", 0, NULL, &ignore);
+        fb_error_clear(&ignore);
+    }
     return rc;
 }
 

@@ -109,6 +109,30 @@ assert_eq "$(wc -l <"$log"):$(ls "$K/outbox" | wc -l)" "$n:2" "nothing signed, n
 rewrite "update fmtbank.audit_log set reason = NULL where id = $target"
 expect 0 "restored trail verifies against the anchors" fmtbank --user audrey audit verify --anchors "$log" --pub "$pub"
 
+# audit_chain_at is the chain recomputed from content, not the stored hash: after an edit that
+# left the stored hashes alone it returns what the recomputation gives.
+recomputed_at() {
+    sql "select encode(h, 'hex') from (select id, fmtbank.hash_chain('\\x'::bytea,
+             fmtbank.audit_content(id, at, who, tbl, op, key, old_row, new_row, reason))
+             over (order by id) as h from fmtbank.audit_log) c where id = $1"
+}
+sql_as audrey "select fmtbank.audit_chain_at($head1) = '$hash1'"
+assert_eq "$RC:$OUT" "0:t" "the auditor reads the chain at an anchored row"
+sql_as alice "select fmtbank.audit_chain_at($head1)"
+assert_contains "$ERR" "permission denied" "the technician cannot"
+sql "alter table fmtbank.audit_log disable trigger append_only;
+     update fmtbank.audit_log set reason = 'edited' where id = $target;
+     alter table fmtbank.audit_log enable trigger append_only" >/dev/null
+assert_eq "$(sql "select fmtbank.audit_chain_at($head1)")" "$(recomputed_at "$head1")" "chain at a row after an edit: recomputed"
+assert_eq "$(sql "select fmtbank.audit_chain_at($head1) <> '$hash1'")" "t" "and no longer the anchored hash"
+assert_eq "$(sql "select count(*) from fmtbank.audit_chain_at(array[$target - 1, $head1, 999999]) where hash is null")" "1" "a row that does not exist has no hash"
+expect 5 "verify --anchors on a broken chain" fmtbank --user audrey audit verify --anchors "$log" --pub "$pub"
+assert_contains "$ERR" "audit trail broken at row $target" "names the broken row as plain verify does"
+sql "alter table fmtbank.audit_log disable trigger append_only;
+     update fmtbank.audit_log set reason = NULL where id = $target;
+     alter table fmtbank.audit_log enable trigger append_only" >/dev/null
+expect 0 "restored again" fmtbank --user audrey audit verify --anchors "$log" --pub "$pub"
+
 # A rewrite between the two anchors is bounded by them.
 mid=$(sql "select id from fmtbank.audit_log where tbl = 'donor' and key = 'D-0212'")
 rewrite "update fmtbank.audit_log set who = 'quinn' where id = $mid"
