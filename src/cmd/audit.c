@@ -127,7 +127,9 @@ check_anchors(struct cmd_ctx *ctx, const char *path, const struct anchor_line *a
         strbuf_addf(&arr, "%s%lld", i ? "," : "", a[i].seq);
     strbuf_addch(&arr, '}');
     const char *p[] = {strbuf_str(&arr)};
-    PGresult *r = db_exec(ctx->conn, "SELECT seq, hash FROM fmtbank.audit_chain_at($1::bigint[])",
+    /* audit_verify() held in this snapshot, so the stored hashes are the recomputed chain
+     * (audit_hash_at); audit_chain_at recomputes on its own for callers without that check. */
+    PGresult *r = db_exec(ctx->conn, "SELECT seq, hash FROM fmtbank.audit_hash_at($1::bigint[])",
                           1, p, &ctx->err);
     strbuf_release(&arr);
     if (!r)
