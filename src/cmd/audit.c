@@ -159,9 +159,13 @@ check_anchors(struct cmd_ctx *ctx, const char *path, const struct anchor_line *a
             fb_error_set(&ctx->err, FB_ERR_REFUSED,
                          "audit trail truncated: row %lld, anchored at %s (%s line %ld), is missing",
                          b->seq, b->time, path, lines[first]);
-            fb_error_detail(&ctx->err, "The trail now ends at row %s; rows up to the anchored row "
-                            "were removed outside fmtbank (%s).", last_id[0] ? last_id : "0",
-                            since);
+            if (atoll(last_id) < b->seq)
+                fb_error_detail(&ctx->err, "The trail now ends at row %s; rows up to the anchored "
+                                "row were removed outside fmtbank (%s).",
+                                last_id[0] ? last_id : "0", since);
+            else
+                fb_error_detail(&ctx->err, "The anchored row was removed outside fmtbank and the "
+                                "hash chain recomputed to hide it; %s.", since);
         } else {
             fb_error_set(&ctx->err, FB_ERR_REFUSED,
                          "audit trail rewritten: the chain at row %lld does not match its anchor "
