@@ -157,6 +157,13 @@ assert_contains "$ERR" "ends at row $keep" "says where the trail now ends"
 expect 5 "the signer refuses to anchor a cut trail" fmtbank --user audrey audit anchor --key "$key" --log "$log"
 assert_contains "$ERR" "no longer extends the last anchor (row $head2" "says why"
 
+# An anchored row removed from the middle, the chain recomputed over the rest.
+rewrite "delete from fmtbank.audit_log where id = $head1"
+expect 0 "plain verify is fooled again" fmtbank --user audrey audit verify
+expect 5 "verify --anchors detects the removed anchored row" fmtbank --user audrey audit verify --anchors "$log" --pub "$pub"
+assert_contains "$ERR" "row $head1, anchored at" "names it"
+assert_contains "$ERR" "The anchored row was removed outside fmtbank and the hash chain recomputed" "not called a cut tail"
+
 # The signer checks the log's last line with its key: another key's anchor log is refused, a
 # new (empty) log is started.
 cp "$log" "$K/other.log"
