@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -294,29 +295,18 @@ write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Appends one line to the anchor log (created 0644 if absent) and syncs it. */
+/* Appends one line to the anchor log (fd opened with O_APPEND) and syncs it. */
 static int
-append_anchor(struct cmd_ctx *ctx, const char *path, const char *line)
+append_anchor(struct cmd_ctx *ctx, int fd, const char *path, const char *line)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not open anchor log \"%s\": %s", path,
-                     strerror(errno));
-        return -1;
-    }
     char *text = xasprintf("%s\n", line);
     int rc = write_all(fd, text, strlen(text));
     if (rc == 0)
         rc = fsync(fd);
-    int saved = errno;
-    if (close(fd) != 0 && rc == 0) {
-        rc = -1;
-        saved = errno;
-    }
     free(text);
     if (rc != 0)
         fb_error_set(&ctx->err, FB_ERR_INTERNAL, "could not append to anchor log \"%s\": %s",
-                     path, strerror(saved));
+                     path, strerror(errno));
     return rc;
 }
 
@@ -368,29 +358,20 @@ outbox_anchor(struct cmd_ctx *ctx, const char *dir, const struct anchor_line *a,
     return rc;
 }
 
-/* The last anchor of the anchor log, checked with the signing key (which holds its public
- * half): 1 with *a filled, 0 when the log does not exist or is empty, -1 with ctx->err set when
- * its last line is not an anchor this key signed (another key starts another log). */
+/* The last anchor of the anchor log (fd), checked with the signing key (which holds its public
+ * half): 1 with *a filled, 0 when the log is empty, -1 with ctx->err set when its last line is
+ * not an anchor this key signed (another key starts another log). */
 static int
-last_anchor(struct cmd_ctx *ctx, const char *path, const struct anchor_key *key,
+last_anchor(struct cmd_ctx *ctx, int fd, const char *path, const struct anchor_key *key,
             struct anchor_line *a)
 {
     memset(a, 0, sizeof *a);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
-        return 0;
-    if (fd < 0) {
-        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not open anchor log \"%s\": %s", path,
-                     strerror(errno));
-        return -1;
-    }
     /* An anchor line is about 250 bytes: the last 1 KiB holds the last one. */
     char buf[1024];
     off_t end = lseek(fd, 0, SEEK_END);
     off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0;
     ssize_t n = end < 0 ? -1 : pread(fd, buf, (size_t)(end - from), from);
     int saved = errno;
-    close(fd);
     if (n < 0) {
         fb_error_set(&ctx->err, FB_ERR_INPUT, "could not read anchor log \"%s\": %s", path,
                      strerror(saved));
@@ -441,9 +422,21 @@ cmd_audit_anchor(struct cmd_ctx *ctx, int argc, char **argv)
     struct anchor_key *key = anchor_key_load_private(key_path, &ctx->err);
     if (!key)
         return cmd_fail(ctx);
+    /* The log stays locked from reading its last anchor to appending the new one, so two
+     * signers at once (the timer and a run by hand) append anchors that extend each other. */
+    int fd = open(log_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not open anchor log \"%s\": %s", log_path,
+                     strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        anchor_key_free(key);
+        return cmd_fail(ctx);
+    }
     struct anchor_line prev;
-    int have_prev = last_anchor(ctx, log_path, key, &prev);
+    int have_prev = last_anchor(ctx, fd, log_path, key, &prev);
     if (have_prev < 0) {
+        close(fd);
         anchor_key_free(key);
         return cmd_fail(ctx);
     }
@@ -453,6 +446,7 @@ cmd_audit_anchor(struct cmd_ctx *ctx, int argc, char **argv)
     PGresult *r = db_exec(ctx->conn, "SELECT seq, hash, extends FROM fmtbank.audit_head($1, $2)",
                           2, hp, &ctx->err);
     if (!r) {
+        close(fd);
         anchor_key_free(key);
         return cmd_fail(ctx);
     }
@@ -471,6 +465,7 @@ cmd_audit_anchor(struct cmd_ctx *ctx, int argc, char **argv)
                           "PUBLIC-KEY\".", log_path);
         }
         PQclear(r);
+        close(fd);
         anchor_key_free(key);
         return cmd_fail(ctx);
     }
@@ -488,7 +483,12 @@ cmd_audit_anchor(struct cmd_ctx *ctx, int argc, char **argv)
     anchor_key_free(key);
     if (rc == 0) {
         line = anchor_line_format(msg, a.sig);
-        rc = append_anchor(ctx, log_path, line);
+        rc = append_anchor(ctx, fd, log_path, line);
+    }
+    if (close(fd) != 0 && rc == 0) {
+        fb_error_set(&ctx->err, FB_ERR_INTERNAL, "could not append to anchor log \"%s\": %s",
+                     log_path, strerror(errno));
+        rc = -1;
     }
     if (rc == 0 && outbox && outbox_anchor(ctx, outbox, &a, line) < 0) {
         fb_error_hint(&ctx->err, "The anchor is in %s; copy it off the host by hand.", log_path);

@@ -48,6 +48,22 @@ fmtbank --user alice donor add D-0220 >/dev/null
 expect 0 "verify with anchors" fmtbank --user audrey audit verify --anchors "$log" --pub "$pub"
 assert_contains "$OUT" "2 anchors verified, the last at row $head2" "reports the anchors"
 assert_contains "$OUT" "not yet anchored" "and the rows after the last one"
+# Signers at once (the timer and a run by hand) while people write: each anchor extends the one
+# before it in the log (the log is locked from reading its last line to appending).
+conc="$K/concurrent.log"
+cp "$log" "$conc"
+for w in 1 2 3 4; do
+    ( fmtbank --user alice donor add "D-03$w$w" >/dev/null 2>&1
+      fmtbank --user audrey audit anchor --key "$key" --log "$conc" >/dev/null 2>"$TMP/conc$w.err"
+      echo $? >"$TMP/conc$w.rc" ) &
+done
+wait
+assert_eq "$(cat "$TMP"/conc[1-4].rc | sort -u)" "0" "four concurrent anchors succeed"
+assert_eq "$(wc -l <"$conc")" "6" "four lines appended"
+assert_eq "$(awk '{print $3}' "$conc" | sort -n -c && echo sorted)" "sorted" "rows anchored in log order"
+expect 0 "concurrent anchors verify" fmtbank --user audrey audit verify --anchors "$conc" --pub "$pub"
+assert_contains "$OUT" "6 anchors verified" "all six"
+
 expect 2 "--anchors needs --pub" fmtbank --user audrey audit verify --anchors "$log"
 expect 4 "a missing anchor log" fmtbank --user audrey audit verify --anchors "$K/none.log" --pub "$pub"
 
