@@ -79,6 +79,11 @@ expect 3 "a public key is not a signing key" fmtbank --user audrey audit anchor 
 assert_contains "$ERR" "is not an Ed25519 private key" "says why"
 assert_eq "$(wc -l <"$log")" "$n" "no anchor appended by a refused run"
 
+expect 3 "an outbox that is not a directory" fmtbank --user audrey audit anchor --key "$key" --log "$log" --outbox "$pub"
+assert_contains "$ERR" "is not a directory" "says why"
+expect 3 "keygen into a missing directory" fmtbank audit keygen --private "$K/no/a.key" --public "$K/no/a.pub"
+assert_eq "$(wc -l <"$log")" "$n" "still no anchor appended"
+
 # Another key pair's public key refuses every anchor.
 fmtbank audit keygen --private "$K/b.key" --public "$K/b.pub" >/dev/null
 expect 5 "anchors checked with the wrong public key" fmtbank --user audrey audit verify --anchors "$log" --pub "$K/b.pub"

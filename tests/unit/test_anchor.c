@@ -70,6 +70,12 @@ test_key_files(void **state)
     assert_int_equal(access(other, F_OK), -1);
     fb_error_clear(&err);
     free(other);
+    char *same = xasprintf("%s/same.key", k->dir);
+    assert_int_equal(anchor_keygen(same, same, &err), -1);
+    assert_int_equal(err.kind, FB_ERR_INPUT);
+    assert_int_equal(access(same, F_OK), -1);
+    fb_error_clear(&err);
+    free(same);
     /* A public key is not a private key and the reverse. */
     assert_null(anchor_key_load_private(k->pub, &err));
     assert_int_equal(err.kind, FB_ERR_REFUSED); /* mode 0644: refused before it is read */
