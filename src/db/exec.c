@@ -23,7 +23,9 @@ db_kind_for_sqlstate(const char *s)
         return FB_ERR_INPUT;
     if (strncmp(s, "23", 2) == 0 || strncmp(s, "40", 2) == 0)
         return FB_ERR_REFUSED;
-    if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strncmp(s, "53", 2) == 0)
+    /* Of class 53 (insufficient resources) only too_many_connections means "unavailable": a full
+     * disk (53100) or out of memory (53200) is a failure of the request, not a server to wait for. */
+    if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "53300") == 0)
         return FB_ERR_DBUNAVAIL;
     return FB_ERR_INTERNAL;
 }
