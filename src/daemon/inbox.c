@@ -15,9 +15,9 @@
  * names taken in processed/ or rejected/ get a number (x.1.csv).
  *
  * Every byte is data or refused: a file that is not UTF-8 text (a UTF-16 export, a NUL byte) is
- * rejected with the line and byte named, and a name that is not UTF-8 or holds control
- * characters is recorded, logged and reported escaped ("bad\xFF.csv"); the file keeps its real
- * name in rejected/ or processed/. A bad file never stops the files after it. */
+ * rejected with the line and byte named, and so is a file whose name is not UTF-8 or holds
+ * control characters: recorded, logged and reported under its escaped name ("bad\xFF.csv"), it
+ * keeps its real name in rejected/. A bad file never stops the files after it. */
 #include "daemon/daemon.h"
 #include "db/db.h"
 #include "common/sha256.h"
@@ -468,7 +468,14 @@ import_one(struct daemon *d, const char *raw)
                                             : config_inbox_format(d->cfg.inbox_format);
     const char *format = fmt ? fmt->name : "unknown";
     bool tried = false;
-    if (len == 0) {
+    size_t at;
+    char name_bad[48];
+    if (text_check(raw, strlen(raw), 0, &at, name_bad)) {
+        fb_error_set(&err, FB_ERR_INPUT, "could not import \"%s\": the file name contains %s",
+                     name, name_bad);
+        fb_error_hint(&err, "Rename the file (UTF-8 letters, digits, - and _) and drop it into"
+                      " the inbox again.");
+    } else if (len == 0) {
         fb_error_set(&err, FB_ERR_INPUT, "could not import \"%s\": the file is empty", name);
     } else if (not_text(name, buf, len, &err)) {
         /* err says where */
@@ -488,7 +495,9 @@ import_one(struct daemon *d, const char *raw)
         free(names);
     } else {
         tried = true;
-        got = import_tx(d, fmt, name, hash, buf, len, bad, &prev, &nrows, &err);
+        /* A UTF-8 byte order mark is not part of the header line (the hash keeps it). */
+        size_t skip = text_bom_len(buf, len);
+        got = import_tx(d, fmt, name, hash, buf + skip, len - skip, bad, &prev, &nrows, &err);
     }
     fclose(bad);
 
