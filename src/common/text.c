@@ -86,6 +86,7 @@ text_escape(const char *s, size_t n, unsigned flags)
 {
     struct strbuf sb = STRBUF_INIT;
     strbuf_grow(&sb, n + 1);
+    sb.buf[0] = '\0'; /* an empty input gives "" */
     for (size_t i = 0; i < n;) {
         size_t len = text_utf8_len(s + i, n - i);
         if (len == 0) {
