@@ -103,38 +103,61 @@ mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+PGconn *
+db_recovery_retry(PGconn *c, db_connect_fn again, const void *arg, struct fb_error *err)
+{
+    if (!c || PQstatus(c) == CONNECTION_OK || !recovering(c))
+        return c;
+    double wait = recovery_wait(), until = mono_now() + wait;
+    while (PQstatus(c) != CONNECTION_OK && recovering(c) && mono_now() < until) {
+        PQfinish(c);
+        struct timespec pause = {0, 200 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        c = again(arg);
+        if (!c)
+            return NULL;
+    }
+    if (PQstatus(c) == CONNECTION_OK || !recovering(c))
+        return c;
+    char *msg = xstrdup(PQerrorMessage(c));
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    fb_error_set(err, FB_ERR_DBUNAVAIL,
+                 "the database server is starting up or recovering and did not accept"
+                 " connections within %g s",
+                 wait);
+    fb_error_detail(err, "%s", msg);
+    fb_error_hint(err, "Try again when it has finished (FMTBANK_RECOVERY_WAIT sets how long to"
+                  " wait, in seconds).");
+    free(msg);
+    PQfinish(c);
+    return NULL;
+}
+
 static bool last_recovering; /* the last failed connection met a recovering server */
+
+struct connect_args {
+    const char *dbname, *user;
+};
+
+static PGconn *
+connect_again(const void *arg)
+{
+    const struct connect_args *a = arg;
+    return try_connect(a->dbname, a->user);
+}
 
 static PGconn *
 connect_checked(const char *dbname, const char *user, struct fb_error *err)
 {
-    PGconn *c = try_connect(dbname, user);
+    struct connect_args args = {dbname, user};
     last_recovering = false;
-    if (c && PQstatus(c) != CONNECTION_OK && recovering(c)) {
-        /* Wait (bounded) for it rather than report a generic failure. */
-        double wait = recovery_wait(), until = mono_now() + wait;
-        while (PQstatus(c) != CONNECTION_OK && recovering(c) && mono_now() < until) {
-            PQfinish(c);
-            struct timespec pause = {0, 200 * 1000 * 1000};
-            nanosleep(&pause, NULL);
-            c = try_connect(dbname, user);
-        }
-        if (c && PQstatus(c) != CONNECTION_OK && recovering(c)) {
-            char *msg = xstrdup(PQerrorMessage(c));
-            size_t n = strlen(msg);
-            while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-                msg[--n] = '\0';
-            fb_error_set(err, FB_ERR_DBUNAVAIL,
-                         "the database server is starting up or recovering and did not accept"
-                         " connections within %g s", wait);
-            fb_error_detail(err, "%s", msg);
-            fb_error_hint(err, "Try again when it has finished (FMTBANK_RECOVERY_WAIT sets how"
-                          " long to wait, in seconds).");
-            free(msg);
-            PQfinish(c);
-            last_recovering = true;
-            return NULL;
-        }
+    PGconn *first = try_connect(dbname, user);
+    PGconn *c = first ? db_recovery_retry(first, connect_again, &args, err) : NULL;
+    if (first && !c) {
+        last_recovering = true;
+        return NULL;
     }
     if (c && PQstatus(c) == CONNECTION_OK)
         return c;

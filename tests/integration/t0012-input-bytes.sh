@@ -116,4 +116,46 @@ expect 3 "a negative positional value is a value, not an option" fmtbank --user 
 assert_not_contains "$ERR" "unknown option" "not taken for an option"
 assert_contains "$ERR" '"-5"' "named as the value it is"
 
+# ---------------------------------------------------------------- a server in recovery
+# A second embedded instance made a standby without hot_standby: it stays in recovery and refuses
+# connections ("the database system is not accepting connections"), as during crash recovery.
+REC="$TMP/rec"
+rec() { FMTBANK_HOME=$REC "$@"; }
+rec_stop() { FMTBANK_HOME=$REC fmtbank db stop >/dev/null 2>&1; }
+trap 'rec_stop; t_cleanup' EXIT
+mkdir -p "$REC" && chmod 755 "$REC"
+rec fmtbank db start >/dev/null 2>&1 && rec fmtbank db stop >/dev/null 2>&1 || not_ok "second instance"
+echo "hot_standby = off" >>"$REC/data/postgresql.conf"
+touch "$REC/data/standby.signal"
+chown --reference="$REC/data/postgresql.conf" "$REC/data/standby.signal"
+t0=$(date +%s%N)
+run env FMTBANK_HOME="$REC" FMTBANK_RECOVERY_WAIT=1 fmtbank db start
+took=$((($(date +%s%N) - t0) / 1000000))
+assert_eq "$RC" "7" "a server in recovery: database unavailable (exit 7)"
+assert_contains "$ERR" "the database server is starting up or recovering and did not accept connections within 1 s" \
+    "said clearly, not as a failed start"
+assert_contains "$ERR" "FMTBANK_RECOVERY_WAIT" "the hint names the setting"
+[ "$took" -ge 1000 ] && [ "$took" -lt 30000 ] && ok "waited the bounded time ($took ms)" || not_ok "waited $took ms"
+run env FMTBANK_HOME="$REC" FMTBANK_RECOVERY_WAIT=1 fmtbank --user postgres status
+assert_eq "$RC" "7" "any command: exit 7"
+assert_contains "$ERR" "starting up or recovering" "with the same message"
+# A command started during recovery goes on when the server is ready (promoted here).
+refusals() { grep -c "not accepting connections" "$REC/postgres.log"; }
+n0=$(refusals)
+( FMTBANK_HOME=$REC FMTBANK_RECOVERY_WAIT=120 fmtbank db start >"$TMP/rec.out" 2>&1; echo "rc=$?" >>"$TMP/rec.out" ) &
+waiter=$!
+refused_twice() { [ "$(refusals)" -ge $((n0 + 2)) ]; }
+for _ in $(seq 300); do refused_twice && break; sleep 0.1; done
+refused_twice && ok "the command is waiting (its tries are refused)" || not_ok "the command is waiting"
+pg_ctl_bin=$(ls /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | tail -1)
+if [ "$(id -u)" = 0 ]; then
+    runuser -u "$(stat -c %U "$REC/data")" -- "$pg_ctl_bin" promote -D "$REC/data" >/dev/null
+else
+    "$pg_ctl_bin" promote -D "$REC/data" >/dev/null
+fi
+wait "$waiter"
+assert_contains "$(cat "$TMP/rec.out")" "rc=0" "and succeeds once the server accepts connections"
+assert_contains "$(cat "$TMP/rec.out")" "embedded instance running" "the instance is running"
+rec_stop
+
 done_testing
