@@ -3,7 +3,9 @@
 #include "common/strbuf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 size_t
 text_utf8_len(const char *s, size_t n)
@@ -123,4 +125,73 @@ size_t
 text_bom_len(const char *s, size_t n)
 {
     return n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+struct escaping {
+    FILE *out;
+    char carry[4]; /* the start of a UTF-8 sequence cut by the end of a write */
+    size_t ncarry;
+};
+
+/* How many bytes at the end of s[0..n) may be the start of a sequence still to come. */
+static size_t
+cut_tail(const char *s, size_t n)
+{
+    for (size_t k = 1; k <= 3 && k <= n; k++) {
+        unsigned char c = (unsigned char)s[n - k];
+        if ((c & 0xc0) == 0x80)
+            continue; /* a continuation byte: look further back */
+        size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 1;
+        return need > k && c >= 0xc2 && c <= 0xf4 ? k : 0;
+    }
+    return 0;
+}
+
+static ssize_t
+escaping_write(void *cookie, const char *buf, size_t size)
+{
+    struct escaping *e = cookie;
+    struct strbuf in = STRBUF_INIT;
+    strbuf_add(&in, e->carry, e->ncarry);
+    strbuf_add(&in, buf, size);
+    size_t keep = cut_tail(in.buf, in.len);
+    e->ncarry = keep;
+    memcpy(e->carry, in.buf + in.len - keep, keep);
+    char *safe = text_escape(in.buf, in.len - keep, TEXT_KEEP_LINES);
+    fputs(safe, e->out);
+    free(safe);
+    strbuf_release(&in);
+    return (ssize_t)size;
+}
+
+static int
+escaping_close(void *cookie)
+{
+    struct escaping *e = cookie;
+    if (e->ncarry) {
+        char *safe = text_escape(e->carry, e->ncarry, TEXT_KEEP_LINES);
+        fputs(safe, e->out);
+        free(safe);
+    }
+    fflush(e->out);
+    free(e);
+    return 0;
+}
+
+FILE *
+text_escaping_stream(FILE *out)
+{
+    struct escaping *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->out = out;
+    cookie_io_functions_t io = {.read = NULL, .write = escaping_write, .seek = NULL,
+                                .close = escaping_close};
+    FILE *f = fopencookie(e, "w", io);
+    if (!f) {
+        free(e);
+        return NULL;
+    }
+    setvbuf(f, NULL, _IOLBF, 0);
+    return f;
 }

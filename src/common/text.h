@@ -5,6 +5,7 @@
 #define FMTBANK_TEXT_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Flags of text_escape and text_check. */
 #define TEXT_KEEP_TAB 1u   /* tab is data (text_check) or printed as is (text_escape) */
@@ -23,6 +24,10 @@ const char *text_check(const char *s, size_t n, unsigned flags, size_t *at, char
 char *text_escape(const char *s, size_t n, unsigned flags);
 /* The same for a C string. */
 char *text_escape_str(const char *s, unsigned flags);
+/* A stream that writes to out what is written to it, escaped as text_escape(TEXT_KEEP_LINES)
+ * does (a UTF-8 sequence cut between two writes is kept whole). For messages that quote lines of
+ * files (an import's bad lines on stderr). fclose() it (out stays open); NULL when out of memory. */
+FILE *text_escaping_stream(FILE *out);
 /* 3 when s starts with a UTF-8 byte order mark, else 0. */
 size_t text_bom_len(const char *s, size_t n);
 

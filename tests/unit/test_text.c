@@ -95,13 +95,36 @@ test_error_print_escapes(void **state)
     fb_error_clear(&e);
 }
 
+static void
+test_escaping_stream(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&out, &len);
+    FILE *f = text_escaping_stream(mem);
+    assert_non_null(f);
+    setvbuf(f, NULL, _IONBF, 0); /* every write on its own: sequences cut between writes */
+    fputs("x.csv:2: invalid code \"\x1B[2J\"\n", f);
+    fputs("caf\xC3", f);
+    fputs("\xA9 \xE2\x82", f);
+    fputs("\xAC \xFF\n", f);
+    fputs("end \xC3", f); /* cut at the very end: escaped at close */
+    fclose(f);
+    fclose(mem);
+    assert_string_equal(out, "x.csv:2: invalid code \"\\x1B[2J\"\n"
+                             "caf\xC3\xA9 \xE2\x82\xAC \\xFF\n"
+                             "end \\xC3");
+    free(out);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_len), cmocka_unit_test(test_check),
         cmocka_unit_test(test_escape),   cmocka_unit_test(test_bom),
-        cmocka_unit_test(test_error_print_escapes),
+        cmocka_unit_test(test_error_print_escapes), cmocka_unit_test(test_escaping_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
