@@ -4,9 +4,9 @@
 -- inbox_file_once then keeps that content out forever. The daemon login could claim the hash of a
 -- file it had not imported (claim, commit; or claim and inbox_imported(hash, 0)), so the real
 -- file would never be imported. Now:
---  * inbox_imported() counts on the server the rows this very transaction imported (audit rows
---    of INSERTs written by this transaction under the import's reason); a claim with no imported
---    row is refused, as is a client count larger than the server's;
+--  * inbox_imported() counts on the server the rows this very transaction imported (the audit
+--    rows of INSERTs this transaction wrote, the ledger's own aside); a claim with no imported row
+--    is refused, as is a client count larger than the server's;
 --  * a deferred constraint trigger refuses, at COMMIT, an 'imported' row whose import was not
 --    recorded by inbox_imported() in the same transaction: a bare claim cannot commit.
 -- (The server does not see the file's bytes, so it cannot check that the rows are the content
@@ -15,17 +15,16 @@
 -- Rows of fmtbank.audit_log written by the current transaction: a visible row whose inserting
 -- transaction is still in progress can only be ours (other open transactions' rows are not
 -- visible). The xid8 of the row's xmin is built with the current epoch.
-CREATE FUNCTION fmtbank.inbox_rows_here(p_reason text) RETURNS bigint
+CREATE FUNCTION fmtbank.inbox_rows_here() RETURNS bigint
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
     SELECT count(*)
     FROM fmtbank.audit_log a
     WHERE a.at >= transaction_timestamp()
       AND a.op = 'INSERT' AND a.tbl <> 'inbox_file'
-      AND a.reason IS NOT DISTINCT FROM p_reason
       AND pg_xact_status((((pg_current_xact_id()::text::bigint >> 32) << 32)
                           | a.xmin::text::bigint)::text::xid8) = 'in progress'
 $$;
-REVOKE ALL ON FUNCTION fmtbank.inbox_rows_here(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION fmtbank.inbox_rows_here() FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION fmtbank.inbox_imported(p_sha256 text, p_rows bigint) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -43,7 +42,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'FB002',
             MESSAGE = format('no claimed inbox file with SHA-256 "%s"', p_sha256);
     END IF;
-    counted := fmtbank.inbox_rows_here(nullif(btrim(current_setting('fmtbank.reason', true)), ''));
+    counted := fmtbank.inbox_rows_here();
     IF counted = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001',
             MESSAGE = 'the file imports no rows',
