@@ -141,9 +141,11 @@ BEGIN
     PERFORM fmtbank.require_role('signing releases', 'quality');
     l := fmtbank.lot_get(p_lot);
     IF p_lock_lot THEN
-        -- the lot before the signer, as every signer does (two officers signing one lot), and
-        -- before any audited write (settling) takes the audit trail's lock
-        SELECT * INTO l FROM fmtbank.lot WHERE id = l.id FOR UPDATE;
+        -- the lot before the signer, as every signer does (two officers signing one lot: the
+        -- second finds it released), and before any audited write (settling) takes the audit
+        -- trail's lock. NO KEY UPDATE: a sign_attempt's check row references the lot (its foreign
+        -- key takes KEY SHARE) while holding the audit lock; FOR UPDATE would deadlock with it.
+        SELECT * INTO l FROM fmtbank.lot WHERE id = l.id FOR NO KEY UPDATE;
     END IF;
     IF m = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'the signature needs its meaning',
