@@ -286,3 +286,21 @@ END $$;
 GRANT EXECUTE ON FUNCTION fmtbank.result_import_begin(), fmtbank.result_import_stage(),
     fmtbank.donor_import_begin(), fmtbank.donor_import_stage()
     TO fmtbank_technician, fmtbank_quality, fmtbank_admin;
+
+-- fmtbank.sweep() (SECURITY DEFINER) now runs the registered sweep functions as fmtbank_owner, not
+-- as a superuser: registering one (superusers only, as before) lets the owner execute it. A sweep
+-- function outside schema fmtbank that reads or writes other tables needs those rights granted
+-- to fmtbank_owner, or must itself be SECURITY DEFINER owned by a role that has them.
+CREATE OR REPLACE FUNCTION fmtbank.sweep_register(p_name text, p_fn regprocedure,
+                                                  p_ord integer DEFAULT 100,
+                                                  p_note text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF (SELECT p.pronargs FROM pg_catalog.pg_proc p WHERE p.oid = p_fn) <> 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('sweep function %s must take no arguments', p_fn);
+    END IF;
+    EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO fmtbank_owner', p_fn);
+    INSERT INTO fmtbank.sweep_step (name, fn, ord, note) VALUES (p_name, p_fn, p_ord, p_note)
+    ON CONFLICT (name) DO UPDATE SET fn = excluded.fn, ord = excluded.ord, note = excluded.note;
+END $$;
