@@ -4,7 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int
 is_dir(const char *p)
@@ -13,17 +15,34 @@ is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Whether this executable lies in the build directory (or a directory below it: test tools). */
+static bool
+running_from_build_dir(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = '\0';
+    size_t len = strlen(FMTBANK_BUILD_DIR);
+    return strncmp(exe, FMTBANK_BUILD_DIR, len) == 0 && exe[len] == '/';
+}
+
 char *
 paths_data_dir(const char *what)
 {
     const char *env = getenv(strcmp(what, "schema") == 0 ? "FMTBANK_SCHEMA" : "FMTBANK_REPORTS");
     if (!str_empty(env))
         return xstrdup(env);
-    /* The build's own source tree first, so a developer never runs an older installed schema. */
-    char *source = xasprintf("%s/%s", FMTBANK_SOURCE_DIR, what);
-    if (is_dir(source))
-        return source;
-    free(source);
+    /* A binary run from its build directory uses the source tree it was built from (a developer
+     * never runs an older installed schema); an installed binary uses its installed data
+     * directory, whatever source tree is left on the build machine. */
+    if (running_from_build_dir()) {
+        char *source = xasprintf("%s/%s", FMTBANK_SOURCE_DIR, what);
+        if (is_dir(source))
+            return source;
+        free(source);
+    }
     return xasprintf("%s/%s", FMTBANK_INSTALL_DATADIR, what);
 }
 

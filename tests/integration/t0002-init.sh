@@ -55,4 +55,15 @@ assert_eq "$RC" "1" "broken migration fails"
 assert_contains "$ERR" 'migration "998_broken.sql" failed' "names the broken migration"
 assert_eq "$(sql "select count(*) from pg_class where relname = 't_half'")" "0" "nothing of it was kept"
 
+# An installed binary (outside the build directory) reads its installed data directory, never
+# the source tree it was built from; FMTBANK_SCHEMA still overrides.
+mkdir -p "$TMP/installed/bin"
+cp "$FMTBANK_BIN/fmtbank" "$TMP/installed/bin/fmtbank"
+run "$TMP/installed/bin/fmtbank" init
+assert_eq "$RC" "1" "installed binary without its data directory: init fails"
+assert_contains "$ERR" "/share/fmtbank/schema" "it looked in the installed data directory"
+assert_not_contains "$ERR" "$FMTBANK_SRC/schema" "not in the source tree"
+FMTBANK_SCHEMA="$FMTBANK_SRC/schema" run "$TMP/installed/bin/fmtbank" init
+assert_eq "$RC" "0" "FMTBANK_SCHEMA points an installed binary at a schema directory"
+
 done_testing

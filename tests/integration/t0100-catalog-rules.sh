@@ -13,15 +13,19 @@ rows=[r for r in json.load(sys.stdin) if str(r[sys.argv[1]]) == sys.argv[2]]
 print(json.dumps(rows[0][sys.argv[3]], ensure_ascii=False) if rows else "<none>")' "$2" "$3" "$4" <<<"$1"
 }
 
+jfield() { # JSON LIST, key, field, values...: the field of the element with each key value, one per line
+    python3 -c 'import json,sys
+rows={str(r[sys.argv[1]]): r for r in json.load(sys.stdin)}
+for k in sys.argv[3:]:
+    print(json.dumps(rows[k][sys.argv[2]], ensure_ascii=False) if k in rows else "<none: %s>" % k)' "$2" "$3" "${@:4}" <<<"$1"
+}
+
 # ---- catalog tests
 expect 0 "catalog tests" fmtbank --user alice --format json catalog tests
 tests_json=$OUT
 assert_eq "$(jcount "$OUT")" "40" "40 screening tests"
-for t in "${ALL_TESTS[@]}"; do
-    got=$(jq1 "$tests_json" code "$t" required)
-    [ "$got" = '["pre", "post"]' ] || not_ok "$t required pre and post" "got $got"
-done
-ok "every test of domain.md is in the catalog, required pre and post"
+assert_eq "$(jfield "$tests_json" code required "${ALL_TESTS[@]}" | sort -u)" '["pre", "post"]' \
+    "every test of domain.md is in the catalog, required pre and post"
 assert_eq "$(jq1 "$tests_json" code CRP accept)" '"<=5"' "CRP accept <=5"
 assert_eq "$(jq1 "$tests_json" code CRP unit)" '"mg/L"' "CRP unit mg/L"
 assert_eq "$(jq1 "$tests_json" code CALPRO accept)" '"<50"' "CALPRO accept <50"
@@ -39,21 +43,13 @@ assert_eq "$excl" "${BLOOD_EXCLUDING[*]}" "the blood-borne markers exclude perma
 expect 0 "catalog questions" fmtbank --user audrey --format json catalog questions
 q_json=$OUT
 assert_eq "$(jcount "$OUT")" "40" "40 items (33 full + age + 6 donation-day)"
-for item in "${FULL_BOOL[@]}"; do
-    [ "$(jq1 "$q_json" code "$item" clear)" = '"no"' ] || not_ok "$item clear no"
-done
-ok "boolean items: clear is no"
-for item in "${!FULL_DATE[@]}"; do
-    got=$(jq1 "$q_json" code "$item" defer_days)
-    [ "$got" = "${FULL_DATE[$item]}" ] || not_ok "$item defer ${FULL_DATE[$item]}" "got $got"
-done
-ok "date items: deferral periods of domain.md"
-for item in "${!SHORT[@]}"; do
-    got=$(jq1 "$q_json" code "$item" defer_days)
-    [ "$got" = "${SHORT[$item]}" ] || not_ok "$item defer ${SHORT[$item]}" "got $got"
-    [ "$(jq1 "$q_json" code "$item" questionnaire)" = '"donation-day"' ] || not_ok "$item is donation-day"
-done
-ok "donation-day items and their periods"
+assert_eq "$(jfield "$q_json" code clear "${FULL_BOOL[@]}" | sort -u)" '"no"' "boolean items: clear is no"
+want=$(for item in "${!FULL_DATE[@]}"; do echo "${FULL_DATE[$item]}"; done)
+assert_eq "$(jfield "$q_json" code defer_days "${!FULL_DATE[@]}")" "$want" "date items: deferral periods of domain.md"
+want=$(for item in "${!SHORT[@]}"; do echo "${SHORT[$item]}"; done)
+assert_eq "$(jfield "$q_json" code defer_days "${!SHORT[@]}")" "$want" "donation-day items: their periods"
+assert_eq "$(jfield "$q_json" code questionnaire "${!SHORT[@]}" | sort -u)" '"donation-day"' \
+    "donation-day items are on the donation-day questionnaire"
 assert_eq "$(jq1 "$q_json" code bmi min)/$(jq1 "$q_json" code bmi max)" "18.5/30" "bmi clear 18.5-30"
 assert_eq "$(jq1 "$q_json" code phq9 min)/$(jq1 "$q_json" code phq9 max)" "0/9" "phq9 clear below 10"
 assert_eq "$(jq1 "$q_json" code gad7 min)/$(jq1 "$q_json" code gad7 max)" "0/9" "gad7 clear below 10"
@@ -64,12 +60,17 @@ assert_eq "$(jq1 "$q_json" code antibiotics_last type)" '"date"' "antibiotics_la
 # ---- catalog rules: every parameter with a value and a source
 expect 0 "catalog rules" fmtbank --user alice --format json catalog rules
 r_json=$OUT
+names=()
+values=()
 for p in screen_validity_days:60 pre_window_days:60 post_window_days:60 lookback_min_days:28 \
          max_processing_hours:6 dose_mass_g:50 dose_volume_ml:200 glycerol_percent:10 \
          bristol_min:3 bristol_max:5 shelf_life_days:730 min_age:18 max_age:60 bmi_min:18.5 \
          bmi_max:30 phq9_max:9 gad7_max:9 limit.CRP:5 limit.CALPRO:50; do
-    assert_eq "$(jq1 "$r_json" name "${p%%:*}" value)" "${p#*:}" "parameter ${p%%:*} = ${p#*:}"
+    names+=("${p%%:*}")
+    values+=("${p#*:}")
 done
+assert_eq "$(jfield "$r_json" name value "${names[@]}")" "$(printf '%s\n' "${values[@]}")" \
+    "every rule parameter has domain.md's default"
 nosrc=$(python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if not r["source"].strip()))' <<<"$r_json")
 assert_eq "$nosrc" "0" "every parameter carries its source"
 assert_eq "$(sql "select fmtbank.rule_value('screen_validity_days')")" "60" "rule_value()"

@@ -131,3 +131,51 @@ BEGIN
     END IF;
     RETURN 1;
 END $$;
+
+-- donor(code): a donor born in 1990, as "fmtbank donor add".
+CREATE FUNCTION pg_temp.donor(p_code text) RETURNS integer LANGUAGE sql AS $$
+    SELECT 1 FROM fmtbank.donor_add(p_code, '1990', 'F')
+$$;
+
+-- lot(code, days ago[, doses, donation-day questionnaire, its yes items]): a donation collected
+-- at 08:30 that day (a superuser INSERT: "donation add" judges eligibility with what had been
+-- recorded at the collection time, and the test database did not exist then), with its
+-- donation-day questionnaire, processed 90 minutes later into DOSES doses (0: not processed).
+-- Returns the lot ID.
+CREATE FUNCTION pg_temp.lot(p_code text, p_ago integer, p_doses integer DEFAULT 3,
+                            p_short boolean DEFAULT true, p_yes text DEFAULT '')
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE id text; day date := current_date - p_ago;
+BEGIN
+    IF p_short THEN
+        PERFORM pg_temp.short_q(p_code, day, p_yes);
+    END IF;
+    INSERT INTO fmtbank.lot (lot_id, donor_id, collected_at, mass_g, bristol, rule_set_version)
+    SELECT fmtbank.lot_next_id(now()), d.id, day + time '08:30', 200, 4, 1
+    FROM fmtbank.donor d WHERE d.code = p_code
+    RETURNING lot_id INTO id;
+    IF p_doses > 0 THEN
+        PERFORM * FROM fmtbank.donation_process(id, (day + time '10:00')::text, p_doses::text);
+    END IF;
+    RETURN id;
+END $$;
+
+-- lot_rules(lot): the blocking rules "lot show" gives, comma-separated in display order.
+CREATE FUNCTION pg_temp.lot_rules(p_lot text) RETURNS text LANGUAGE sql AS $$
+    SELECT coalesce(string_agg(e ->> 'rule', ',' ORDER BY o), '')
+    FROM fmtbank.lot_show(p_lot) s, jsonb_array_elements(s.blocking) WITH ORDINALITY x(e, o)
+$$;
+
+-- lot_details(lot): every blocking rule with its detail (relative dates, case numbers as #),
+-- one per line.
+CREATE FUNCTION pg_temp.lot_details(p_lot text) RETURNS text LANGUAGE sql AS $$
+    SELECT coalesce(string_agg((e ->> 'rule') || ': '
+                               || regexp_replace(pg_temp.rel(e ->> 'detail'), 'case [0-9]+', 'case #', 'g'),
+                               E'\n' ORDER BY o), '')
+    FROM fmtbank.lot_show(p_lot) s, jsonb_array_elements(s.blocking) WITH ORDINALITY x(e, o)
+$$;
+
+-- as_reason(text): the --reason of the following calls in this transaction.
+CREATE FUNCTION pg_temp.as_reason(p text) RETURNS integer LANGUAGE sql AS $$
+    SELECT 1 FROM set_config('fmtbank.reason', p, true)
+$$;
