@@ -23,6 +23,8 @@
 --    that died are never read by another (filtered by pid; begin clears them if the pid is reused).
 --    The line number is sent by the client with each row (the file's line where the record
 --    starts), so messages name the file's lines whatever other sessions stage at the same time.
+--    The stage tables have no index: they hold only the rows of imports in progress, and an index
+--    would be maintained for every staged row.
 
 DO $$
 BEGIN
@@ -51,7 +53,6 @@ CREATE UNLOGGED TABLE fmtbank_stage.result_stage (
     unit      text,
     lab       text
 );
-CREATE INDEX result_stage_pid ON fmtbank_stage.result_stage (pid, line);
 
 -- The validated rows of the session's stage (fmtbank.result_stage_validate): owner only.
 CREATE UNLOGGED TABLE fmtbank_stage.result_checked (
@@ -69,7 +70,6 @@ CREATE UNLOGGED TABLE fmtbank_stage.result_checked (
     lab       text,
     problem   text
 );
-CREATE INDEX result_checked_pid ON fmtbank_stage.result_checked (pid, line);
 
 CREATE UNLOGGED TABLE fmtbank_stage.donor_stage (
     pid        integer NOT NULL DEFAULT pg_catalog.pg_backend_pid()
@@ -79,7 +79,6 @@ CREATE UNLOGGED TABLE fmtbank_stage.donor_stage (
     birth_year text,
     sex        text
 );
-CREATE INDEX donor_stage_pid ON fmtbank_stage.donor_stage (pid, line);
 
 ALTER TABLE fmtbank_stage.result_stage OWNER TO fmtbank_owner;
 ALTER TABLE fmtbank_stage.result_checked OWNER TO fmtbank_owner;
