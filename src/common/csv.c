@@ -172,3 +172,68 @@ csv_parse_line(const char *line, struct csv_record *rec, const char **why)
     int lineno = 1;
     return parse(next_mem, &m, &lineno, true, rec, why);
 }
+
+/* Length of the valid UTF-8 sequence at p (n bytes available) and its code point, or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n, unsigned long *cp)
+{
+    size_t len;
+    unsigned long min;
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
+    }
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+        len = 2;
+        min = 0x80;
+        *cp = p[0] & 0x1Fu;
+    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        len = 3;
+        min = 0x800;
+        *cp = p[0] & 0x0Fu;
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        len = 4;
+        min = 0x10000;
+        *cp = p[0] & 0x07u;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        *cp = (*cp << 6) | (p[i] & 0x3Fu);
+    }
+    if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+const char *
+csv_check_bytes(const char *line, size_t len, char *buf, size_t bufsize)
+{
+    const unsigned char *p = (const unsigned char *)line;
+    if (len > 0 && p[len - 1] == '\r')
+        len--;
+    size_t col = 1;
+    for (size_t i = 0; i < len; col++) {
+        unsigned long cp = 0;
+        size_t n = utf8_seq(p + i, len - i, &cp);
+        if (n == 0) {
+            snprintf(buf, bufsize, "invalid UTF-8 (byte 0x%02X) at character %zu", p[i], col);
+            return buf;
+        }
+        if (cp == 0) {
+            snprintf(buf, bufsize, "NUL byte at character %zu", col);
+            return buf;
+        }
+        if ((cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F)) {
+            snprintf(buf, bufsize,
+                     "control character U+%04lX at character %zu (only tab is allowed)", cp, col);
+            return buf;
+        }
+        i += n;
+    }
+    return NULL;
+}

@@ -26,5 +26,10 @@ int csv_read(struct csv_reader *r, struct csv_record *rec, const char **why);
 /* Parse one line held in memory (no embedded newlines). Same return values. */
 int csv_parse_line(const char *line, struct csv_record *rec, const char **why);
 void csv_record_free(struct csv_record *rec);
+/* Checks the bytes of one line (without its line feed; a final carriage return is allowed): NUL,
+ * invalid UTF-8 (overlong forms, surrogates and code points past U+10FFFF too), and control
+ * characters other than tab (C0, DEL, C1) are refused. Returns NULL when the line is good, else a
+ * message naming the first bad byte's position (1-based), written into buf. */
+const char *csv_check_bytes(const char *line, size_t len, char *buf, size_t bufsize);
 
 #endif

@@ -373,18 +373,13 @@ import_tx(struct daemon *d, const struct inbox_format *fmt, const char *name, co
     if (!in)
         die("out of memory");
     long nbad = 0;
-    int irc = import_csv_tx(d->work, spec, in, name, bad, &nbad, err);
+    PGresult *ids = NULL;
+    int irc = import_csv_tx(d->work, spec, in, name, bad, &nbad, &ids, err);
     fclose(in);
     if (irc < 0)
         goto done;
-    *nrows = -1;
-    if (spec->ids_sql) {
-        PGresult *ids = db_exec(d->work, spec->ids_sql, 0, NULL, err);
-        if (!ids)
-            goto done;
-        *nrows = PQntuples(ids);
-        PQclear(ids);
-    }
+    *nrows = PQntuples(ids);
+    PQclear(ids);
     char rows[24];
     snprintf(rows, sizeof(rows), "%ld", *nrows);
     const char *done_p[] = {hash, *nrows >= 0 ? rows : NULL};

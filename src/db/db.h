@@ -28,6 +28,9 @@ int db_run_script(PGconn *conn, const char *sql, struct fb_error *err);
 /* Streams the file at in through "COPY ... FROM STDIN" (copy_sql). Returns 0 or -1; the server's
  * error names the line ("COPY x, line 5"). */
 int db_copy_in(PGconn *conn, const char *copy_sql, FILE *in, struct fb_error *err);
+/* As db_copy_in, from len bytes in memory. */
+int db_copy_in_buf(PGconn *conn, const char *copy_sql, const char *buf, size_t len,
+                   struct fb_error *err);
 /* Fills err from a failed result (res may be NULL: the connection's message is used). */
 void db_error_fill(PGconn *conn, const PGresult *res, struct fb_error *err);
 enum fb_errkind db_kind_for_sqlstate(const char *sqlstate);

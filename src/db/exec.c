@@ -150,3 +150,35 @@ db_copy_in(PGconn *conn, const char *copy_sql, FILE *in, struct fb_error *err)
     }
     return rc;
 }
+
+int
+db_copy_in_buf(PGconn *conn, const char *copy_sql, const char *buf, size_t len,
+               struct fb_error *err)
+{
+    PGresult *res = PQexec(conn, copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        db_error_fill(conn, res, err);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    const char *failure = NULL;
+    for (size_t off = 0; off < len;) {
+        size_t n = len - off < 65536 ? len - off : 65536;
+        if (PQputCopyData(conn, buf + off, (int)n) != 1) {
+            failure = "connection lost during COPY";
+            break;
+        }
+        off += n;
+    }
+    PQputCopyEnd(conn, failure);
+    int rc = 0;
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+            db_error_fill(conn, res, err);
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    return rc;
+}

@@ -40,6 +40,34 @@ test_csv_errors(void **state)
     csv_record_free(&rec);
 }
 
+/* csv_check_bytes: what a line of an import file may hold (issue 15). */
+static void
+test_csv_check_bytes(void **state)
+{
+    (void)state;
+    char buf[128];
+#define CHECK(lit) csv_check_bytes(lit, sizeof(lit) - 1, buf, sizeof(buf))
+    assert_null(CHECK("D-0001,1990,F"));
+    assert_null(CHECK("a\tb,\\.,\\N,M\xc3\xbcnchen,\xe2\x82\xac,\xf0\x9f\x98\x80"));
+    assert_null(CHECK("crlf\r"));
+    assert_null(CHECK(""));
+    assert_string_equal(CHECK("ab\0c"), "NUL byte at character 3");
+    assert_string_equal(CHECK("a\xe9"), "invalid UTF-8 (byte 0xE9) at character 2");
+    assert_non_null(CHECK("\xc0\xaf"));         /* overlong "/" */
+    assert_non_null(CHECK("\xed\xa0\x80"));     /* surrogate U+D800 */
+    assert_non_null(CHECK("\xf4\x90\x80\x80")); /* past U+10FFFF */
+    assert_non_null(CHECK("\x80"));             /* lone continuation */
+    assert_non_null(CHECK("\xe2\x82"));         /* truncated */
+    assert_string_equal(CHECK("\xc3\xbc\x07"),
+                        "control character U+0007 at character 2 (only tab is allowed)");
+    assert_non_null(CHECK("a\rb"));             /* a carriage return inside the line */
+    assert_non_null(CHECK("\x1b[2J"));
+    assert_non_null(CHECK("\x7f"));
+    assert_string_equal(CHECK("x\xc2\x85"),
+                        "control character U+0085 at character 2 (only tab is allowed)");
+#undef CHECK
+}
+
 static void
 test_csv_file_line_numbers(void **state)
 {
@@ -198,7 +226,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_quotes_and_empty), cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_file_line_numbers), cmocka_unit_test(test_csv_bytes),
-        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_csv_check_bytes), cmocka_unit_test(test_options),
         cmocka_unit_test(test_json_escape), cmocka_unit_test(test_strbuf_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
