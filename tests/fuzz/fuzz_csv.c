@@ -23,7 +23,7 @@ serialise(struct strbuf *sb, const struct csv_record *rec)
         }
         strbuf_addch(sb, '"');
     }
-    strbuf_adds(sb, "\r\n");
+    strbuf_adds(sb, "\n");
 }
 
 static void
