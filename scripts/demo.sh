@@ -6,12 +6,24 @@ BUILD=${1:-build}
 export PATH="$(cd "$BUILD" && pwd):$PATH"
 step() { printf '\n== %s\n' "$*"; }
 
+# Everyone authenticates with a password (scram): the demo users' passwords in a mode-0600
+# PGPASSFILE (README "Authentication"); only the service account uses peer ("fmtbank init").
+if [ -z "${PGPASSFILE:-}" ]; then
+    PGPASSFILE=$(mktemp)
+    trap 'rm -f "$PGPASSFILE"' EXIT
+    export PGPASSFILE
+fi
+unset PGPASSWORD
+chmod 600 "$PGPASSFILE"
+printf '%s\n' '*:*:*:alice:alice-signs-1' '*:*:*:quinn:quinn-signs-1' \
+    '*:*:*:audrey:audrey-signs-1' '*:*:*:adam:adam-signs-1' >>"$PGPASSFILE"
+
 step "create (first time) and start the embedded database, apply the schema, load demo data"
 fmtbank init --demo
-fmtbank status
+fmtbank --user adam status
 
 step "people and roles"
-fmtbank user list
+fmtbank --user adam user list
 
 step "the donor registry (pseudonymous codes)"
 fmtbank --user alice donor list
