@@ -17,6 +17,9 @@ chmod 777 "$TMP"
 # PGPASSFILE (the demo users'), peer only for the service account (postgres, fmtbankd).
 export PGPASSFILE="$FMTBANK_HOME/pgpass"
 unset PGPASSWORD
+# Commands without --user act as PGUSER: the instance's superuser, by peer as the service account
+# (the OS user running the tests; root, who started the server as "fmtbank", is mapped too).
+export PGUSER=postgres
 printf '%s\n' '*:*:*:alice:alice-signs-1' '*:*:*:quinn:quinn-signs-1' \
     '*:*:*:audrey:audrey-signs-1' '*:*:*:adam:adam-signs-1' >"$PGPASSFILE"
 chmod 600 "$PGPASSFILE"

@@ -23,7 +23,7 @@ chmod 600 "$TMP/empty.pgpass"
 run env PGPASSFILE="$TMP/empty.pgpass" fmtbank --user alice donor list
 assert_eq "$RC" "6" "no password refused (exit 6)"
 assert_contains "$ERR" "no password supplied" "says so"
-run env PGPASSFILE="$TMP/empty.pgpass" fmtbank donor list
+run env -u PGUSER PGPASSFILE="$TMP/empty.pgpass" fmtbank donor list
 assert_eq "$RC" "6" "the acting role defaults to the OS user name, never the superuser (peer would let it in)"
 assert_contains "$ERR" "no password supplied" "a password is asked for"
 if [ "$(id -u)" -eq 0 ]; then
@@ -112,7 +112,7 @@ expect 5 "enabling an enabled user refused" fmtbank --user adam --reason x user 
 expect 0 "init --admin-os-user" fmtbank init --admin-os-user root --admin-role adam
 hba=$(sql "select string_agg(array_to_string(user_name, ',') || ' ' || auth_method, '; ' order by line_number) from pg_hba_file_rules")
 assert_contains "$hba" "adam peer" "adam logs in by peer from that account"
-run env PGPASSFILE="$TMP/empty.pgpass" fmtbank --user adam user list
+run env -u PGUSER PGPASSFILE="$TMP/empty.pgpass" fmtbank --user adam user list
 if [ "$(id -un)" = root ]; then assert_eq "$RC" "0" "adam without a password from root"; fi
 expect 2 "--admin-os-user needs --admin-role" fmtbank init --admin-os-user root
 
