@@ -201,8 +201,22 @@ BEGIN
     RETURN p_name;
 END $$;
 
+-- "locked" also covers the login lockout of the server module.
+CREATE OR REPLACE VIEW fmtbank.user_list AS
+    SELECT u.name, u.role, u.printed_name,
+           EXISTS (SELECT 1 FROM fmtbank.user_secret s WHERE s.name = u.name) AS has_signature,
+           u.disabled_at IS NOT NULL AS disabled,
+           u.locked_at IS NOT NULL
+               OR fmtbank.user_login_failures(u.name)
+                  >= coalesce(current_setting('fmtbank_auth.login_max_failures', true)::integer,
+                              fmtbank.rule_value('login_max_failures')::integer) AS locked,
+           u.created_at
+    FROM fmtbank.app_user u;
+
 REVOKE EXECUTE ON FUNCTION fmtbank.password_apply(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION fmtbank.user_password(text, text, text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
-GRANT EXECUTE ON FUNCTION fmtbank.user_role(text, text), fmtbank.user_enable(text),
-    fmtbank.user_login_failures(text) TO fmtbank_admin;
+GRANT EXECUTE ON FUNCTION fmtbank.user_role(text, text), fmtbank.user_enable(text) TO fmtbank_admin;
+-- user_list calls it with the reader's privileges.
+GRANT EXECUTE ON FUNCTION fmtbank.user_login_failures(text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

@@ -86,6 +86,7 @@ assert_eq "$(sql "select fmtbank.user_login_failures('lara')")" "5" "five failed
 run fmtbank --user lara donor list
 assert_eq "$RC" "6" "after 5 failures even the right password is refused"
 assert_contains "$ERR" 'user "lara" is locked after 5 failed logins' "with a clear message"
+assert_eq "$(fmtbank --user audrey --format tsv user list | awk -F'\t' '$1 == "lara" { print $6 }')" "t" "user list shows lara locked"
 expect 3 "unlock needs a reason" fmtbank --user adam user unlock lara
 expect 0 "admin unlocks" fmtbank --user adam --reason "forgot her password" user unlock lara
 expect 0 "lara logs in again" fmtbank --user lara donor list
