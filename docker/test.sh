@@ -28,8 +28,8 @@ docker info >/dev/null 2>&1 || fail "no Docker engine answers (docker info); sta
 "${COMPOSE[@]}" version >/dev/null 2>&1 || fail "neither \"docker compose\" nor docker-compose is installed"
 
 # ---------------------------------------------------------------- base images from Debian packages
-BUILD_PKGS=build-essential,zlib1g-dev,cmake,pkg-config,libpq-dev,uuid-dev,libxlsxwriter-dev,libcmocka-dev,postgresql-15,postgresql-client-15,python3,python3-openpyxl,passwd,procps,bc,systemd
-RUN_PKGS=libpq5,libuuid1,libxlsxwriter4,passwd
+BUILD_PKGS=build-essential,zlib1g-dev,cmake,pkg-config,libpq-dev,uuid-dev,libxlsxwriter-dev,libssl-dev,libcmocka-dev,postgresql-15,postgresql-client-15,python3,python3-openpyxl,passwd,procps,bc,systemd
+RUN_PKGS=libpq5,libuuid1,libxlsxwriter4,libssl3,passwd
 base_image() { # NAME PACKAGES
     local name=$1 pkgs=$2 dir="$WORK/rootfs-$1"
     if docker image inspect "$name:$SUITE" >/dev/null 2>&1; then

@@ -1,10 +1,20 @@
-/* audit.c: "fmtbank audit log|verify": read the audit trail and check its hash chain. */
+/* audit.c: "fmtbank audit log|verify|keygen|anchor": read the audit trail, check its hash chain,
+ * and anchor the chain head outside the database with an Ed25519 signature (common/anchor.c). */
 #include "cmd/cmd.h"
 #include "db/db.h"
+#include "common/anchor.h"
+#include "common/strbuf.h"
 #include "common/util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static int
 cmd_audit_log(struct cmd_ctx *ctx, int argc, char **argv)
@@ -34,23 +44,189 @@ cmd_audit_log(struct cmd_ctx *ctx, int argc, char **argv)
                      4, p, NULL);
 }
 
+/* Reads every anchor of an anchor log (blank lines skipped) and checks its signature. Returns
+ * the number of anchors (and *out), or -1 with ctx->err set. */
+static long
+read_anchors(struct cmd_ctx *ctx, const char *path, const struct anchor_key *pub,
+             struct anchor_line **out, long **lines)
+{
+    FILE *f = cmd_open_input(ctx, path);
+    if (!f)
+        return -1;
+    struct anchor_line *a = NULL;
+    long *at = NULL;
+    long n = 0, lineno = 0, rc = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (len > 0 && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (len > 0 && line[len - 1] == '\r')
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        struct anchor_line one;
+        struct fb_error perr = {0};
+        if ((size_t)len != strlen(line) || anchor_line_parse(line, &one, &perr) < 0) {
+            fb_error_set(&ctx->err, FB_ERR_INPUT, "%s line %ld is not an anchor: %s", path,
+                         lineno, perr.message ? perr.message : "it contains a NUL byte");
+            fb_error_hint(&ctx->err, "Each line is \"fmtbank-anchor v1 SEQ HASH TIME SIGNATURE\", "
+                          "as written by \"fmtbank audit anchor\".");
+            fb_error_clear(&perr);
+            rc = -1;
+            break;
+        }
+        if (!anchor_verify(pub, line, one.msg_len, one.sig)) {
+            fb_error_set(&ctx->err, FB_ERR_REFUSED,
+                         "anchor signature invalid: %s line %ld (row %lld, %s)", path, lineno,
+                         one.seq, one.time);
+            fb_error_detail(&ctx->err, "The line was forged or altered, or it was not signed with "
+                            "the private key of this public key. Nothing in the anchor log can be "
+                            "trusted until this is explained.");
+            rc = -1;
+            break;
+        }
+        a = xrealloc(a, (size_t)(n + 1) * sizeof *a);
+        at = xrealloc(at, (size_t)(n + 1) * sizeof *at);
+        a[n] = one;
+        at[n] = lineno;
+        n++;
+    }
+    if (rc == 0 && ferror(f)) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not read \"%s\": %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && n == 0) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "no anchors in \"%s\"", path);
+        fb_error_hint(&ctx->err, "\"fmtbank audit anchor\" appends them; check the file name.");
+        rc = -1;
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (rc < 0) {
+        free(a);
+        free(at);
+        return -1;
+    }
+    *out = a;
+    *lines = at;
+    return n;
+}
+
+/* Compares the chain recomputed from the database with every anchor, in row order, and names
+ * the first anchor it does not match. Returns 0 or FB_ERR_REFUSED / another code with ctx->err. */
+static int
+check_anchors(struct cmd_ctx *ctx, const char *path, const struct anchor_line *a,
+              const long *lines, long n, const char *last_id, long long *last_seq)
+{
+    struct strbuf arr = STRBUF_INIT;
+    strbuf_addch(&arr, '{');
+    for (long i = 0; i < n; i++)
+        strbuf_addf(&arr, "%s%lld", i ? "," : "", a[i].seq);
+    strbuf_addch(&arr, '}');
+    const char *p[] = {strbuf_str(&arr)};
+    /* audit_verify() held in this snapshot, so the stored hashes are the recomputed chain
+     * (audit_hash_at); audit_chain_at recomputes on its own for callers without that check. */
+    PGresult *r = db_exec(ctx->conn, "SELECT seq, hash FROM fmtbank.audit_hash_at($1::bigint[])",
+                          1, p, &ctx->err);
+    strbuf_release(&arr);
+    if (!r)
+        return cmd_fail(ctx);
+    /* Rows come back in the file's order; judge them in row order so the first failure bounds
+     * where the change is (after the last anchor that still matches). */
+    long first = -1, good = -1;
+    for (long i = 0; i < n; i++) {
+        bool match = !PQgetisnull(r, (int)i, 1) && strcmp(PQgetvalue(r, (int)i, 1), a[i].hash) == 0;
+        if (!match && (first < 0 || a[i].seq < a[first].seq))
+            first = i;
+    }
+    for (long i = 0; i < n; i++) {
+        bool match = !PQgetisnull(r, (int)i, 1) && strcmp(PQgetvalue(r, (int)i, 1), a[i].hash) == 0;
+        if (match && (first < 0 || a[i].seq < a[first].seq) && (good < 0 || a[i].seq > a[good].seq))
+            good = i;
+    }
+    int rc = 0;
+    if (first >= 0) {
+        const struct anchor_line *b = &a[first];
+        char *since = good >= 0 ? xasprintf("the anchor of row %lld (%s) still matches, so the "
+                                            "change lies in rows %lld to %lld",
+                                            a[good].seq, a[good].time, a[good].seq + 1, b->seq)
+                                : xasprintf("no earlier anchor matches, so the change lies in "
+                                            "rows 1 to %lld", b->seq);
+        if (PQgetisnull(r, (int)first, 1)) {
+            fb_error_set(&ctx->err, FB_ERR_REFUSED,
+                         "audit trail truncated: row %lld, anchored at %s (%s line %ld), is missing",
+                         b->seq, b->time, path, lines[first]);
+            if (atoll(last_id) < b->seq)
+                fb_error_detail(&ctx->err, "The trail now ends at row %s; rows up to the anchored "
+                                "row were removed outside fmtbank (%s).",
+                                last_id[0] ? last_id : "0", since);
+            else
+                fb_error_detail(&ctx->err, "The anchored row was removed outside fmtbank and the "
+                                "hash chain recomputed to hide it; %s.", since);
+        } else {
+            fb_error_set(&ctx->err, FB_ERR_REFUSED,
+                         "audit trail rewritten: the chain at row %lld does not match its anchor "
+                         "of %s (%s line %ld)", b->seq, b->time, path, lines[first]);
+            fb_error_detail(&ctx->err, "Rows were changed, inserted or removed after they were "
+                            "anchored and the hash chain recomputed to hide it; %s.", since);
+        }
+        free(since);
+        rc = FB_ERR_REFUSED;
+    }
+    for (long i = 0; i < n; i++)
+        if (a[i].seq > *last_seq)
+            *last_seq = a[i].seq;
+    PQclear(r);
+    return rc;
+}
+
 static int
 cmd_audit_verify(struct cmd_ctx *ctx, int argc, char **argv)
 {
+    const char *anchors = NULL, *pub_path = NULL;
+    const struct opt_spec specs[] = {{"anchors", 0, OPT_STRING, &anchors},
+                                     {"pub", 0, OPT_STRING, &pub_path},
+                                     {0}};
     struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 0, "") < 0)
+    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
         return cmd_fail(ctx);
     opt_args_free(&pos);
+    if (!anchors != !pub_path)
+        return cmd_usage_error(ctx, "missing --%s", anchors ? "pub" : "anchors");
+    /* Signatures first: a forged anchor log is reported before anything is compared with it. */
+    struct anchor_line *a = NULL;
+    long *lines = NULL;
+    long n = 0;
+    if (anchors) {
+        struct anchor_key *pub = anchor_key_load_public(pub_path, &ctx->err);
+        if (!pub)
+            return cmd_fail(ctx);
+        n = read_anchors(ctx, anchors, pub, &a, &lines);
+        anchor_key_free(pub);
+        if (n < 0)
+            return cmd_fail(ctx);
+    }
+    /* With anchors, the chain check and the comparison read one snapshot. */
+    if (anchors && db_run(ctx->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
+                          &ctx->err) < 0) {
+        free(a);
+        free(lines);
+        return cmd_fail(ctx);
+    }
     PGresult *r = db_exec(ctx->conn,
                           "SELECT ok, rows_checked, first_broken, last_id FROM fmtbank.audit_verify()",
                           0, NULL, &ctx->err);
-    if (!r)
+    if (!r) {
+        free(a);
+        free(lines);
         return cmd_fail(ctx);
+    }
     bool ok = PQgetvalue(r, 0, 0)[0] == 't';
-    if (ok) {
-        printf("audit trail intact: %s rows verified\n", PQgetvalue(r, 0, 1));
-    } else {
+    if (!ok) {
         fb_error_set(&ctx->err, FB_ERR_REFUSED, "audit trail broken at row %s",
                      PQgetvalue(r, 0, 2));
         fb_error_detail(&ctx->err,
@@ -58,8 +234,271 @@ cmd_audit_verify(struct cmd_ctx *ctx, int argc, char **argv)
                         "changed or removed outside fmtbank (%s rows checked).",
                         PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 1));
     }
+    int rc = ok ? 0 : FB_ERR_REFUSED;
+    long long last_seq = 0;
+    if (ok && anchors)
+        rc = check_anchors(ctx, anchors, a, lines, n, PQgetvalue(r, 0, 3), &last_seq);
+    if (ok && rc == 0) {
+        if (anchors) {
+            long long last = atoll(PQgetvalue(r, 0, 3));
+            printf("audit trail intact: %s rows verified; %ld anchor%s verified, the last at row "
+                   "%lld; %lld row%s after it not yet anchored\n", PQgetvalue(r, 0, 1), n,
+                   n == 1 ? "" : "s", last_seq, last - last_seq > 0 ? last - last_seq : 0,
+                   last - last_seq == 1 ? "" : "s");
+        } else {
+            printf("audit trail intact: %s rows verified\n", PQgetvalue(r, 0, 1));
+        }
+    }
     PQclear(r);
-    return ok ? 0 : FB_ERR_REFUSED;
+    free(a);
+    free(lines);
+    if (anchors) {
+        struct fb_error ignore = {0};
+        db_run(ctx->conn, "COMMIT", 0, NULL, &ignore);
+        fb_error_clear(&ignore);
+    }
+    return rc;
+}
+
+static int
+cmd_audit_keygen(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    const char *priv = NULL, *pub = NULL;
+    const struct opt_spec specs[] = {{"private", 0, OPT_STRING, &priv},
+                                     {"public", 0, OPT_STRING, &pub},
+                                     {0}};
+    struct opt_args pos;
+    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
+        return cmd_fail(ctx);
+    opt_args_free(&pos);
+    if (!priv || !pub)
+        return cmd_usage_error(ctx, "missing --%s", !priv ? "private" : "public");
+    if (anchor_keygen(priv, pub, &ctx->err) < 0)
+        return cmd_fail(ctx);
+    printf("Ed25519 key pair written: private key %s (mode 0600), public key %s\n", priv, pub);
+    return 0;
+}
+
+/* Writes all of buf to fd. Returns 0 or -1 with errno. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Appends one line to the anchor log (fd opened with O_APPEND) and syncs it. */
+static int
+append_anchor(struct cmd_ctx *ctx, int fd, const char *path, const char *line)
+{
+    char *text = xasprintf("%s\n", line);
+    int rc = write_all(fd, text, strlen(text));
+    if (rc == 0)
+        rc = fsync(fd);
+    free(text);
+    if (rc != 0)
+        fb_error_set(&ctx->err, FB_ERR_INTERNAL, "could not append to anchor log \"%s\": %s",
+                     path, strerror(errno));
+    return rc;
+}
+
+/* Drops a copy of the anchor into the outbox as anchor-SEQ-TIME.txt: written under a hidden
+ * temporary name, then linked into place (never replacing a file; -2, -3... on a clash). */
+static int
+outbox_anchor(struct cmd_ctx *ctx, const char *dir, const struct anchor_line *a,
+              const char *line)
+{
+    char stamp[ANCHOR_TIME_LEN + 1];
+    size_t k = 0;
+    for (const char *t = a->time; *t; t++)
+        if (*t != '-' && *t != ':')
+            stamp[k++] = *t;
+    stamp[k] = '\0';
+    char *tmp = xasprintf("%s/.anchor-%lld-%s.%ld.tmp", dir, a->seq, stamp, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not write into the outbox \"%s\": %s", dir,
+                     strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    char *text = xasprintf("%s\n", line);
+    int rc = fchmod(fd, 0644);
+    if (rc == 0)
+        rc = write_all(fd, text, strlen(text));
+    if (rc == 0)
+        rc = fsync(fd);
+    if (close(fd) != 0)
+        rc = -1;
+    free(text);
+    char *final = NULL;
+    for (int i = 1; rc == 0 && i <= 100; i++) {
+        free(final);
+        final = i == 1 ? xasprintf("%s/anchor-%lld-%s.txt", dir, a->seq, stamp)
+                       : xasprintf("%s/anchor-%lld-%s-%d.txt", dir, a->seq, stamp, i);
+        if (link(tmp, final) == 0)
+            break;
+        if (errno != EEXIST || i == 100)
+            rc = -1;
+    }
+    if (rc != 0)
+        fb_error_set(&ctx->err, FB_ERR_INTERNAL, "could not write into the outbox \"%s\": %s",
+                     dir, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    free(final);
+    return rc;
+}
+
+/* The last anchor of the anchor log (fd), checked with the signing key (which holds its public
+ * half): 1 with *a filled, 0 when the log is empty, -1 with ctx->err set when its last line is
+ * not an anchor this key signed (another key starts another log). */
+static int
+last_anchor(struct cmd_ctx *ctx, int fd, const char *path, const struct anchor_key *key,
+            struct anchor_line *a)
+{
+    memset(a, 0, sizeof *a);
+    /* An anchor line is about 250 bytes: the last 1 KiB holds the last one. */
+    char buf[1024];
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0;
+    ssize_t n = end < 0 ? -1 : pread(fd, buf, (size_t)(end - from), from);
+    int saved = errno;
+    if (n < 0) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not read anchor log \"%s\": %s", path,
+                     strerror(saved));
+        return -1;
+    }
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    if (n == 0)
+        return 0;
+    char *line = strrchr(buf, '\n');
+    line = line ? line + 1 : buf;
+    struct fb_error perr = {0};
+    if ((size_t)n != strlen(buf) || anchor_line_parse(line, a, &perr) < 0 ||
+        !anchor_verify(key, line, a->msg_len, a->sig)) {
+        fb_error_set(&ctx->err, FB_ERR_REFUSED,
+                     "the last line of anchor log \"%s\" is not an anchor signed with this key",
+                     path);
+        if (perr.message)
+            fb_error_detail(&ctx->err, "%s.", perr.message);
+        fb_error_hint(&ctx->err, "A new key starts a new anchor log; an altered log needs to be "
+                      "explained (verify it with \"fmtbank audit verify --anchors\").");
+        fb_error_clear(&perr);
+        return -1;
+    }
+    return 1;
+}
+
+static int
+cmd_audit_anchor(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    const char *key_path = NULL, *log_path = NULL, *outbox = NULL;
+    const struct opt_spec specs[] = {{"key", 0, OPT_STRING, &key_path},
+                                     {"log", 0, OPT_STRING, &log_path},
+                                     {"outbox", 0, OPT_STRING, &outbox},
+                                     {0}};
+    struct opt_args pos;
+    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
+        return cmd_fail(ctx);
+    opt_args_free(&pos);
+    if (!key_path || !log_path)
+        return cmd_usage_error(ctx, "missing --%s", !key_path ? "key" : "log");
+    struct stat st;
+    if (outbox && (stat(outbox, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "outbox \"%s\" is not a directory", outbox);
+        return FB_ERR_INPUT;
+    }
+    struct anchor_key *key = anchor_key_load_private(key_path, &ctx->err);
+    if (!key)
+        return cmd_fail(ctx);
+    /* The log stays locked from reading its last anchor to appending the new one, so two
+     * signers at once (the timer and a run by hand) append anchors that extend each other. */
+    int fd = open(log_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not open anchor log \"%s\": %s", log_path,
+                     strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        anchor_key_free(key);
+        return cmd_fail(ctx);
+    }
+    struct anchor_line prev;
+    int have_prev = last_anchor(ctx, fd, log_path, key, &prev);
+    if (have_prev < 0) {
+        close(fd);
+        anchor_key_free(key);
+        return cmd_fail(ctx);
+    }
+    char prev_seq[32];
+    snprintf(prev_seq, sizeof prev_seq, "%lld", prev.seq);
+    const char *hp[] = {have_prev ? prev_seq : NULL, have_prev ? prev.hash : NULL};
+    PGresult *r = db_exec(ctx->conn, "SELECT seq, hash, extends FROM fmtbank.audit_head($1, $2)",
+                          2, hp, &ctx->err);
+    if (!r) {
+        close(fd);
+        anchor_key_free(key);
+        return cmd_fail(ctx);
+    }
+    if (PQntuples(r) == 0 || (have_prev && PQgetvalue(r, 0, 2)[0] != 't')) {
+        if (PQntuples(r) == 0 && !have_prev) {
+            fb_error_set(&ctx->err, FB_ERR_NOTFOUND, "the audit trail is empty: nothing to anchor");
+        } else {
+            /* Signing now would anchor a rewritten trail: refuse, and say so loudly. */
+            fb_error_set(&ctx->err, FB_ERR_REFUSED,
+                         "not signing: the audit trail no longer extends the last anchor "
+                         "(row %lld, %s)", prev.seq, prev.time);
+            fb_error_detail(&ctx->err, "The anchored row was changed or removed, or the rows "
+                            "after it do not chain from it: the trail was rewritten or cut "
+                            "outside fmtbank since %s.", prev.time);
+            fb_error_hint(&ctx->err, "Find where with \"fmtbank audit verify --anchors %s --pub "
+                          "PUBLIC-KEY\".", log_path);
+        }
+        PQclear(r);
+        close(fd);
+        anchor_key_free(key);
+        return cmd_fail(ctx);
+    }
+    struct anchor_line a = {0};
+    a.seq = atoll(PQgetvalue(r, 0, 0));
+    snprintf(a.hash, sizeof a.hash, "%s", PQgetvalue(r, 0, 1));
+    PQclear(r);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(a.time, sizeof a.time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char *msg = anchor_message(a.seq, a.hash, a.time);
+    char *line = NULL;
+    int rc = anchor_sign(key, msg, strlen(msg), a.sig, &ctx->err);
+    anchor_key_free(key);
+    if (rc == 0) {
+        line = anchor_line_format(msg, a.sig);
+        rc = append_anchor(ctx, fd, log_path, line);
+    }
+    if (close(fd) != 0 && rc == 0) {
+        fb_error_set(&ctx->err, FB_ERR_INTERNAL, "could not append to anchor log \"%s\": %s",
+                     log_path, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && outbox && outbox_anchor(ctx, outbox, &a, line) < 0) {
+        fb_error_hint(&ctx->err, "The anchor is in %s; copy it off the host by hand.", log_path);
+        rc = -1;
+    }
+    if (rc == 0)
+        printf("%s\n", line);
+    free(msg);
+    free(line);
+    return rc == 0 ? 0 : cmd_fail(ctx);
 }
 
 const struct cmd_def cmd_defs_audit[] = {
@@ -68,7 +507,22 @@ const struct cmd_def cmd_defs_audit[] = {
      "the audit trail: who changed what, when and why",
      "WHEN is a date or timestamp; a date for --until includes that whole day.\n"
      "Audit rows of donor identity are shown to quality and admin only.\n"},
-    {"audit verify", cmd_audit_verify, CMD_DB, "audit verify",
-     "check the audit trail's hash chain; exit 5 naming the first broken row", NULL},
+    {"audit verify", cmd_audit_verify, CMD_DB, "audit verify [--anchors FILE --pub KEY]",
+     "check the audit trail's hash chain; exit 5 naming the first broken row",
+     "With --anchors, first every anchor's signature is checked with the public key KEY, then\n"
+     "the chain recomputed from the rows is compared with each anchored row: a rewrite before\n"
+     "an anchor (even one that recomputed the hash chain) or a trail cut short before an\n"
+     "anchored row exits 5 naming the anchor. A malformed anchor line exits 3.\n"},
+    {"audit keygen", cmd_audit_keygen, 0, "audit keygen --private FILE --public FILE",
+     "create the Ed25519 key pair that signs audit-chain anchors",
+     "The private key (mode 0600) belongs to the signer's own OS user, never to the database's;\n"
+     "existing files are never overwritten. Give the public key to whoever verifies.\n"},
+    {"audit anchor", cmd_audit_anchor, CMD_DB, "audit anchor --key FILE --log FILE [--outbox DIR]",
+     "sign the audit chain head and append the anchor to a log (and the outbox)",
+     "Signs \"fmtbank-anchor v1 SEQ HASH TIME\" (the last audit row, its chain hash, now in\n"
+     "UTC) with the private key, appends the line to the anchor log and drops a copy into DIR\n"
+     "for shipping off the host. Refuses (exit 5, nothing signed) when the trail no longer\n"
+     "extends the log's last anchor: rewritten or cut since. Run it periodically as a\n"
+     "separate OS user (see dist/fmtbank-anchor.service and .timer).\n"},
     {0},
 };

@@ -24,6 +24,12 @@ vg "donor import" fmtbank --user alice donor import "$TMP/good.csv"
 vg "refused command" fmtbank --user alice user add x --role admin
 vg "audit log" fmtbank --user audrey audit log --format tsv
 vg "audit verify" fmtbank --user audrey audit verify
+mkdir -m 700 "$TMP/anchor"
+vg "audit keygen" fmtbank audit keygen --private "$TMP/anchor/a.key" --public "$TMP/anchor/a.pub"
+vg "audit keygen refused" fmtbank audit keygen --private "$TMP/anchor/a.key" --public "$TMP/anchor/b.pub"
+vg "audit anchor" fmtbank --user audrey audit anchor --key "$TMP/anchor/a.key" --log "$TMP/anchor/log" --outbox "$TMP/anchor"
+vg "audit anchor again" fmtbank --user audrey audit anchor --key "$TMP/anchor/a.key" --log "$TMP/anchor/log"
+vg "audit verify --anchors" fmtbank --user audrey audit verify --anchors "$TMP/anchor/log" --pub "$TMP/anchor/a.pub"
 vg "usage error" fmtbank donor add
 vg "init" fmtbank init
 vg "report audit" fmtbank --user audrey report audit -o "$TMP/audit.xlsx"
