@@ -1,8 +1,10 @@
 /* fmtbankd.c: main() of the batch daemon, straight-line as in redis: options, configuration,
  * folders, signal flags, then the loop (src/daemon/loop.c) until SIGTERM or the end of --once. */
+#include "common/text.h"
 #include "daemon/daemon.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 int
 main(int argc, char **argv)
@@ -17,7 +19,9 @@ main(int argc, char **argv)
         return 0;
     }
     if (rc != 0) {
-        fprintf(stderr, "fmtbankd: error: %s\n", err.message);
+        char *safe = text_escape_str(err.message ? err.message : "unknown error", 0);
+        fprintf(stderr, "fmtbankd: error: %s\n", safe);
+        free(safe);
         daemon_print_usage(stderr);
         goto fail;
     }

@@ -4,6 +4,7 @@
 #include "cmd/cmd.h"
 #include "db/db.h"
 #include "db/donor_import.h"
+#include "common/text.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -58,8 +59,11 @@ cmd_donor_import(struct cmd_ctx *ctx, int argc, char **argv)
     FILE *in = cmd_open_input(ctx, pos.items[0]);
     if (in) {
         long nbad, nrows;
-        rc = import_csv(ctx->conn, &donor_import_spec, in, pos.items[0], stderr, stdout, &nbad,
-                        &nrows, &ctx->err);
+        FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
+        rc = import_csv(ctx->conn, &donor_import_spec, in, pos.items[0], bad ? bad : stderr, stdout,
+                        &nbad, &nrows, &ctx->err);
+        if (bad)
+            fclose(bad);
         if (rc == 0)
             fprintf(stderr, "imported %ld donor%s from \"%s\"\n", nrows, nrows == 1 ? "" : "s",
                     pos.items[0]);

@@ -1,5 +1,6 @@
 /* labels.c: label prints: the database records each print, the ZPL text comes from common/zpl. */
 #include "cmd/labels.h"
+#include "common/outfile.h"
 #include "db/db.h"
 #include "common/util.h"
 #include "common/zpl.h"
@@ -63,31 +64,11 @@ labels_record(struct cmd_ctx *ctx, const char *const *ids, size_t n, const char 
 char *
 labels_stage(struct cmd_ctx *ctx, const char *path, const struct strbuf *data)
 {
-    char *tmp = xasprintf("%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fb_error_set(&ctx->err, errno == ENOENT ? FB_ERR_NOTFOUND : FB_ERR_INPUT,
-                     "could not create \"%s\": %s", path, strerror(errno));
-        free(tmp);
+    int fd;
+    char *tmp = outfile_temp(path, &fd, &ctx->err);
+    if (!tmp)
         return NULL;
-    }
-    /* mkstemp makes the file private; a label file is as readable as any new file. */
-    mode_t mask = umask(0);
-    umask(mask);
-    const char *buf = data->buf ? data->buf : "";
-    size_t left = data->len;
-    int rc = fchmod(fd, 0666 & ~mask);
-    while (rc == 0 && left > 0) {
-        ssize_t w = write(fd, buf, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            rc = -1;
-            break;
-        }
-        buf += w;
-        left -= (size_t)w;
-    }
+    int rc = outfile_write_all(fd, data->buf ? data->buf : "", data->len);
     if (close(fd) != 0)
         rc = -1;
     if (rc != 0) {
@@ -102,14 +83,10 @@ labels_stage(struct cmd_ctx *ctx, const char *path, const struct strbuf *data)
 int
 labels_put(struct cmd_ctx *ctx, char *tmp, const char *path)
 {
-    int rc = rename(tmp, path);
-    if (rc != 0) {
-        fb_error_set(&ctx->err, FB_ERR_INTERNAL, "could not write \"%s\": %s", path,
-                     strerror(errno));
+    int rc = outfile_commit(tmp, path, &ctx->err);
+    if (rc != 0)
         fb_error_hint(&ctx->err,
                       "The prints are recorded; reprint with \"fmtbank aliquot label\".");
-        unlink(tmp);
-    }
     free(tmp);
     return rc;
 }

@@ -68,11 +68,24 @@ cmd_release_sign(struct cmd_ctx *ctx, int argc, char **argv)
         rc = cmd_fail(ctx);
     }
     if (rc == 0) {
-        const char *p[] = {pos.items[0], meaning, pw};
-        PGresult *r = db_exec(ctx->conn,
-                              "SELECT outcome, signature, sha256, released, message, detail, hint"
-                              " FROM fmtbank.release_sign($1, $2, $3)",
-                              3, p, &ctx->err);
+        /* Two transactions (schema/070_sign_attempt.sql): the password check is committed on its
+         * own first, so a wrong password stays recorded whatever happens next; the signature then
+         * uses it. A NULL attempt means the signer is locked: release_sign says so. */
+        const char *pa[] = {pos.items[0], meaning, pw};
+        PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.sign_attempt($1, $2, $3)", 3, pa,
+                              &ctx->err);
+        bool checked = r != NULL;
+        char *attempt = NULL;
+        if (r && !PQgetisnull(r, 0, 0))
+            attempt = xstrdup(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        const char *p[] = {pos.items[0], meaning, attempt};
+        r = !checked ? NULL
+                     : db_exec(ctx->conn,
+                          "SELECT outcome, signature, sha256, released, message, detail, hint"
+                          " FROM fmtbank.release_sign($1, $2, $3::bigint)",
+                          3, p, &ctx->err);
+        free(attempt);
         if (!r) {
             rc = cmd_fail(ctx);
         } else if (strcmp(PQgetvalue(r, 0, 0), "signed") != 0) {

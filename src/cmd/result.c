@@ -5,6 +5,7 @@
 #include "db/db.h"
 #include "db/import.h"
 #include "db/result_import.h"
+#include "common/text.h"
 #include "common/util.h"
 
 #include <stdio.h>
@@ -52,8 +53,11 @@ cmd_result_import(struct cmd_ctx *ctx, int argc, char **argv)
     FILE *in = cmd_open_input(ctx, pos.items[0]);
     if (in) {
         long nbad, nrows;
-        rc = import_csv(ctx->conn, &result_import_spec, in, pos.items[0], stderr, stdout, &nbad,
-                        &nrows, &ctx->err);
+        FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
+        rc = import_csv(ctx->conn, &result_import_spec, in, pos.items[0], bad ? bad : stderr, stdout,
+                        &nbad, &nrows, &ctx->err);
+        if (bad)
+            fclose(bad);
         if (rc == 0)
             fprintf(stderr, "imported %ld result%s from \"%s\"\n", nrows, nrows == 1 ? "" : "s",
                     pos.items[0]);

@@ -8,6 +8,7 @@
 #include "cmd/labels.h"
 #include "db/db.h"
 #include "common/scanline.h"
+#include "common/text.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -35,6 +36,7 @@ struct scan_session {
     bool timing;
     double *lat;
     size_t nlat, caplat;
+    long lineno; /* input lines read */
 };
 
 static void
@@ -191,10 +193,25 @@ db_scan(struct scan_session *s, const char *text)
 
 /* Handles one input line. Returns 1 to go on, 0 after END, -1 when the session must stop. */
 static int
-scan_one(struct scan_session *s, const char *line)
+scan_one(struct scan_session *s, const char *line, size_t len)
 {
     struct scan_line sl;
-    scanline_parse(line, &sl);
+    s->lineno++;
+    if (s->lineno == 1) { /* a byte order mark before the first scan */
+        size_t bom = text_bom_len(line, len);
+        line += bom;
+        len -= bom;
+    }
+    const char *bad = scanline_unreadable(line, len);
+    if (bad) {
+        /* Nothing of this line is used: a NUL would have cut it short. */
+        char msg[96];
+        snprintf(msg, sizeof(msg), "unreadable scan on line %ld (%s)", s->lineno, bad);
+        s->scans++;
+        answer_err(s, msg, NULL, "Scan again; check the scanner's configuration if it persists.");
+        return 1;
+    }
+    scanline_parse_n(line, len, &sl);
     if (sl.kind == SCAN_EMPTY)
         return 1;
     s->scans++;
@@ -307,10 +324,11 @@ cmd_scan(struct cmd_ctx *ctx, int argc, char **argv)
     size_t cap = 0;
     int rc = 1;
     double start = now_us();
-    while (rc > 0 && getline(&line, &cap, stdin) >= 0) {
+    ssize_t got;
+    while (rc > 0 && (got = getline(&line, &cap, stdin)) >= 0) {
         double t0 = now_us();
         long before = s.scans;
-        rc = scan_one(&s, line);
+        rc = scan_one(&s, line, (size_t)got);
         fflush(stdout);
         if (s.timing && s.scans > before) {
             if (s.nlat == s.caplat) {

@@ -1,6 +1,7 @@
 /* csv.c: RFC 4180 records (quoted fields, doubled quotes, CRLF), line numbers kept for messages. */
 #include "common/csv.h"
 #include "common/strbuf.h"
+#include "common/text.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -32,16 +33,41 @@ csv_record_free(struct csv_record *rec)
     memset(rec, 0, sizeof(*rec));
 }
 
-/* Feeds characters from next() until the end of one record. */
-static int
-parse(int (*next)(void *), void *arg, int *line, struct csv_record *rec, const char **why)
+/* Remembers the first field of the record that is not text (fields are counted from 1). */
+static void
+check_field(struct csv_record *rec, const struct strbuf *field, const char **bad)
 {
+    size_t at;
+    char what[48];
+    if (*bad || !text_check(field->buf ? field->buf : "", field->len, TEXT_KEEP_LINES, &at, what))
+        return;
+    snprintf(rec->why, sizeof(rec->why), "field %zu contains %s", rec->nfields + 1, what);
+    *bad = rec->why;
+}
+
+/* Feeds characters from next() until the end of one record. first: the start of the input,
+ * where a byte order mark is dropped. */
+static int
+parse(int (*next)(void *), void *arg, int *line, bool first, struct csv_record *rec,
+      const char **why)
+{
+    static const char bom[] = "\xEF\xBB\xBF";
     struct strbuf field = STRBUF_INIT;
     int c, quoted = 0, any = 0, after_quote = 0;
+    size_t nbom = first ? 0 : 3;
+    const char *bad = NULL;
 
     rec_reset(rec);
     rec->line = *line;
     while ((c = next(arg)) != EOF) {
+        if (nbom < 3) {
+            if (c == (unsigned char)bom[nbom]) {
+                nbom++;
+                continue;
+            }
+            strbuf_add(&field, bom, nbom); /* not a byte order mark after all */
+            nbom = 3;
+        }
         any = 1;
         if (quoted) {
             if (c == '"') {
@@ -56,8 +82,11 @@ parse(int (*next)(void *), void *arg, int *line, struct csv_record *rec, const c
                     break;
                 c = d;
             } else {
-                if (c == '\n')
+                if (c == '\n') {
                     (*line)++;
+                    if (field.len > 0 && field.buf[field.len - 1] == '\r')
+                        field.len--; /* CRLF in a quoted field */
+                }
                 strbuf_addch(&field, (char)c);
                 continue;
             }
@@ -67,6 +96,7 @@ parse(int (*next)(void *), void *arg, int *line, struct csv_record *rec, const c
             continue;
         }
         if (c == ',') {
+            check_field(rec, &field, &bad);
             rec_push(rec, &field);
             after_quote = 0;
             continue;
@@ -83,9 +113,9 @@ parse(int (*next)(void *), void *arg, int *line, struct csv_record *rec, const c
             break;
         }
         if (after_quote) {
-            strbuf_release(&field);
-            *why = "unexpected character after a closing quote";
-            return -1;
+            if (!bad)
+                bad = "unexpected character after a closing quote";
+            continue; /* the rest of the record is read, not taken for the next one */
         }
         strbuf_addch(&field, (char)c);
     }
@@ -98,7 +128,12 @@ parse(int (*next)(void *), void *arg, int *line, struct csv_record *rec, const c
         strbuf_release(&field);
         return 0;
     }
+    check_field(rec, &field, &bad);
     rec_push(rec, &field);
+    if (bad) {
+        *why = bad;
+        return -1;
+    }
     return 1;
 }
 
@@ -111,9 +146,10 @@ next_file(void *arg)
 int
 csv_read(struct csv_reader *r, struct csv_record *rec, const char **why)
 {
-    if (r->line == 0)
+    bool first = r->line == 0;
+    if (first)
         r->line = 1;
-    return parse(next_file, r->in, &r->line, rec, why);
+    return parse(next_file, r->in, &r->line, first, rec, why);
 }
 
 struct mem_src {
@@ -134,5 +170,70 @@ csv_parse_line(const char *line, struct csv_record *rec, const char **why)
 {
     struct mem_src m = {line};
     int lineno = 1;
-    return parse(next_mem, &m, &lineno, rec, why);
+    return parse(next_mem, &m, &lineno, true, rec, why);
+}
+
+/* Length of the valid UTF-8 sequence at p (n bytes available) and its code point, or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n, unsigned long *cp)
+{
+    size_t len;
+    unsigned long min;
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
+    }
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+        len = 2;
+        min = 0x80;
+        *cp = p[0] & 0x1Fu;
+    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        len = 3;
+        min = 0x800;
+        *cp = p[0] & 0x0Fu;
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        len = 4;
+        min = 0x10000;
+        *cp = p[0] & 0x07u;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        *cp = (*cp << 6) | (p[i] & 0x3Fu);
+    }
+    if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+const char *
+csv_check_bytes(const char *line, size_t len, char *buf, size_t bufsize)
+{
+    const unsigned char *p = (const unsigned char *)line;
+    if (len > 0 && p[len - 1] == '\r')
+        len--;
+    size_t col = 1;
+    for (size_t i = 0; i < len; col++) {
+        unsigned long cp = 0;
+        size_t n = utf8_seq(p + i, len - i, &cp);
+        if (n == 0) {
+            snprintf(buf, bufsize, "invalid UTF-8 (byte 0x%02X) at character %zu", p[i], col);
+            return buf;
+        }
+        if (cp == 0) {
+            snprintf(buf, bufsize, "NUL byte at character %zu", col);
+            return buf;
+        }
+        if ((cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F)) {
+            snprintf(buf, bufsize,
+                     "control character U+%04lX at character %zu (only tab is allowed)", cp, col);
+            return buf;
+        }
+        i += n;
+    }
+    return NULL;
 }

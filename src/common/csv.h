@@ -9,6 +9,7 @@ struct csv_record {
     size_t nfields;
     size_t cap;
     int line; /* line number where the record starts (1-based) */
+    char why[96]; /* a message about this record, when *why points here */
 };
 
 struct csv_reader {
@@ -17,10 +18,18 @@ struct csv_reader {
 };
 
 /* Returns 1 when a record was read, 0 at end of input, -1 on a malformed record (unterminated
- * quote); *why then says what is wrong. Blank lines are skipped. */
+ * quote, a field that is not text: a NUL byte, invalid UTF-8, a control character other than
+ * tab or a newline in a quoted field); *why then says what is wrong, and the reader is at the
+ * next record. Blank lines are skipped; CRLF line ends are accepted and a UTF-8 byte order mark
+ * at the start of the input is dropped. */
 int csv_read(struct csv_reader *r, struct csv_record *rec, const char **why);
 /* Parse one line held in memory (no embedded newlines). Same return values. */
 int csv_parse_line(const char *line, struct csv_record *rec, const char **why);
 void csv_record_free(struct csv_record *rec);
+/* Checks the bytes of one line (without its line feed; a final carriage return is allowed): NUL,
+ * invalid UTF-8 (overlong forms, surrogates and code points past U+10FFFF too), and control
+ * characters other than tab (C0, DEL, C1) are refused. Returns NULL when the line is good, else a
+ * message naming the first bad byte's position (1-based), written into buf. */
+const char *csv_check_bytes(const char *line, size_t len, char *buf, size_t bufsize);
 
 #endif

@@ -1,5 +1,6 @@
 /* error.c: fill, print and clear caller-owned errors; the exit-code table. */
 #include "common/error.h"
+#include "common/text.h"
 #include "common/util.h"
 
 #include <stdarg.h>
@@ -72,14 +73,24 @@ fb_error_clear(struct fb_error *e)
     memset(e, 0, sizeof(*e));
 }
 
+/* Text from files and scanners reaches messages: control characters and invalid bytes are
+ * printed escaped (\x1B), never raw. */
+static void
+print_escaped(FILE *out, const char *label, const char *text)
+{
+    char *safe = text_escape_str(text, TEXT_KEEP_LINES);
+    fprintf(out, "%s%s\n", label, safe);
+    free(safe);
+}
+
 void
 fb_error_print(const struct fb_error *e, FILE *out)
 {
-    fprintf(out, "fmtbank: error: %s\n", e->message ? e->message : "unknown error");
+    print_escaped(out, "fmtbank: error: ", e->message ? e->message : "unknown error");
     if (e->detail)
-        fprintf(out, "DETAIL: %s\n", e->detail);
+        print_escaped(out, "DETAIL: ", e->detail);
     if (e->hint)
-        fprintf(out, "HINT: %s\n", e->hint);
+        print_escaped(out, "HINT: ", e->hint);
 }
 
 const char *

@@ -23,6 +23,25 @@ find_short(const struct opt_spec *specs, char c)
     return NULL;
 }
 
+/* "-5", "-0.25": a negative number, which is a value (a positional or an option's value), not an
+ * option. */
+static bool
+is_negative_number(const char *a)
+{
+    if (a[0] != '-')
+        return false;
+    bool digits = false, dot = false;
+    for (const char *p = a + 1; *p; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits = true;
+        else if (*p == '.' && !dot)
+            dot = true;
+        else
+            return false;
+    }
+    return digits;
+}
+
 static void
 push(struct opt_args *pos, char *arg)
 {
@@ -88,7 +107,7 @@ opts_parse(int argc, char **argv, int first, const struct opt_spec *specs,
                 push(pos, argv[i]);
             break;
         }
-        if (a[0] != '-' || a[1] == '\0') {
+        if (a[0] != '-' || a[1] == '\0' || is_negative_number(a)) {
             push(pos, a);
             continue;
         }
@@ -101,7 +120,6 @@ opts_parse(int argc, char **argv, int first, const struct opt_spec *specs,
             s = find_short(specs, a[1]);
         }
         if (!s) {
-            /* A negative number is a value, not an option (e.g. "--temp -80" handled above). */
             fb_error_set(err, FB_ERR_USAGE, "unknown option \"%s\"", a);
             return -1;
         }

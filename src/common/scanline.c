@@ -1,6 +1,7 @@
 /* scanline.c: the scan-line parser. It mirrors the shapes fmtbank.id_kind() and fmtbank.scan()
  * recognise, with the same messages, so a misread is answered at once without a round trip. */
 #include "common/scanline.h"
+#include "common/text.h"
 #include "common/checkchar.h"
 
 #include <ctype.h>
@@ -77,11 +78,38 @@ invalid(struct scan_line *out, const char *detail, const char *hint, const char 
     out->hint = hint;
 }
 
+const char *
+scanline_unreadable(const char *line, size_t len)
+{
+    if (memchr(line, '\0', len))
+        return "a NUL byte";
+    for (size_t i = 0; i < len;) {
+        size_t n = text_utf8_len(line + i, len - i);
+        if (n == 0)
+            return "invalid UTF-8";
+        i += n;
+    }
+    return NULL;
+}
+
 void
 scanline_parse(const char *line, struct scan_line *out)
 {
+    scanline_parse_n(line, strlen(line), out);
+}
+
+void
+scanline_parse_n(const char *line, size_t len, struct scan_line *out)
+{
     memset(out, 0, sizeof(*out));
-    const char *b = line, *e = line + strlen(line);
+    const char *b = line, *e = line + len;
+    const char *bad = scanline_unreadable(line, len);
+    if (bad) {
+        out->kind = SCAN_INVALID;
+        snprintf(out->message, sizeof(out->message), "unreadable scan (%s)", bad);
+        out->hint = "Scan again; check the scanner's configuration if it persists.";
+        return;
+    }
     while (b < e && isspace((unsigned char)*b))
         b++;
     while (e > b && isspace((unsigned char)e[-1]))

@@ -3,6 +3,7 @@
 #ifndef FMTBANK_SCANLINE_H
 #define FMTBANK_SCANLINE_H
 #include <stdbool.h>
+#include <stddef.h>
 
 enum scan_kind {
     SCAN_EMPTY,    /* nothing but blanks: ignored */
@@ -33,6 +34,11 @@ struct scan_line {
 /* Parses one scanned line (without or with its line end). Never fails: bad input is SCAN_INVALID.
  */
 void scanline_parse(const char *line, struct scan_line *out);
+/* NULL, or what makes len bytes unreadable as a scan: "a NUL byte" or "invalid UTF-8". (Control
+ * characters are refused by scanline_parse, in the database's words.) */
+const char *scanline_unreadable(const char *line, size_t len);
+/* The same for len bytes that may hold a NUL byte or invalid UTF-8 (both SCAN_INVALID). */
+void scanline_parse_n(const char *line, size_t len, struct scan_line *out);
 const char *scan_mode_name(enum scan_mode m);
 /* Case-insensitive "store", "retrieve" or "audit". */
 bool scan_mode_parse(const char *s, enum scan_mode *m);

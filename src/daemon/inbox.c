@@ -12,11 +12,17 @@
  * after COMMIT but before the move, the restart finds the content already imported and only moves
  * the file. A file with bad lines is rolled back, recorded as rejected with its report, and moved
  * to rejected/ with NAME.errors.txt beside it (every bad line). Nothing is ever overwritten:
- * names taken in processed/ or rejected/ get a number (x.1.csv). */
+ * names taken in processed/ or rejected/ get a number (x.1.csv).
+ *
+ * Every byte is data or refused: a file that is not UTF-8 text (a UTF-16 export, a NUL byte) is
+ * rejected with the line and byte named, and so is a file whose name is not UTF-8 or holds
+ * control characters: recorded, logged and reported under its escaped name ("bad\xFF.csv"), it
+ * keeps its real name in rejected/. A bad file never stops the files after it. */
 #include "daemon/daemon.h"
 #include "db/db.h"
 #include "common/sha256.h"
 #include "common/strbuf.h"
+#include "common/text.h"
 #include "common/util.h"
 
 #include <dirent.h>
@@ -264,25 +270,25 @@ report_error(struct strbuf *sb, const struct fb_error *err)
 
 /* Records a rejected file and moves it with its report. Returns -1 if the database failed. */
 static int
-reject(struct daemon *d, const char *name, const char *format, const char *hash,
-       const struct fb_error *why, const char *report)
+reject(struct daemon *d, const char *raw, const char *shown, const char *format,
+       const char *hash, const struct fb_error *why, const char *report)
 {
     struct fb_error err = {0};
-    const char *p[] = {hash, name, format, "rejected", report};
+    const char *p[] = {hash, shown, format, "rejected", report};
     if (db_run(d->work, "SELECT fmtbank.inbox_record($1, $2, $3, $4, $5)", 5, p, &err) < 0) {
-        char *what = xasprintf("could not record rejected file \"%s\"", name);
+        char *what = xasprintf("could not record rejected file \"%s\"", shown);
         daemon_error(d, what, &err);
         free(what);
         fb_error_clear(&err);
         return -1;
     }
-    char *moved = move_into(d, name, "rejected", report, &err);
+    char *moved = move_into(d, raw, "rejected", report, &err);
     if (!moved) {
         daemon_error(d, "inbox", &err);
         fb_error_clear(&err);
         return 0;
     }
-    log_msg(LOG_WARNING, "rejected \"%s\": %s (report in rejected/%s.errors.txt)", name,
+    log_msg(LOG_WARNING, "rejected \"%s\": %s (report in rejected/%s.errors.txt)", shown,
             why->message, moved);
     free(moved);
     return 0;
@@ -306,8 +312,8 @@ processed(struct daemon *d, const char *name)
 /* The content was imported before: record the duplicate (unless it is this same file, left in
  * the inbox by a daemon that died between COMMIT and the move) and move it. */
 static int
-duplicate(struct daemon *d, const char *name, const char *format, const char *hash,
-          PGresult *prev)
+duplicate(struct daemon *d, const char *raw, const char *name, const char *format,
+          const char *hash, PGresult *prev)
 {
     const char *prev_name = PQgetvalue(prev, 0, 1), *prev_at = PQgetvalue(prev, 0, 2);
     if (strcmp(prev_name, name) == 0) {
@@ -326,7 +332,7 @@ duplicate(struct daemon *d, const char *name, const char *format, const char *ha
         log_msg(LOG_INFO, "\"%s\" has the same content as \"%s\", imported at %s: not imported"
                 " again", name, prev_name, prev_at);
     }
-    processed(d, name);
+    processed(d, raw);
     return 0;
 }
 
@@ -367,18 +373,13 @@ import_tx(struct daemon *d, const struct inbox_format *fmt, const char *name, co
     if (!in)
         die("out of memory");
     long nbad = 0;
-    int irc = import_csv_tx(d->work, spec, in, name, bad, &nbad, err);
+    PGresult *ids = NULL;
+    int irc = import_csv_tx(d->work, spec, in, name, bad, &nbad, &ids, err);
     fclose(in);
     if (irc < 0)
         goto done;
-    *nrows = -1;
-    if (spec->ids_sql) {
-        PGresult *ids = db_exec(d->work, spec->ids_sql, 0, NULL, err);
-        if (!ids)
-            goto done;
-        *nrows = PQntuples(ids);
-        PQclear(ids);
-    }
+    *nrows = PQntuples(ids);
+    PQclear(ids);
     char rows[24];
     snprintf(rows, sizeof(rows), "%ld", *nrows);
     const char *done_p[] = {hash, *nrows >= 0 ? rows : NULL};
@@ -391,17 +392,58 @@ done:
     return rc;
 }
 
+/* The first part of buf that is not UTF-8 text: a NUL byte or invalid UTF-8 (control characters
+ * are the import's business: they are data in some fields). Fills err naming the line. */
+static bool
+not_text(const char *shown, const char *buf, size_t len, struct fb_error *err)
+{
+    size_t at = 0;
+    const char *what = NULL;
+    const char *nul = memchr(buf, '\0', len);
+    for (size_t i = 0; i < len;) {
+        size_t n = text_utf8_len(buf + i, len - i);
+        if (n == 0) {
+            at = i, what = "invalid UTF-8";
+            break;
+        }
+        i += n;
+    }
+    if (nul && (!what || (size_t)(nul - buf) < at))
+        at = (size_t)(nul - buf), what = "a NUL byte";
+    if (!what)
+        return false;
+    long line = 1;
+    size_t bol = 0;
+    for (size_t i = 0; i < at; i++)
+        if (buf[i] == '\n')
+            line++, bol = i + 1;
+    fb_error_set(err, FB_ERR_INPUT,
+                 "could not import \"%s\": line %ld contains %s (byte %zu of the line)", shown,
+                 line, what, at - bol + 1);
+    bool utf16 = len >= 2 && ((buf[0] == '\xFF' && buf[1] == '\xFE') ||
+                              (buf[0] == '\xFE' && buf[1] == '\xFF') ||
+                              (len >= 4 && (buf[1] == '\0' || buf[0] == '\0')));
+    fb_error_detail(err, "%s", utf16 ? "The file looks like UTF-16 (a \"Unicode text\" export);"
+                    " an inbox file is CSV in UTF-8."
+                    : "An inbox file is CSV in UTF-8.");
+    fb_error_hint(err, "Save it as \"CSV UTF-8\" and drop it into the inbox again.");
+    return true;
+}
+
 /* Imports one file. Returns -1 when the database session failed, else 0. */
 static int
-import_one(struct daemon *d, const char *name)
+import_one(struct daemon *d, const char *raw)
 {
     struct fb_error err = {0};
     size_t len = 0;
-    char *buf = read_all(d->cfg.inbox, name, &len, &err);
+    /* The name as recorded, logged and reported: the real one when it is text. */
+    char *name = text_escape_str(raw, 0);
+    char *buf = read_all(d->cfg.inbox, raw, &len, &err);
     if (!buf) {
         if (err.kind != FB_ERR_NOTFOUND) /* gone meanwhile: nothing to do */
             daemon_error(d, "inbox", &err);
         fb_error_clear(&err);
+        free(name);
         return 0;
     }
     char hash[SHA256_HEX_LEN + 1];
@@ -420,21 +462,37 @@ import_one(struct daemon *d, const char *name)
     const struct inbox_format *fmt = detect ? inbox_format_detect(buf, len)
                                             : config_inbox_format(d->cfg.inbox_format);
     const char *format = fmt ? fmt->name : "unknown";
-    if (len == 0) {
+    bool tried = false;
+    size_t at;
+    char name_bad[48];
+    if (text_check(raw, strlen(raw), 0, &at, name_bad)) {
+        fb_error_set(&err, FB_ERR_INPUT, "could not import \"%s\": the file name contains %s",
+                     name, name_bad);
+        fb_error_hint(&err, "Rename the file (UTF-8 letters, digits, - and _) and drop it into"
+                      " the inbox again.");
+    } else if (len == 0) {
         fb_error_set(&err, FB_ERR_INPUT, "could not import \"%s\": the file is empty", name);
+    } else if (not_text(name, buf, len, &err)) {
+        /* err says where */
     } else if (!fmt) {
-        const char *nl = memchr(buf, '\n', len);
-        size_t n = nl ? (size_t)(nl - buf) : len;
-        if (n > 0 && buf[n - 1] == '\r')
+        size_t skip = text_bom_len(buf, len);
+        const char *head = buf + skip;
+        const char *nl = memchr(head, '\n', len - skip);
+        size_t n = nl ? (size_t)(nl - head) : len - skip;
+        if (n > 0 && head[n - 1] == '\r')
             n--;
+        char *shown = text_escape(head, n > 200 ? 200 : n, 0);
         fb_error_set(&err, FB_ERR_INPUT,
-                     "could not import \"%s\": unrecognised header line \"%.*s\"", name,
-                     (int)(n > 200 ? 200 : n), buf);
+                     "could not import \"%s\": unrecognised header line \"%s\"", name, shown);
+        free(shown);
         char *names = inbox_format_names();
         fb_error_detail(&err, "An inbox file starts with one of the header lines %s.", names);
         free(names);
     } else {
-        got = import_tx(d, fmt, name, hash, buf, len, bad, &prev, &nrows, &err);
+        tried = true;
+        /* A UTF-8 byte order mark is not part of the header line (the hash keeps it). */
+        size_t skip = text_bom_len(buf, len);
+        got = import_tx(d, fmt, name, hash, buf + skip, len - skip, bad, &prev, &nrows, &err);
     }
     fclose(bad);
 
@@ -444,18 +502,22 @@ import_one(struct daemon *d, const char *name)
             log_msg(LOG_INFO, "imported \"%s\": %ld row%s", name, nrows, nrows == 1 ? "" : "s");
         else
             log_msg(LOG_INFO, "imported \"%s\"", name);
-        processed(d, name);
+        processed(d, raw);
     } else if (got == 0) {
-        rc = duplicate(d, name, format, hash, prev);
+        rc = duplicate(d, raw, name, format, hash, prev);
     } else {
-        if (fmt && len > 0)
+        if (tried)
             PQclear(PQexec(d->work, "ROLLBACK"));
         if (file_at_fault(err.kind) && PQstatus(d->work) == CONNECTION_OK) {
             struct strbuf report = STRBUF_INIT;
+            strbuf_addf(&report, "file: %s\n", name);
             if (badtext)
                 strbuf_add(&report, badtext, badlen);
             report_error(&report, &err);
-            rc = reject(d, name, format, hash, &err, strbuf_str(&report));
+            /* The report is text whatever the file held. */
+            char *safe = text_escape(report.buf ? report.buf : "", report.len, TEXT_KEEP_LINES);
+            rc = reject(d, raw, name, format, hash, &err, safe);
+            free(safe);
             strbuf_release(&report);
         } else if (PQstatus(d->work) != CONNECTION_OK) {
             log_msg(LOG_WARNING, "import of \"%s\" interrupted (the database session ended);"
@@ -470,6 +532,7 @@ import_one(struct daemon *d, const char *name)
     free(badtext);
     PQclear(prev);
     free(buf);
+    free(name);
     fb_error_clear(&err);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include <time.h>
 
 bool
 db_uses_embedded(const char *dsn)
@@ -69,10 +70,95 @@ try_connect(const char *dbname, const char *user)
     return PQconnectdbParams(keys, vals, 1);
 }
 
+/* The server is there but not accepting connections yet: starting up, recovering after a crash,
+ * or a standby without hot_standby. */
+static bool
+recovering(const PGconn *c)
+{
+    const char *msg = c ? PQerrorMessage(c) : "";
+    return strstr(msg, "the database system is starting up") ||
+           strstr(msg, "the database system is in recovery mode") ||
+           strstr(msg, "the database system is not yet accepting connections") ||
+           strstr(msg, "the database system is not accepting connections");
+}
+
+/* Seconds to wait for a server that is starting up or recovering: FMTBANK_RECOVERY_WAIT (0 to 3600),
+ * 30 by default. */
+static double
+recovery_wait(void)
+{
+    const char *v = getenv("FMTBANK_RECOVERY_WAIT");
+    if (str_empty(v))
+        return 30;
+    char *end;
+    double w = strtod(v, &end);
+    return *end == '\0' && w >= 0 && w <= 3600 ? w : 30;
+}
+
+static double
+mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+PGconn *
+db_recovery_retry(PGconn *c, db_connect_fn again, const void *arg, struct fb_error *err)
+{
+    if (!c || PQstatus(c) == CONNECTION_OK || !recovering(c))
+        return c;
+    double wait = recovery_wait(), until = mono_now() + wait;
+    while (PQstatus(c) != CONNECTION_OK && recovering(c) && mono_now() < until) {
+        PQfinish(c);
+        struct timespec pause = {0, 200 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        c = again(arg);
+        if (!c)
+            return NULL;
+    }
+    if (PQstatus(c) == CONNECTION_OK || !recovering(c))
+        return c;
+    char *msg = xstrdup(PQerrorMessage(c));
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    fb_error_set(err, FB_ERR_DBUNAVAIL,
+                 "the database server is starting up or recovering and did not accept"
+                 " connections within %g s",
+                 wait);
+    fb_error_detail(err, "%s", msg);
+    fb_error_hint(err, "Try again when it has finished (FMTBANK_RECOVERY_WAIT sets how long to"
+                  " wait, in seconds).");
+    free(msg);
+    PQfinish(c);
+    return NULL;
+}
+
+static bool last_recovering; /* the last failed connection met a recovering server */
+
+struct connect_args {
+    const char *dbname, *user;
+};
+
+static PGconn *
+connect_again(const void *arg)
+{
+    const struct connect_args *a = arg;
+    return try_connect(a->dbname, a->user);
+}
+
 static PGconn *
 connect_checked(const char *dbname, const char *user, struct fb_error *err)
 {
-    PGconn *c = try_connect(dbname, user);
+    struct connect_args args = {dbname, user};
+    last_recovering = false;
+    PGconn *first = try_connect(dbname, user);
+    PGconn *c = first ? db_recovery_retry(first, connect_again, &args, err) : NULL;
+    if (first && !c) {
+        last_recovering = true;
+        return NULL;
+    }
     if (c && PQstatus(c) == CONNECTION_OK)
         return c;
     db_error_fill(c, NULL, err);
@@ -112,7 +198,8 @@ connect_embedded(const char *user, bool start, struct fb_error *err)
     if (!c && !start && embedded_pid(&e) == 0)
         fb_error_set(err, FB_ERR_DBUNAVAIL, "the embedded instance in \"%s\" is not running",
                      e.home);
-    else if (!c && start && (embedded_pid(&e) == 0 || err->kind == FB_ERR_DBUNAVAIL)) {
+    else if (!c && start && !last_recovering &&
+             (embedded_pid(&e) == 0 || err->kind == FB_ERR_DBUNAVAIL)) {
         fb_error_clear(err);
         if (embedded_start(&e, err) == 0)
             c = connect_checked(ci, NULL, err);

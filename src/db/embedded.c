@@ -14,6 +14,7 @@
  * group "fmtbank", so persons in that group connect from their own OS accounts. The server module
  * fmtbank_auth.so is copied into home/lib and preloaded. */
 #include "db/embedded.h"
+#include "db/db.h"
 #include "common/paths.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -603,15 +604,23 @@ run_pg_ctl(const struct embedded *e, const char *action, struct fb_error *err)
     return rc == 0 ? 0 : -1;
 }
 
+static PGconn *
+connect_ci(const void *ci)
+{
+    return PQconnectdb(ci);
+}
+
 static int
 create_database(const struct embedded *e, struct fb_error *err)
 {
     char *ci = xasprintf("host='%s' dbname=postgres user=" EMBEDDED_SUPERUSER
                          " fallback_application_name=fmtbank",
                          e->home);
-    PGconn *c = PQconnectdb(ci);
+    PGconn *c = db_recovery_retry(PQconnectdb(ci), connect_ci, ci, err);
     free(ci);
     int rc = -1;
+    if (!c)
+        return -1;
     if (PQstatus(c) != CONNECTION_OK) {
         fb_error_set(err, FB_ERR_DBUNAVAIL, "could not connect to the embedded instance: %s",
                      PQerrorMessage(c));

@@ -23,7 +23,9 @@ db_kind_for_sqlstate(const char *s)
         return FB_ERR_INPUT;
     if (strncmp(s, "23", 2) == 0 || strncmp(s, "40", 2) == 0)
         return FB_ERR_REFUSED;
-    if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strncmp(s, "53", 2) == 0)
+    /* Of class 53 (insufficient resources) only too_many_connections means "unavailable": a full
+     * disk (53100) or out of memory (53200) is a failure of the request, not a server to wait for. */
+    if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "53300") == 0)
         return FB_ERR_DBUNAVAIL;
     return FB_ERR_INTERNAL;
 }
@@ -137,6 +139,38 @@ db_copy_in(PGconn *conn, const char *copy_sql, FILE *in, struct fb_error *err)
         }
     if (!failure && ferror(in))
         failure = "could not read the input file";
+    PQputCopyEnd(conn, failure);
+    int rc = 0;
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+            db_error_fill(conn, res, err);
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+int
+db_copy_in_buf(PGconn *conn, const char *copy_sql, const char *buf, size_t len,
+               struct fb_error *err)
+{
+    PGresult *res = PQexec(conn, copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        db_error_fill(conn, res, err);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    const char *failure = NULL;
+    for (size_t off = 0; off < len;) {
+        size_t n = len - off < 65536 ? len - off : 65536;
+        if (PQputCopyData(conn, buf + off, (int)n) != 1) {
+            failure = "connection lost during COPY";
+            break;
+        }
+        off += n;
+    }
     PQputCopyEnd(conn, failure);
     int rc = 0;
     while ((res = PQgetResult(conn)) != NULL) {

@@ -1,6 +1,11 @@
-/* import.h: all-or-nothing CSV import through a staging table: COPY the file into a temporary
- * table, validate it with one set-based function that returns every bad line, and keep the rows
- * only when there is none. Used by "donor import", "result import" and the daemon's inbox. */
+/* import.h: all-or-nothing CSV import through a staging table. The file is read here, in C
+ * (src/common/csv.c): one UTF-8 BOM is stripped, CRLF accepted, and a line holding a NUL byte,
+ * invalid UTF-8, a control character other than tab, an unterminated quote or the wrong number of
+ * fields is a bad line; every byte of a good line is data (a line "\." too). The rows then go to
+ * the owner's staging table fmtbank_stage.<stage> by COPY in text format (each field escaped),
+ * each with the line number where it starts, and one set-based function validates them, returns
+ * every bad line and stores the rows only when there is none. Used by "donor import", "result
+ * import" and the daemon's inbox. */
 #ifndef FMTBANK_IMPORT_H
 #define FMTBANK_IMPORT_H
 #include "common/error.h"
@@ -8,21 +13,23 @@
 #include <stdio.h>
 
 struct import_spec {
-    const char *setup_sql;    /* creates the pg_temp staging table (ON COMMIT DROP) */
-    const char *copy_sql;     /* COPY pg_temp.<stage> (...) FROM STDIN WITH (FORMAT csv, HEADER MATCH) */
-    const char *validate_sql; /* returns (line, message) for every bad row; inserts when none */
-    const char *ids_sql;      /* after a good validation: the new identifiers, or NULL */
+    const char *columns;   /* the header the file must have, "a,b,c" */
+    const char *begin_sql; /* SELECT fmtbank.<x>_import_begin(): clears this backend's stage */
+    const char *copy_sql;  /* COPY fmtbank_stage.<stage> (line, a, b, c) FROM STDIN */
+    const char *stage_sql; /* returns (line, message, id): the bad lines, or every stored row */
 };
 
 /* Runs the import in one transaction. Bad lines are written to bad_out as "label:LINE: message"
  * and counted in *nbad; then nothing is kept and err says so (FB_ERR_INPUT). New identifiers go
- * to ids_out (may be NULL). Returns 0 or -1. */
+ * to ids_out (may be NULL), one per line in file order, and are counted in *nrows. Returns 0 or
+ * -1. */
 int import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
                FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, struct fb_error *err);
 /* The same steps inside the caller's open transaction (the daemon's inbox records the file in
- * it too): neither commits nor rolls back, and does not run ids_sql. Returns 0 when every line
- * is good, else -1 with the bad lines written and counted as by import_csv. */
+ * it too): neither commits nor rolls back. Returns 0 when every line is good, with *ids holding
+ * the stored rows (line, NULL, id; the caller PQclears it), else -1 with the bad lines written
+ * and counted as by import_csv. */
 int import_csv_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
-                  FILE *bad_out, long *nbad, struct fb_error *err);
+                  FILE *bad_out, long *nbad, PGresult **ids, struct fb_error *err);
 
 #endif

@@ -29,6 +29,84 @@
     "   fmtbank_quality, fmtbank_auditor, fmtbank_admin', f);" \
     " END LOOP; END $policy$"
 
+/* Run at the end of every migration, after PRIVILEGE_POLICY_SQL, as the superuser applying it
+ * (issue 15; schema/060_owner_stage.sql creates the role and schema fmtbank_stage). Once both
+ * exist:
+ *  - every table, view, sequence, function and type of schemas fmtbank and fmtbank_stage (but
+ *    the extension's own objects) is reassigned to it, so no SECURITY DEFINER function runs as a
+ *    superuser;
+ *  - every function there whose search_path does not already start with pg_catalog and end with
+ *    pg_temp gets "pg_catalog, ..., pg_temp": pg_temp is searched last for relations and types,
+ *    and never for functions and operators. SQL-standard bodies (BEGIN ATOMIC / RETURN) are bound
+ *    when created and keep no SET clause so the planner can inline them;
+ *  - the owner may execute the pgcrypto functions installed in schema fmtbank. */
+#define OWNERSHIP_POLICY_SQL \
+    "DO $owner$ DECLARE r record; sp text; parts text[]; BEGIN" \
+    " IF pg_catalog.to_regnamespace('fmtbank_stage') IS NULL OR NOT EXISTS (SELECT 1" \
+    "    FROM pg_catalog.pg_roles WHERE rolname = 'fmtbank_owner') THEN RETURN; END IF;" \
+    " FOR r IN SELECT c.oid::pg_catalog.regclass AS obj, c.relkind FROM pg_catalog.pg_class c" \
+    "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace" \
+    "   WHERE n.nspname IN ('fmtbank', 'fmtbank_stage') AND c.relkind IN ('r', 'p', 'v', 'm', 'f')" \
+    "     AND c.relowner <> 'fmtbank_owner'::pg_catalog.regrole" \
+    "     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid =" \
+    "       'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')" \
+    "   ORDER BY c.oid LOOP" \
+    "  EXECUTE pg_catalog.format('ALTER %s %s OWNER TO fmtbank_owner', CASE r.relkind" \
+    "   WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'" \
+    "   ELSE 'TABLE' END, r.obj);" \
+    " END LOOP;" \
+    " FOR r IN SELECT c.oid::pg_catalog.regclass AS obj FROM pg_catalog.pg_class c" \
+    "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace" \
+    "   WHERE n.nspname IN ('fmtbank', 'fmtbank_stage') AND c.relkind = 'S'" \
+    "     AND c.relowner <> 'fmtbank_owner'::pg_catalog.regrole" \
+    "     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid =" \
+    "       'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid" \
+    "       AND d.deptype IN ('e', 'a', 'i')) LOOP" \
+    "  EXECUTE pg_catalog.format('ALTER SEQUENCE %s OWNER TO fmtbank_owner', r.obj);" \
+    " END LOOP;" \
+    " FOR r IN SELECT t.oid::pg_catalog.regtype AS obj FROM pg_catalog.pg_type t" \
+    "   JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace" \
+    "   WHERE n.nspname IN ('fmtbank', 'fmtbank_stage') AND t.typtype IN ('c', 'd', 'e', 'r')" \
+    "     AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_catalog.pg_class c" \
+    "                              WHERE c.oid = t.typrelid) = 'c')" \
+    "     AND t.typowner <> 'fmtbank_owner'::pg_catalog.regrole" \
+    "     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid =" \
+    "       'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.oid AND d.deptype = 'e') LOOP" \
+    "  EXECUTE pg_catalog.format('ALTER TYPE %s OWNER TO fmtbank_owner', r.obj);" \
+    " END LOOP;" \
+    " FOR r IN SELECT p.oid::pg_catalog.regprocedure AS obj, p.prokind, p.proowner," \
+    "   p.proconfig, p.prosqlbody IS NOT NULL AS atomic FROM pg_catalog.pg_proc p" \
+    "   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace" \
+    "   WHERE n.nspname IN ('fmtbank', 'fmtbank_stage')" \
+    "     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid =" \
+    "       'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')" \
+    "   ORDER BY p.oid LOOP" \
+    "  IF r.proowner <> 'fmtbank_owner'::pg_catalog.regrole THEN" \
+    "   EXECUTE pg_catalog.format('ALTER %s %s OWNER TO fmtbank_owner', CASE r.prokind" \
+    "    WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, r.obj);" \
+    "  END IF;" \
+    "  CONTINUE WHEN r.atomic OR r.prokind = 'a';" \
+    "  sp := (SELECT pg_catalog.substr(c, 13) FROM pg_catalog.unnest(r.proconfig) c" \
+    "         WHERE c LIKE 'search\\_path=%');" \
+    "  parts := pg_catalog.array_remove(pg_catalog.array_remove(pg_catalog.regexp_split_to_array(" \
+    "            pg_catalog.btrim(coalesce(sp, '')), '\\s*,\\s*'), ''), NULL);" \
+    "  CONTINUE WHEN parts[1] = 'pg_catalog' AND parts[pg_catalog.cardinality(parts)] = 'pg_temp';" \
+    "  parts := pg_catalog.array_remove(pg_catalog.array_remove(parts, 'pg_catalog'), 'pg_temp');" \
+    "  EXECUTE pg_catalog.format('ALTER %s %s SET search_path = %s'," \
+    "   CASE r.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, r.obj," \
+    "   pg_catalog.array_to_string(ARRAY['pg_catalog'] || parts || ARRAY['pg_temp'], ', '));" \
+    " END LOOP;" \
+    " FOR r IN SELECT p.oid::pg_catalog.regprocedure AS obj FROM pg_catalog.pg_proc p" \
+    "   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace" \
+    "   JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass" \
+    "     AND d.objid = p.oid AND d.deptype = 'e'" \
+    "   WHERE n.nspname = 'fmtbank' AND p.prokind = 'f'" \
+    "     AND NOT pg_catalog.has_function_privilege('fmtbank_owner', p.oid, 'EXECUTE') LOOP" \
+    "  EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO fmtbank_owner', r.obj);" \
+    " END LOOP;" \
+    " ALTER SCHEMA fmtbank_stage OWNER TO fmtbank_owner;" \
+    " END $owner$"
+
 static int
 cmp_migration(const void *a, const void *b)
 {
@@ -165,6 +243,7 @@ apply_one(PGconn *conn, const struct migration *m, FILE *progress, int *applied,
     }
     const char *rec[] = {version, m->name, sum};
     if (db_run_script(conn, PRIVILEGE_POLICY_SQL, err) < 0 ||
+        db_run_script(conn, OWNERSHIP_POLICY_SQL, err) < 0 ||
         db_run(conn, "INSERT INTO fmtbank.schema_migration (version, name, sha256) "
                      "VALUES ($1, $2, $3)", 3, rec, err) < 0 ||
         db_run(conn, "COMMIT", 0, NULL, err) < 0) {

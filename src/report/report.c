@@ -5,6 +5,7 @@
  * typed query parameters, never spliced into SQL. The file is written under a temporary name in
  * the target directory and renamed into place only when complete. */
 #include "report/report.h"
+#include "common/outfile.h"
 #include "report/def.h"
 #include "report/xlsx.h"
 #include "db/db.h"
@@ -995,17 +996,6 @@ run_meta(PGconn *conn, const struct report_def *def, const struct bound *b, stru
     return rc;
 }
 
-static int
-fsync_path(const char *path, bool dir)
-{
-    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 static bool
 ends_with_xlsx(const char *p)
 {
@@ -1013,31 +1003,14 @@ ends_with_xlsx(const char *p)
     return n > 5 && strcasecmp(p + n - 5, ".xlsx") == 0 && p[n - 6] != '/';
 }
 
-/* Reserves a temporary name beside out_path (same file system, so rename is atomic). */
+/* Reserves a temporary name beside out_path (same file system, so rename is atomic); refuses a
+ * target that is not a regular file (common/outfile.c). */
 static char *
 temp_beside(const char *out_path, struct fb_error *err)
 {
-    char *copy1 = xstrdup(out_path), *copy2 = xstrdup(out_path);
-    char *tmp = xasprintf("%s/.%s.XXXXXX", dirname(copy1), basename(copy2));
-    free(copy1);
-    free(copy2);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fb_error_set(err, FB_ERR_INPUT, "could not create \"%s\": %s", out_path, strerror(errno));
-        free(tmp);
-        return NULL;
-    }
-    /* mkstemp makes it 0600; the finished report gets the usual mode (0666 less the umask). */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) < 0) {
-        fb_error_set(err, FB_ERR_INPUT, "could not create \"%s\": %s", out_path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return NULL;
-    }
-    close(fd);
+    char *tmp = outfile_temp(out_path, NULL, err);
+    if (!tmp && err->kind == FB_ERR_NOTFOUND)
+        err->kind = FB_ERR_INPUT;
     return tmp;
 }
 
@@ -1167,16 +1140,13 @@ report_run(PGconn *conn, const char *name, const char *const *params, size_t npa
         if (xlsx_close(bk, err) < 0)
             goto done;
     }
-    if (fsync_path(tmp, false) < 0 || rename(tmp, out_path) < 0) {
-        fb_error_set(err, FB_ERR_INPUT, "could not write \"%s\": %s", out_path, strerror(errno));
-        goto done;
-    }
-    free(tmp);
-    tmp = NULL;
     {
-        char *copy = xstrdup(out_path);
-        fsync_path(dirname(copy), true); /* best effort: the rename itself is durable enough */
-        free(copy);
+        char *t = tmp;
+        tmp = NULL;
+        int crc = outfile_commit(t, out_path, err); /* removes t on failure */
+        free(t);
+        if (crc < 0)
+            goto done;
     }
     last_stats.sheets = def->nsheets;
     last_stats.rows = rows;

@@ -5,10 +5,14 @@
 #include "report/xlsx.h"
 #include "report/cell.h"
 #include "common/strbuf.h"
+#include "common/text.h"
 #include "common/util.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xlsxwriter.h>
 
 #define HEADER_BG 0xD9E1F2
@@ -75,6 +79,87 @@ own(struct xlsx_book *b, void *p)
     return p;
 }
 
+/* libxlsxwriter prints its own "[ERROR] ..." lines on stderr. Around the calls that may (open,
+ * new sheet, close), stderr goes to a temporary file; what was printed becomes the DETAIL of
+ * fmtbank's error, or a warning line of fmtbank's when the call succeeded. */
+struct lxw_capture {
+    int saved; /* the real stderr, or -1 when not capturing */
+    FILE *tmp;
+};
+
+static void
+capture_begin(struct lxw_capture *c)
+{
+    fflush(stderr);
+    c->saved = -1;
+    c->tmp = tmpfile();
+    if (!c->tmp)
+        return;
+    c->saved = dup(STDERR_FILENO);
+    if (c->saved < 0 || dup2(fileno(c->tmp), STDERR_FILENO) < 0) {
+        if (c->saved >= 0)
+            close(c->saved);
+        c->saved = -1;
+        fclose(c->tmp);
+        c->tmp = NULL;
+    }
+}
+
+/* Ends the capture; returns what libxlsxwriter printed, folded to one line without its
+ * "[ERROR]" tags (caller frees), or NULL. */
+static char *
+capture_end(struct lxw_capture *c)
+{
+    if (c->saved < 0)
+        return NULL;
+    fflush(stderr);
+    dup2(c->saved, STDERR_FILENO);
+    close(c->saved);
+    c->saved = -1;
+    struct strbuf sb = STRBUF_INIT;
+    char line[1024];
+    rewind(c->tmp);
+    while (fgets(line, sizeof(line), c->tmp)) {
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+            line[--n] = '\0';
+        const char *p = line;
+        if (strncmp(p, "[ERROR]", 7) == 0)
+            p += 7;
+        else if (strncmp(p, "[WARNING]", 9) == 0)
+            p += 9;
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            continue;
+        if (sb.len > 0)
+            strbuf_adds(&sb, "; ");
+        strbuf_adds(&sb, p);
+    }
+    fclose(c->tmp);
+    c->tmp = NULL;
+    if (sb.len == 0) {
+        strbuf_release(&sb);
+        return NULL;
+    }
+    char *raw = strbuf_detach(&sb), *out = text_escape_str(raw, 0);
+    free(raw);
+    return out;
+}
+
+/* After a captured call: the library's words go into err (failed) or a warning (succeeded). */
+static void
+capture_report(char *said, bool failed, struct fb_error *err)
+{
+    if (!said)
+        return;
+    if (failed && err->message)
+        fb_error_detail(err, "libxlsxwriter: %s", said);
+    else
+        fprintf(stderr, "fmtbank: warning: libxlsxwriter: %s\n", said);
+    free(said);
+}
+
 static int
 check(lxw_error e, struct fb_error *err, const char *what, const char *sheet)
 {
@@ -107,11 +192,15 @@ struct xlsx_book *
 xlsx_open(const char *path, const struct xlsx_props *p, struct fb_error *err)
 {
     lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL, .use_zip64 = LXW_TRUE};
+    struct lxw_capture cap;
+    capture_begin(&cap);
     lxw_workbook *wb = workbook_new_opt(path, &opt);
-    if (!wb) {
+    char *said = capture_end(&cap);
+    if (!wb)
         fb_error_set(err, FB_ERR_INTERNAL, "could not create workbook \"%s\"", path);
+    capture_report(said, !wb, err);
+    if (!wb)
         return NULL;
-    }
     struct xlsx_book *b = xcalloc(1, sizeof(*b));
     b->wb = wb;
     b->max_rows = LXW_ROW_MAX;
@@ -192,9 +281,14 @@ book_free(struct xlsx_book *b)
 int
 xlsx_close(struct xlsx_book *b, struct fb_error *err)
 {
+    struct lxw_capture cap;
+    capture_begin(&cap);
     lxw_error e = workbook_close(b->wb);
+    char *said = capture_end(&cap);
     book_free(b);
-    return check(e, err, "the workbook", NULL);
+    int rc = check(e, err, "the workbook", NULL);
+    capture_report(said, rc < 0, err);
+    return rc;
 }
 
 void
@@ -348,9 +442,13 @@ add_sheet(struct xlsx_book *b, const char *name, struct fb_error *err)
         fb_error_set(err, FB_ERR_INPUT, "invalid sheet name \"%s\": %s", name, lxw_strerror(e));
         return NULL;
     }
+    struct lxw_capture cap;
+    capture_begin(&cap);
     lxw_worksheet *ws = workbook_add_worksheet(b->wb, name);
+    char *said = capture_end(&cap);
     if (!ws)
         fb_error_set(err, FB_ERR_INTERNAL, "could not add sheet \"%s\"", name);
+    capture_report(said, !ws, err);
     return ws;
 }
 

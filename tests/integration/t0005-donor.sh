@@ -45,7 +45,7 @@ expect 3 "wrong header" fmtbank --user alice donor import "$TMP/header.csv"
 assert_contains "$ERR" 'column name mismatch in header line field 2: got "year", expected "birth_year"' "names the header field"
 printf 'code,birth_year,sex\nD-0300,1990,F,extra\n' >"$TMP/cols.csv"
 expect 3 "extra column" fmtbank --user alice donor import "$TMP/cols.csv"
-assert_contains "$ERR" "line 2" "names the line"
+assert_contains "$ERR" "cols.csv:2: 4 fields, expected 3" "names the line"
 expect 4 "missing file" fmtbank --user alice donor import "$TMP/none.csv"
 expect 6 "auditor cannot import" fmtbank --user audrey donor import "$TMP/good.csv"
 

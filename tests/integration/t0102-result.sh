@@ -84,7 +84,7 @@ expect 3 "a wrong header is refused" fmtbank --user alice result import "$TMP/he
 assert_contains "$ERR" "could not read" "says it could not read the file"
 printf 'donor,test,collected,result,unit,lab\nD-0002,HIV,%s,negative\n' "$(d -1)" >"$TMP/short.csv"
 expect 3 "a short line is refused" fmtbank --user alice result import "$TMP/short.csv"
-assert_contains "$ERR" "line 2" "names the line"
+assert_contains "$ERR" "short.csv:2: 4 fields, expected 6" "names the line"
 expect 4 "a missing file" fmtbank --user alice result import "$TMP/none.csv"
 assert_eq "$(rcount)" "$n0" "still nothing imported"
 
@@ -155,8 +155,8 @@ run fmtbank --user alice db psql -X -q -c "LISTEN fmtbank_result" \
     -c "select fmtbank.result_add('D-0003', 'HAV_IGM', '$(d -3)', 'negative', null, null) is not null"
 assert_contains "$OUT" 'Asynchronous notification "fmtbank_result" with payload "D-0003" received' "result add notifies"
 run fmtbank --user alice db psql -X -q -c "LISTEN fmtbank_result" \
-    -c "create temp table result_stage (line bigint generated always as identity, id uuid not null default gen_random_uuid(), donor text, test text, collected text, result text, unit text, lab text)" \
-    -c "insert into pg_temp.result_stage (donor, test, collected, result) values ('D-0003', 'HBSAG', '$(d -3)', 'negative'), ('D-0001', 'HBSAG', '$(d -3)', 'negative')" \
+    -c "select fmtbank.result_import_begin()" \
+    -c "insert into fmtbank_stage.result_stage (line, donor, test, collected, result) values (2, 'D-0003', 'HBSAG', '$(d -3)', 'negative'), (3, 'D-0001', 'HBSAG', '$(d -3)', 'negative')" \
     -c "select count(*) from fmtbank.result_import_stage()"
 assert_contains "$OUT" 'payload "D-0003" received' "import notifies donor D-0003"
 assert_contains "$OUT" 'payload "D-0001" received' "import notifies donor D-0001"

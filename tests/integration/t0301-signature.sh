@@ -145,8 +145,12 @@ sign "$L4" qira "whatever-1"
 assert_eq "$RC" "6" "no password set: one password per person, so no login and no signature"
 assert_contains "$ERR" "no password supplied" "says so"
 
-# --- through psql: the same function, the same record
+# --- through psql: the same functions, the same record (two transactions: 070_sign_attempt)
 sql_as quinn "SELECT outcome FROM fmtbank.release_sign('$L4', 'Released', 'wrong-one')"
+assert_contains "$ERR" "fmtbank.release_sign(lot, meaning, password) is withdrawn" "psql: the old one-call signature is refused"
+assert_contains "$ERR" "fmtbank.sign_attempt(lot, meaning, password) and commit" "and says what to call instead"
+A=$(sql "SELECT fmtbank.sign_attempt('$L4', 'Released', 'wrong-one')" quinn)
+sql_as quinn "SELECT outcome FROM fmtbank.release_sign('$L4', 'Released', $A)"
 assert_eq "$OUT" "wrong_password" "psql: a wrong password returns the refusal"
 assert_eq "$(sql "SELECT failed_attempts FROM fmtbank.app_user WHERE name = 'quinn'")" "1" "and is recorded as well"
 sql_as quinn "UPDATE fmtbank.app_user SET failed_attempts = 0 WHERE name = 'quinn'"

@@ -12,6 +12,7 @@ assert_contains "$OUT" "donors: donors first seen|3" "the donor sweep records th
 
 # Stand-ins for the real sweeps: one drains a queue table, one always fails.
 sql "CREATE TABLE public.t_queue (id int);
+     GRANT SELECT, DELETE ON public.t_queue TO fmtbank_owner; -- sweeps run as the owner
      CREATE FUNCTION public.t_drain() RETURNS TABLE (what text, n bigint) LANGUAGE sql AS
        \$\$ WITH d AS (DELETE FROM public.t_queue RETURNING 1) SELECT 'rows drained', count(*) FROM d \$\$;
      CREATE FUNCTION public.t_broken() RETURNS TABLE (what text, n bigint) LANGUAGE plpgsql AS

@@ -33,6 +33,7 @@ assert_eq "$(sql "SELECT format || ':' || status FROM fmtbank.inbox_file ORDER B
 
 # A result committed by anyone notifies fmtbank_result: the daemon sweeps at once.
 sql "CREATE TABLE public.t_seen (n bigint);
+     GRANT SELECT, INSERT ON public.t_seen TO fmtbank_owner; -- sweeps run as the owner
      CREATE FUNCTION public.t_results() RETURNS TABLE (what text, n bigint) LANGUAGE sql AS
        \$\$ WITH c AS (SELECT count(*) AS n FROM fmtbank.result),
                s AS (INSERT INTO public.t_seen SELECT n FROM c RETURNING n)

@@ -40,6 +40,34 @@ test_csv_errors(void **state)
     csv_record_free(&rec);
 }
 
+/* csv_check_bytes: what a line of an import file may hold (issue 15). */
+static void
+test_csv_check_bytes(void **state)
+{
+    (void)state;
+    char buf[128];
+#define CHECK(lit) csv_check_bytes(lit, sizeof(lit) - 1, buf, sizeof(buf))
+    assert_null(CHECK("D-0001,1990,F"));
+    assert_null(CHECK("a\tb,\\.,\\N,M\xc3\xbcnchen,\xe2\x82\xac,\xf0\x9f\x98\x80"));
+    assert_null(CHECK("crlf\r"));
+    assert_null(CHECK(""));
+    assert_string_equal(CHECK("ab\0c"), "NUL byte at character 3");
+    assert_string_equal(CHECK("a\xe9"), "invalid UTF-8 (byte 0xE9) at character 2");
+    assert_non_null(CHECK("\xc0\xaf"));         /* overlong "/" */
+    assert_non_null(CHECK("\xed\xa0\x80"));     /* surrogate U+D800 */
+    assert_non_null(CHECK("\xf4\x90\x80\x80")); /* past U+10FFFF */
+    assert_non_null(CHECK("\x80"));             /* lone continuation */
+    assert_non_null(CHECK("\xe2\x82"));         /* truncated */
+    assert_string_equal(CHECK("\xc3\xbc\x07"),
+                        "control character U+0007 at character 2 (only tab is allowed)");
+    assert_non_null(CHECK("a\rb"));             /* a carriage return inside the line */
+    assert_non_null(CHECK("\x1b[2J"));
+    assert_non_null(CHECK("\x7f"));
+    assert_string_equal(CHECK("x\xc2\x85"),
+                        "control character U+0085 at character 2 (only tab is allowed)");
+#undef CHECK
+}
+
 static void
 test_csv_file_line_numbers(void **state)
 {
@@ -59,6 +87,53 @@ test_csv_file_line_numbers(void **state)
     assert_int_equal(lines[3], 6);
     csv_record_free(&rec);
     fclose(f);
+}
+
+/* Every byte is data or refused: the record is refused naming the field, and the reader goes on
+ * with the next record. */
+static void
+test_csv_bytes(void **state)
+{
+    (void)state;
+    char text[] = "\xEF\xBB\xBFitem,answer\r\n"
+                  "a,x\0y\r\n"
+                  "b,caf\xE9\r\n"
+                  "c,\x1B[31m\n"
+                  "\"d\"x,1\n"
+                  "e,\"two\r\nlines\"\r\n"
+                  "f,tab\there\n";
+    FILE *f = fmemopen(text, sizeof(text) - 1, "r");
+    struct csv_reader r = {f, 0};
+    struct csv_record rec = {0};
+    const char *why = NULL;
+    assert_int_equal(csv_read(&r, &rec, &why), 1);
+    assert_string_equal(rec.fields[0], "item"); /* the byte order mark is dropped */
+    assert_string_equal(rec.fields[1], "answer");
+    assert_int_equal(csv_read(&r, &rec, &why), -1);
+    assert_int_equal(rec.line, 2);
+    assert_string_equal(why, "field 2 contains a NUL byte");
+    assert_int_equal(csv_read(&r, &rec, &why), -1);
+    assert_int_equal(rec.line, 3);
+    assert_string_equal(why, "field 2 contains invalid UTF-8");
+    assert_int_equal(csv_read(&r, &rec, &why), -1);
+    assert_int_equal(rec.line, 4);
+    assert_string_equal(why, "field 2 contains a control character (0x1B)");
+    assert_int_equal(csv_read(&r, &rec, &why), -1);
+    assert_int_equal(rec.line, 5);
+    assert_string_equal(why, "unexpected character after a closing quote");
+    assert_int_equal(csv_read(&r, &rec, &why), 1); /* not the rest of line 5 */
+    assert_int_equal(rec.line, 6);
+    assert_string_equal(rec.fields[1], "two\nlines");
+    assert_int_equal(csv_read(&r, &rec, &why), 1);
+    assert_string_equal(rec.fields[1], "tab\there");
+    assert_int_equal(csv_read(&r, &rec, &why), 0);
+    csv_record_free(&rec);
+    fclose(f);
+
+    /* A partial byte order mark is data. */
+    assert_int_equal(csv_parse_line("\xEF\xBBx", &rec, &why), -1);
+    assert_string_equal(why, "field 1 contains invalid UTF-8");
+    csv_record_free(&rec);
 }
 
 static void
@@ -99,6 +174,21 @@ test_options(void **state)
     char *flagval[] = {"cmd", "--short=yes", NULL};
     assert_int_equal(opts_parse(2, flagval, 1, specs, &pos, &err), -1);
     assert_string_equal(err.message, "option \"--short\" takes no value");
+    opt_args_free(&pos);
+
+    /* A negative number is a value, positional or an option's, not an option. */
+    char *neg[] = {"cmd", "-5", "--until", "-80", "-0.5", "-o", "y", NULL};
+    assert_int_equal(opts_parse(7, neg, 1, specs, &pos, &err), 0);
+    assert_int_equal(pos.n, 2);
+    assert_string_equal(pos.items[0], "-5");
+    assert_string_equal(pos.items[1], "-0.5");
+    assert_string_equal(until, "-80");
+    opt_args_free(&pos);
+    char *notnum[] = {"cmd", "-5x", NULL};
+    assert_int_equal(opts_parse(2, notnum, 1, specs, &pos, &err), -1);
+    assert_string_equal(err.message, "unknown option \"-5x\"");
+    char *dash[] = {"cmd", "-.", NULL};
+    assert_int_equal(opts_parse(2, dash, 1, specs, &pos, &err), -1);
     fb_error_clear(&err);
     opt_args_free(&pos);
 }
@@ -135,7 +225,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_quotes_and_empty), cmocka_unit_test(test_csv_errors),
-        cmocka_unit_test(test_csv_file_line_numbers), cmocka_unit_test(test_options),
+        cmocka_unit_test(test_csv_file_line_numbers), cmocka_unit_test(test_csv_bytes),
+        cmocka_unit_test(test_csv_check_bytes), cmocka_unit_test(test_options),
         cmocka_unit_test(test_json_escape), cmocka_unit_test(test_strbuf_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
