@@ -24,7 +24,7 @@ CREATE TABLE fmtbank.password_history (
     set_by   text NOT NULL DEFAULT session_user,
     PRIMARY KEY (name, set_at)
 );
-SELECT fmtbank.audit_enable('fmtbank.password_history', 'name', true);
+-- Not in the audit trail (no hash ever is, 071); the change is recorded by password_event.
 REVOKE ALL ON fmtbank.password_history FROM PUBLIC;
 
 -- The server module's failed-login counter, when the module is preloaded (embedded instance).
@@ -72,16 +72,13 @@ BEGIN
             MESSAGE = format('password refused: it is one of the last %s passwords of "%s"', hist, p_name);
     END IF;
     h := fmtbank.crypt(p_password, fmtbank.gen_salt('bf', 10));
-    PERFORM set_config('fmtbank_auth.via_function', 'on', true);
     BEGIN
         EXECUTE format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_name, p_password,
                        (clock_timestamp() + make_interval(days => maxd))::text);
     EXCEPTION WHEN OTHERS THEN
         -- re-raised without the statement (it holds the password) in the error context
-        PERFORM set_config('fmtbank_auth.via_function', 'off', true);
         RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = SQLERRM;
     END;
-    PERFORM set_config('fmtbank_auth.via_function', 'off', true);
     INSERT INTO fmtbank.user_secret (name, sig_hash) VALUES (p_name, h)
     ON CONFLICT (name) DO UPDATE SET sig_hash = excluded.sig_hash, set_at = clock_timestamp();
     INSERT INTO fmtbank.password_history (name, sig_hash) VALUES (p_name, h);
@@ -143,21 +140,27 @@ BEGIN
     RETURN p_name;
 END $$;
 
--- Unlocks the login lockout (server module) and the signature lockout.
+-- Unlocks the login lockout (server module) and the signature lockout (070's signature_reset,
+-- which settles first; guarded so this file also works without 070).
 CREATE OR REPLACE FUNCTION fmtbank.user_unlock(p_name text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
-DECLARE u fmtbank.app_user := fmtbank.user_get(p_name);
+DECLARE
+    u fmtbank.app_user := fmtbank.user_get(p_name);
+    unsettled boolean := false;
 BEGIN
     PERFORM fmtbank.require_role('unlocking users', 'admin');
-    IF u.locked_at IS NULL AND u.failed_attempts = 0 AND fmtbank.user_login_failures(p_name) = 0 THEN
+    IF to_regprocedure('fmtbank.signature_unsettled_failures(text)') IS NOT NULL THEN
+        EXECUTE 'SELECT fmtbank.signature_unsettled_failures($1)' INTO unsettled USING p_name;
+    END IF;
+    IF u.locked_at IS NULL AND u.failed_attempts = 0 AND NOT coalesce(unsettled, false)
+       AND fmtbank.user_login_failures(p_name) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = format('user "%s" is not locked', p_name);
     END IF;
     PERFORM fmtbank.acting_reason(true, 'unlocking a user');
-    IF u.locked_at IS NOT NULL OR u.failed_attempts <> 0 THEN
-        UPDATE fmtbank.app_user SET locked_at = NULL, failed_attempts = 0 WHERE name = p_name;
-    END IF;
     IF to_regprocedure('fmtbank.signature_reset(text)') IS NOT NULL THEN
         EXECUTE 'SELECT fmtbank.signature_reset($1)' USING p_name;
+    ELSIF u.locked_at IS NOT NULL OR u.failed_attempts <> 0 THEN
+        UPDATE fmtbank.app_user SET locked_at = NULL, failed_attempts = 0 WHERE name = p_name;
     END IF;
     IF to_regprocedure('fmtbank.login_reset_raw(text)') IS NOT NULL THEN
         EXECUTE 'SELECT fmtbank.login_reset_raw($1)' USING p_name;

@@ -2,8 +2,8 @@
  *
  *  - check_password_hook: ALTER/CREATE ROLE ... PASSWORD is refused when the password arrives
  *    pre-hashed (md5/scram verifier), is shorter than fmtbank_auth.password_min_length, or is not
- *    set through fmtbank's user functions (they set fmtbank_auth.via_function, a superuser-only
- *    setting, for the one statement), so history and expiry cannot be bypassed.
+ *    set through fmtbank's user functions (SECURITY DEFINER, owned by fmtbank_auth.owner_role,
+ *    default fmtbank_owner; or by a superuser), so history and expiry cannot be bypassed.
  *  - ClientAuthentication_hook: failed password logins are counted per role in a small file under
  *    $PGDATA/fmtbank_login (no catalog access is possible before authentication completes); after
  *    fmtbank_auth.login_max_failures consecutive failures further logins are refused, even with
@@ -37,7 +37,7 @@ PG_FUNCTION_INFO_V1(fmtbank_login_reset);
 
 static int min_length = 12;
 static int max_failures = 5;
-static bool via_function = false;
+static char *owner_role = NULL;
 static check_password_hook_type prev_check_password = NULL;
 static ClientAuthentication_hook_type prev_client_auth = NULL;
 
@@ -96,7 +96,8 @@ check_password(const char *username, const char *shadow_pass, PasswordType passw
     if ((int)strlen(shadow_pass) < min_length)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("password must have at least %d characters", min_length)));
-    if (!via_function)
+    if (!superuser() && (owner_role == NULL ||
+                         strcmp(GetUserNameFromId(GetUserId(), false), owner_role) != 0))
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("passwords are set only through \"fmtbank user password\""),
                         errdetail("It enforces the password history and expiry.")));
@@ -158,9 +159,11 @@ _PG_init(void)
     DefineCustomIntVariable("fmtbank_auth.login_max_failures",
                             "Failed logins that lock a role until it is unlocked.", NULL,
                             &max_failures, 5, 1, 1000, PGC_SIGHUP, 0, NULL, NULL, NULL);
-    DefineCustomBoolVariable("fmtbank_auth.via_function",
-                             "Set by fmtbank's user functions around ALTER ROLE ... PASSWORD.",
-                             NULL, &via_function, false, PGC_SUSET, 0, NULL, NULL, NULL);
+    DefineCustomStringVariable("fmtbank_auth.owner_role",
+                               "The owner of fmtbank's user functions: the only non-superuser "
+                               "that may set passwords.",
+                               NULL, &owner_role, "fmtbank_owner", PGC_SIGHUP, 0, NULL, NULL,
+                               NULL);
     MarkGUCPrefixReserved("fmtbank_auth");
     prev_check_password = check_password_hook;
     check_password_hook = check_password;

@@ -63,7 +63,7 @@ assert_contains "$ERR" "must be superuser" "technician cannot escalate"
 assert_eq "$(sql "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace,
     aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
     where n.nspname = 'fmtbank' and a.grantee = 0")" "0" "no fmtbank function is executable by PUBLIC"
-sql "set fmtbank_auth.via_function = on; create role stranger login password 'stranger-pass-1'" >/dev/null
+sql "create role stranger login password 'stranger-pass-1'" >/dev/null
 pgpass_add stranger 'stranger-pass-1'
 sql_as stranger "select fmtbank.donor_add('D-0777', null, null)"
 assert_contains "$ERR" "permission denied for schema fmtbank" "a login without an fmtbank role can do nothing"
