@@ -65,7 +65,7 @@ assert_contains "$ERR" "permission denied for table user_secret" "adam cannot wr
 assert_eq "$(sql "SELECT count(*) FROM unnest(array['fmtbank_technician','fmtbank_quality','fmtbank_auditor','fmtbank_admin','public']) r,
                   unnest(array['SELECT','INSERT','UPDATE','DELETE','TRUNCATE','REFERENCES','TRIGGER']) p
                   WHERE has_table_privilege(r, 'fmtbank.user_secret', p)")" "0" "no privilege of any role on user_secret"
-assert_eq "$(sql "SELECT count(*) FROM information_schema.column_privileges WHERE table_schema = 'fmtbank' AND table_name = 'user_secret' AND grantee <> 'postgres'")" "0" \
+assert_eq "$(sql "SELECT count(*) FROM information_schema.column_privileges WHERE table_schema = 'fmtbank' AND table_name = 'user_secret' AND grantee NOT IN ('postgres', 'fmtbank_owner')")" "0" \
     "nor on any of its columns"
 sql_as quinn "SELECT has_signature FROM fmtbank.user_list WHERE name = 'tess'"
 assert_eq "$OUT" "t" "user list still says who has a signature password"
