@@ -4,7 +4,7 @@ TEST_BUILD ?= build-asan
 CLANG_BUILD ?= build-clang
 JOBS       ?= 2
 
-.PHONY: all deps build demo test test-only clang bench coverage clean
+.PHONY: all deps build demo test test-only clang fuzz bench coverage clean
 
 all: build
 
@@ -20,7 +20,7 @@ demo: build
 
 # gcc + AddressSanitizer/UBSan build running all unit and integration tests, a plain build
 # running representative commands under valgrind, and a clang build that must compile without a
-# warning.
+# warning and builds the libFuzzer harnesses, each then run ~5 s over its seed corpus (label fuzz).
 test: deps clang
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFMTBANK_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
@@ -28,10 +28,18 @@ test: deps clang
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest -L valgrind --output-on-failure --no-tests=error
 	@cd $(TEST_BUILD) && ctest -j $(JOBS) --output-on-failure
+	@cd $(CLANG_BUILD) && ctest -L fuzz -j $(JOBS) --output-on-failure --no-tests=error
 
 clang:
-	@CC=clang cmake -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@CC=clang cmake -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFMTBANK_FUZZ=ON >/dev/null
 	@cmake --build $(CLANG_BUILD) -j $(JOBS) >/dev/null
+
+# libFuzzer harnesses (tests/fuzz, built by "make clang"): FUZZ_SECONDS per harness, all of them or
+# those named in FUZZ_ONLY (e.g. FUZZ_ONLY="csv scanline").
+FUZZ_SECONDS ?= 300
+FUZZ_ONLY ?=
+fuzz: deps clang
+	@bash scripts/fuzz.sh $(CLANG_BUILD) $(FUZZ_SECONDS) $(FUZZ_ONLY)
 
 # gcov build running the unit, integration and SQL regression tests (not valgrind), then an
 # lcov summary of src/ (line and function coverage) and an HTML report in $(COV_BUILD)/html.

@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config git clang bc procps
+    libclang-rt-14-dev          # libFuzzer and the sanitizers' runtime for clang (tests/fuzz)
     libpq-dev uuid-dev libxlsxwriter-dev libcmocka-dev zlib1g-dev
     libssl-dev                  # OpenSSL 3 libcrypto: Ed25519 audit-chain anchors
     postgresql-15 postgresql-client-15 postgresql-contrib

@@ -170,7 +170,9 @@ csv_parse_line(const char *line, struct csv_record *rec, const char **why)
 {
     struct mem_src m = {line};
     int lineno = 1;
-    return parse(next_mem, &m, &lineno, true, rec, why);
+    /* One line of a file the caller reads: a byte order mark is the caller's to strip (once, at
+     * the start of the file), so here it is data. */
+    return parse(next_mem, &m, &lineno, false, rec, why);
 }
 
 /* Length of the valid UTF-8 sequence at p (n bytes available) and its code point, or 0. */

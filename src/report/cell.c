@@ -70,8 +70,11 @@ cell_parse_datetime(const char *s, bool with_time, struct cell_datetime *out)
             p++;
             if (*p < '0' || *p > '9')
                 return -1;
+            /* Digits past the nanosecond are checked but not added: summed in floating point,
+             * a long run of nines would round up into the next second. */
             for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
-                sec += (*p - '0') * scale;
+                if (scale > 1e-10)
+                    sec += (*p - '0') * scale;
         }
     }
     /* An offset ("+01", "-05:30", "+05:45:00") or nothing; a BC suffix is refused. */

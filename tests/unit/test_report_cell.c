@@ -56,6 +56,15 @@ test_timestamps(void **state)
     assert_int_equal(cell_parse_datetime("2026-11-27 08:30:00.", true, &d), -1);
     assert_int_equal(cell_parse_datetime("2026-11-27 08:30:00+01 BC", true, &d), -1);
     assert_int_equal(cell_parse_datetime("2026-11-27 08:30:00 x", true, &d), -1);
+    /* Found by fuzz_cell: a long run of fractional nines summed in floating point reached the
+     * next second (59.999... gave 60, 60.999... gave 61, a second Excel has not). */
+    assert_int_equal(cell_parse_datetime("2026-11-27 23:59:59.99999999999999999999999999", true,
+                                         &d), 0);
+    assert_true(d.sec < 60);
+    assert_int_equal(cell_parse_datetime("2026-11-27 23:59:60.99999999999999999999999999", true,
+                                         &d), 0);
+    assert_true(d.sec < 61);
+    assert_int_equal(cell_parse_datetime("2026-11-27 23:59:60.9999999999999999x", true, &d), -1);
 }
 
 static void
