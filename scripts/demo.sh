@@ -6,12 +6,24 @@ BUILD=${1:-build}
 export PATH="$(cd "$BUILD" && pwd):$PATH"
 step() { printf '\n== %s\n' "$*"; }
 
+# Everyone authenticates with a password (scram): the demo users' passwords in a mode-0600
+# PGPASSFILE (README "Authentication"); only the service account uses peer ("fmtbank init").
+if [ -z "${PGPASSFILE:-}" ]; then
+    PGPASSFILE=$(mktemp)
+    trap 'rm -f "$PGPASSFILE"' EXIT
+    export PGPASSFILE
+fi
+unset PGPASSWORD
+chmod 600 "$PGPASSFILE"
+printf '%s\n' '*:*:*:alice:alice-signs-1' '*:*:*:quinn:quinn-signs-1' \
+    '*:*:*:audrey:audrey-signs-1' '*:*:*:adam:adam-signs-1' >>"$PGPASSFILE"
+
 step "create (first time) and start the embedded database, apply the schema, load demo data"
 fmtbank init --demo
-fmtbank status
+fmtbank --user adam status
 
 step "people and roles"
-fmtbank user list
+fmtbank --user adam user list
 
 step "the donor registry (pseudonymous codes)"
 fmtbank --user alice donor list
@@ -92,7 +104,7 @@ day() { date -d "$1 days" +%F; }
 CODE="D-$(date +%s | tail -c 9)"
 fmtbank --user alice donor add "$CODE" --birth-year 1990 --sex F
 # The full questionnaire (every item clear: no, never, numbers inside their range), from the catalog.
-fmtbank --format tsv catalog questions | awk -F'\t' '
+fmtbank --user alice --format tsv catalog questions | awk -F'\t' '
     NR == 1 { print "item,answer"; next }
     $2 != "full" || $12 != "" { next }
     $3 == "boolean" { print $1 ",no"; next }
@@ -102,7 +114,7 @@ fmtbank --format tsv catalog questions | awk -F'\t' '
 fmtbank --user alice questionnaire record "$CODE" --date "$(day -25)" --file "$DEMO_TMP/full.csv" >/dev/null
 # A panel (every test of the catalog, acceptable: negative, or half its limit) collected on a day.
 panel() {
-    fmtbank --format tsv catalog tests | awk -F'\t' -v code="$CODE" -v day="$1" '
+    fmtbank --user alice --format tsv catalog tests | awk -F'\t' -v code="$CODE" -v day="$1" '
         NR == 1 { print "donor,test,collected,result,unit,lab"; next }
         { if ($6 == "negative") r = "negative"; else { l = $6; sub(/^[<=]+/, "", l); r = l / 2 }
           print code "," $1 "," day "," r "," $7 ",Demo Lab" }' >"$DEMO_TMP/panel-$1.csv"
@@ -113,7 +125,7 @@ panel "$(day -24)"
 fmtbank --user alice donor show "$CODE" | head -3
 
 step "donation-day questionnaire and the donation of $(day -20) 08:30"
-fmtbank --format tsv catalog questions | awk -F'\t' 'NR == 1 { print "item,answer"; next }
+fmtbank --user alice --format tsv catalog questions | awk -F'\t' 'NR == 1 { print "item,answer"; next }
     $2 == "donation-day" { print $1 ",no" }' >"$DEMO_TMP/short.csv"
 fmtbank --user alice questionnaire record "$CODE" --date "$(day -20)" --short --file "$DEMO_TMP/short.csv" >/dev/null
 # "donation add" judges eligibility with what was recorded by the collection time; this demo

@@ -9,6 +9,7 @@ packages=(
     libpq-dev uuid-dev libxlsxwriter-dev libcmocka-dev zlib1g-dev
     libssl-dev                  # OpenSSL 3 libcrypto: Ed25519 audit-chain anchors
     postgresql-15 postgresql-client-15 postgresql-contrib
+    postgresql-server-dev-15    # the server module src/pgmodule/fmtbank_auth.c (PGXS flags)
     python3 python3-openpyxl    # independent xlsx reader used by the tests
     valgrind
     passwd                      # useradd, for the embedded server's system user

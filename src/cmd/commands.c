@@ -2,6 +2,7 @@
  * table because it is printed from it). */
 #include "cmd/cmd.h"
 #include "db/db.h"
+#include "db/embedded.h"
 #include "db/migrate.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -162,7 +163,13 @@ parse_format(const char *f, enum out_format *out, struct fb_error *err)
 static int
 connect_ctx(struct cmd_ctx *ctx)
 {
-    ctx->conn = db_connect(ctx->dsn, ctx->user, &ctx->err);
+    /* Schema migrations need a superuser: on the embedded instance that is its service account
+     * (peer), unless --user or PGUSER names another role. */
+    const char *user = ctx->user;
+    if (!user && (ctx->def->flags & CMD_DB_RAW) && db_uses_embedded(ctx->dsn) &&
+        str_empty(getenv("PGUSER")))
+        user = EMBEDDED_SUPERUSER;
+    ctx->conn = db_connect(ctx->dsn, user, &ctx->err);
     if (!ctx->conn)
         return -1;
     if (ctx->def->flags & CMD_DB_RAW)

@@ -1,6 +1,7 @@
 /* init.c: "fmtbank init" (schema migrations, demo data) and "fmtbank status". */
 #include "cmd/cmd.h"
 #include "db/db.h"
+#include "db/embedded.h"
 #include "db/migrate.h"
 #include "common/paths.h"
 #include "common/util.h"
@@ -12,11 +13,33 @@ static int
 cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 {
     bool demo = false;
-    const struct opt_spec specs[] = {{"demo", 0, OPT_FLAG, &demo}, {0}};
+    const char *admin_os = NULL, *admin_role = NULL;
+    const struct opt_spec specs[] = {{"demo", 0, OPT_FLAG, &demo},
+                                     {"admin-os-user", 0, OPT_STRING, &admin_os},
+                                     {"admin-role", 0, OPT_STRING, &admin_role},
+                                     {0}};
     struct opt_args pos;
     if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
         return cmd_fail(ctx);
     opt_args_free(&pos);
+    if (!admin_os != !admin_role)
+        return cmd_usage_error(ctx, "--admin-os-user and --admin-role go together");
+    if (admin_os && !db_uses_embedded(ctx->dsn))
+        return cmd_usage_error(ctx, "--admin-os-user applies to the embedded instance only");
+    if (admin_os) {
+        struct embedded e;
+        int arc = embedded_resolve(&e, &ctx->err);
+        if (arc == 0)
+            arc = embedded_set_admin(&e, admin_os, admin_role, &ctx->err);
+        embedded_free(&e);
+        if (arc == 0 && db_run(ctx->conn, "SELECT pg_catalog.pg_reload_conf()", 0, NULL,
+                               &ctx->err) < 0)
+            arc = -1;
+        if (arc < 0)
+            return cmd_fail(ctx);
+        fprintf(stderr, "OS user %s may log in as %s without a password (peer)\n", admin_os,
+                admin_role);
+    }
 
     char *dir = paths_data_dir("schema");
     int applied = 0;
@@ -55,11 +78,13 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_init[] = {
-    {"init", cmd_init, CMD_DB_RAW, "init [--demo]",
+    {"init", cmd_init, CMD_DB_RAW, "init [--demo] [--admin-os-user U --admin-role R]",
      "create or upgrade the schema and load the default catalog and rules (idempotent)",
      "Applies schema/NNN_*.sql in order, each in its own transaction under an advisory lock,\n"
      "recording a SHA-256 of each; refuses if an applied file has changed. Needs a superuser\n"
-     "(the embedded instance's default user is one).\n"
+     "(on the embedded instance the service account logs in as one by peer).\n"
+     "  --admin-os-user U --admin-role R   the one OS account that logs in as role R by peer\n"
+     "           (stored in FMTBANK_HOME/fmtbank.conf); every other person uses a password\n"
      "  --demo   also load demonstration data (users alice, quinn, audrey, adam)\n"},
     {"status", cmd_status, CMD_DB, "status",
      "database, schema version, daemon heartbeat and counts by state", NULL},

@@ -52,3 +52,14 @@ paths_pgbin(void)
     const char *env = getenv("FMTBANK_PGBIN");
     return str_empty(env) ? FMTBANK_PGBIN_DEFAULT : env;
 }
+
+char *
+paths_pgmodule(void)
+{
+    const char *env = getenv("FMTBANK_PGMODULE");
+    if (!str_empty(env))
+        return xstrdup(env);
+    if (running_from_build_dir() && access(FMTBANK_PGMODULE_BUILD, R_OK) == 0)
+        return xstrdup(FMTBANK_PGMODULE_BUILD);
+    return xstrdup(FMTBANK_PGMODULE_INSTALL);
+}

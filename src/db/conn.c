@@ -166,8 +166,13 @@ connect_checked(const char *dbname, const char *user, struct fb_error *err)
     const char *msg = c ? PQerrorMessage(c) : "";
     if (strstr(msg, "does not exist") && strstr(msg, "role"))
         err->kind = FB_ERR_PERMISSION;
-    else if (strstr(msg, "not permitted to log in") || strstr(msg, "authentication failed"))
+    else if (strstr(msg, "not permitted to log in") || strstr(msg, "authentication failed") ||
+             strstr(msg, "no password supplied") || strstr(msg, "failed logins")) {
         err->kind = FB_ERR_PERMISSION;
+        if (strstr(msg, "no password supplied"))
+            fb_error_hint(err, "Give the password in a PGPASSFILE (mode 0600) or name the acting "
+                               "user with --user; it defaults to PGUSER, else your OS user name.");
+    }
     else
         err->kind = FB_ERR_DBUNAVAIL;
     PQfinish(c);
@@ -180,13 +185,16 @@ connect_embedded(const char *user, bool start, struct fb_error *err)
     struct embedded e;
     if (embedded_resolve(&e, err) < 0)
         return NULL;
-    const char *role = user ? user : getenv("PGUSER");
-    if (str_empty(role))
-        role = EMBEDDED_SUPERUSER;
-    char *ci = embedded_conninfo(&e, role);
+    /* The acting role is the one asked for, else libpq's default (PGUSER, then the OS user
+     * name): never the superuser implicitly. */
+    char *ci = embedded_conninfo(&e, str_empty(user) ? NULL : user);
     PGconn *c = NULL;
-    if (embedded_pid(&e) != 0)
+    /* A person's own OS account (group fmtbank) cannot read the data directory's pid file but
+     * can reach the socket: try it whenever it exists. */
+    char *sock = xasprintf("%s/.s.PGSQL.5432", e.home);
+    if (embedded_pid(&e) != 0 || access(sock, F_OK) == 0)
         c = connect_checked(ci, NULL, err);
+    free(sock);
     if (!c && !start && embedded_pid(&e) == 0)
         fb_error_set(err, FB_ERR_DBUNAVAIL, "the embedded instance in \"%s\" is not running",
                      e.home);

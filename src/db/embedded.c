@@ -5,7 +5,14 @@
  * postmasters. A stale postmaster.pid after a crash is handled by the postmaster itself.
  * Root: initdb refuses to run as root, so the server programs run as the unprivileged system
  * user "fmtbank" (created on first use); the home directory is then owned by that user and its
- * ancestors must be searchable by it (hence /var/lib/fmtbank, not /root, as root's default). */
+ * ancestors must be searchable by it (hence /var/lib/fmtbank, not /root, as root's default).
+ * Authentication (product.md §15): pg_hba.conf, pg_ident.conf and fmtbank_auth.conf are written
+ * again at every start (and by "fmtbank init --admin-os-user"): scram-sha-256 for every person on
+ * the Unix socket; peer only for the service account (the server's OS user, and root who started
+ * it and can become that user anyway) as postgres or fmtbankd, and for one configured
+ * administrator OS account as its role. The socket directory (home) is 0750 and the socket 0770,
+ * group "fmtbank", so persons in that group connect from their own OS accounts. The server module
+ * fmtbank_auth.so is copied into home/lib and preloaded. */
 #include "db/embedded.h"
 #include "db/db.h"
 #include "common/paths.h"
@@ -28,6 +35,7 @@
 #include <unistd.h>
 
 #define SOCKET_NAME_LEN 16 /* "/.s.PGSQL.5432" and some slack */
+#define AUTH_GROUP "fmtbank"
 
 static char *
 default_home(void)
@@ -301,16 +309,38 @@ mkdir_p(const char *dir, struct fb_error *err)
     return rc;
 }
 
+/* The group that may use the socket: created when missing (root only). Returns its gid, or -1
+ * when there is none (an ordinary user without the group keeps a private 0700 home). */
+static gid_t
+auth_group(const struct embedded *e)
+{
+    struct group *g = getgrnam(AUTH_GROUP);
+    if (!g && geteuid() == 0) {
+        const char *argv[] = {"/usr/sbin/groupadd", "--system", "-f", AUTH_GROUP, NULL};
+        struct embedded self = *e;
+        self.drop = false;
+        run_as_server(&self, argv, NULL);
+        g = getgrnam(AUTH_GROUP);
+    }
+    return g ? g->gr_gid : (gid_t)-1;
+}
+
 static int
 prepare_home(struct embedded *e, struct fb_error *err)
 {
     if (mkdir_p(e->home, err) < 0)
         return -1;
-    if (!e->drop)
-        return 0;
-    if (ensure_system_user(e, err) < 0 || check_ancestors(e, err) < 0)
+    if (e->drop && (ensure_system_user(e, err) < 0 || check_ancestors(e, err) < 0))
         return -1;
-    if (chown(e->home, e->uid, e->gid) != 0 || chmod(e->home, 0700) != 0) {
+    gid_t g = auth_group(e);
+    e->group_ok = g != (gid_t)-1 && chown(e->home, e->drop ? e->uid : (uid_t)-1, g) == 0;
+    if (!e->drop && chmod(e->home, e->group_ok ? 0750 : 0700) != 0) {
+        fb_error_set(err, FB_ERR_INTERNAL, "could not set the mode of \"%s\": %s", e->home,
+                     strerror(errno));
+        return -1;
+    }
+    if (e->drop && (chown(e->home, e->uid, e->group_ok ? g : e->gid) != 0 ||
+        chmod(e->home, e->group_ok ? 0750 : 0700) != 0)) {
         fb_error_set(err, FB_ERR_INTERNAL, "could not give \"%s\" to the server user: %s",
                      e->home, strerror(errno));
         return -1;
@@ -353,7 +383,8 @@ write_config(const struct embedded *e, struct fb_error *err)
             "\n# fmtbank embedded instance: Unix socket in FMTBANK_HOME only, no TCP.\n"
             "listen_addresses = ''\n"
             "unix_socket_directories = '%s'\n"
-            "unix_socket_permissions = 0700\n"
+            "password_encryption = scram-sha-256\n"
+            "include_if_exists = 'fmtbank_auth.conf'\n"
             "fsync = on\n"
             "max_connections = 100\n"
             "shared_buffers = 256MB\n"
@@ -367,6 +398,162 @@ write_config(const struct embedded *e, struct fb_error *err)
         return -1;
     }
     return 0;
+}
+
+/* Writes path (mode 0600, owned by the server user) with content. */
+static int
+write_file(const struct embedded *e, const char *path, const char *content, struct fb_error *err)
+{
+    char *tmp = xasprintf("%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t len = strlen(content);
+    bool ok = fd >= 0 && write(fd, content, len) == (ssize_t)len;
+    if (fd >= 0)
+        ok = close(fd) == 0 && ok;
+    if (ok && e->drop)
+        ok = chown(tmp, e->uid, e->gid) == 0;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok)
+        fb_error_set(err, FB_ERR_INTERNAL, "could not write \"%s\": %s", path, strerror(errno));
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+/* Reads "key=value" from home/fmtbank.conf (malloc'd, or NULL). */
+static char *
+home_config(const struct embedded *e, const char *key)
+{
+    char *p = xasprintf("%s/fmtbank.conf", e->home);
+    FILE *f = fopen(p, "r");
+    free(p);
+    char line[512];
+    char *val = NULL;
+    size_t klen = strlen(key);
+    while (f && !val && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, key, klen) == 0 && line[klen] == '=' && line[klen + 1] != '\0')
+            val = xstrdup(line + klen + 1);
+    }
+    if (f)
+        fclose(f);
+    return val;
+}
+
+/* Copies the server module into home/lib (where the server user can read it); false if absent. */
+static bool
+install_module(const struct embedded *e, char **dest)
+{
+    char *src = paths_pgmodule();
+    char *dir = xasprintf("%s/lib", e->home);
+    *dest = xasprintf("%s/fmtbank_auth.so", dir);
+    FILE *in = fopen(src, "rb");
+    bool ok = in != NULL && (mkdir(dir, 0755) == 0 || errno == EEXIST);
+    char *tmp = xasprintf("%s.tmp", *dest);
+    FILE *out = ok ? fopen(tmp, "wb") : NULL;
+    ok = out != NULL;
+    char buf[65536];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (out)
+        ok = fclose(out) == 0 && ok;
+    if (in)
+        fclose(in);
+    if (ok && e->drop)
+        ok = chown(dir, e->uid, e->gid) == 0 && chown(tmp, e->uid, e->gid) == 0;
+    ok = ok && chmod(tmp, 0755) == 0 && rename(tmp, *dest) == 0;
+    free(tmp);
+    free(dir);
+    free(src);
+    return ok;
+}
+
+int
+embedded_write_auth(const struct embedded *e, struct fb_error *err)
+{
+    struct passwd *pw = getpwuid(e->uid);
+    if (!pw) {
+        fb_error_set(err, FB_ERR_INTERNAL, "no user name for uid %ld", (long)e->uid);
+        return -1;
+    }
+    char *server_user = xstrdup(pw->pw_name);
+    char *admin_os = home_config(e, "admin_os_user");
+    char *admin_role = home_config(e, "admin_role");
+    struct strbuf hba = STRBUF_INIT, ident = STRBUF_INIT, conf = STRBUF_INIT;
+    strbuf_adds(&hba, "# Written by fmtbank at every start; edits are lost (see embedded.c).\n"
+                      "local all postgres,fmtbankd peer map=fmtbank_service\n");
+    strbuf_addf(&ident, "# Written by fmtbank at every start; edits are lost.\n"
+                        "fmtbank_service %s postgres\nfmtbank_service %s fmtbankd\n",
+                server_user, server_user);
+    if (e->drop)
+        strbuf_adds(&ident, "fmtbank_service root postgres\nfmtbank_service root fmtbankd\n");
+    if (admin_os && admin_role) {
+        strbuf_addf(&hba, "local all %s peer map=fmtbank_admin\n", admin_role);
+        strbuf_addf(&ident, "fmtbank_admin %s %s\n", admin_os, admin_role);
+    }
+    strbuf_adds(&hba, "local all all scram-sha-256\n");
+    char *module = NULL;
+    strbuf_adds(&conf, "# Written by fmtbank at every start; edits are lost.\n"
+                       "password_encryption = scram-sha-256\n");
+    strbuf_addf(&conf, "unix_socket_permissions = %s\n", e->group_ok ? "0770" : "0700");
+    if (e->group_ok)
+        strbuf_adds(&conf, "unix_socket_group = '" AUTH_GROUP "'\n");
+    if (install_module(e, &module))
+        strbuf_addf(&conf, "shared_preload_libraries = '%s'\n", module);
+    else
+        fprintf(stderr, "fmtbank: warning: the server module fmtbank_auth.so was not found; "
+                        "login lockout and password checks in the server are off\n");
+    char *p_hba = xasprintf("%s/pg_hba.conf", e->datadir);
+    char *p_ident = xasprintf("%s/pg_ident.conf", e->datadir);
+    char *p_conf = xasprintf("%s/fmtbank_auth.conf", e->datadir);
+    int rc = write_file(e, p_hba, hba.buf, err) == 0 && write_file(e, p_ident, ident.buf, err) == 0 &&
+                     write_file(e, p_conf, conf.buf, err) == 0
+                 ? 0
+                 : -1;
+    free(p_hba);
+    free(p_ident);
+    free(p_conf);
+    free(module);
+    strbuf_release(&hba);
+    strbuf_release(&ident);
+    strbuf_release(&conf);
+    free(server_user);
+    free(admin_os);
+    free(admin_role);
+    return rc;
+}
+
+static bool
+valid_name(const char *s)
+{
+    if (str_empty(s) || strlen(s) > 63 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(s);
+}
+
+int
+embedded_set_admin(struct embedded *e, const char *os_user, const char *role, struct fb_error *err)
+{
+    if (!valid_name(os_user) || !valid_name(role) || !getpwnam(os_user)) {
+        fb_error_set(err, FB_ERR_USAGE, "invalid administrator OS account \"%s\" or role \"%s\"",
+                     os_user ? os_user : "", role ? role : "");
+        fb_error_hint(err, "Name an existing OS user and an fmtbank admin user.");
+        return -1;
+    }
+    if (prepare_home(e, err) < 0)
+        return -1;
+    int fd = lock_home(e, err);
+    if (fd < 0)
+        return -1;
+    char *path = xasprintf("%s/fmtbank.conf", e->home);
+    char *content = xasprintf("admin_os_user=%s\nadmin_role=%s\n", os_user, role);
+    int rc = write_file(e, path, content, err);
+    if (rc == 0 && embedded_initialised(e))
+        rc = embedded_write_auth(e, err);
+    free(content);
+    free(path);
+    unlock_home(fd);
+    return rc;
 }
 
 static int
@@ -387,7 +574,7 @@ run_initdb(const struct embedded *e, struct fb_error *err)
     }
     char *prog = pgprog("initdb");
     char *log = xasprintf("%s/initdb.log", e->home);
-    const char *argv[] = {prog, "-D", e->datadir, "-U", EMBEDDED_SUPERUSER, "--auth-local=trust",
+    const char *argv[] = {prog, "-D", e->datadir, "-U", EMBEDDED_SUPERUSER, "--auth-local=peer",
                     "--auth-host=reject", "-E", "UTF8", "--no-locale", NULL};
     int rc = run_as_server(e, argv, log);
     if (rc != 0) {
@@ -471,7 +658,9 @@ embedded_start(struct embedded *e, struct fb_error *err)
         rc = run_initdb(e, err);
     if (rc == 0 && embedded_pid(e) == 0) {
         remove_stale_pidfile(e);
-        rc = run_pg_ctl(e, "start", err);
+        rc = embedded_write_auth(e, err);
+        if (rc == 0)
+            rc = run_pg_ctl(e, "start", err);
     }
     if (rc == 0)
         rc = create_database(e, err);

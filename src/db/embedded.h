@@ -17,6 +17,7 @@ struct embedded {
     char *logfile;  /* home/postgres.log */
     char *lockfile; /* home/fmtbank.lock: serialises init, start and stop */
     bool drop;      /* invoked as root: the server runs as EMBEDDED_SYSTEM_USER */
+    bool group_ok;  /* home and socket belong to the group "fmtbank" (persons' OS accounts) */
     uid_t uid;
     gid_t gid;
 };
@@ -27,6 +28,14 @@ void embedded_free(struct embedded *e);
 /* Creates (initdb) and starts the instance if needed; safe when several processes race. */
 int embedded_start(struct embedded *e, struct fb_error *err);
 int embedded_stop(struct embedded *e, bool *was_running, struct fb_error *err);
+/* Writes pg_hba.conf, pg_ident.conf and fmtbank_auth.conf (scram for persons, peer for the service
+ * account and the configured administrator) and installs the server module; takes effect at the
+ * next start or reload. */
+int embedded_write_auth(const struct embedded *e, struct fb_error *err);
+/* Records the administrator OS account allowed peer login as role (home/fmtbank.conf) and
+ * rewrites the authentication files. */
+int embedded_set_admin(struct embedded *e, const char *os_user, const char *role,
+                       struct fb_error *err);
 /* Server pid when running, else 0. */
 long embedded_pid(const struct embedded *e);
 bool embedded_initialised(const struct embedded *e);

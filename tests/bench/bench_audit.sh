@@ -7,6 +7,7 @@ BUILD=${1:-build}
 ROWS=${ROWS:-500000}
 export PATH="$(cd "$BUILD" && pwd):$PATH"
 unset FMTBANK_DSN PGHOST PGHOSTADDR PGPORT PGDATABASE PGSERVICE PGUSER
+. "$(dirname "${BASH_SOURCE[0]}")/pgpass.sh"
 export FMTBANK_HOME=${BENCH_HOME:-$(mktemp -d /tmp/fmtbank-bench.XXXXXX)}
 [ -n "${BENCH_HOME:-}" ] || trap 'fmtbank db stop >/dev/null 2>&1 || true; rm -rf "$FMTBANK_HOME"' EXIT
 chmod 755 "$FMTBANK_HOME"

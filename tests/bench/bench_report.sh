@@ -18,6 +18,7 @@ M=${BENCH_ALIQUOTS:-$N}
 [[ "$M" =~ ^[0-9]+$ ]] || { echo "BENCH_ALIQUOTS must be a number" >&2; exit 2; }
 export PATH="$BIN:$PATH"
 unset FMTBANK_DSN PGHOST PGHOSTADDR PGPORT PGDATABASE PGSERVICE PGUSER FMTBANK_SCHEMA
+. "$(dirname "${BASH_SOURCE[0]}")/pgpass.sh"
 export FMTBANK_HOME
 FMTBANK_HOME=$(mktemp -d /tmp/fmtbank-bench.XXXXXX)
 chmod 755 "$FMTBANK_HOME"

@@ -19,6 +19,7 @@ TUBES=${BENCH_TUBES:-1000}
 [[ "$TUBES" =~ ^[0-9]+$ ]] || { echo "BENCH_TUBES must be a number" >&2; exit 2; }
 export PATH="$BIN:$PATH"
 unset FMTBANK_DSN PGHOST PGHOSTADDR PGPORT PGDATABASE PGSERVICE PGUSER FMTBANK_SCHEMA
+. "$(dirname "${BASH_SOURCE[0]}")/pgpass.sh"
 export FMTBANK_HOME
 FMTBANK_HOME=$(mktemp -d /tmp/fmtbank-bench.XXXXXX)
 chmod 755 "$FMTBANK_HOME"

@@ -13,6 +13,7 @@ IMPORT_ROWS=${IMPORT_ROWS:-100000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export PATH="$(cd "$BUILD" && pwd):$PATH"
 unset FMTBANK_DSN PGHOST PGHOSTADDR PGPORT PGDATABASE PGSERVICE PGUSER
+. "$(dirname "${BASH_SOURCE[0]}")/pgpass.sh"
 if [ -n "${BENCH_HOME:-}" ]; then
     export FMTBANK_HOME=$BENCH_HOME
     mkdir -p "$FMTBANK_HOME"

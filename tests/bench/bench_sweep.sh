@@ -8,6 +8,7 @@ DONORS=${DONORS:-100000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export PATH="$(cd "$BUILD" && pwd):$PATH"
 unset FMTBANK_DSN PGHOST PGHOSTADDR PGPORT PGDATABASE PGSERVICE PGUSER
+. "$(dirname "${BASH_SOURCE[0]}")/pgpass.sh"
 export FMTBANK_HOME=${BENCH_HOME:-$(mktemp -d /tmp/fmtbank-bench.XXXXXX)}
 [ -n "${BENCH_HOME:-}" ] || trap 'fmtbank db stop >/dev/null 2>&1 || true; rm -rf "$FMTBANK_HOME"' EXIT
 chmod 755 "$FMTBANK_HOME"

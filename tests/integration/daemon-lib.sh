@@ -1,6 +1,9 @@
 # daemon-lib.sh: helpers for the fmtbankd scenarios (t07NN-*.sh), sourced after lib.sh. Daemons
 # run in the background with their log in $TMP/NAME.log; every wait polls with a bound, and the
 # daemons still running when the script ends are killed before the instance is stopped.
+# fmtbankd logs in as "fmtbankd" (peer, the service account) unless PGUSER names a role:
+# the daemon scenarios leave PGUSER unset (lib.sh sets it for the CLI).
+unset PGUSER
 DAEMON_PIDS=()
 INBOX="$TMP/inbox"
 OUTBOX="$TMP/outbox"

@@ -13,6 +13,25 @@ chmod 755 "$FMTBANK_HOME"
 TMP="$FMTBANK_HOME/tmp"
 mkdir -p "$TMP"
 chmod 777 "$TMP"
+# Every connection authenticates like a person's: scram with the passwords of a mode-0600
+# PGPASSFILE (the demo users'), peer only for the service account (postgres, fmtbankd).
+export PGPASSFILE="$FMTBANK_HOME/pgpass"
+unset PGPASSWORD
+# Commands without --user act as PGUSER: the instance's superuser, by peer as the service account
+# (the OS user running the tests; root, who started the server as "fmtbank", is mapped too).
+export PGUSER=postgres
+printf '%s\n' '*:*:*:alice:alice-signs-1' '*:*:*:quinn:quinn-signs-1' \
+    '*:*:*:audrey:audrey-signs-1' '*:*:*:adam:adam-signs-1' >"$PGPASSFILE"
+chmod 600 "$PGPASSFILE"
+# pgpass_add USER PASSWORD: the password of a user a test created (replaces an earlier line).
+pgpass_add() {
+    local pw=${2//\\/\\\\}
+    pw=${pw//:/\\:}
+    grep -v "^\*:\*:\*:$1:" "$PGPASSFILE" >"$PGPASSFILE.new"
+    printf '*:*:*:%s:%s\n' "$1" "$pw" >>"$PGPASSFILE.new"
+    chmod 600 "$PGPASSFILE.new"
+    mv "$PGPASSFILE.new" "$PGPASSFILE"
+}
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 

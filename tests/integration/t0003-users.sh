@@ -5,6 +5,7 @@ setup_db
 
 expect 0 "admin adds a technician" bash -c "echo 'tess-signs-1' | fmtbank --user adam user add tess --role technician --name 'Tess Tech' --password-stdin"
 assert_eq "$OUT" "tess" "prints the new user's name only"
+pgpass_add tess 'tess-signs-1'
 assert_eq "$(sql "select role || '/' || printed_name from fmtbank.app_user where name = 'tess'")" "technician/Tess Tech" "recorded with role and printed name"
 assert_eq "$(sql "select rolcanlogin from pg_roles where rolname = 'tess'")" "t" "a login role"
 assert_eq "$(sql "select pg_has_role('tess', 'fmtbank_technician', 'MEMBER')")" "t" "member of fmtbank_technician"
@@ -25,7 +26,7 @@ assert_contains "$ERR" 'invalid role "superhero"' "names the bad role"
 expect 5 "duplicate user" fmtbank --user adam user add alice --role technician
 assert_contains "$ERR" 'user "alice" already exists' "says it exists"
 expect 3 "short signature password" bash -c "echo 'short' | fmtbank --user adam user add bob --role quality --password-stdin"
-assert_contains "$ERR" "at least 8 characters" "says why"
+assert_contains "$ERR" "at least 12 characters" "says why"
 expect 2 "missing --role" fmtbank --user adam user add bob
 expect 6 "unknown acting user" fmtbank --user nobody donor list
 assert_eq "$(audit_count)" "$before" "refusals changed nothing"
@@ -62,7 +63,8 @@ assert_contains "$ERR" "must be superuser" "technician cannot escalate"
 assert_eq "$(sql "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace,
     aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
     where n.nspname = 'fmtbank' and a.grantee = 0")" "0" "no fmtbank function is executable by PUBLIC"
-sql "create role stranger login" >/dev/null
+sql "create role stranger login password 'stranger-pass-1'" >/dev/null
+pgpass_add stranger 'stranger-pass-1'
 sql_as stranger "select fmtbank.donor_add('D-0777', null, null)"
 assert_contains "$ERR" "permission denied for schema fmtbank" "a login without an fmtbank role can do nothing"
 
@@ -88,7 +90,8 @@ assert_eq "$(sql "select who from fmtbank.audit_log where tbl = 'app_user' and k
 expect 5 "disable twice" fmtbank --user adam user disable tess --reason again
 assert_contains "$ERR" "already disabled" "says already disabled"
 
-expect 0 "own signature password" bash -c "echo 'alice-new-pass' | fmtbank --user alice user password alice --password-stdin"
+expect 0 "own password (the current one first)" bash -c "printf 'alice-signs-1\nalice-new-pass\n' | fmtbank --user alice user password alice --password-stdin"
+pgpass_add alice 'alice-new-pass'
 assert_eq "$(sql "select sig_hash = fmtbank.crypt('alice-new-pass', sig_hash) from fmtbank.user_secret where name = 'alice'")" "t" "password changed"
 expect 6 "not someone else's" bash -c "echo 'alice-new-pass' | fmtbank --user alice user password quinn --password-stdin"
 expect 5 "unlock a user that is not locked" fmtbank --user adam user unlock alice --reason x

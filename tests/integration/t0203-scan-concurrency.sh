@@ -5,8 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/inventory.sh"
 setup_db
-fmtbank --user adam user add tess --role technician --name "Tess Technician" >/dev/null 2>&1 \
-    || { echo "could not add tess"; exit 1; }
+echo 'tess-scans-pw-1' | fmtbank --user adam user add tess --role technician --name "Tess Technician" \
+    --password-stdin >/dev/null 2>&1 || { echo "could not add tess"; exit 1; }
+pgpass_add tess 'tess-scans-pw-1'
 
 ROUNDS=${ROUNDS:-12}
 PER=40                       # tubes per technician per round, into one 8 x 10 box (80 positions)

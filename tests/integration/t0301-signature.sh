@@ -23,7 +23,7 @@ for u in alice audrey adam; do
     assert_eq "$RC" "6" "$u cannot sign a release"
     assert_contains "$ERR" "permission denied: signing releases requires the quality role" "$u is told why"
 done
-expect 5 "the instance's superuser is no signer" sh -c "echo x | fmtbank release sign $L --meaning 'Released' --password-stdin"
+expect 5 "the instance's superuser is no signer" sh -c "echo x | fmtbank --user postgres release sign $L --meaning 'Released' --password-stdin"
 assert_contains "$ERR" "user \"postgres\" cannot sign: it is not an fmtbank user" "says so"
 expect 2 "no --meaning" sh -c "echo quinn-signs-1 | fmtbank --user quinn release sign $L --password-stdin"
 assert_contains "$ERR" "missing --meaning" "names the option"
@@ -114,6 +114,7 @@ assert_eq "$(audit_count)" "$before" "nothing changed"
 
 # --- five failures lock the signer until an administrator unlocks
 printf 'quincy-signs-1\n' | fmtbank --user adam user add quincy --role quality --name "Quincy Quartermaine" --password-stdin >/dev/null
+pgpass_add quincy 'quincy-signs-1'
 L3=$(ready_lot D-2003)
 for i in 1 2 3 4; do
     sign "$L3" quincy "guess-$i"
@@ -141,8 +142,8 @@ assert_eq "$(sql "SELECT printed_name FROM fmtbank.release_signature s JOIN fmtb
 fmtbank --user adam user add qira --role quality </dev/null >/dev/null
 L4=$(ready_lot D-2004)
 sign "$L4" qira "whatever-1"
-assert_eq "$RC" "5" "no signature password set"
-assert_contains "$ERR" "user \"qira\" cannot sign: no signature password is set" "says so"
+assert_eq "$RC" "6" "no password set: one password per person, so no login and no signature"
+assert_contains "$ERR" "no password supplied" "says so"
 
 # --- through psql: the same functions, the same record (two transactions: 070_sign_attempt)
 sql_as quinn "SELECT outcome FROM fmtbank.release_sign('$L4', 'Released', 'wrong-one')"

@@ -70,7 +70,8 @@ assert_eq "$(audit_count)" "$before" "all rolled back"
 assert_eq "$(sql "SELECT count(*) FROM pg_roles WHERE rolname = 'rel_tmp'")" "0" "the throwaway role is gone"
 
 # The release functions refuse PUBLIC: a login outside the application roles can call none.
-sql_as postgres "CREATE ROLE rel_outsider LOGIN"
+sql_as postgres "CREATE ROLE rel_outsider LOGIN PASSWORD 'outsider-pass-1'"
+type pgpass_add >/dev/null 2>&1 && pgpass_add rel_outsider 'outsider-pass-1'
 for f in "fmtbank.release_sign('$LQ', 'x', 'y')" "fmtbank.aliquot_issue('${AR[1]}', 'R-1', 'S')" \
          "fmtbank.aliquot_thaw('${AR[1]}')" "fmtbank.lookback_close('1')" "fmtbank.sweep_release()"; do
     sql_as rel_outsider "SELECT $f"

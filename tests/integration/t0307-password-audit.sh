@@ -12,9 +12,10 @@ printf '%s\n' "$PW" | fmtbank --user adam user add tess --role technician --name
 type pgpass_add >/dev/null 2>&1 && pgpass_add tess "$PW"
 H1=$(sql "SELECT sig_hash FROM fmtbank.user_secret WHERE name = 'tess'")
 assert_contains "$H1" '$2a$10$' "the password is stored as bcrypt"
-printf 'tess-new-pass-2\n' >"$TMP/pw"
+printf '%s\n%s\n' "$PW" 'tess-new-pass-2' >"$TMP/pw"   # one's own: the current password first
 run_in "$TMP/pw" fmtbank --user tess user password tess --password-stdin
 assert_eq "$RC" "0" "tess changes her own password"
+type pgpass_add >/dev/null 2>&1 && pgpass_add tess 'tess-new-pass-2'
 H2=$(sql "SELECT sig_hash FROM fmtbank.user_secret WHERE name = 'tess'")
 printf 'tess-reset-pass-3\n' >"$TMP/pw"
 run_in "$TMP/pw" fmtbank --user adam user password tess --password-stdin

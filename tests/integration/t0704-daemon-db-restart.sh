@@ -44,7 +44,7 @@ kill -9 "$pm"
 wait_log "$TMP/d.log" "lost the database connection" 10 $((n + 1)) && ok "crash noticed" || not_ok "crash not noticed"
 server_gone() { ! pgrep -f "[p]ostgres.*$FMTBANK_HOME/data" >/dev/null; }
 wait_until 30 server_gone || not_ok "the crashed server's processes ended"
-expect 0 "a command restarts the crashed instance" fmtbank status
+expect 0 "a command restarts the crashed instance" fmtbank --user postgres status
 wait_log "$TMP/d.log" "active daemon" 15 3 && ok "active again after the crash" || not_ok "not active after crash"
 donor_csv "$INBOX/crash.csv" 620000 1
 wait_log "$TMP/d.log" 'imported "crash.csv": 1 row' 10 || not_ok "file imported after the crash"
