@@ -162,6 +162,18 @@ fmtbank --user quinn release sign "$LOT" --meaning "Released for clinical use" -
     <<<'quinn-signs-1'
 fmtbank --user alice aliquot list --lot "$LOT"
 
+step "the audit chain head signed with a key outside the database (Ed25519 anchor), then verified"
+# In production the signer runs as its own OS user (dist/fmtbank-anchor.service) and the key never
+# lies where the database's OS user can read it; the demo keeps both keys beside the build.
+# One anchor log per audit chain (named by its first row's hash), so a database made anew starts
+# a new log.
+chain=$(fmtbank --user audrey db psql -X -A -t -c "SELECT left(encode(hash, 'hex'), 16) FROM fmtbank.audit_log ORDER BY id LIMIT 1")
+adir="$(cd "$BUILD" && pwd)/demo-anchor/$chain"
+mkdir -p "$adir" && chmod 700 "$(dirname "$adir")" "$adir"
+[ -f "$adir/anchor.key" ] || fmtbank audit keygen --private "$adir/anchor.key" --public "$adir/anchor.pub"
+fmtbank --user audrey audit anchor --key "$adir/anchor.key" --log "$adir/anchors.log"
+fmtbank --user audrey audit verify --anchors "$adir/anchors.log" --pub "$adir/anchor.pub"
+
 step "the signed release report of lot $LOT (and the inventory report when defined)"
 rel_xlsx="$(cd "$BUILD" && pwd)/release-$LOT.xlsx"
 fmtbank --user quinn release report "$LOT" -o "$rel_xlsx"
