@@ -91,6 +91,15 @@ t1=$(now)
 a1=$(q -c "SELECT count(*) FROM fmtbank.audit_log")
 with_audit=$(secs "$t0" "$t1")
 echo "fmtbank result import (with the audit trigger): $with_audit s; $(wc -l <"$WORK/ids1") IDs printed; $((a1 - a0)) audit rows"
+# The yardstick (product.md §16): a raw COPY of the same file into an unindexed table.
+q -c "CREATE UNLOGGED TABLE IF NOT EXISTS public.bench_raw (donor text, test text, collected text,
+      result text, unit text, lab text)" >/dev/null
+t0=$(now)
+q -c "\\copy public.bench_raw FROM '$WORK/import1.csv' WITH (FORMAT csv, HEADER)" >/dev/null
+t1=$(now)
+raw=$(secs "$t0" "$t1")
+q -c "DROP TABLE public.bench_raw" >/dev/null
+echo "raw COPY of the same file into an unindexed table: $raw s; fmtbank result import / raw COPY = $(printf '%.1f' "$(echo "$with_audit / $raw" | bc -l)")x"
 q -c "ALTER TABLE fmtbank.result DISABLE TRIGGER audit_ins" >/dev/null
 t0=$(now)
 fmtbank --user alice result import "$WORK/import2.csv" >"$WORK/ids2" 2>"$WORK/import2.err"
