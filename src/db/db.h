@@ -25,10 +25,8 @@ int db_run(PGconn *conn, const char *sql, int nparams, const char *const *params
            struct fb_error *err);
 /* Runs a parameterless multi-statement script (migrations, bootstrap). Returns 0 or -1. */
 int db_run_script(PGconn *conn, const char *sql, struct fb_error *err);
-/* Streams the file at in through "COPY ... FROM STDIN" (copy_sql). Returns 0 or -1; the server's
- * error names the line ("COPY x, line 5"). */
-int db_copy_in(PGconn *conn, const char *copy_sql, FILE *in, struct fb_error *err);
-/* As db_copy_in, from len bytes in memory. */
+/* Sends len bytes in memory through "COPY ... FROM STDIN" (copy_sql). Returns 0 or -1; the
+ * server's error names the line ("COPY x, line 5"). */
 int db_copy_in_buf(PGconn *conn, const char *copy_sql, const char *buf, size_t len,
                    struct fb_error *err);
 /* Fills err from a failed result (res may be NULL: the connection's message is used). */

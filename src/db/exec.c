@@ -124,38 +124,6 @@ db_run_script(PGconn *conn, const char *sql, struct fb_error *err)
 }
 
 int
-db_copy_in(PGconn *conn, const char *copy_sql, FILE *in, struct fb_error *err)
-{
-    PGresult *res = PQexec(conn, copy_sql);
-    if (PQresultStatus(res) != PGRES_COPY_IN) {
-        db_error_fill(conn, res, err);
-        PQclear(res);
-        return -1;
-    }
-    PQclear(res);
-    char buf[65536];
-    size_t n;
-    const char *failure = NULL;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        if (PQputCopyData(conn, buf, (int)n) != 1) {
-            failure = "connection lost during COPY";
-            break;
-        }
-    if (!failure && ferror(in))
-        failure = "could not read the input file";
-    PQputCopyEnd(conn, failure);
-    int rc = 0;
-    while ((res = PQgetResult(conn)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
-            db_error_fill(conn, res, err);
-            rc = -1;
-        }
-        PQclear(res);
-    }
-    return rc;
-}
-
-int
 db_copy_in_buf(PGconn *conn, const char *copy_sql, const char *buf, size_t len,
                struct fb_error *err)
 {
