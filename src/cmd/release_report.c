@@ -39,7 +39,9 @@ cmd_release_report(struct cmd_ctx *ctx, int argc, char **argv)
     strbuf_addf(&param, "lot=%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     const char *params[] = {param.buf};
-    rc = report_run(ctx->conn, "release", params, 1, out, &ctx->err);
+    const struct report_request req = {
+        .name = "release", .params = params, .nparams = 1, .out_path = out};
+    rc = report_run(ctx->conn, &req, NULL, &ctx->err);
     if (rc == 0)
         fprintf(stderr, "wrote the release report of lot \"%s\" to \"%s\"\n", param.buf + 4, out);
     strbuf_release(&param);

@@ -6,17 +6,44 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* --sheet-rows N: rows per worksheet before a long table continues on the next. */
+static int
+sheet_rows_parse(struct cmd_ctx *ctx, const char *text, uint32_t *out)
+{
+    if (!text)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (!isdigit((unsigned char)*text) || *end || errno || v < REPORT_SHEET_ROWS_MIN ||
+        v > REPORT_SHEET_ROWS_MAX) {
+        fb_error_set(&ctx->err, FB_ERR_USAGE, "invalid value \"%s\" for \"--sheet-rows\"", text);
+        fb_error_detail(&ctx->err, "It must be a whole number from %d to %d.",
+                        REPORT_SHEET_ROWS_MIN, REPORT_SHEET_ROWS_MAX);
+        fb_error_hint(&ctx->err, "Usage: fmtbank %s", ctx->def->usage);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
 static int
 cmd_report_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-    const char *out = NULL;
+    const char *out = NULL, *sheet_rows = NULL;
     struct opt_list params = {0};
-    const struct opt_spec specs[] = {
-        {"param", 'p', OPT_MULTI, &params}, {"output", 'o', OPT_STRING, &out}, {0}};
+    const struct opt_spec specs[] = {{"param", 'p', OPT_MULTI, &params},
+                                     {"output", 'o', OPT_STRING, &out},
+                                     {"sheet-rows", 0, OPT_STRING, &sheet_rows},
+                                     {0}};
+    struct report_request req = {0};
     struct opt_args pos = {0};
     /* Every usage error (a missing -o too) before connecting: parse once without connecting. */
     if (opts_parse(argc, argv, 1, specs, &pos, &ctx->err) < 0) {
@@ -26,7 +53,8 @@ cmd_report_run(struct cmd_ctx *ctx, int argc, char **argv)
     }
     int rc = cmd_want_args(ctx, &pos, 1, "report NAME") < 0 ? FB_ERR_USAGE
              : !out ? cmd_usage_error(ctx, "missing \"-o FILE.xlsx\"")
-                    : 0;
+             : sheet_rows_parse(ctx, sheet_rows, &req.sheet_rows) < 0 ? FB_ERR_USAGE
+                                                                      : 0;
     opt_args_free(&pos);
     opt_list_free(&params);
     if (rc != 0)
@@ -35,10 +63,13 @@ cmd_report_run(struct cmd_ctx *ctx, int argc, char **argv)
         opt_list_free(&params);
         return cmd_fail(ctx);
     }
-    rc = report_run(ctx->conn, pos.items[0], params.items, params.n, out, &ctx->err);
+    req.name = pos.items[0];
+    req.params = params.items;
+    req.nparams = params.n;
+    req.out_path = out;
+    struct report_stats st;
+    rc = report_run(ctx->conn, &req, &st, &ctx->err);
     if (rc == 0) {
-        struct report_stats st;
-        report_last_stats(&st);
         fprintf(stderr, "wrote report \"%s\" to \"%s\": %zu sheet%s, %llu row%s\n", pos.items[0],
                 out, st.sheets, st.sheets == 1 ? "" : "s", st.rows, st.rows == 1 ? "" : "s");
     } else if (ctx->err.kind == FB_ERR_USAGE && !ctx->err.hint) {
@@ -108,14 +139,17 @@ const struct cmd_def cmd_defs_report[] = {
      "compares the declared columns (names, order, types) with what each query returns, and\n"
      "validates parameter defaults. Prints \"NAME: ok\" or \"NAME: broken\" per report, the\n"
      "problems on stderr; exits 3 when a definition is broken.\n"},
-    {"report", cmd_report_run, CMD_DB, "report NAME [--param K=V ...] -o FILE.xlsx",
+    {"report", cmd_report_run, CMD_DB,
+     "report NAME [--param K=V ...] [--sheet-rows N] -o FILE.xlsx",
      "write report NAME as an xlsx workbook (see \"report list\")",
      "Parameters are typed (text, integer, number, date, timestamp, boolean) and checked before\n"
      "anything is written; dates and timestamps are ISO 8601, local time zone when none given.\n"
      "All sheets show one consistent database state. The file appears only when complete (it\n"
      "is written under a temporary name and renamed); on failure nothing is left behind.\n"
      "Dates, timestamps and numbers are real Excel values; each table has a bold frozen header\n"
-     "row and an autofilter. Large reports stream in constant memory.\n"
+     "row and an autofilter. Large reports stream in constant memory. A table longer than a\n"
+     "worksheet holds (Excel: 1048576 rows, or --sheet-rows N, from 8) continues on the next\n"
+     "sheet, \"NAME (2)\", under the same header.\n"
      "\n"
      "Examples:\n"
      "  fmtbank --user audrey report audit --param since=2026-11-01 --param until=2026-11-30 \\\n"

@@ -4,6 +4,7 @@
 #include "daemon/daemon.h"
 #include "db/donor_import.h"
 #include "db/result_import.h"
+#include "common/file.h"
 #include "common/options.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -340,25 +341,25 @@ config_parse_text(const char *text, const char *label, struct daemon_config *c,
 static char *
 slurp(const char *path, struct fb_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fb_error_set(err, FB_ERR_USAGE, "could not open configuration file \"%s\": %s", path,
-                     strerror(errno));
+    char *text = NULL;
+    size_t len = 0;
+    struct fb_error e = {0};
+    if (file_read_all(path, 0, 0, &text, &len, &e) < 0) {
+        /* The reader says "could not open|read "PATH": why"; say what the file is for. */
+        const char *why = strstr(e.message, "\": ");
+        fb_error_set(err, FB_ERR_USAGE, "could not %s configuration file \"%s\"%s%s",
+                     str_starts_with(e.message, "could not open") ? "open" : "read", path,
+                     why ? ": " : "", why ? why + 3 : "");
+        fb_error_clear(&e);
         return NULL;
     }
-    struct strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    bool bad = ferror(f) || memchr(strbuf_str(&sb), '\0', sb.len) != NULL;
-    fclose(f);
-    if (bad) {
+    if (memchr(text, '\0', len)) {
         fb_error_set(err, FB_ERR_USAGE, "could not read configuration file \"%s\"", path);
-        strbuf_release(&sb);
+        fb_error_detail(err, "It contains a NUL byte.");
+        free(text);
         return NULL;
     }
-    return strbuf_detach(&sb);
+    return text;
 }
 
 int
