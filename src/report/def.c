@@ -573,7 +573,7 @@ validate(struct parser *p)
             break;
         }
         used[q - def->queries] = true;
-        /* Table and box-map sheets of one query run it once together (report.c): they must
+        /* Table and box-map sheets of one query run it once together (report_run.c): they must
          * come one after another. A record sheet always runs its query on its own. */
         for (size_t j = 0; j < i && rc == 0 && sh->kind != SHEET_RECORD; j++) {
             const struct report_sheet *o = &def->sheets[j];
