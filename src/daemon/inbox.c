@@ -223,16 +223,6 @@ move_into(struct daemon *d, const char *name, const char *sub, const char *repor
     return result;
 }
 
-static char *
-read_all(const char *dir, const char *name, size_t *len, struct fb_error *err)
-{
-    char *path = xasprintf("%s/%s", dir, name);
-    char *buf = NULL;
-    file_read_all(path, INBOX_MAX_BYTES, FILE_READ_NOFOLLOW, &buf, len, err);
-    free(path);
-    return buf;
-}
-
 static void
 report_error(struct strbuf *sb, const struct fb_error *err)
 {
@@ -416,8 +406,11 @@ import_one(struct daemon *d, const char *raw)
     size_t len = 0;
     /* The name as recorded, logged and reported: the real one when it is text. */
     char *name = text_escape_str(raw, 0);
-    char *buf = read_all(d->cfg.inbox, raw, &len, &err);
-    if (!buf) {
+    char *path = xasprintf("%s/%s", d->cfg.inbox, raw);
+    char *buf = NULL;
+    int got_file = file_read_all(path, INBOX_MAX_BYTES, FILE_READ_NOFOLLOW, &buf, &len, &err);
+    free(path);
+    if (got_file < 0) {
         if (err.kind != FB_ERR_NOTFOUND) /* gone meanwhile: nothing to do */
             daemon_error(d, "inbox", &err);
         fb_error_clear(&err);

@@ -120,7 +120,6 @@ report_list_json(struct strbuf *json, FILE *errout)
 {
     size_t n;
     char **names = report_all_names(&n);
-    char **dirs = report_dirs();
     int bad = 0;
     bool first = true;
     strbuf_addch(json, '[');
@@ -172,7 +171,6 @@ report_list_json(struct strbuf *json, FILE *errout)
         report_def_free(def);
     }
     strbuf_addch(json, ']');
-    report_dirs_free(dirs);
     report_names_free(names, n);
     return bad;
 }
