@@ -81,7 +81,9 @@ const struct cmd_def cmd_defs_init[] = {
     {"init", cmd_init, CMD_DB_RAW, "init [--demo] [--admin-os-user U --admin-role R]",
      "create or upgrade the schema and load the default catalog and rules (idempotent)",
      "Applies schema/NNN_*.sql in order, each in its own transaction under an advisory lock,\n"
-     "recording a SHA-256 of each; refuses if an applied file has changed. Needs a superuser\n"
+     "recording a SHA-256 of each; refuses if an applied file has changed. Then applies the\n"
+     "code set schema/code/NNN_*.sql (functions, views, grants) in one transaction when its\n"
+     "checksum differs from the recorded one. Needs a superuser\n"
      "(on the embedded instance the service account logs in as one by peer).\n"
      "  --admin-os-user U --admin-role R   the one OS account that logs in as role R by peer\n"
      "           (stored in FMTBANK_HOME/fmtbank.conf); every other person uses a password\n"
