@@ -26,17 +26,16 @@ file_read_all(const char *path, size_t max, int flags, char **out, size_t *len,
         fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\": %s", path, strerror(errno));
         goto done;
     }
-    if (!S_ISREG(st.st_mode)) {
-        fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\": it is not a regular file", path);
-        goto done;
-    }
-    if (max && (unsigned long long)st.st_size > max) {
+    /* Not only regular files: /dev/null or a pipe (--config <(...)) read as their contents; a
+     * directory fails to read (EISDIR). */
+    if (max && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max) {
         fb_error_set(err, FB_ERR_INPUT, "file is too large (%lld bytes, at most %zu)",
                      (long long)st.st_size, max);
         goto done;
     }
     /* The size is a hint (files in /proc say 0): read until the end either way. */
-    strbuf_grow(&sb, (size_t)st.st_size + 1);
+    strbuf_grow(&sb, S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096);
+    sb.buf[0] = '\0'; /* an empty file reads as "" */
     for (;;) {
         char chunk[65536];
         ssize_t n = read(fd, chunk, sizeof(chunk));

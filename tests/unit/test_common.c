@@ -286,10 +286,16 @@ test_file_read_all(void **state)
     fb_error_clear(&err);
     /* A directory is not a file. */
     assert_int_equal(file_read_all(dir, 0, 0, &buf, &len, &err), -1);
+    assert_null(buf);
     assert_int_equal(err.kind, FB_ERR_INPUT);
-    snprintf(want, sizeof(want), "could not read \"%s\": it is not a regular file", dir);
+    snprintf(want, sizeof(want), "could not read \"%s\": Is a directory", dir);
     assert_string_equal(err.message, want);
     fb_error_clear(&err);
+    /* /dev/null reads as empty (the daemon's --config /dev/null). */
+    assert_int_equal(file_read_all("/dev/null", 16, 0, &buf, &len, &err), 0);
+    assert_int_equal(len, 0);
+    assert_string_equal(buf, "");
+    free(buf);
     /* A file whose size says 0 (as in /proc) is read to its end. */
     assert_int_equal(file_read_all("/proc/self/status", 0, 0, &buf, &len, &err), 0);
     assert_true(len > 0 && strncmp(buf, "Name:", 5) == 0 && strlen(buf) == len);
