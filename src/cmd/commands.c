@@ -120,7 +120,9 @@ void
 cmd_print_help(FILE *out, const struct cmd_def *d)
 {
     char *usage = cmd_usage(d);
-    fprintf(out, "Usage: %s\n\n%s\n", usage, d->summary);
+    fputs("Usage: ", out);
+    opts_print_wrapped(out, usage, strlen("Usage: "), strlen("Usage: fmtbank "), true);
+    fprintf(out, "\n%s\n", d->summary);
     free(usage);
     if (d->opts && d->opts->name) {
         fputs("\nOptions:\n", out);

@@ -284,6 +284,31 @@ opts_usage(const struct opt_spec *specs, const struct opt_pos *pos)
 }
 
 void
+opts_print_wrapped(FILE *out, const char *text, size_t col, size_t indent, bool usage)
+{
+    const size_t width = 100;
+    const char *p = text;
+    while (*p) {
+        /* The next word: up to a space where a line may break (in a usage line only before an
+         * option, so "[--until DATE]" stays whole). */
+        const char *end = p + 1;
+        while (*end && !(*end == ' ' && (!usage || end[1] == '[' || end[1] == '-')))
+            end++;
+        size_t n = (size_t)(end - p);
+        if (col > indent && col + n > width) {
+            fprintf(out, "\n%*s", (int)indent, "");
+            col = indent;
+            while (*p == ' ')
+                p++, n--;
+        }
+        fwrite(p, 1, n, out);
+        col += n;
+        p = end;
+    }
+    fputc('\n', out);
+}
+
+void
 opts_print_help(FILE *out, const struct opt_spec *specs)
 {
     for (const struct opt_spec *s = specs; s && s->name; s++) {
@@ -308,9 +333,10 @@ opts_print_help(FILE *out, const struct opt_spec *specs)
         if (s->def)
             strbuf_addf(&right, " (default %s)", s->def);
         if (left.len < 22)
-            fprintf(out, "  %-22s %s\n", strbuf_str(&left), strbuf_str(&right));
+            fprintf(out, "  %-22s ", strbuf_str(&left));
         else
-            fprintf(out, "  %s\n  %-22s %s\n", strbuf_str(&left), "", strbuf_str(&right));
+            fprintf(out, "  %s\n%25s", strbuf_str(&left), "");
+        opts_print_wrapped(out, strbuf_str(&right), 25, 25, false);
         strbuf_release(&left);
         strbuf_release(&right);
     }

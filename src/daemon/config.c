@@ -139,7 +139,8 @@ void
 daemon_print_usage(FILE *out)
 {
     char *u = opts_usage(daemon_opts, NULL);
-    fprintf(out, "Usage: fmtbankd%s\n", u);
+    fputs("Usage: fmtbankd", out);
+    opts_print_wrapped(out, u, strlen("Usage: fmtbankd"), strlen("Usage: fmtbankd "), true);
     free(u);
 }
 
