@@ -55,8 +55,8 @@ cmd_aliquot_label(struct cmd_ctx *ctx)
     char *staged = NULL;
     int rc = db_run(ctx->conn, "BEGIN", 0, NULL, &ctx->err);
     if (rc == 0)
-        rc = labels_record(ctx, (const char *const *)ctx->args, ctx->nargs, to_stdout ? "stdout" : out,
-                           &zpl);
+        rc = labels_record(ctx, (const char *const *)ctx->args, ctx->nargs,
+                           to_stdout ? "stdout" : out, &zpl);
     if (rc == 0 && !to_stdout && !(staged = labels_stage(ctx, out, &zpl)))
         rc = -1;
     if (rc == 0)
@@ -72,7 +72,8 @@ cmd_aliquot_label(struct cmd_ctx *ctx)
     } else if (labels_put(ctx, staged, out) != 0) {
         rc = cmd_fail(ctx);
     } else {
-        fprintf(stderr, "wrote %zu label%s to \"%s\"\n", ctx->nargs, ctx->nargs == 1 ? "" : "s", out);
+        fprintf(stderr, "wrote %zu label%s to \"%s\"\n", ctx->nargs, ctx->nargs == 1 ? "" : "s",
+                out);
     }
     strbuf_release(&zpl);
     return rc;
@@ -116,8 +117,8 @@ const struct cmd_def cmd_defs_aliquot[] = {
      "The status is shown as expired as soon as the expiry has passed.\n"},
     {"aliquot list", cmd_aliquot_list, CMD_DB, {0},
      (const struct opt_spec[]){
-         {"status", 0, OPT_STRING, "S", .help = "quarantine, released, issued, recalled, expired "
-                                                "or discarded"},
+         {"status", 0, OPT_STRING, "S",
+          .help = "quarantine, released, issued, recalled, expired or discarded"},
          {"lot", 0, OPT_STRING, "LOT", .help = "only the aliquots of this lot"},
          {"box", 0, OPT_STRING, "BOX", .help = "only the aliquots in this box"},
          {0}},
@@ -126,7 +127,8 @@ const struct cmd_def cmd_defs_aliquot[] = {
      "custody history of an aliquot: created, labelled, stored, moved, retrieved, ...", NULL},
     {"aliquot label", cmd_aliquot_label, CMD_DB, {"ID...", 1, OPT_ANY, "aliquot ID"},
      (const struct opt_spec[]){
-         {"output", 'o', OPT_STRING, "FILE.zpl", .help = "write to FILE instead of standard output"},
+         {"output", 'o', OPT_STRING, "FILE.zpl",
+          .help = "write to FILE instead of standard output"},
          {0}},
      "(re)print the labels of aliquots as ZPL II, to stdout or FILE",
      "Every print and reprint is recorded (who, when, where to) and shows in the aliquot's\n"

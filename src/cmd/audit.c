@@ -470,7 +470,8 @@ const struct cmd_def cmd_defs_audit[] = {
     {"audit log", cmd_audit_log, CMD_DB, {0},
      (const struct opt_spec[]){
          {"since", 0, OPT_STRING, "WHEN", .help = "only changes from then on"},
-         {"until", 0, OPT_STRING, "WHEN", .help = "only changes until then (a date: that whole day)"},
+         {"until", 0, OPT_STRING, "WHEN",
+          .help = "only changes until then (a date: that whole day)"},
          {"table", 0, OPT_STRING, "T", .help = "only changes of table T"},
          {"key", 0, OPT_STRING, "K", .help = "only changes of the row with key K"},
          {0}},

@@ -26,12 +26,13 @@ const size_t cmd_ngroups = sizeof(cmd_groups) / sizeof(cmd_groups[0]);
 
 /* Accepted before or after the command; --help and --version are taken by cmd_main. */
 static const struct opt_spec global_opts[] = {
-    {"db", 0, OPT_STRING, "CONNINFO", .help =
-     "server to use (else $FMTBANK_DSN, else the libpq PG* environment, else the embedded "
+    {"db", 0, OPT_STRING, "CONNINFO",
+     .help = "server to use (else $FMTBANK_DSN, else the libpq PG* environment, else the embedded "
      "instance under $FMTBANK_HOME)"},
-    {"user", 0, OPT_STRING, "ROLE", .help =
-     "acting PostgreSQL role (else $PGUSER; embedded default: postgres)"},
-    {"format", 0, OPT_STRING, "FORMAT", .help = "for commands that print records", .choices = "table|tsv|json", .def = "table"},
+    {"user", 0, OPT_STRING, "ROLE",
+     .help = "acting PostgreSQL role (else $PGUSER; embedded default: postgres)"},
+    {"format", 0, OPT_STRING, "FORMAT", .help = "for commands that print records",
+     .choices = "table|tsv|json", .def = "table"},
     {"reason", 0, OPT_STRING, "TEXT", .help = "why: recorded in the audit trail with every change"},
     {"help", 'h', OPT_FLAG, NULL, .help = "help for fmtbank or for one command"},
     {"version", 0, OPT_FLAG, NULL, .help = "print the version"},

@@ -49,8 +49,8 @@ cmd_donor_import(struct cmd_ctx *ctx)
     if (in) {
         long nbad, nrows;
         FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
-        rc = import_csv(ctx->conn, &donor_import_spec, in, ctx->args[0], bad ? bad : stderr, stdout,
-                        &nbad, &nrows, &ctx->err);
+        rc = import_csv(ctx->conn, &donor_import_spec, in, ctx->args[0], bad ? bad : stderr,
+                        stdout, &nbad, &nrows, &ctx->err);
         if (bad)
             fclose(bad);
         if (rc == 0)
@@ -201,7 +201,8 @@ cmd_donor_reinstate(struct cmd_ctx *ctx)
 static int
 cmd_donor_identity(struct cmd_ctx *ctx)
 {
-    const char *name = cmd_opt(ctx, "full-name"), *birth = cmd_opt(ctx, "birth-date"), *contact = cmd_opt(ctx, "contact");
+    const char *name = cmd_opt(ctx, "full-name"), *birth = cmd_opt(ctx, "birth-date");
+    const char *contact = cmd_opt(ctx, "contact");
     int rc;
     const char *p[] = {ctx->args[0], name, birth, contact};
     if (name || birth || contact) {
@@ -224,9 +225,10 @@ static const struct opt_pos code_arg = {"CODE", 1, 1, "donor CODE"};
 
 const struct cmd_def cmd_defs_donor[] = {
     {"donor add", cmd_donor_add, CMD_DB, code_arg,
-     (const struct opt_spec[]){{"birth-year", 0, OPT_STRING, "YEAR", .help = "year of birth"},
-                               {"sex", 0, OPT_STRING, "SEX", .help = "sex", .choices = "F|M|X"},
-                               {0}},
+     (const struct opt_spec[]){
+         {"birth-year", 0, OPT_STRING, "YEAR", .help = "year of birth"},
+         {"sex", 0, OPT_STRING, "SEX", .help = "F, M or X"},
+         {0}},
      "register a candidate donor by pseudonymous code (prints the code)",
      "CODE must match the site's pattern (default D- and 4 to 8 digits, e.g. D-0001).\n"},
     {"donor import", cmd_donor_import, CMD_DB, {"FILE.csv", 1, 1, "FILE.csv"}, NULL,
@@ -234,9 +236,10 @@ const struct cmd_def cmd_defs_donor[] = {
      "The file has the header line code,birth_year,sex. Every bad line is reported with its\n"
      "line number and nothing is imported unless all lines are good. Prints the new codes.\n"},
     {"donor list", cmd_donor_list, CMD_DB, {0},
-     (const struct opt_spec[]){{"status", 0, OPT_STRING, "S", .help = "only the donors in that state",
-                                .choices = "screening|eligible|deferred|excluded"},
-                               {0}},
+     (const struct opt_spec[]){
+         {"status", 0, OPT_STRING, "S", .help = "only the donors in that state",
+          .choices = "screening|eligible|deferred|excluded"},
+         {0}},
      "donors with their derived status (screening, eligible, deferred, excluded)",
      "Status is derived, never typed: see \"fmtbank donor explain\". In JSON, reasons is the\n"
      "array of {rule, detail}.\n"},
@@ -248,26 +251,28 @@ const struct cmd_def cmd_defs_donor[] = {
      "retest or a clear questionnaire); next_screening_due is the last day on which every\n"
      "required result and the full questionnaire are still valid.\n"},
     {"donor identity", cmd_donor_identity, CMD_DB, code_arg,
-     (const struct opt_spec[]){{"full-name", 0, OPT_STRING, "N", .help = "record the full name"},
-                               {"birth-date", 0, OPT_STRING, "D", .help = "record the date of birth"},
-                               {"contact", 0, OPT_STRING, "C", .help = "record how to reach the donor"},
-                               {0}},
+     (const struct opt_spec[]){
+         {"full-name", 0, OPT_STRING, "N", .help = "record the full name"},
+         {"birth-date", 0, OPT_STRING, "D", .help = "record the date of birth"},
+         {"contact", 0, OPT_STRING, "C", .help = "record how to reach the donor"},
+         {0}},
      "show or record a donor's identity (quality and admin only)",
      "Identity (PII) is kept apart from the pseudonymous donor record; technicians and\n"
      "auditors can never read it. Without an option it is shown.\n"},
     {"donor explain", cmd_donor_explain, CMD_DB, code_arg,
-     (const struct opt_spec[]){{"as-of", 0, OPT_STRING, "WHEN", .help =
-                                "a date (the end of that day) or a timestamp"},
-                               {0}},
+     (const struct opt_spec[]){
+         {"as-of", 0, OPT_STRING, "WHEN", .help = "a date (the end of that day) or a timestamp"},
+         {0}},
      "every eligibility rule for a donor with its verdict",
      "Lists the manual decision, age, questionnaire, every questionnaire item and every test\n"
      "with pass, screening, deferred or excluded and why. --as-of uses only what had been\n"
      "recorded by then and the rule-set version then in force, so it reproduces the verdict\n"
      "given at that moment.\n"},
     {"donor defer", cmd_donor_defer, CMD_DB | CMD_REASON, code_arg,
-     (const struct opt_spec[]){{"until", 0, OPT_STRING, "DATE", .help =
-                                "the first day the deferral no longer applies", .flags = OPT_REQUIRED},
-                               {0}},
+     (const struct opt_spec[]){
+         {"until", 0, OPT_STRING, "DATE", .help = "the first day the deferral no longer applies",
+          .flags = OPT_REQUIRED},
+         {0}},
      "defer a donor until a date (quality)",
      "A manual decision adds to the derived rules; it never lifts them.\n"},
     {"donor exclude", cmd_donor_exclude, CMD_DB | CMD_REASON, code_arg, NULL,

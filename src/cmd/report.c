@@ -50,7 +50,8 @@ static int
 cmd_report_check(struct cmd_ctx *ctx)
 {
     int broken =
-        report_check(ctx->conn, (const char *const *)ctx->args, ctx->nargs, stdout, stderr, &ctx->err);
+        report_check(ctx->conn, (const char *const *)ctx->args, ctx->nargs, stdout, stderr,
+                     &ctx->err);
     size_t n = ctx->nargs;
     if (broken < 0)
         return cmd_fail(ctx);

@@ -40,8 +40,8 @@ cmd_result_import(struct cmd_ctx *ctx)
     if (in) {
         long nbad, nrows;
         FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
-        rc = import_csv(ctx->conn, &result_import_spec, in, ctx->args[0], bad ? bad : stderr, stdout,
-                        &nbad, &nrows, &ctx->err);
+        rc = import_csv(ctx->conn, &result_import_spec, in, ctx->args[0], bad ? bad : stderr,
+                        stdout, &nbad, &nrows, &ctx->err);
         if (bad)
             fclose(bad);
         if (rc == 0)
@@ -95,7 +95,8 @@ cmd_result_correct(struct cmd_ctx *ctx)
     return rc;
 }
 
-#define UNIT_OPT {"unit", 0, OPT_STRING, "U", .help = "the unit of a numeric result (the test's unit)"}
+#define UNIT_OPT                                                                                   \
+    {"unit", 0, OPT_STRING, "U", .help = "the unit of a numeric result (the test's unit)"}
 
 const struct cmd_def cmd_defs_result[] = {
     {"result add", cmd_result_add, CMD_DB, {"CODE TEST", 2, 2, "donor CODE and TEST"},

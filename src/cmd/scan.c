@@ -375,8 +375,8 @@ cmd_scan(struct cmd_ctx *ctx)
 const struct cmd_def cmd_defs_scan[] = {
     {"scan", cmd_scan, CMD_DB, {0},
      (const struct opt_spec[]){
-         {"mode", 0, OPT_STRING, "M", .help = "the starting mode", .choices = "store|retrieve|audit",
-          .def = "store"},
+         {"mode", 0, OPT_STRING, "M", .help = "the starting mode",
+          .choices = "store|retrieve|audit", .def = "store"},
          {"timing", 0, OPT_FLAG, NULL,
           .help = "print scan throughput and latency (median, p99) to stderr at the end"},
          {0}},

@@ -5,9 +5,12 @@
  * command line and configuration keys (src/daemon/config.c) both use it.
  *
  * One option is one line:
- *     {"until", 0, OPT_STRING, "DATE", .help = "first day the deferral no longer applies", .flags = OPT_REQUIRED},
- *     {"status", 0, OPT_STRING, "S", .help = "only lots in this state", .choices = "open|held|released"},
- *     {"output", 'o', OPT_STRING, "FILE.xlsx", .help = "where to write the workbook", .flags = OPT_REQUIRED},
+ *     {"until", 0, OPT_STRING, "DATE", .help = "the first day it no longer applies",
+ *      .flags = OPT_REQUIRED},
+ *     {"status", 0, OPT_STRING, "S", .help = "only lots in this state", .choices = "open|held"},
+ *     {"output", 'o', OPT_STRING, "FILE.xlsx", .help = "the workbook to write"},
+ * (designated from .help on: what is left out is 0 or NULL). OPT_STRING: the last one given
+ * wins; OPT_FLAG: given or not; OPT_MULTI: every value, in order.
  * and the positionals of a command are one struct opt_pos: {"CODE", 1, 1, "donor CODE"}. */
 #ifndef FMTBANK_OPTIONS_H
 #define FMTBANK_OPTIONS_H

@@ -48,9 +48,9 @@ assert_contains "$ERR" 'unknown option "--colour"' "names the unknown option"
 expect 2 "bad --format" fmtbank --format xml status
 assert_contains "$ERR" 'invalid value "xml" for "--format"' "names the bad format"
 expect 2 "missing option value" fmtbank donor add D-0001 --sex
-expect 2 "bad choice" fmtbank donor add D-0001 --sex Q
-assert_contains "$ERR" 'invalid value "Q" for "--sex"' "names the bad value"
-assert_contains "$ERR" "Use F, M or X." "lists the choices"
+expect 2 "bad choice, before any connection" fmtbank --db "host=/nonexistent" lot list --status gone
+assert_contains "$ERR" 'invalid value "gone" for "--status"' "names the bad value"
+assert_contains "$ERR" "Use quarantine, ready, released, rejected or recalled." "lists the choices"
 expect 2 "required option, before any connection" fmtbank --db "host=/nonexistent" freezer add F9
 assert_contains "$ERR" "missing --temp" "names the required option"
 assert_contains "$ERR" "Usage: fmtbank freezer add NAME --temp C [--site S]" "with the usage"
