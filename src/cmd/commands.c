@@ -4,7 +4,6 @@
 #include "db/db.h"
 #include "db/embedded.h"
 #include "db/migrate.h"
-#include "common/strbuf.h"
 #include "common/util.h"
 
 #include <stdarg.h>
