@@ -203,18 +203,12 @@ connect_ctx(struct cmd_ctx *ctx)
         return 0;
     const char *p[] = {ctx->reason ? ctx->reason : ""};
     PGresult *r = db_exec(ctx->conn,
-                          "SELECT (SELECT max(version) FROM fmtbank.schema_migration),"
+                          "SELECT " MIGRATE_STATE_COLUMNS ","
                           " pg_catalog.set_config('fmtbank.reason', $1, false)",
                           1, p, &ctx->err);
-    if (!r) {
-        if (strcmp(ctx->err.sqlstate, "42P01") == 0 || strcmp(ctx->err.sqlstate, "3F000") == 0) {
-            fb_error_set(&ctx->err, FB_ERR_DBUNAVAIL, "database is not initialised");
-            fb_error_hint(&ctx->err, "Run \"fmtbank init\" first.");
-        }
-        return -1;
-    }
-    int rc = migrate_check_current(ctx->conn, PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0),
-                                   &ctx->err);
+    if (!r)
+        return migrate_state_failed(ctx->conn, &ctx->err);
+    int rc = migrate_check_row(r, &ctx->err);
     PQclear(r);
     return rc;
 }

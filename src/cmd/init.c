@@ -81,7 +81,9 @@ const struct cmd_def cmd_defs_init[] = {
          {0}},
      "create or upgrade the schema and load the default catalog and rules (idempotent)",
      "Applies schema/NNN_*.sql in order, each in its own transaction under an advisory lock,\n"
-     "recording a SHA-256 of each; refuses if an applied file has changed. Needs a superuser\n"
+     "recording a SHA-256 of each; refuses if an applied file has changed. Then applies the\n"
+     "code set schema/code/NNN_*.sql (functions, views, grants) in one transaction when its\n"
+     "checksum differs from the recorded one. Needs a superuser\n"
      "(on the embedded instance the service account logs in as one by peer).\n"},
     {"status", cmd_status, CMD_DB, {0}, NULL,
      "database, schema version, daemon heartbeat and counts by state", NULL},

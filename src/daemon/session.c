@@ -57,15 +57,10 @@ notice_to_log(void *arg, const char *message)
 static int
 check_schema(PGconn *c, struct fb_error *err)
 {
-    PGresult *r = db_exec(c, "SELECT max(version) FROM fmtbank.schema_migration", 0, NULL, err);
-    if (!r) {
-        if (strcmp(err->sqlstate, "42P01") == 0 || strcmp(err->sqlstate, "3F000") == 0) {
-            fb_error_set(err, FB_ERR_DBUNAVAIL, "database is not initialised");
-            fb_error_hint(err, "Run \"fmtbank init\" first.");
-        }
-        return -1;
-    }
-    int rc = migrate_check_current(c, PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0), err);
+    PGresult *r = db_exec(c, "SELECT " MIGRATE_STATE_COLUMNS, 0, NULL, err);
+    if (!r)
+        return migrate_state_failed(c, err);
+    int rc = migrate_check_row(r, err);
     PQclear(r);
     return rc;
 }

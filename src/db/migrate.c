@@ -1,7 +1,9 @@
-/* migrate.c: apply schema/NNN_*.sql in order under pg_advisory_lock, with checksums. */
+/* migrate.c: apply schema/NNN_*.sql in order under pg_advisory_lock, with checksums; then the code
+ * set schema/code/NNN_*.sql (functions, views, grants) as one unit whenever its checksum changed. */
 #include "db/migrate.h"
 #include "db/db.h"
 #include "common/paths.h"
+#include "common/sha256.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -14,22 +16,7 @@
 #define MIGRATE_LOCK_SQL "SELECT pg_catalog.pg_advisory_lock(7064372)"
 #define MIGRATE_UNLOCK_SQL "SELECT pg_catalog.pg_advisory_unlock(7064372)"
 
-/* Run at the end of every migration. Nothing in schema fmtbank is executable by PUBLIC; each
- * migration grants its functions to the roles that may call them. A SECURITY DEFINER function that
- * checks the acting role itself (fmtbank.require_role) is an entry point every fmtbank role may
- * call, so that a refusal names the role needed instead of a bare "permission denied". */
-#define PRIVILEGE_POLICY_SQL \
-    "REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA fmtbank FROM PUBLIC;" \
-    "DO $policy$ DECLARE f regprocedure; BEGIN" \
-    " FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p" \
-    "   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace" \
-    "   WHERE n.nspname = 'fmtbank' AND p.prosecdef" \
-    "     AND p.prosrc LIKE '%fmtbank.require_role(%' LOOP" \
-    "  EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO fmtbank_technician," \
-    "   fmtbank_quality, fmtbank_auditor, fmtbank_admin', f);" \
-    " END LOOP; END $policy$"
-
-/* Run at the end of every migration, after PRIVILEGE_POLICY_SQL, as the superuser applying it
+/* Run at the end of every migration and of the code set, as the superuser applying it
  * (issue 15; schema/060_owner_stage.sql creates the role and schema fmtbank_stage). Once both
  * exist:
  *  - every table, view, sequence, function and type of schemas fmtbank and fmtbank_stage (but
@@ -197,6 +184,11 @@ bootstrap(PGconn *conn, struct fb_error *err)
                   "CREATE TABLE IF NOT EXISTS fmtbank.schema_migration ("
                   " version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
                   " applied_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),"
+                  " applied_by text NOT NULL DEFAULT session_user);"
+                  "CREATE TABLE IF NOT EXISTS fmtbank.schema_code ("
+                  " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                  " schema_version integer NOT NULL, sha256 text NOT NULL, files integer NOT NULL,"
+                  " applied_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),"
                   " applied_by text NOT NULL DEFAULT session_user)",
                   err);
 }
@@ -242,8 +234,7 @@ apply_one(PGconn *conn, const struct migration *m, FILE *progress, int *applied,
         goto done;
     }
     const char *rec[] = {version, m->name, sum};
-    if (db_run_script(conn, PRIVILEGE_POLICY_SQL, err) < 0 ||
-        db_run_script(conn, OWNERSHIP_POLICY_SQL, err) < 0 ||
+    if (db_run_script(conn, OWNERSHIP_POLICY_SQL, err) < 0 ||
         db_run(conn, "INSERT INTO fmtbank.schema_migration (version, name, sha256) "
                      "VALUES ($1, $2, $3)", 3, rec, err) < 0 ||
         db_run(conn, "COMMIT", 0, NULL, err) < 0) {
@@ -261,6 +252,126 @@ done:
     return rc;
 }
 
+/* Before the code set: no application role keeps EXECUTE on any function or SELECT on any view,
+ * so the grant lists of schema/code are the whole truth (a grant removed there is gone). */
+#define CODE_ROLES \
+    "fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin, fmtbank_daemon"
+#define CODE_RESET_SQL \
+    "DO $reset$ DECLARE r record; BEGIN" \
+    " FOR r IN SELECT p.oid::pg_catalog.regprocedure AS f FROM pg_catalog.pg_proc p" \
+    "   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace" \
+    "   WHERE n.nspname IN ('fmtbank', 'fmtbank_stage') AND p.prokind IN ('f', 'p')" \
+    "     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid =" \
+    "       'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e') LOOP" \
+    "  EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC, " CODE_ROLES "', r.f);" \
+    " END LOOP;" \
+    " FOR r IN SELECT c.oid::pg_catalog.regclass AS v FROM pg_catalog.pg_class c" \
+    "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace" \
+    "   WHERE n.nspname IN ('fmtbank', 'fmtbank_stage') AND c.relkind = 'v' LOOP" \
+    "  EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, " CODE_ROLES "', r.v);" \
+    " END LOOP; END $reset$"
+
+struct code_set {
+    struct migration_list files;
+    char **texts;
+    char sha[SHA256_HEX_LEN + 1];
+};
+
+static void
+code_set_free(struct code_set *cs)
+{
+    for (size_t i = 0; i < cs->files.n; i++)
+        free(cs->texts[i]);
+    free(cs->texts);
+    migrate_list_free(&cs->files);
+}
+
+/* Reads schema/code/NNN_*.sql; the checksum covers each file's name and bytes, in order (the same
+ * digest CMakeLists.txt compiles in as FMTBANK_CODE_SHA256). */
+static int
+code_set_read(const char *dir, struct code_set *cs, struct fb_error *err)
+{
+    memset(cs, 0, sizeof(*cs));
+    char *code_dir = xasprintf("%s/code", dir);
+    int rc = migrate_list(code_dir, &cs->files, err);
+    free(code_dir);
+    if (rc < 0)
+        return -1;
+    cs->texts = xcalloc(cs->files.n ? cs->files.n : 1, sizeof(char *));
+    struct sha256_ctx h;
+    sha256_init(&h);
+    for (size_t i = 0; i < cs->files.n; i++) {
+        cs->texts[i] = read_file(cs->files.items[i].path, err);
+        if (!cs->texts[i]) {
+            code_set_free(cs);
+            return -1;
+        }
+        char *head = xasprintf("-- file: %s\n", cs->files.items[i].name);
+        sha256_update(&h, head, strlen(head));
+        sha256_update(&h, cs->texts[i], strlen(cs->texts[i]));
+        free(head);
+    }
+    unsigned char d[32];
+    sha256_final(&h, d);
+    for (int i = 0; i < 32; i++)
+        snprintf(cs->sha + 2 * i, 3, "%02x", d[i]);
+    return 0;
+}
+
+static int
+code_set_run(PGconn *conn, const struct code_set *cs, struct fb_error *err)
+{
+    if (db_run_script(conn, "BEGIN", err) < 0)
+        return -1;
+    int rc = db_run_script(conn, CODE_RESET_SQL, err);
+    for (size_t i = 0; rc == 0 && i < cs->files.n; i++) {
+        rc = db_run_script(conn, cs->texts[i], err);
+        if (rc < 0) {
+            char *msg = xasprintf("code file \"code/%s\" failed: %s", cs->files.items[i].name,
+                                  err->message);
+            free(err->message);
+            err->message = msg;
+            err->kind = FB_ERR_INTERNAL;
+        }
+    }
+    char files[16];
+    snprintf(files, sizeof(files), "%zu", cs->files.n);
+    const char *p[] = {cs->sha, files};
+    if (rc == 0)
+        rc = db_run_script(conn, OWNERSHIP_POLICY_SQL, err);
+    if (rc == 0)
+        rc = db_run(conn, "INSERT INTO fmtbank.schema_code (schema_version, sha256, files)"
+                          " SELECT max(version), $1, $2::integer FROM fmtbank.schema_migration",
+                    2, p, err);
+    if (rc == 0)
+        rc = db_run(conn, "COMMIT", 0, NULL, err);
+    if (rc < 0)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    return rc;
+}
+
+/* Applies the code set when the database's recorded checksum is not the set's. */
+static int
+code_apply(PGconn *conn, const char *dir, FILE *progress, struct fb_error *err)
+{
+    struct code_set cs;
+    if (code_set_read(dir, &cs, err) < 0)
+        return -1;
+    int rc = 0;
+    char *have = db_scalar(conn, "SELECT sha256 FROM fmtbank.schema_code ORDER BY id DESC LIMIT 1",
+                           0, NULL, err);
+    fb_error_clear(err);
+    if (!have || strcmp(have, cs.sha) != 0) {
+        rc = code_set_run(conn, &cs, err);
+        if (rc == 0 && progress)
+            fprintf(progress, "applied the code set (%zu files, sha256 %.12s)\n", cs.files.n,
+                    cs.sha);
+    }
+    free(have);
+    code_set_free(&cs);
+    return rc;
+}
+
 int
 migrate_apply(PGconn *conn, const char *dir, FILE *progress, int *applied, struct fb_error *err)
 {
@@ -273,6 +384,8 @@ migrate_apply(PGconn *conn, const char *dir, FILE *progress, int *applied, struc
         rc = bootstrap(conn, err);
     for (size_t i = 0; rc == 0 && i < list.n; i++)
         rc = apply_one(conn, &list.items[i], progress, applied, err);
+    if (rc == 0)
+        rc = code_apply(conn, dir, progress, err);
     struct fb_error ignore = {0};
     db_run(conn, MIGRATE_UNLOCK_SQL, 0, NULL, &ignore);
     fb_error_clear(&ignore);
@@ -281,30 +394,57 @@ migrate_apply(PGconn *conn, const char *dir, FILE *progress, int *applied, struc
 }
 
 int
-migrate_check_current(PGconn *conn, const char *db_version, struct fb_error *err)
+migrate_check_current(const char *db_version, const char *db_code, struct fb_error *err)
 {
-    (void)conn;
-    char *dir = paths_data_dir("schema");
-    struct migration_list list;
-    int rc = migrate_list(dir, &list, err);
-    free(dir);
-    if (rc < 0)
-        return -1;
-    int want = list.n ? list.items[list.n - 1].version : 0;
+    int want = FMTBANK_SCHEMA_VERSION;
     int have = db_version ? atoi(db_version) : 0;
-    migrate_list_free(&list);
-    if (have == want)
-        return 0;
     if (have < want) {
         fb_error_set(err, FB_ERR_DBUNAVAIL, "database schema is at version %d, this fmtbank needs %d",
                      have, want);
         fb_error_hint(err, "Run \"fmtbank init\" to upgrade it.");
-    } else {
+        return -1;
+    }
+    if (have > want) {
         fb_error_set(err, FB_ERR_DBUNAVAIL,
                      "database schema is at version %d, newer than this fmtbank (%d)", have, want);
         fb_error_hint(err, "Use the fmtbank release that matches the database.");
+        return -1;
     }
-    return -1;
+    if (!db_code || strcmp(db_code, FMTBANK_CODE_SHA256) != 0) {
+        fb_error_set(err, FB_ERR_DBUNAVAIL,
+                     "the database's functions and views are not this fmtbank's (code set %.12s, "
+                     "this fmtbank has %.12s)", db_code ? db_code : "none", FMTBANK_CODE_SHA256);
+        fb_error_hint(err, "Run \"fmtbank init\" with this fmtbank to apply its code set.");
+        return -1;
+    }
+    return 0;
+}
+
+int
+migrate_check_row(const PGresult *r, struct fb_error *err)
+{
+    return migrate_check_current(PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0),
+                                 PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1), err);
+}
+
+int
+migrate_state_failed(PGconn *conn, struct fb_error *err)
+{
+    if (strcmp(err->sqlstate, "42P01") != 0 && strcmp(err->sqlstate, "3F000") != 0)
+        return -1;
+    /* a database from before the code set has schema_migration but no schema_code */
+    struct fb_error e2 = {0};
+    char *v = db_scalar(conn, "SELECT max(version) FROM fmtbank.schema_migration", 0, NULL, &e2);
+    fb_error_clear(&e2);
+    fb_error_clear(err);
+    if (!v) {
+        fb_error_set(err, FB_ERR_DBUNAVAIL, "database is not initialised");
+        fb_error_hint(err, "Run \"fmtbank init\" first.");
+        return -1;
+    }
+    int rc = migrate_check_current(v, NULL, err);
+    free(v);
+    return rc;
 }
 
 int

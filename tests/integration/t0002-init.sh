@@ -35,17 +35,65 @@ FMTBANK_SCHEMA="$TMP/schema" run fmtbank init
 assert_eq "$RC" "5" "changed migration refused with exit 5"
 assert_contains "$ERR" 'applied migration "001_foundation.sql" has changed' "names the changed file"
 
-# A newer migration than the database has: other commands ask for init.
+# The binary knows the schema version and code set it was built with: a database behind it is
+# upgraded by init (t0004-upgrade), one ahead of it is refused.
 cp "$FMTBANK_SRC/schema/001_foundation.sql" "$TMP/schema/001_foundation.sql"
 echo "CREATE TABLE fmtbank.t_extra (x int);" >"$TMP/schema/999_extra.sql"
-FMTBANK_SCHEMA="$TMP/schema" run fmtbank status
-assert_eq "$RC" "7" "schema behind the binary: exit 7"
-assert_contains "$ERR" "this fmtbank needs 999" "says which version is needed"
 FMTBANK_SCHEMA="$TMP/schema" run fmtbank init
 assert_eq "$RC" "0" "init applies the new migration"
 run fmtbank status
 assert_eq "$RC" "7" "database newer than the binary: exit 7"
 assert_contains "$ERR" "newer than this fmtbank" "says the database is newer"
+sql "DROP TABLE fmtbank.t_extra; DELETE FROM fmtbank.schema_migration WHERE version = 999" >/dev/null
+rm "$TMP/schema/999_extra.sql"
+
+# The code set (schema/code): functions, views and grants, re-applied as one transaction when
+# its checksum changes. A one-line fix reaches an existing database; the grant lists are the
+# whole truth; a database whose code set is not the binary's is refused until init.
+codes=$(sql "select count(*) from fmtbank.schema_code")
+sed -i "s/'permission denied: %s requires the %s role'/'permission refused: %s requires the %s role'/" \
+    "$TMP/schema/code/001_foundation.sql"
+grep -q "permission refused: %s requires" "$TMP/schema/code/001_foundation.sql" ||
+    not_ok "the test's one-line edit did not apply"
+FMTBANK_SCHEMA="$TMP/schema" run fmtbank init
+assert_eq "$RC" "0" "init with one line of code changed"
+assert_contains "$ERR" "applied the code set" "re-applies the code set"
+assert_contains "$ERR" "0 migrations applied now" "and no migration"
+assert_eq "$(sql "select count(*) from fmtbank.schema_code")" "$((codes + 1))" "records the new set"
+assert_eq "$(sql "select count(*) from pg_proc where prosrc like '%permission refused: %s requires%'")" \
+    "1" "the function carries the fix"
+run fmtbank --user adam status
+assert_eq "$RC" "7" "a code set that is not the binary's: exit 7"
+assert_contains "$ERR" "functions and views are not this fmtbank's" "says so"
+assert_contains "$ERR" 'Run "fmtbank init" with this fmtbank' "hints at init"
+expect 0 "init with the binary's own code set" fmtbank init
+assert_contains "$ERR" "applied the code set" "puts the binary's code set back"
+expect 0 "status again" fmtbank --user adam status
+
+# A grant removed from a list is gone after init (nothing is inferred from a function's text).
+cp "$FMTBANK_SRC/schema/code/"*.sql "$TMP/schema/code/"
+sed -i '/^    fmtbank\.aliquot_move(text, text),$/d' "$TMP/schema/code/023_scan.sql"
+assert_eq "$(sql "select has_function_privilege('alice', 'fmtbank.aliquot_move(text, text)', 'EXECUTE')")" "t" \
+    "alice may move aliquots"
+FMTBANK_SCHEMA="$TMP/schema" run fmtbank init
+assert_eq "$RC" "0" "init with that grant removed from the list"
+assert_eq "$(sql "select has_function_privilege('alice', 'fmtbank.aliquot_move(text, text)', 'EXECUTE')")" "f" \
+    "alice may no longer move aliquots"
+expect 0 "init restores the grant" fmtbank init
+assert_eq "$(sql "select has_function_privilege('alice', 'fmtbank.aliquot_move(text, text)', 'EXECUTE')")" "t" \
+    "alice may move aliquots again"
+
+# A broken code file changes nothing.
+cp "$FMTBANK_SRC/schema/code/"*.sql "$TMP/schema/code/"
+printf 'CREATE OR REPLACE FUNCTION fmtbank.t_half() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nSELECT no_such_function();\n' \
+    >>"$TMP/schema/code/080_audit_anchor.sql"
+codes=$(sql "select count(*) from fmtbank.schema_code")
+FMTBANK_SCHEMA="$TMP/schema" run fmtbank init
+assert_eq "$RC" "1" "a broken code file fails"
+assert_contains "$ERR" 'code file "code/080_audit_anchor.sql" failed' "names the file"
+assert_eq "$(sql "select count(*) from pg_proc where proname = 't_half'")" "0" "nothing of the set was kept"
+assert_eq "$(sql "select count(*) from fmtbank.schema_code")" "$codes" "no code set recorded"
+expect 0 "status: the database still has the binary's code" fmtbank --user adam status
 
 # A failing migration leaves nothing half-applied.
 cp -r "$FMTBANK_SRC/schema" "$TMP/schema2"

@@ -1,0 +1,151 @@
+-- 002_donor: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+
+-- Normalises and validates a donor code against the site pattern (FB001 when it does not fit).
+CREATE OR REPLACE FUNCTION fmtbank.donor_code_check(p_code text, p_field text DEFAULT 'donor code') RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c text := upper(btrim(coalesce(p_code, '')));
+    pat text := (SELECT value FROM fmtbank.site_setting WHERE name = 'donor_code_pattern');
+BEGIN
+    IF c !~ pat THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid %s "%s"', p_field, coalesce(p_code, '')),
+            DETAIL = format('Donor codes must match %s.', pat),
+            HINT = 'Donor codes are pseudonymous, e.g. D-0001; never use a name.';
+    END IF;
+    RETURN c;
+END $$;
+
+-- The donor with this code, or FB002.
+CREATE OR REPLACE FUNCTION fmtbank.donor_get(p_code text) RETURNS fmtbank.donor
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE d fmtbank.donor;
+BEGIN
+    SELECT * INTO d FROM fmtbank.donor WHERE code = upper(btrim(p_code));
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('donor "%s" not found', p_code);
+    END IF;
+    RETURN d;
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.donor_sex_check(p_sex text, p_field text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_sex IS NOT NULL AND upper(p_sex) NOT IN ('F', 'M', 'X') THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid %s "%s"', p_field, p_sex), HINT = 'Use F, M or X.';
+    END IF;
+    RETURN upper(nullif(p_sex, ''));
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.donor_birth_year_check(p_year text, p_field text) RETURNS integer
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF nullif(p_year, '') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF (CASE WHEN p_year ~ '^\d{4}$'
+             THEN p_year::int NOT BETWEEN 1900 AND extract(year FROM current_date)::int
+             ELSE true END) THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid %s "%s"', p_field, p_year),
+            HINT = 'Give a four-digit year, not in the future.';
+    END IF;
+    RETURN p_year::int;
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.donor_add(p_code text, p_birth_year text, p_sex text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE c text := fmtbank.donor_code_check(p_code);
+BEGIN
+    PERFORM fmtbank.require_role('registering donors', 'technician', 'quality', 'admin');
+    IF EXISTS (SELECT 1 FROM fmtbank.donor WHERE code = c) THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = format('donor "%s" already exists', c);
+    END IF;
+    INSERT INTO fmtbank.donor (code, birth_year, sex)
+    VALUES (c, fmtbank.donor_birth_year_check(p_birth_year, '--birth-year'),
+            fmtbank.donor_sex_check(p_sex, '--sex'));
+    RETURN c;
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.donor_import_stage() RETURNS TABLE (line bigint, message text, code text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    pat text := (SELECT v.value FROM fmtbank.site_setting v WHERE v.name = 'donor_code_pattern');
+    me integer := pg_catalog.pg_backend_pid();
+BEGIN
+    PERFORM fmtbank.require_role('importing donors', 'technician', 'quality', 'admin');
+    RETURN QUERY
+    WITH c AS (
+        SELECT s.line,
+               CASE
+                 WHEN upper(btrim(coalesce(s.code, ''))) !~ pat
+                   THEN format('invalid donor code "%s" (must match %s)', coalesce(s.code, ''), pat)
+                 WHEN row_number() OVER (PARTITION BY upper(btrim(s.code)) ORDER BY s.line) > 1
+                   THEN format('donor "%s" already appears on line %s', upper(btrim(s.code)),
+                               min(s.line) OVER (PARTITION BY upper(btrim(s.code))))
+                 WHEN EXISTS (SELECT 1 FROM fmtbank.donor d WHERE d.code = upper(btrim(s.code)))
+                   THEN format('donor "%s" already exists', upper(btrim(s.code)))
+                 WHEN nullif(s.birth_year, '') IS NOT NULL AND CASE WHEN s.birth_year ~ '^\d{4}$'
+                      THEN s.birth_year::int NOT BETWEEN 1900 AND extract(year FROM current_date)::int
+                      ELSE true END
+                   THEN format('invalid birth_year "%s"', s.birth_year)
+                 WHEN nullif(s.sex, '') IS NOT NULL AND upper(s.sex) NOT IN ('F', 'M', 'X')
+                   THEN format('invalid sex "%s" (use F, M or X)', s.sex)
+               END AS problem
+        FROM fmtbank_stage.donor_stage s WHERE s.pid = me)
+    SELECT c.line, c.problem, NULL::text FROM c WHERE c.problem IS NOT NULL ORDER BY c.line;
+    IF NOT FOUND THEN
+        INSERT INTO fmtbank.donor (code, birth_year, sex)
+        SELECT upper(btrim(coalesce(s.code, ''))), nullif(s.birth_year, '')::int,
+               upper(nullif(s.sex, ''))
+        FROM fmtbank_stage.donor_stage s WHERE s.pid = me ORDER BY s.line;
+        RETURN QUERY SELECT s.line, NULL::text, upper(btrim(coalesce(s.code, '')))
+                     FROM fmtbank_stage.donor_stage s WHERE s.pid = me ORDER BY s.line;
+    END IF;
+    DELETE FROM fmtbank_stage.donor_stage s WHERE s.pid = me;
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.donor_identity_set(p_code text, p_full_name text, p_birth_date text,
+                                           p_contact text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE d fmtbank.donor := fmtbank.donor_get(p_code);
+BEGIN
+    PERFORM fmtbank.require_role('recording donor identity', 'quality', 'admin');
+    IF nullif(btrim(p_full_name), '') IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing --full-name';
+    END IF;
+    INSERT INTO fmtbank.donor_identity (donor_id, full_name, birth_date, contact)
+    VALUES (d.id, btrim(p_full_name),
+            CASE WHEN p_birth_date IS NULL THEN NULL
+                 ELSE fmtbank.parse_date(p_birth_date, '--birth-date') END, p_contact)
+    ON CONFLICT (donor_id) DO UPDATE
+        SET full_name = excluded.full_name, birth_date = excluded.birth_date,
+            contact = excluded.contact, updated_at = clock_timestamp();
+    RETURN d.code;
+END $$;
+
+-- One row per donor; later migrations add the derived status to the view.
+CREATE OR REPLACE VIEW fmtbank.donor_list AS
+    SELECT d.code, d.birth_year, d.sex, d.created_at, e.status, e.deferred_until,
+           e.next_screening_due, e.reasons
+    FROM fmtbank.donor d
+    LEFT JOIN fmtbank.donor_eligibility_at(clock_timestamp()) e ON e.donor_id = d.id;
+
+-- ---------------------------------------------------------------- privileges
+-- Every grant of this group, explicitly; "fmtbank init" revokes all EXECUTE and view SELECT
+-- from the application roles before the set is applied, so this list is the whole truth.
+
+GRANT EXECUTE ON FUNCTION
+    fmtbank.donor_code_check(text, text),
+    fmtbank.donor_get(text),
+    fmtbank.donor_sex_check(text, text),
+    fmtbank.donor_birth_year_check(text, text),
+    fmtbank.donor_add(text, text, text),
+    fmtbank.donor_import_stage(),
+    fmtbank.donor_identity_set(text, text, text, text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+
+GRANT SELECT ON fmtbank.donor_list
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

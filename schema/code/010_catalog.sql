@@ -1,0 +1,194 @@
+-- 010_catalog: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+
+CREATE OR REPLACE FUNCTION fmtbank.rule_set_version_at(p_at timestamptz) RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT max(version) FROM fmtbank.rule_set WHERE effective_from <= p_at
+$$;
+
+-- Every parameter with the value in force at p_at and the version that set it.
+CREATE OR REPLACE FUNCTION fmtbank.rule_params_at(p_at timestamptz DEFAULT clock_timestamp())
+RETURNS TABLE (name text, value numeric, unit text, set_in_version integer, set_from timestamptz,
+               description text, source text, sort_order integer, rule_set_version integer)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT DISTINCT ON (v.name) v.name, v.value, p.unit, v.version, s.effective_from,
+           p.description, p.source, p.sort_order, fmtbank.rule_set_version_at(p_at)
+    FROM fmtbank.rule_param_value v
+    JOIN fmtbank.rule_param p ON p.name = v.name
+    JOIN fmtbank.rule_set s ON s.version = v.version
+    WHERE v.version <= fmtbank.rule_set_version_at(p_at)
+    ORDER BY v.name, v.version DESC
+$$;
+
+-- The value of one parameter in force at p_at (FB002 for an unknown name).
+CREATE OR REPLACE FUNCTION fmtbank.rule_value(p_name text, p_at timestamptz DEFAULT clock_timestamp())
+RETURNS numeric LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE v numeric;
+BEGIN
+    SELECT x.value INTO v FROM fmtbank.rule_param_value x
+    WHERE x.name = p_name AND x.version <= fmtbank.rule_set_version_at(p_at)
+    ORDER BY x.version DESC LIMIT 1;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM fmtbank.rule_param WHERE name = p_name) THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB002',
+                MESSAGE = format('rule parameter "%s" not found', p_name),
+                HINT = 'Run "fmtbank catalog rules" for the list.';
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = 'FB002',
+            MESSAGE = format('rule parameter "%s" had no value at %s', p_name, p_at);
+    END IF;
+    RETURN v;
+END $$;
+
+-- For later migrations that need a new parameter: defines it with its default as part of the
+-- shipped rule set (version 1). Not for changing a value: that is rules_set.
+CREATE OR REPLACE FUNCTION fmtbank.rule_param_define(p_name text, p_value numeric, p_unit text,
+                                          p_min numeric, p_max numeric, p_integral boolean,
+                                          p_description text, p_source text) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO fmtbank.rule_param (name, unit, min_value, max_value, integral, description,
+                                    source, sort_order)
+    VALUES (p_name, p_unit, p_min, p_max, p_integral, p_description, p_source,
+            (SELECT coalesce(max(sort_order), 0) + 10 FROM fmtbank.rule_param));
+    INSERT INTO fmtbank.rule_param_value (name, version, value) VALUES (p_name, 1, p_value);
+$$;
+
+-- "fmtbank rules set": a new rule-set version, effective from now, changing one parameter.
+CREATE OR REPLACE FUNCTION fmtbank.rules_set(p_name text, p_value text) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    p fmtbank.rule_param;
+    v numeric;
+    cur numeric;
+    why text;
+    o record;
+    ver integer;
+    eff timestamptz;
+BEGIN
+    PERFORM fmtbank.require_role('changing rule parameters', 'admin');
+    SELECT * INTO p FROM fmtbank.rule_param WHERE name = btrim(p_name);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB002',
+            MESSAGE = format('rule parameter "%s" not found', p_name),
+            HINT = 'Run "fmtbank catalog rules" for the list.';
+    END IF;
+    IF p_value IS NULL OR btrim(p_value) !~ '^[0-9]{1,9}(\.[0-9]{1,6})?$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid value "%s" for rule parameter "%s"', coalesce(p_value, ''), p.name),
+            HINT = 'Give a non-negative decimal number, e.g. 90 or 18.5.';
+    END IF;
+    v := btrim(p_value)::numeric;
+    IF p.integral AND v <> trunc(v) THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid value "%s" for rule parameter "%s": it must be a whole number',
+                             p_value, p.name);
+    END IF;
+    IF v < p.min_value OR v > p.max_value THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid value "%s" for rule parameter "%s"', p_value, p.name),
+            DETAIL = format('Allowed values are %s to %s %s.', p.min_value, p.max_value, p.unit);
+    END IF;
+    why := fmtbank.acting_reason(true, 'changing a rule parameter');
+    LOCK TABLE fmtbank.rule_set IN EXCLUSIVE MODE;
+    cur := fmtbank.rule_value(p.name);
+    IF cur = v THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('rule parameter "%s" is already %s', p.name, cur);
+    END IF;
+    FOR o IN SELECT x.low, x.high FROM fmtbank.rule_param_order x
+             WHERE x.low = p.name OR x.high = p.name LOOP
+        IF (o.low = p.name AND v > fmtbank.rule_value(o.high))
+           OR (o.high = p.name AND v < fmtbank.rule_value(o.low)) THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB003',
+                MESSAGE = format('cannot set "%s" to %s: "%s" (%s) must not exceed "%s" (%s)',
+                                 p.name, v, o.low,
+                                 CASE WHEN o.low = p.name THEN v ELSE fmtbank.rule_value(o.low) END,
+                                 o.high,
+                                 CASE WHEN o.high = p.name THEN v ELSE fmtbank.rule_value(o.high) END);
+        END IF;
+    END LOOP;
+    SELECT max(version) + 1, greatest(clock_timestamp(), max(effective_from) + interval '1 microsecond')
+    INTO ver, eff FROM fmtbank.rule_set;
+    INSERT INTO fmtbank.rule_set (version, effective_from, changed, reason)
+    VALUES (ver, eff, p.name, why);
+    INSERT INTO fmtbank.rule_param_value (name, version, value) VALUES (p.name, ver, v);
+    PERFORM pg_notify('fmtbank_rules', p.name);
+    RETURN ver;
+END $$;
+
+-- Every change of the rule set, newest first.
+CREATE OR REPLACE VIEW fmtbank.rule_history AS
+    SELECT s.version, s.effective_from, v.name, v.value,
+           (SELECT w.value FROM fmtbank.rule_param_value w
+            WHERE w.name = v.name AND w.version < v.version
+            ORDER BY w.version DESC LIMIT 1) AS previous, s.created_by, s.reason
+    FROM fmtbank.rule_set s
+    JOIN fmtbank.rule_param_value v ON v.version = s.version;
+
+-- The catalog with the values in force at p_at: accept (negative or a limit such as <=5), the
+-- validity in days (screen_validity_days, the same for every test), the required phases.
+CREATE OR REPLACE FUNCTION fmtbank.screening_test_at(p_at timestamptz DEFAULT clock_timestamp())
+RETURNS TABLE (code text, test_no smallint, name text, specimen text, kind text, required text[],
+               required_pre boolean, required_post boolean, validity_days integer, accept text,
+               accept_op text, accept_limit numeric, unit text, unit_aliases text[],
+               excludes_permanently boolean, source text, rule_set_version integer)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT t.code, t.test_no, t.name, t.specimen, t.kind,
+           array_remove(ARRAY[CASE WHEN t.required_pre THEN 'pre' END,
+                              CASE WHEN t.required_post THEN 'post' END], NULL),
+           t.required_pre, t.required_post, val.value::integer,
+           CASE WHEN t.accept_op = 'negative' THEN 'negative' ELSE t.accept_op || lim.value END,
+           t.accept_op, lim.value, t.unit, t.unit_aliases, t.excludes_permanently, t.source,
+           fmtbank.rule_set_version_at(p_at)
+    FROM fmtbank.screening_test t
+    JOIN fmtbank.rule_params_at(p_at) val ON val.name = 'screen_validity_days'
+    LEFT JOIN fmtbank.rule_params_at(p_at) lim ON lim.name = t.limit_param
+$$;
+
+-- Whether a result is acceptable under an accept rule. No SET clause so that the planner inlines
+-- it into the set-based queries; it uses nothing but built-in operators.
+CREATE OR REPLACE FUNCTION fmtbank.result_acceptable(p_result text, p_value numeric, p_op text, p_limit numeric)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_value IS NULL THEN p_result = 'negative'
+                WHEN p_op = '<=' THEN p_value <= p_limit
+                WHEN p_op = '<' THEN p_value < p_limit
+                ELSE false END
+$$;
+
+CREATE OR REPLACE VIEW fmtbank.test_catalog AS
+    SELECT * FROM fmtbank.screening_test_at(clock_timestamp());
+
+-- The items with the periods and ranges in force at p_at.
+CREATE OR REPLACE FUNCTION fmtbank.question_item_at(p_at timestamptz DEFAULT clock_timestamp())
+RETURNS TABLE (code text, questionnaire text, type text, effect text, text text,
+               defer_days integer, clear_min numeric, clear_max numeric, answer_min numeric,
+               answer_max numeric, integral boolean, derived text, source text,
+               sort_order integer, rule_set_version integer)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    WITH p AS (SELECT * FROM fmtbank.rule_params_at(p_at))
+    SELECT q.code, q.questionnaire, q.type, q.effect, q.text,
+           (SELECT p.value::integer FROM p WHERE p.name = q.defer_param),
+           (SELECT p.value FROM p WHERE p.name = q.min_param),
+           (SELECT p.value FROM p WHERE p.name = q.max_param),
+           q.answer_min, q.answer_max, q.integral, q.derived, q.source, q.sort_order,
+           fmtbank.rule_set_version_at(p_at)
+    FROM fmtbank.question_item q
+$$;
+
+-- ---------------------------------------------------------------- privileges
+-- Every grant of this group, explicitly; "fmtbank init" revokes all EXECUTE and view SELECT
+-- from the application roles before the set is applied, so this list is the whole truth.
+
+GRANT EXECUTE ON FUNCTION
+    fmtbank.rule_set_version_at(timestamp with time zone),
+    fmtbank.rule_params_at(timestamp with time zone),
+    fmtbank.rule_value(text, timestamp with time zone),
+    fmtbank.rules_set(text, text),
+    fmtbank.screening_test_at(timestamp with time zone),
+    fmtbank.result_acceptable(text, numeric, text, numeric),
+    fmtbank.question_item_at(timestamp with time zone)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+
+-- not granted (owner only): rule_param_define
+
+GRANT SELECT ON fmtbank.rule_history, fmtbank.test_catalog
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

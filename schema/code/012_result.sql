@@ -1,0 +1,294 @@
+-- 012_result: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+
+CREATE OR REPLACE FUNCTION fmtbank.result_refs_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE bad record;
+BEGIN
+    SELECT n.id, n.donor_id, n.test_no, n.supersedes INTO bad FROM new_rows n
+    WHERE NOT EXISTS (SELECT 1 FROM fmtbank.donor d WHERE d.id = n.donor_id)
+       OR NOT EXISTS (SELECT 1 FROM fmtbank.screening_test t WHERE t.test_no = n.test_no)
+       OR (n.supersedes IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM fmtbank.result r WHERE r.id = n.supersedes))
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = '23503',
+            MESSAGE = format('result "%s" refers to a donor, test or result that does not exist',
+                             bad.id),
+            DETAIL = format('donor_id %s, test_no %s, supersedes %s', bad.donor_id, bad.test_no,
+                            coalesce(bad.supersedes::text, 'none'));
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.refuse_rekey() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'FB003',
+        MESSAGE = format('cannot change the key of a row of "%s": results refer to it', TG_TABLE_NAME);
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.result_notify() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM pg_notify('fmtbank_result', d.code)
+    FROM (SELECT DISTINCT n.donor_id FROM new_rows n) n
+    JOIN fmtbank.donor d ON d.id = n.donor_id;
+    RETURN NULL;
+END $$;
+
+-- Validates the session's rows of fmtbank_stage.result_stage (text as read from the file) as a
+-- set into fmtbank_stage.result_checked: the normalised row, a new result ID, and its problem
+-- (NULL when good). p_check_existing: refuse a row identical to a result already in force (a file
+-- imported twice); corrections skip it. Writers of results are serialised by an advisory lock
+-- held to commit, so that check also holds between two imports running at the same moment.
+-- Not SECURITY DEFINER: it runs as the owner when called by one (application roles cannot call
+-- it, nor read either table).
+CREATE OR REPLACE FUNCTION fmtbank.result_stage_validate(p_check_existing boolean) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE me integer := pg_catalog.pg_backend_pid();
+BEGIN
+    PERFORM fmtbank.lock_wait(70640012, 'the results lock');
+    DELETE FROM fmtbank_stage.result_checked c WHERE c.pid = me;
+    INSERT INTO fmtbank_stage.result_checked (pid, line, id, donor_id, dcode, test_no, test_code,
+                                              collected, result, value, unit, lab, problem)
+    WITH s AS (
+        SELECT s.line, coalesce(s.donor, '') AS raw_donor,
+               upper(btrim(coalesce(s.donor, ''))) AS dcode,
+               coalesce(s.test, '') AS raw_test, upper(btrim(coalesce(s.test, ''))) AS tcode,
+               btrim(coalesce(s.collected, '')) AS coll_raw, btrim(coalesce(s.result, '')) AS res_raw,
+               nullif(btrim(coalesce(s.unit, '')), '') AS unit_raw,
+               nullif(btrim(coalesce(s.lab, '')), '') AS lab
+        FROM fmtbank_stage.result_stage s WHERE s.pid = me),
+    j AS (
+        SELECT s.*, d.id AS donor_id, t.test_no, t.code AS test_code, t.kind, t.unit AS cat_unit,
+               t.unit_aliases, fmtbank.iso_date(s.coll_raw) AS coll,
+               CASE WHEN t.kind = 'numeric' AND s.res_raw ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$'
+                    THEN s.res_raw::numeric END AS val,
+               CASE WHEN t.kind = 'qualitative' THEN lower(s.res_raw) ELSE s.res_raw END AS res
+        FROM s
+        LEFT JOIN fmtbank.donor d ON d.code = s.dcode
+        LEFT JOIN fmtbank.screening_test t ON t.code = s.tcode),
+    k AS (
+        SELECT j.*,
+               min(j.line) OVER (PARTITION BY j.donor_id, j.test_no, j.coll, j.res, j.lab) AS first_line
+        FROM j)
+    SELECT me, k.line, pg_catalog.gen_random_uuid(), k.donor_id, k.dcode, k.test_no, k.test_code,
+           k.coll, k.res, k.val, CASE WHEN k.kind = 'numeric' THEN k.cat_unit END, k.lab,
+           CASE
+             WHEN k.donor_id IS NULL
+                  AND k.dcode !~ (SELECT value FROM fmtbank.site_setting WHERE name = 'donor_code_pattern')
+               THEN format('invalid donor code "%s"', k.raw_donor)
+             WHEN k.donor_id IS NULL THEN format('donor "%s" not found', k.dcode)
+             WHEN k.test_no IS NULL THEN format('unknown test "%s"', k.raw_test)
+             WHEN k.coll IS NULL
+               THEN format('invalid collected date "%s" (use YYYY-MM-DD)', k.coll_raw)
+             WHEN k.coll > current_date THEN format('collected date %s is in the future', k.coll)
+             WHEN k.kind = 'qualitative' AND k.res NOT IN ('negative', 'positive', 'indeterminate')
+               THEN format('result "%s" for test "%s" must be negative, positive or indeterminate',
+                           k.res_raw, k.test_code)
+             WHEN k.kind = 'qualitative' AND k.unit_raw IS NOT NULL
+               THEN format('test "%s" is qualitative: its unit must be empty, not "%s"',
+                           k.test_code, k.unit_raw)
+             WHEN k.kind = 'numeric' AND k.val IS NULL
+               THEN format('result "%s" for test "%s" is not a number (in %s)', k.res_raw,
+                           k.test_code, k.cat_unit)
+             WHEN k.kind = 'numeric' AND k.unit_raw IS NULL
+               THEN format('unit missing for test "%s" (expected %s)', k.test_code, k.cat_unit)
+             WHEN k.kind = 'numeric' AND lower(k.unit_raw) <> lower(k.cat_unit)
+                  AND lower(k.unit_raw) <> ALL (k.unit_aliases)
+               THEN format('wrong unit "%s" for test "%s" (expected %s)', k.unit_raw, k.test_code,
+                           k.cat_unit)
+             WHEN length(k.lab) > 200 THEN 'lab name is longer than 200 characters'
+             WHEN k.first_line < k.line THEN format('same result as line %s', k.first_line)
+             WHEN p_check_existing AND EXISTS (
+                    SELECT 1 FROM fmtbank.result r
+                    WHERE r.donor_id = k.donor_id AND r.test_no = k.test_no
+                      AND r.collected = k.coll AND r.result = k.res
+                      AND r.lab IS NOT DISTINCT FROM k.lab AND r.superseded_at IS NULL)
+               THEN format('already recorded: %s %s collected %s for donor "%s"', k.test_code,
+                           k.res, k.coll, k.dcode)
+           END
+    FROM k;
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.result_import_stage() RETURNS TABLE (line bigint, message text, id uuid)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t timestamptz;
+    me integer := pg_catalog.pg_backend_pid();
+BEGIN
+    PERFORM fmtbank.require_role('importing results', 'technician', 'quality', 'admin');
+    PERFORM fmtbank.result_stage_validate(true);
+    RETURN QUERY SELECT c.line, c.problem, NULL::uuid FROM fmtbank_stage.result_checked c
+                 WHERE c.pid = me AND c.problem IS NOT NULL ORDER BY c.line;
+    IF NOT FOUND THEN
+        t := pg_catalog.clock_timestamp();
+        INSERT INTO fmtbank.result (id, donor_id, test_no, collected, result, value, unit, lab,
+                                    recorded_at)
+        SELECT c.id, c.donor_id, c.test_no, c.collected, c.result, c.value, c.unit, c.lab, t
+        FROM fmtbank_stage.result_checked c WHERE c.pid = me ORDER BY c.line;
+        RETURN QUERY SELECT c.line, NULL::text, c.id FROM fmtbank_stage.result_checked c
+                     WHERE c.pid = me ORDER BY c.line;
+    END IF;
+    DELETE FROM fmtbank_stage.result_stage s WHERE s.pid = me;
+    DELETE FROM fmtbank_stage.result_checked c WHERE c.pid = me;
+END $$;
+
+-- Stages one row as an import of one line would, validates it, and raises its problem. Clears
+-- the backend's stage first (a result add is not part of an import).
+CREATE OR REPLACE FUNCTION fmtbank.result_validate_one(p_code text, p_test text, p_collected text,
+                                                       p_result text, p_unit text, p_lab text,
+                                                       p_check_existing boolean,
+                                                       OUT id uuid, OUT donor_id uuid,
+                                                       OUT test_no smallint, OUT collected date,
+                                                       OUT result text, OUT value numeric,
+                                                       OUT unit text, OUT lab text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    problem text;
+    me integer := pg_catalog.pg_backend_pid();
+BEGIN
+    DELETE FROM fmtbank_stage.result_stage s WHERE s.pid = me;
+    INSERT INTO fmtbank_stage.result_stage (pid, line, donor, test, collected, result, unit, lab)
+    VALUES (me, 1, p_code, p_test, p_collected, p_result, p_unit, p_lab);
+    PERFORM fmtbank.result_stage_validate(p_check_existing);
+    SELECT c.problem, c.id, c.donor_id, c.test_no, c.collected, c.result, c.value, c.unit, c.lab
+    INTO problem, id, donor_id, test_no, collected, result, value, unit, lab
+    FROM fmtbank_stage.result_checked c WHERE c.pid = me;
+    DELETE FROM fmtbank_stage.result_stage s WHERE s.pid = me;
+    DELETE FROM fmtbank_stage.result_checked c WHERE c.pid = me;
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = CASE WHEN problem LIKE 'already recorded%' THEN 'FB003'
+                                             ELSE 'FB001' END,
+            MESSAGE = problem;
+    END IF;
+END $$;
+
+-- "fmtbank result add": one result; returns its id.
+CREATE OR REPLACE FUNCTION fmtbank.result_add(p_code text, p_test text, p_collected text, p_result text,
+                                   p_unit text, p_lab text) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE v record;
+BEGIN
+    PERFORM fmtbank.require_role('recording results', 'technician', 'quality', 'admin');
+    PERFORM fmtbank.donor_get(p_code);
+    v := fmtbank.result_validate_one(p_code, p_test, p_collected, p_result, p_unit, p_lab, true);
+    INSERT INTO fmtbank.result (id, donor_id, test_no, collected, result, value, unit, lab)
+    VALUES (v.id, v.donor_id, v.test_no, v.collected, v.result, v.value, v.unit, v.lab);
+    RETURN v.id;
+END $$;
+
+-- "fmtbank result correct": a new version of a result (same donor, test, collection date and
+-- lab) that supersedes it, with the reason; returns the new id.
+CREATE OR REPLACE FUNCTION fmtbank.result_correct(p_id text, p_result text, p_unit text) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rid uuid;
+    r fmtbank.result;
+    nxt uuid;
+    why text;
+    v record;
+    t timestamptz;
+BEGIN
+    PERFORM fmtbank.require_role('correcting results', 'technician', 'quality', 'admin');
+    IF p_id IS NULL OR btrim(p_id) !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid result ID "%s"', coalesce(p_id, '')),
+            HINT = 'Result IDs are UUIDs, as "fmtbank result list CODE" shows them.';
+    END IF;
+    rid := btrim(p_id)::uuid;
+    SELECT * INTO r FROM fmtbank.result WHERE id = rid FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('result "%s" not found', p_id);
+    END IF;
+    IF r.superseded_at IS NOT NULL THEN
+        SELECT x.id INTO nxt FROM fmtbank.result x WHERE x.supersedes = rid;
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('result "%s" was already corrected', rid),
+            HINT = format('Correct its newest version, "%s".', nxt);
+    END IF;
+    why := fmtbank.acting_reason(true, 'correcting a result');
+    v := fmtbank.result_validate_one((SELECT code FROM fmtbank.donor WHERE donor.id = r.donor_id),
+                                     (SELECT code FROM fmtbank.screening_test s WHERE s.test_no = r.test_no),
+                                     r.collected::text, p_result, coalesce(p_unit, r.unit), r.lab,
+                                     false);
+    IF v.result = r.result AND v.unit IS NOT DISTINCT FROM r.unit
+       AND v.value IS NOT DISTINCT FROM r.value THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('the correction does not change result "%s"', rid),
+            DETAIL = format('It is already %s.', concat_ws(' ', r.result, r.unit));
+    END IF;
+    t := clock_timestamp();
+    UPDATE fmtbank.result SET superseded_at = t WHERE id = rid;
+    INSERT INTO fmtbank.result (id, donor_id, test_no, collected, result, value, unit, lab,
+                                recorded_at, supersedes, reason)
+    VALUES (v.id, r.donor_id, r.test_no, r.collected, v.result, v.value, v.unit, r.lab, t, rid, why);
+    RETURN v.id;
+END $$;
+
+-- Results in force at p_at (recorded by then, not superseded by a correction recorded by then),
+-- judged by the rule set in force then; one donor or, with p_donor_id NULL, all.
+CREATE OR REPLACE FUNCTION fmtbank.result_effective_at(p_at timestamptz, p_donor_id uuid DEFAULT NULL)
+RETURNS TABLE (id uuid, donor_id uuid, donor text, test text, test_no smallint, collected date,
+               result text, value numeric, unit text, lab text, recorded_at timestamptz,
+               recorded_by text, supersedes uuid, acceptable boolean, outcome text,
+               excludes_permanently boolean)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT r.id, r.donor_id, d.code, t.code, r.test_no, r.collected, r.result, r.value, r.unit,
+           r.lab, r.recorded_at, r.recorded_by, r.supersedes, a.ok,
+           CASE WHEN a.ok THEN 'acceptable' WHEN r.result = 'indeterminate' THEN 'indeterminate'
+                WHEN r.value IS NOT NULL THEN 'out_of_limit' ELSE 'positive' END,
+           NOT a.ok AND r.result <> 'indeterminate' AND t.excludes_permanently
+    FROM fmtbank.result r
+    JOIN fmtbank.donor d ON d.id = r.donor_id
+    JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = r.test_no
+    CROSS JOIN LATERAL (SELECT fmtbank.result_acceptable(r.result, r.value, t.accept_op,
+                                                         t.accept_limit) AS ok) a
+    WHERE r.recorded_at <= p_at AND (r.superseded_at IS NULL OR r.superseded_at > p_at)
+      AND (p_donor_id IS NULL OR r.donor_id = p_donor_id)
+$$;
+
+-- The results in force now, judged by the rules in force now (a view, so filters on donor_id or
+-- test push down to the indexes). outcome: acceptable, positive, indeterminate or out_of_limit;
+-- excludes_permanently: this result excludes the donor for good.
+CREATE OR REPLACE VIEW fmtbank.result_effective AS
+    SELECT r.id, r.donor_id, d.code AS donor, t.code AS test, r.test_no, r.collected, r.result,
+           r.value, r.unit, r.lab, r.recorded_at, r.recorded_by, r.supersedes, a.ok AS acceptable,
+           CASE WHEN a.ok THEN 'acceptable' WHEN r.result = 'indeterminate' THEN 'indeterminate'
+                WHEN r.value IS NOT NULL THEN 'out_of_limit' ELSE 'positive' END AS outcome,
+           NOT a.ok AND r.result <> 'indeterminate' AND t.excludes_permanently
+               AS excludes_permanently
+    FROM fmtbank.result r
+    JOIN fmtbank.donor d ON d.id = r.donor_id
+    JOIN fmtbank.test_catalog t ON t.test_no = r.test_no
+    CROSS JOIN LATERAL (SELECT fmtbank.result_acceptable(r.result, r.value, t.accept_op,
+                                                         t.accept_limit) AS ok) a
+    WHERE r.superseded_at IS NULL;
+
+-- Every version of every result, for "fmtbank result list".
+CREATE OR REPLACE VIEW fmtbank.result_list AS
+    SELECT r.id, d.code AS donor, t.code AS test, r.collected, r.result, r.unit, r.lab,
+           r.recorded_at, r.recorded_by, r.superseded_at IS NOT NULL AS superseded,
+           (SELECT c.id FROM fmtbank.result c WHERE c.supersedes = r.id) AS superseded_by,
+           r.supersedes, r.reason,
+           fmtbank.result_acceptable(r.result, r.value, t.accept_op, t.accept_limit) AS acceptable,
+           r.donor_id, r.test_no
+    FROM fmtbank.result r
+    JOIN fmtbank.donor d ON d.id = r.donor_id
+    JOIN fmtbank.test_catalog t ON t.test_no = r.test_no;
+
+-- ---------------------------------------------------------------- privileges
+-- Every grant of this group, explicitly; "fmtbank init" revokes all EXECUTE and view SELECT
+-- from the application roles before the set is applied, so this list is the whole truth.
+
+-- not granted (owner only): result_refs_check, refuse_rekey, result_notify, result_stage_validate, result_validate_one
+
+GRANT EXECUTE ON FUNCTION
+    fmtbank.result_import_stage(),
+    fmtbank.result_add(text, text, text, text, text, text),
+    fmtbank.result_correct(text, text, text),
+    fmtbank.result_effective_at(timestamp with time zone, uuid)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+
+GRANT SELECT ON fmtbank.result_effective, fmtbank.result_list
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

@@ -1,0 +1,536 @@
+-- 013_eligibility: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+
+-- The manual decision in force for a donor at p_at (NULL fields when there is none).
+CREATE OR REPLACE FUNCTION fmtbank.donor_manual_at(p_donor_id uuid, p_at timestamptz)
+RETURNS fmtbank.donor_decision LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM fmtbank.donor_decision
+    WHERE donor_id = p_donor_id AND recorded_at <= p_at
+    ORDER BY recorded_at DESC LIMIT 1
+$$;
+
+-- Records a manual decision after checking the one in force (one round trip per command).
+CREATE OR REPLACE FUNCTION fmtbank.donor_decide(p_code text, p_decision text, p_until text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d fmtbank.donor;
+    cur fmtbank.donor_decision;
+    u date;
+    why text;
+BEGIN
+    PERFORM fmtbank.require_role(CASE p_decision WHEN 'defer' THEN 'deferring donors'
+                                                 WHEN 'exclude' THEN 'excluding donors'
+                                                 ELSE 'reinstating donors' END, 'quality');
+    d := fmtbank.donor_get(p_code);
+    IF p_decision = 'defer' THEN
+        u := fmtbank.parse_date(p_until, '--until');
+        IF u <= current_date THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB001',
+                MESSAGE = format('deferral date %s is not in the future', u),
+                HINT = 'A deferral ends on its --until date: give a later date.';
+        END IF;
+    END IF;
+    why := fmtbank.acting_reason(true, CASE p_decision WHEN 'defer' THEN 'deferring a donor'
+                                                       WHEN 'exclude' THEN 'excluding a donor'
+                                                       ELSE 'reinstating a donor' END);
+    PERFORM 1 FROM fmtbank.donor WHERE id = d.id FOR UPDATE;
+    cur := fmtbank.donor_manual_at(d.id, clock_timestamp());
+    IF cur.decision = 'exclude' AND p_decision = 'defer' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('donor "%s" is already excluded', d.code),
+            DETAIL = format('Excluded by %s on %s: %s', cur.decided_by, cur.recorded_at::date, cur.reason),
+            HINT = 'Reinstate the donor first ("fmtbank donor reinstate").';
+    ELSIF cur.decision = 'exclude' AND p_decision = 'exclude' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('donor "%s" is already excluded', d.code),
+            DETAIL = format('Excluded by %s on %s: %s', cur.decided_by, cur.recorded_at::date, cur.reason);
+    END IF;
+    IF p_decision = 'defer' AND cur.decision = 'defer' AND cur.until = u THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('donor "%s" is already deferred until %s', d.code, u);
+    END IF;
+    IF p_decision = 'reinstate' AND NOT coalesce(cur.decision = 'exclude'
+                                                 OR (cur.decision = 'defer' AND cur.until > current_date), false) THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('donor "%s" has no manual deferral or exclusion in force', d.code),
+            DETAIL = 'Deferrals and exclusions derived from results and questionnaires end by '
+                     'themselves, by a retest or by correcting the record; "fmtbank donor explain" '
+                     'shows them.';
+    END IF;
+    INSERT INTO fmtbank.donor_decision (donor_id, decision, until, reason)
+    VALUES (d.id, p_decision, u, why);
+    PERFORM pg_notify('fmtbank_donor', d.code);
+    RETURN d.code;
+END $$;
+
+-- The parameters of one evaluation, passed to the statement as constants.
+-- Per-test accept rules are arrays indexed by test_no + 1 of fixed-width or mostly-NULL values
+-- (op: 1 for <=, 2 for <, 0 for negative) and bitmasks over test_no (required, excluding), so
+-- the one pass over the results needs no join.
+CREATE OR REPLACE FUNCTION fmtbank.eligibility_params(p_at timestamptz, OUT day date, OUT required bigint,
+                                           OUT validity integer, OUT min_age integer,
+                                           OUT max_age integer, OUT rule_set_version integer,
+                                           OUT ops integer[], OUT limits numeric[],
+                                           OUT excluding bigint, OUT year integer)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT p_at::date,
+           coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_pre), 0),
+           fmtbank.rule_value('screen_validity_days', p_at)::integer,
+           fmtbank.rule_value('min_age', p_at)::integer, fmtbank.rule_value('max_age', p_at)::integer,
+           fmtbank.rule_set_version_at(p_at),
+           array_agg(CASE t.accept_op WHEN '<=' THEN 1 WHEN '<' THEN 2 ELSE 0 END ORDER BY n),
+           array_agg(t.accept_limit ORDER BY n),
+           coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.excludes_permanently), 0),
+           extract(year FROM p_at::date)::integer
+    FROM generate_series(0, 62) n LEFT JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = n
+$$;
+
+-- The common part of the evaluation statement (a WITH clause): eligibility_summary and
+-- eligibility_rules append their final SELECT to this same text, so a verdict and its explanation
+-- cannot come from different code. Parameters: $1 p_at, $2 the day of p_at, $3 one donor or NULL
+-- for all, $4 also the rules that pass (explain), $5 mask of required tests, $6
+-- screen_validity_days, $7 min_age, $8 max_age, $9 rule-set version, $10 accept ops by test,
+-- $11 limits by test, $12 mask of permanently excluding tests, $13 the year of $2.
+--
+-- Results for 100,000 donors in one pass: every acceptable result of a required test valid
+-- today is grouped by (donor, last day it supports eligibility) into a bitmask over test_no. A
+-- cumulative OR over a donor's groups, newest first, gives the satisfied tests and the last day on
+-- which all are satisfied. Unacceptable results (never "negative": a partial index holds every
+-- row that is not) are grouped per donor and test and looked at one by one (the latest
+-- acceptable result after them, through the (donor_id, test_no, collected) index). Reasons for
+-- missing tests are built once per distinct set of missing tests, not once per donor.
+CREATE OR REPLACE FUNCTION fmtbank.eligibility_sql() RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT $q$
+    WITH
+    tcat AS MATERIALIZED (
+        SELECT t.*, format('no acceptable result collected from %s to %s', $2 - $6, $2)
+                    AS miss_detail
+        FROM fmtbank.screening_test_at($1) t),
+    iq AS MATERIALIZED (SELECT * FROM fmtbank.question_item_at($1)),
+    dn AS MATERIALIZED (
+        SELECT d.id, d.code, d.birth_year FROM fmtbank.donor d
+        WHERE d.created_at <= $1 AND ($3::uuid IS NULL OR d.id = $3)),
+    g AS MATERIALIZED (
+        SELECT r.donor_id, r.collected + $6 AS expires,
+               bit_or(1::bigint << r.test_no) & $5 AS okmask
+        FROM fmtbank.result r
+        WHERE r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
+          AND r.collected <= $2 AND r.collected >= $2 - $6
+          AND (r.result = 'negative'
+               OR (r.value IS NOT NULL AND CASE $10[r.test_no + 1] WHEN 1 THEN r.value <= $11[r.test_no + 1]
+                                                                   WHEN 2 THEN r.value < $11[r.test_no + 1]
+                                                                   ELSE false END))
+          AND ($3::uuid IS NULL OR r.donor_id = $3)
+        GROUP BY r.donor_id, r.collected + $6),
+    -- unacceptable results (any age) per donor and test
+    bad AS MATERIALIZED (
+        SELECT r.donor_id, r.test_no, max(r.collected) AS last_bad,
+               (array_agg(r.result ORDER BY r.collected DESC, r.recorded_at DESC))[1] AS bad_result,
+               min(r.collected) FILTER (WHERE r.result <> 'indeterminate'
+                                        AND ($12 >> r.test_no) & 1 = 1) AS excl_date,
+               (array_agg(r.result ORDER BY r.collected, r.recorded_at)
+                    FILTER (WHERE r.result <> 'indeterminate' AND ($12 >> r.test_no) & 1 = 1))[1]
+                   AS excl_result
+        FROM fmtbank.result r
+        WHERE r.result <> 'negative'
+          AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
+          AND r.collected <= $2 AND ($3::uuid IS NULL OR r.donor_id = $3)
+          AND NOT (r.value IS NOT NULL AND CASE $10[r.test_no + 1] WHEN 1 THEN r.value <= $11[r.test_no + 1]
+                                                                   WHEN 2 THEN r.value < $11[r.test_no + 1]
+                                                                   ELSE false END)
+        GROUP BY r.donor_id, r.test_no),
+    bd AS MATERIALIZED (
+        SELECT bad.donor_id, bit_or(1::bigint << bad.test_no) AS badtests FROM bad GROUP BY bad.donor_id),
+    -- required tests with no unacceptable result: which are satisfied, and until when all are
+    cm AS (
+        SELECT g.donor_id, g.expires, $5 & ~coalesce(bd.badtests, 0) AS target,
+               bit_or(g.okmask & ~coalesce(bd.badtests, 0))
+                   OVER (PARTITION BY g.donor_id ORDER BY g.expires DESC) AS cum
+        FROM g LEFT JOIN bd ON bd.donor_id = g.donor_id
+        WHERE g.okmask & ~coalesce(bd.badtests, 0) <> 0),
+    ts AS MATERIALIZED (
+        SELECT cm.donor_id, bit_or(cm.cum) AS satmask,
+               max(cm.expires) FILTER (WHERE cm.cum & cm.target = cm.target) AS all_until
+        FROM cm GROUP BY cm.donor_id),
+    -- tests with an unacceptable result, one by one, with the latest acceptable result after it
+    bp AS MATERIALIZED (
+        SELECT bad.donor_id, bad.test_no, bad.last_bad, bad.bad_result, bad.excl_date,
+               bad.excl_result, t.code, t.required_pre, t.accept, t.unit AS tunit,
+               ok.collected AS ok_after, ok.collected + $6 AS ok_expires,
+               CASE WHEN bad.excl_date IS NOT NULL THEN 'excluded'
+                    WHEN ok.collected IS NULL THEN 'deferred'
+                    WHEN t.required_pre AND ok.collected + $6 < $2 THEN 'screening'
+                    ELSE 'pass' END AS verdict
+        FROM bad
+        JOIN tcat t ON t.test_no = bad.test_no
+        LEFT JOIN LATERAL (
+            SELECT r.collected FROM fmtbank.result r
+            WHERE r.donor_id = bad.donor_id AND r.test_no = bad.test_no AND r.collected <= $2
+              AND r.collected > bad.last_bad
+              AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
+              AND fmtbank.result_acceptable(r.result, r.value, t.accept_op, t.accept_limit)
+            ORDER BY r.collected DESC LIMIT 1) ok ON true),
+    bpd AS (
+        SELECT bp.donor_id, bool_or(bp.verdict = 'excluded') AS t_excl,
+               bool_or(bp.verdict = 'deferred') AS t_defer, bool_or(bp.verdict = 'screening') AS t_screen,
+               bool_or(bp.required_pre AND (bp.ok_expires IS NULL OR bp.ok_expires < $2)) AS missing,
+               min(bp.ok_expires) FILTER (WHERE bp.required_pre) AS until
+        FROM bp GROUP BY bp.donor_id),
+    -- questionnaires in force
+    qf AS MATERIALIZED (
+        SELECT q.id, q.donor_id, q.kind, q.q_date FROM fmtbank.questionnaire q
+        WHERE q.recorded_at <= $1 AND (q.superseded_at IS NULL OR q.superseded_at > $1)
+          AND q.q_date <= $2 AND ($3::uuid IS NULL OR q.donor_id = $3)),
+    ql AS MATERIALIZED (
+        SELECT q.donor_id, q.id, q.q_date
+        FROM (SELECT qf.donor_id, max(qf.q_date) AS q_date FROM qf WHERE qf.kind = 'full'
+              GROUP BY qf.donor_id) m
+        JOIN qf q ON q.donor_id = m.donor_id AND q.q_date = m.q_date AND q.kind = 'full'),
+    qa AS MATERIALIZED (
+        SELECT qf.donor_id, qf.id AS qid, qf.kind, qf.q_date, a.item, a.yes, a.date_value
+        FROM fmtbank.questionnaire_answer a JOIN qf ON qf.id = a.questionnaire_id
+        WHERE a.yes OR a.date_value IS NOT NULL),
+    -- numbers outside their clear range, found by value (index), kept when on the latest one
+    qn AS MATERIALIZED (
+        SELECT x.questionnaire_id, x.item, x.num_value, i.sort_order,
+               concat_ws(' to ', coalesce(i.clear_min, i.answer_min),
+                         coalesce(i.clear_max, i.answer_max)) AS clear
+        FROM iq i CROSS JOIN LATERAL (
+            SELECT a.questionnaire_id, a.item, a.num_value FROM fmtbank.questionnaire_answer a
+            WHERE $3::uuid IS NULL AND a.item = i.code AND a.num_value < i.clear_min
+            UNION ALL
+            SELECT a.questionnaire_id, a.item, a.num_value FROM fmtbank.questionnaire_answer a
+            WHERE $3::uuid IS NULL AND a.item = i.code AND a.num_value > i.clear_max
+            UNION ALL
+            SELECT a.questionnaire_id, a.item, a.num_value
+            FROM ql JOIN fmtbank.questionnaire_answer a ON a.questionnaire_id = ql.id
+            WHERE $3::uuid IS NOT NULL AND a.item = i.code
+              AND (a.num_value < i.clear_min OR a.num_value > i.clear_max)) x
+        WHERE i.effect = 'range'),
+    -- failing questionnaire items
+    irows AS MATERIALIZED (
+        SELECT qa.donor_id, 'item:' || qa.item AS rule, 'excluded' AS verdict, NULL::date AS until,
+               format('answered yes on %s', min(qa.q_date)) AS detail, 100 + i.sort_order AS ord
+        FROM qa JOIN iq i ON i.code = qa.item
+        WHERE qa.kind = 'full' AND qa.yes AND i.effect = 'exclude'
+        GROUP BY qa.donor_id, qa.item, i.sort_order
+        UNION ALL
+        SELECT x.donor_id, 'item:' || x.item, 'deferred', x.last + x.days,
+               format('last on %s; deferred %s days, until %s', x.last, x.days, x.last + x.days),
+               100 + x.sort_order
+        FROM (SELECT qa.donor_id, qa.item, i.sort_order, i.defer_days AS days,
+                     max(qa.date_value) AS last
+              FROM qa JOIN iq i ON i.code = qa.item
+              WHERE qa.kind = 'full' AND qa.date_value IS NOT NULL AND i.effect = 'defer'
+              GROUP BY qa.donor_id, qa.item, i.sort_order, i.defer_days) x
+        WHERE x.last + x.days > $2
+        UNION ALL
+        SELECT x.donor_id, 'item:' || x.item, 'deferred', x.last + x.days,
+               format('yes on the donation-day questionnaire of %s; deferred %s days, until %s',
+                      x.last, x.days, x.last + x.days),
+               100 + x.sort_order
+        FROM (SELECT qa.donor_id, qa.item, i.sort_order, i.defer_days AS days,
+                     max(qa.q_date) AS last
+              FROM qa JOIN iq i ON i.code = qa.item
+              WHERE qa.kind = 'short' AND qa.yes AND i.effect = 'defer'
+              GROUP BY qa.donor_id, qa.item, i.sort_order, i.defer_days) x
+        WHERE x.last + x.days > $2
+        UNION ALL
+        SELECT ql.donor_id, 'item:' || qn.item, 'deferred', NULL,
+               format('%s on %s is outside the clear range %s', qn.num_value, ql.q_date, qn.clear),
+               100 + qn.sort_order
+        FROM qn JOIN ql ON ql.id = qn.questionnaire_id),
+    md AS (
+        SELECT DISTINCT ON (m.donor_id) m.* FROM fmtbank.donor_decision m
+        WHERE m.recorded_at <= $1 AND ($3::uuid IS NULL OR m.donor_id = $3)
+        ORDER BY m.donor_id, m.recorded_at DESC),
+    -- one row per donor with everything the per-donor rules need
+    dd AS MATERIALIZED (
+        SELECT dn.id, dn.code, dn.birth_year, coalesce(bd.badtests, 0) AS badtests,
+               coalesce(ts.satmask, 0) AS satmask,
+               $5 & ~coalesce(bd.badtests, 0) & ~coalesce(ts.satmask, 0) AS missmask,
+               coalesce(bpd.t_excl, false) AS t_excl, coalesce(bpd.t_defer, false) AS t_defer,
+               coalesce(bpd.t_screen, false) AS t_screen, ql.id AS ql_id, ql.q_date AS ql_date,
+               least(CASE WHEN ($5 & ~coalesce(bd.badtests, 0) & ~coalesce(ts.satmask, 0)) <> 0
+                          THEN $2 ELSE ts.all_until END,
+                     CASE WHEN bpd.missing THEN $2 ELSE bpd.until END,
+                     CASE WHEN ql.id IS NULL OR ql.q_date + $6 < $2 THEN $2 ELSE ql.q_date + $6 END)
+                   AS due
+        FROM dn
+        LEFT JOIN bd ON bd.donor_id = dn.id
+        LEFT JOIN ts ON ts.donor_id = dn.id
+        LEFT JOIN bpd ON bpd.donor_id = dn.id
+        LEFT JOIN ql ON ql.donor_id = dn.id),
+    -- the rules other than tests: manual decision, age, questionnaire, items
+    orows AS (
+        SELECT dd.id AS donor_id, 'manual' AS rule,
+               CASE WHEN md.decision = 'exclude' THEN 'excluded'
+                    WHEN md.decision = 'defer' AND md.until > $2 THEN 'deferred' ELSE 'pass' END
+                   AS verdict,
+               CASE WHEN md.decision = 'defer' AND md.until > $2 THEN md.until END AS until,
+               CASE WHEN md.decision = 'exclude'
+                      THEN format('excluded by %s on %s: %s', md.decided_by, md.recorded_at::date,
+                                  md.reason)
+                    WHEN md.decision = 'defer' AND md.until > $2
+                      THEN format('deferred by %s on %s until %s: %s', md.decided_by,
+                                  md.recorded_at::date, md.until, md.reason)
+                    WHEN md.decision = 'defer'
+                      THEN format('the deferral by %s until %s has ended', md.decided_by, md.until)
+                    WHEN md.decision = 'reinstate'
+                      THEN format('reinstated by %s on %s: %s', md.decided_by, md.recorded_at::date,
+                                  md.reason)
+                    ELSE 'no manual deferral or exclusion' END AS detail,
+               10 AS ord
+        FROM dd LEFT JOIN md ON md.donor_id = dd.id
+        WHERE $4 OR md.decision = 'exclude' OR (md.decision = 'defer' AND md.until > $2)
+        UNION ALL
+        SELECT dd.id, 'age',
+               CASE WHEN dd.birth_year IS NULL THEN 'screening' WHEN y.age < $7 THEN 'deferred'
+                    WHEN y.age > $8 THEN 'excluded' ELSE 'pass' END,
+               CASE WHEN y.age < $7 THEN make_date(dd.birth_year + $7, 1, 1) END,
+               CASE WHEN dd.birth_year IS NULL THEN 'birth year not recorded'
+                    WHEN y.age < $7
+                      THEN format('%s in %s, below the minimum %s; deferred until %s', y.age,
+                                  $13, $7, make_date(dd.birth_year + $7, 1, 1))
+                    WHEN y.age > $8
+                      THEN format('%s in %s, above the maximum %s', y.age, $13, $8)
+                    ELSE format('%s in %s (clear %s to %s)', y.age, $13, $7, $8) END,
+               20
+        FROM dd CROSS JOIN LATERAL (SELECT $13 - dd.birth_year AS age) y
+        WHERE $4 OR dd.birth_year IS NULL OR y.age < $7 OR y.age > $8
+        UNION ALL
+        SELECT dd.id, 'questionnaire',
+               CASE WHEN dd.ql_id IS NULL OR dd.ql_date + $6 < $2 THEN 'screening' ELSE 'pass' END,
+               NULL,
+               CASE WHEN dd.ql_id IS NULL THEN 'no full questionnaire recorded'
+                    WHEN dd.ql_date + $6 < $2
+                      THEN format('the last full questionnaire, of %s, was valid through %s',
+                                  dd.ql_date, dd.ql_date + $6)
+                    ELSE format('full questionnaire of %s, valid through %s', dd.ql_date,
+                                dd.ql_date + $6) END,
+               30
+        FROM dd
+        WHERE $4 OR dd.ql_id IS NULL OR dd.ql_date + $6 < $2
+        UNION ALL
+        SELECT irows.donor_id, irows.rule, irows.verdict, irows.until, irows.detail, irows.ord
+        FROM irows JOIN dd ON dd.id = irows.donor_id
+        UNION ALL
+        -- questionnaire items that pass (explain only)
+        SELECT dd.id, 'item:' || i.code, 'pass', NULL,
+               CASE WHEN i.effect = 'exclude'
+                      THEN format('%s on the questionnaire of %s', a.answer, dd.ql_date)
+                    WHEN i.questionnaire = 'short'
+                      THEN format('no yes on a donation-day questionnaire within %s days', i.defer_days)
+                    WHEN i.type = 'date' AND dl.last IS NULL THEN 'never'
+                    WHEN i.type = 'date'
+                      THEN format('last on %s; the %s-day deferral ended %s', dl.last, i.defer_days,
+                                  dl.last + i.defer_days)
+                    ELSE format('%s on %s (clear %s)', a.answer, dd.ql_date,
+                                concat_ws(' to ', coalesce(i.clear_min, i.answer_min),
+                                          coalesce(i.clear_max, i.answer_max)))
+               END,
+               100 + i.sort_order
+        FROM dd CROSS JOIN iq i
+        LEFT JOIN fmtbank.questionnaire_answer a ON a.questionnaire_id = dd.ql_id AND a.item = i.code
+        LEFT JOIN LATERAL (SELECT max(qa.date_value) AS last FROM qa
+                           WHERE qa.donor_id = dd.id AND qa.item = i.code AND qa.kind = 'full') dl
+             ON true
+        WHERE $4 AND dd.ql_id IS NOT NULL AND i.derived IS NULL
+          AND NOT EXISTS (SELECT 1 FROM irows x WHERE x.donor_id = dd.id AND x.rule = 'item:' || i.code)),
+    -- test rules one per row: missing tests (only for donors with an unacceptable result, or
+    -- when explaining) and tests with an unacceptable result
+    tf AS (
+        SELECT dd.id AS donor_id, t.test_no, 'test:' || t.code AS rule, 'screening' AS verdict,
+               t.miss_detail AS detail
+        FROM dd CROSS JOIN LATERAL (SELECT * FROM tcat WHERE (dd.missmask >> tcat.test_no) & 1 = 1
+                                    OFFSET 0) t
+        WHERE dd.missmask <> 0 AND (dd.badtests <> 0 OR $4)
+        UNION ALL
+        SELECT bp.donor_id, bp.test_no, 'test:' || bp.code, bp.verdict,
+               CASE bp.verdict
+                 WHEN 'excluded' THEN format('%s collected %s: %s excludes permanently',
+                                             concat_ws(' ', bp.excl_result, bp.tunit), bp.excl_date,
+                                             bp.code)
+                 WHEN 'deferred' THEN format('%s collected %s (accept %s): deferred until an acceptable retest',
+                                             concat_ws(' ', bp.bad_result, bp.tunit), bp.last_bad,
+                                             concat_ws(' ', bp.accept, bp.tunit))
+                 WHEN 'screening' THEN format('no acceptable result collected from %s to %s (the retest of %s collected %s was collected %s)',
+                                              $2 - $6, $2,
+                                              concat_ws(' ', bp.bad_result, bp.tunit), bp.last_bad,
+                                              bp.ok_after)
+                 ELSE format('acceptable retest collected %s, valid through %s (after %s collected %s)',
+                             bp.ok_after, bp.ok_expires, concat_ws(' ', bp.bad_result, bp.tunit),
+                             bp.last_bad)
+               END
+        FROM bp JOIN dd ON dd.id = bp.donor_id
+        WHERE $4 OR bp.verdict <> 'pass')
+    $q$
+$fn$;
+
+-- (The evaluation functions are PARALLEL RESTRICTED: they run in the leader, whose statement
+-- inside uses parallel workers; in a worker they would run once per participant.)
+-- Per donor: status, deferred_until (NULL when a deferral is open-ended), reasons (one object
+-- {rule, detail} per failing rule, in the order of "donor explain"), next_screening_due (NULL
+-- when excluded), rule-set version. p_donor_id NULL: every donor registered by p_at.
+CREATE OR REPLACE FUNCTION fmtbank.eligibility_summary(p_at timestamptz, p_donor_id uuid)
+RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
+               next_screening_due date, rule_set_version integer)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp SET jit = off
+    SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
+DECLARE p record;
+BEGIN
+    IF p_at IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the eligibility evaluation';
+    END IF;
+    p := fmtbank.eligibility_params(p_at);
+    RETURN QUERY EXECUTE fmtbank.eligibility_sql() || $q$
+    ,
+    -- the failing rules other than tests, per donor (input sorted so the array is in rule order)
+    oagg AS (
+        SELECT o.donor_id, bool_or(o.verdict = 'excluded') AS excl,
+               bool_or(o.verdict = 'deferred') AS defer, bool_or(o.verdict = 'screening') AS screen,
+               bool_or(o.verdict = 'deferred' AND o.until IS NULL) AS open_ended,
+               max(o.until) FILTER (WHERE o.verdict = 'deferred') AS until,
+               jsonb_agg(jsonb_build_object('rule', o.rule, 'detail', o.detail)) AS reasons
+        FROM (SELECT * FROM orows WHERE orows.verdict <> 'pass'
+              ORDER BY orows.donor_id, orows.ord, orows.rule) o
+        GROUP BY o.donor_id),
+    -- failing tests of donors with an unacceptable result
+    tarr AS (
+        SELECT f.donor_id, jsonb_agg(jsonb_build_object('rule', f.rule, 'detail', f.detail)) AS reasons
+        FROM (SELECT * FROM tf WHERE tf.verdict <> 'pass' ORDER BY tf.donor_id, tf.test_no) f
+        GROUP BY f.donor_id),
+    -- missing tests of the other donors: one array per distinct set of missing tests
+    mcache AS (
+        SELECT m.m, jsonb_agg(jsonb_build_object('rule', 'test:' || t.code, 'detail', t.miss_detail)
+                              ORDER BY t.test_no) AS reasons
+        FROM (SELECT DISTINCT dd.missmask AS m FROM dd WHERE dd.missmask <> 0 AND dd.badtests = 0) m
+        JOIN tcat t ON (m.m >> t.test_no) & 1 = 1
+        GROUP BY m.m)
+    SELECT dd.id, dd.code, st.status,
+           CASE WHEN st.status = 'deferred' AND NOT st.open_ended THEN oa.until END,
+           coalesce(oa.reasons, '[]'::jsonb) || coalesce(ta.reasons, mc.reasons, '[]'::jsonb),
+           CASE WHEN st.status = 'excluded' THEN NULL
+                WHEN st.status = 'deferred' AND NOT st.open_ended THEN greatest(dd.due, oa.until)
+                ELSE dd.due END,
+           $9
+    FROM dd
+    LEFT JOIN oagg oa ON oa.donor_id = dd.id
+    LEFT JOIN tarr ta ON ta.donor_id = dd.id
+    LEFT JOIN mcache mc ON mc.m = dd.missmask AND dd.badtests = 0
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN oa.excl OR dd.t_excl THEN 'excluded'
+                    WHEN oa.defer OR dd.t_defer THEN 'deferred'
+                    WHEN oa.screen OR dd.missmask <> 0 OR dd.t_screen THEN 'screening'
+                    ELSE 'eligible' END AS status,
+               coalesce(oa.open_ended, false) OR dd.t_defer AS open_ended) st
+    $q$
+    USING p_at, p.day, p_donor_id, false, p.required, p.validity, p.min_age, p.max_age,
+          p.rule_set_version, p.ops, p.limits, p.excluding, p.year;
+END $fn$;
+
+-- Every rule for one donor (or all with p_donor_id NULL) with its verdict, the passing ones
+-- included: (donor_id, rule, verdict, until, detail, ord). verdict is pass, screening, deferred
+-- (until a date, or NULL: until a retest / a clear questionnaire), excluded, or info for the last
+-- row, "next_screening", whose until is the last day everything in force supports eligibility.
+CREATE OR REPLACE FUNCTION fmtbank.eligibility_rules(p_at timestamptz, p_donor_id uuid)
+RETURNS TABLE (donor_id uuid, rule text, verdict text, until date, detail text, ord integer)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp SET jit = off
+    SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
+DECLARE p record;
+BEGIN
+    IF p_at IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the eligibility evaluation';
+    END IF;
+    p := fmtbank.eligibility_params(p_at);
+    RETURN QUERY EXECUTE fmtbank.eligibility_sql() || $q$
+    SELECT o.donor_id, o.rule, o.verdict, o.until, o.detail, o.ord FROM orows o
+    UNION ALL
+    SELECT tf.donor_id, tf.rule, tf.verdict, NULL, tf.detail, 1000 + tf.test_no FROM tf
+    UNION ALL
+    -- required tests that pass: the result that supports eligibility
+    SELECT dd.id, 'test:' || t.code, 'pass', NULL,
+           format('%s collected %s, valid through %s', concat_ws(' ', lp.result, lp.unit),
+                  lp.collected, lp.collected + $6),
+           1000 + t.test_no
+    FROM dd CROSS JOIN LATERAL (SELECT * FROM tcat WHERE (dd.satmask >> tcat.test_no) & 1 = 1
+                                OFFSET 0) t
+    CROSS JOIN LATERAL (
+        SELECT r.collected, r.result, r.unit FROM fmtbank.result r
+        WHERE r.donor_id = dd.id AND r.test_no = t.test_no AND r.collected <= $2
+          AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
+          AND fmtbank.result_acceptable(r.result, r.value, t.accept_op, t.accept_limit)
+        ORDER BY r.collected DESC, r.recorded_at DESC LIMIT 1) lp
+    UNION ALL
+    SELECT dd.id, 'next_screening', 'info', dd.due,
+           'the last day on which every required result and the full questionnaire are valid',
+           9999
+    FROM dd
+    $q$
+    USING p_at, p.day, p_donor_id, true, p.required, p.validity, p.min_age, p.max_age,
+          p.rule_set_version, p.ops, p.limits, p.excluding, p.year;
+END $fn$;
+
+-- Every donor registered by p_at, in one statement. (This wrapper and the next have no SET
+-- clause so that the planner inlines them; they reference nothing unqualified.)
+CREATE OR REPLACE FUNCTION fmtbank.donor_eligibility_at(p_at timestamptz DEFAULT clock_timestamp())
+RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
+               next_screening_due date, rule_set_version integer)
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
+    SELECT * FROM fmtbank.eligibility_summary(p_at, NULL)
+$$;
+
+-- One donor: the same statement, filtered (no row when the donor was not registered by p_at).
+CREATE OR REPLACE FUNCTION fmtbank.donor_status_at(p_donor_id uuid, p_at timestamptz DEFAULT clock_timestamp())
+RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
+               next_screening_due date, rule_set_version integer)
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
+    SELECT * FROM fmtbank.eligibility_summary(p_at, p_donor_id) WHERE p_donor_id IS NOT NULL
+$$;
+
+-- Every rule for one donor with its verdict (pass included), in display order.
+CREATE OR REPLACE FUNCTION fmtbank.donor_explain_at(p_donor_id uuid, p_at timestamptz DEFAULT clock_timestamp())
+RETURNS TABLE (rule text, verdict text, until date, detail text, ord integer)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT r.rule, r.verdict, r.until, r.detail, r.ord
+    FROM fmtbank.eligibility_rules(p_at, p_donor_id) r
+    WHERE p_donor_id IS NOT NULL
+    ORDER BY r.ord, r.rule
+$$;
+
+-- "--as-of": a date alone means the end of that day (everything recorded that day counts).
+CREATE OR REPLACE FUNCTION fmtbank.parse_as_of(p text) RETURNS timestamptz
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p IS NULL THEN clock_timestamp()
+                WHEN btrim(p) ~ '^\d{4}-\d{2}-\d{2}$'
+                  THEN fmtbank.parse_ts(btrim(p), '--as-of') + interval '1 day' - interval '1 microsecond'
+                ELSE fmtbank.parse_ts(btrim(p), '--as-of') END
+$$;
+
+-- "fmtbank status": donors registered, and by eligibility now.
+CREATE OR REPLACE FUNCTION fmtbank.status_donors() RETURNS TABLE (entity text, state text, n bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT 'donor', 'registered', count(*) FROM fmtbank.donor
+    UNION ALL
+    SELECT 'donor', e.status, count(*) FROM fmtbank.donor_eligibility_at(clock_timestamp()) e
+    GROUP BY e.status;
+$$;
+SELECT fmtbank.status_register('donor', 'fmtbank.status_donors()');
+
+-- ---------------------------------------------------------------- privileges
+-- Every grant of this group, explicitly; "fmtbank init" revokes all EXECUTE and view SELECT
+-- from the application roles before the set is applied, so this list is the whole truth.
+
+GRANT EXECUTE ON FUNCTION
+    fmtbank.donor_manual_at(uuid, timestamp with time zone),
+    fmtbank.donor_decide(text, text, text),
+    fmtbank.eligibility_params(timestamp with time zone),
+    fmtbank.eligibility_sql(),
+    fmtbank.eligibility_summary(timestamp with time zone, uuid),
+    fmtbank.eligibility_rules(timestamp with time zone, uuid),
+    fmtbank.donor_eligibility_at(timestamp with time zone),
+    fmtbank.donor_status_at(uuid, timestamp with time zone),
+    fmtbank.donor_explain_at(uuid, timestamp with time zone),
+    fmtbank.parse_as_of(text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+-- not granted (owner only): status_donors

@@ -1,0 +1,277 @@
+-- 022_processing: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+
+-- 022_processing: registering a donation (a lot), processing it into dose aliquots plus one
+-- retained sample, and label prints. Eligibility, the donation-day questionnaire and the rule
+-- parameters come from the screening migrations (fmtbank.donor_status_at,
+-- fmtbank.short_questionnaire_at, fmtbank.rule_value, fmtbank.rule_set_version_at).
+--
+-- Material that exists is always recorded: a donation that may not be used, and stool
+-- processed too late, become a 'rejected' lot with its reasons. Those functions therefore do not
+-- raise; they return the refusal (message, detail, hint) next to what they recorded, and the CLI
+-- exits with the refused code. Invalid input raises FB001 and records nothing.
+
+-- A number rendered without trailing zeros, for messages.
+CREATE OR REPLACE FUNCTION fmtbank.num_text(p numeric) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT trim_scale(p)::text
+$$;
+
+CREATE OR REPLACE FUNCTION fmtbank.ts_text(p timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT to_char(p, 'YYYY-MM-DD HH24:MI')
+$$;
+
+-- A timestamp that is not in the future (five minutes of clock skew allowed).
+CREATE OR REPLACE FUNCTION fmtbank.parse_past_ts(p text, p_field text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE t timestamptz := fmtbank.parse_ts(p, p_field);
+BEGIN
+    IF t > clock_timestamp() + interval '5 minutes' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('%s "%s" is in the future', p_field, p);
+    END IF;
+    RETURN t;
+END $$;
+
+-- The next lot ID for the year of p_at.
+CREATE OR REPLACE FUNCTION fmtbank.lot_next_id(p_at timestamptz) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    y integer := extract(year FROM p_at)::integer;
+    n integer;
+BEGIN
+    INSERT INTO fmtbank.id_counter AS c (kind, year, last) VALUES ('lot', y, 1)
+    ON CONFLICT (kind, year) DO UPDATE SET last = c.last + 1
+    RETURNING c.last INTO n;
+    IF n > 999999 THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('no lot numbers left for %s', y);
+    END IF;
+    RETURN fmtbank.with_check('L' || lpad((y % 100)::text, 2, '0') || lpad(n::text, 6, '0'));
+END $$;
+
+-- "fmtbank donation add": registers the lot; status 'quarantine', or 'rejected' with its reasons
+-- (then message/detail/hint say why, and the caller reports the refusal).
+CREATE OR REPLACE FUNCTION fmtbank.donation_add(p_code text, p_collected text, p_mass text, p_bristol text)
+RETURNS TABLE (lot_id text, status text, message text, detail text, hint text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d fmtbank.donor;
+    t timestamptz;
+    m numeric;
+    bristol smallint;
+    ds record;
+    q record;
+    reasons jsonb := '[]'::jsonb;
+    v_id text;
+    v_status text;
+BEGIN
+    PERFORM fmtbank.require_role('registering donations', 'technician');
+    d := fmtbank.donor_get(p_code);
+    t := fmtbank.parse_past_ts(p_collected, '--collected');
+    IF p_mass IS NULL OR btrim(p_mass) !~ '^[0-9]{1,6}(\.[0-9])?$' OR btrim(p_mass)::numeric <= 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid --mass "%s"', coalesce(p_mass, '')),
+            HINT = 'Give the mass of the stool in grams, e.g. 180 or 62.5.';
+    END IF;
+    m := btrim(p_mass)::numeric;
+    IF p_bristol IS NULL OR btrim(p_bristol) !~ '^[1-7]$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid --bristol "%s"', coalesce(p_bristol, '')),
+            HINT = 'The Bristol stool form scale runs from 1 to 7.';
+    END IF;
+    bristol := btrim(p_bristol)::smallint;
+
+    -- Eligible at the collection time, judged on what had been recorded by then (the verdict
+    -- "donor explain --as-of" reproduces); the donation-day questionnaire of that day counts
+    -- whenever it was recorded.
+    SELECT * INTO ds FROM fmtbank.donor_status_at(d.id, t);
+    IF NOT FOUND THEN
+        reasons := reasons || jsonb_build_array(jsonb_build_object('rule', 'donor_eligible',
+            'detail', format('Donor %s was not registered yet at the collection time (%s).', d.code,
+                             fmtbank.ts_text(t))));
+    ELSIF ds.status IS DISTINCT FROM 'eligible' THEN
+        reasons := reasons || jsonb_build_array(jsonb_build_object('rule', 'donor_eligible',
+            'detail', format('Donor %s is %s at the collection time (%s)%s.', d.code,
+                             coalesce(ds.status, 'of unknown status'), fmtbank.ts_text(t),
+                             CASE WHEN ds.deferred_until IS NOT NULL
+                                  THEN format(', deferred until %s', ds.deferred_until) ELSE '' END)))
+            || CASE WHEN jsonb_typeof(ds.reasons) = 'array' THEN ds.reasons ELSE '[]'::jsonb END;
+    END IF;
+    SELECT * INTO q FROM fmtbank.short_questionnaire_at(d.id, t::date);
+    IF NOT coalesce(q.recorded, false) THEN
+        reasons := reasons || jsonb_build_array(jsonb_build_object('rule', 'donation_questionnaire',
+            'detail', format('No donation-day questionnaire is recorded for %s on %s.', d.code, t::date)));
+    ELSIF NOT coalesce(q.clear, false) THEN
+        reasons := reasons || jsonb_build_array(jsonb_build_object('rule', 'donation_questionnaire',
+            'detail', coalesce(nullif(q.detail, ''),
+                               format('The donation-day questionnaire of %s is not clear.', t::date))));
+    END IF;
+    IF bristol NOT BETWEEN fmtbank.rule_value('bristol_min', t) AND fmtbank.rule_value('bristol_max', t) THEN
+        reasons := reasons || jsonb_build_array(jsonb_build_object('rule', 'bristol',
+            'detail', format('Bristol stool form %s is outside the accepted range %s to %s.', bristol,
+                             fmtbank.num_text(fmtbank.rule_value('bristol_min', t)),
+                             fmtbank.num_text(fmtbank.rule_value('bristol_max', t)))));
+    END IF;
+    IF m < fmtbank.rule_value('dose_mass_g', t) THEN
+        reasons := reasons || jsonb_build_array(jsonb_build_object('rule', 'dose_mass_g',
+            'detail', format('Mass %s g is less than one dose (%s g).', fmtbank.num_text(m),
+                             fmtbank.num_text(fmtbank.rule_value('dose_mass_g', t)))));
+    END IF;
+
+    v_id := fmtbank.lot_next_id(t);
+    v_status := CASE WHEN jsonb_array_length(reasons) = 0 THEN 'quarantine' ELSE 'rejected' END;
+    INSERT INTO fmtbank.lot (lot_id, donor_id, collected_at, mass_g, bristol, status,
+                             reject_reasons, rule_set_version)
+    VALUES (v_id, d.id, t, m, bristol, v_status, reasons, fmtbank.rule_set_version_at(t));
+    IF v_status = 'quarantine' THEN
+        RETURN QUERY SELECT v_id, v_status, NULL::text, NULL::text, NULL::text;
+    ELSE
+        RETURN QUERY SELECT v_id, v_status,
+            format('cannot accept the donation of donor "%s": lot "%s" is recorded as rejected',
+                   d.code, v_id),
+            (SELECT string_agg(format('%s: %s', r ->> 'rule', r ->> 'detail'), E'\n')
+             FROM jsonb_array_elements(reasons) r),
+            'Label the material with the lot ID and discard it.'::text;
+    END IF;
+END $$;
+
+-- "fmtbank donation process": N dose aliquots plus the retained sample (index 000), status
+-- 'quarantine', expiry = processed + shelf_life_days. Returns the new aliquots (doses first, the
+-- retained sample last); when processed too late the lot becomes 'rejected' and one row with a
+-- NULL aliquot_id carries the refusal.
+CREATE OR REPLACE FUNCTION fmtbank.donation_process(p_lot text, p_processed text, p_doses text)
+RETURNS TABLE (aliquot_id text, retained boolean, message text, detail text, hint text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    l fmtbank.lot;
+    d fmtbank.donor;
+    t timestamptz;
+    n integer;
+    dose numeric;
+    max_h numeric;
+    body text;
+BEGIN
+    PERFORM fmtbank.require_role('processing donations', 'technician');
+    l := fmtbank.lot_get(p_lot);
+    SELECT * INTO l FROM fmtbank.lot WHERE id = l.id FOR UPDATE;
+    SELECT * INTO d FROM fmtbank.donor WHERE id = l.donor_id;
+    t := fmtbank.parse_past_ts(p_processed, '--processed');
+    IF p_doses IS NULL OR btrim(p_doses) !~ '^[0-9]{1,3}$' OR btrim(p_doses)::int NOT BETWEEN 1 AND 999 THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid --doses "%s"', coalesce(p_doses, '')),
+            HINT = 'Give the number of doses, 1 to 999.';
+    END IF;
+    n := btrim(p_doses)::int;
+    IF l.processed_at IS NOT NULL AND l.status <> 'rejected' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot process lot "%s": it was already processed at %s', l.lot_id,
+                             fmtbank.ts_text(l.processed_at));
+    END IF;
+    IF l.status = 'rejected' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot process lot "%s": it is rejected', l.lot_id),
+            DETAIL = (SELECT string_agg(format('%s: %s', r ->> 'rule', r ->> 'detail'), E'\n')
+                      FROM jsonb_array_elements(l.reject_reasons) r);
+    ELSIF l.status <> 'quarantine' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot process lot "%s": it is %s', l.lot_id, l.status);
+    END IF;
+    IF t < l.collected_at THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('--processed "%s" is before the collection of lot "%s"', p_processed, l.lot_id),
+            DETAIL = format('The lot was collected at %s.', fmtbank.ts_text(l.collected_at));
+    END IF;
+    dose := fmtbank.rule_value('dose_mass_g', t);
+    IF n * dose > l.mass_g THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot process lot "%s" into %s doses: %s g are needed, the lot has %s g',
+                             l.lot_id, n, fmtbank.num_text(n * dose), fmtbank.num_text(l.mass_g)),
+            DETAIL = format('One dose is %s g (rule dose_mass_g).', fmtbank.num_text(dose)),
+            HINT = format('At most %s doses can be made from this lot.', floor(l.mass_g / dose));
+    END IF;
+    max_h := fmtbank.rule_value('max_processing_hours', t);
+    IF t - l.collected_at > max_h * interval '1 hour' THEN
+        UPDATE fmtbank.lot SET status = 'rejected', processed_at = t,
+               processed_rule_set_version = fmtbank.rule_set_version_at(t),
+               reject_reasons = reject_reasons || jsonb_build_array(jsonb_build_object(
+                   'rule', 'max_processing_hours',
+                   'detail', format('Processed %s after collection (%s to %s); the limit is %s h.',
+                                    justify_hours(date_trunc('minute', t - l.collected_at)),
+                                    fmtbank.ts_text(l.collected_at), fmtbank.ts_text(t),
+                                    fmtbank.num_text(max_h))))
+        WHERE id = l.id;
+        RETURN QUERY SELECT NULL::text, NULL::boolean,
+            format('cannot process lot "%s": processed more than %s h after collection; the lot is recorded as rejected',
+                   l.lot_id, fmtbank.num_text(max_h)),
+            format('Collected at %s, processed at %s.', fmtbank.ts_text(l.collected_at), fmtbank.ts_text(t)),
+            'Discard the material; nothing can be issued from this lot.'::text;
+        RETURN;
+    END IF;
+
+    body := left(l.lot_id, -1);
+    INSERT INTO fmtbank.aliquot (aliquot_id, lot, idx, retained, expires_at, volume_ml, glycerol_percent)
+    SELECT fmtbank.with_check(body || '-' || lpad(i::text, 3, '0')), l.id, i, i = 0,
+           t + fmtbank.rule_value('shelf_life_days', t) * interval '1 day',
+           fmtbank.rule_value('dose_volume_ml', t), fmtbank.rule_value('glycerol_percent', t)
+    FROM generate_series(0, n) i;
+    UPDATE fmtbank.lot SET processed_at = t, doses = n,
+           processed_rule_set_version = fmtbank.rule_set_version_at(t)
+    WHERE id = l.id;
+    RETURN QUERY SELECT a.aliquot_id, a.retained, NULL::text, NULL::text, NULL::text
+                 FROM fmtbank.aliquot a WHERE a.lot = l.id ORDER BY a.retained, a.idx;
+END $$;
+
+-- Records a label print (the first for a tube) or reprint for each ID, in order, and returns what
+-- the label shows. Refused for discarded tubes; every ID is checked before anything is recorded.
+CREATE OR REPLACE FUNCTION fmtbank.label_print(p_ids text[], p_target text)
+RETURNS TABLE (aliquot_id text, lot text, donor text, processed date, expires date, status text,
+               retained boolean, kind text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ids uuid[] := '{}';
+    a fmtbank.aliquot;
+    p text;
+BEGIN
+    PERFORM fmtbank.require_role('printing labels', 'technician', 'quality');
+    IF p_ids IS NULL OR cardinality(p_ids) = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'no aliquot IDs to print';
+    END IF;
+    FOREACH p IN ARRAY p_ids LOOP
+        a := fmtbank.aliquot_get(p);
+        IF a.status = 'discarded' THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB003',
+                MESSAGE = format('cannot print a label for "%s": it is discarded', a.aliquot_id);
+        END IF;
+        ids := ids || a.id;
+    END LOOP;
+    RETURN QUERY
+    WITH wanted AS (SELECT u.id, u.ord FROM unnest(ids) WITH ORDINALITY AS u(id, ord)),
+    ins AS (
+        INSERT INTO fmtbank.label_print AS lp (aliquot, kind, target)
+        SELECT w.id,
+               CASE WHEN EXISTS (SELECT 1 FROM fmtbank.label_print x WHERE x.aliquot = w.id)
+                         OR EXISTS (SELECT 1 FROM wanted w2 WHERE w2.id = w.id AND w2.ord < w.ord)
+                    THEN 'reprint' ELSE 'print' END,
+               coalesce(nullif(btrim(p_target), ''), 'stdout')
+        FROM wanted w ORDER BY w.ord
+        RETURNING lp.aliquot, lp.kind AS print_kind, lp.id)
+    SELECT v.id, v.lot, v.donor, v.processed_at::date, v.expires, v.status, v.retained, ins.print_kind
+    FROM ins JOIN fmtbank.aliquot_view v ON v.uuid = ins.aliquot
+    ORDER BY ins.id;
+END $$;
+
+-- ---------------------------------------------------------------- privileges
+-- Every grant of this group, explicitly; "fmtbank init" revokes all EXECUTE and view SELECT
+-- from the application roles before the set is applied, so this list is the whole truth.
+
+GRANT EXECUTE ON FUNCTION
+    fmtbank.num_text(numeric),
+    fmtbank.ts_text(timestamp with time zone),
+    fmtbank.parse_past_ts(text, text),
+    fmtbank.donation_add(text, text, text, text),
+    fmtbank.donation_process(text, text, text),
+    fmtbank.label_print(text[], text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+
+-- not granted (owner only): lot_next_id

@@ -1,0 +1,449 @@
+-- 031_readiness: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+
+-- 031_readiness: release readiness of lots (the "sandwich", domain.md Timing), computed, never
+-- typed, in one set-based statement for one lot or all of them.
+--
+-- A lot is releasable at p_at when every rule below passes, judged with the results,
+-- questionnaires and decisions in force at p_at (recorded by then, not superseded by then) and the
+-- rule set in force at p_at (so a rule change reaches banked stock at once). Days are the
+-- collection day cd = collected_at::date in the session's time zone, as eligibility (013) does.
+--   status                 stored status quarantine or ready (not rejected, recalled, released)
+--   processing             processed, within max_processing_hours of collection
+--   donation_questionnaire the donation-day questionnaire of cd is recorded and every answer no
+--   pre_panel              every test required pre-donation has an acceptable result collected in
+--                          [cd - pre_window_days, cd]
+--   post_panel             every test required post-donation has an acceptable result collected
+--                          in (cd, cd + post_window_days]
+--   unacceptable_result    no unacceptable result (positive, out of limit, indeterminate) "in
+--                          between": for a test T, an unacceptable T collected in the windows
+--                          blocks unless an acceptable T collected after it and on or before cd
+--                          (a retest before the donation) precedes it in the pre window, or it
+--                          comes after the first acceptable T of the post window; same day as an
+--                          acceptable result = in between (it cannot be told which came first)
+--   lookback               no open lookback case holds the lot (034: the donor's lots collected on
+--                          or after the case's hold_from), so nothing is released between a
+--                          positive result and the recall it starts
+--   donor_excluded         the donor is not manually excluded (donor exclude)
+-- lot_check_at gives every rule's verdict (with its detail when asked; the signed snapshot keeps
+-- them all); lot_blocking_at gives the failing ones as [{rule, detail}], empty = releasable.
+--
+-- The displayed status is never stale: a stored quarantine lot that nothing blocks shows as
+-- ready, a stored ready lot that something blocks shows as quarantine (lot_status_shown); the
+-- daemon's sweep (035) stores the change.
+
+-- "1 h 45 min", for details.
+CREATE OR REPLACE FUNCTION fmtbank.duration_text(p interval) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN extract(epoch FROM p) >= 3600
+            THEN format('%s h %s min', floor(extract(epoch FROM p) / 3600),
+                        floor(mod(extract(epoch FROM p), 3600) / 60))
+            ELSE format('%s min', floor(extract(epoch FROM p) / 60)) END;
+
+-- Every lookback case opened by p_at with the first collection day it holds: an applied case as
+-- applied; otherwise LEAST(the last acceptable result of the same test collected before the
+-- unacceptable one, its collection day - lookback_min_days), or -infinity (every lot) when there is
+-- no earlier acceptable result; results in force and rules at p_at.
+CREATE OR REPLACE FUNCTION fmtbank.lookback_case_at(p_at timestamptz)
+RETURNS TABLE (case_id bigint, donor_id uuid, result_id uuid, test_no smallint, test text,
+               collected date, outcome text, status text, opened_at timestamptz,
+               last_acceptable date, hold_from date)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT c.id, c.donor_id, c.result_id, c.test_no, t.code, c.collected, c.outcome, c.status,
+           c.opened_at, la.d,
+           CASE WHEN c.hold_from IS NOT NULL THEN c.hold_from
+                WHEN la.d IS NULL THEN '-infinity'::date
+                ELSE LEAST(la.d, c.collected - mn.days) END
+    FROM fmtbank.lookback_case c
+    JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = c.test_no
+    CROSS JOIN (SELECT fmtbank.rule_value('lookback_min_days', p_at)::integer AS days) mn
+    LEFT JOIN LATERAL (
+        SELECT max(r.collected) AS d FROM fmtbank.result r
+        WHERE r.donor_id = c.donor_id AND r.test_no = c.test_no AND r.collected < c.collected
+          AND r.recorded_at <= p_at AND (r.superseded_at IS NULL OR r.superseded_at > p_at)
+          AND fmtbank.result_acceptable(r.result, r.value, t.accept_op, t.accept_limit)) la ON true
+    WHERE c.opened_at <= p_at
+$$;
+
+-- The evaluation, one statement for some lots or all of them. p_lots: the lots, or NULL for all;
+-- p_statuses: only lots stored in one of these states (NULL: any). p_mode 'rules': every rule of
+-- every lot, (lot, rule, ord, ok, detail), details written for failing rules and, when p_details,
+-- for passing ones too (the snapshot, lot show); rows of a lot in rule order by ord, then detail.
+-- p_mode 'ready': one row per lot, rule 'releasable', ok = no rule fails (the sweep); 'review':
+-- the same, the lot's stored status aside (released stock under the current rules). All read
+-- the same per-lot facts (CTE f), so a verdict and its explanation cannot disagree.
+--
+-- Cost: the rule set is read once into constants; the results of the lots' donors are read in
+-- one pass (the donors are a constant array, so the planner probes the index for a few and scans
+-- with a hashed filter for many) into one bitmask over test_no per donor and collection day, and
+-- the unacceptable ones (rare) from the partial index of non-negative results.
+CREATE OR REPLACE FUNCTION fmtbank.lot_eval(p_at timestamptz, p_lots uuid[], p_statuses text[],
+                                 p_details boolean, p_mode text)
+RETURNS TABLE (lot uuid, rule text, ord integer, ok boolean, detail text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off
+    SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
+DECLARE
+    c record;
+    donors uuid[];
+    first_day date;
+    pre integer;
+    q text;
+BEGIN
+    IF p_at IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the release evaluation';
+    END IF;
+    pre := fmtbank.rule_value('pre_window_days', p_at)::integer;
+    SELECT array_agg(DISTINCT l.donor_id), min(l.collected_at)::date - pre - 1
+    INTO donors, first_day
+    FROM fmtbank.lot l
+    WHERE (p_lots IS NULL OR l.id = ANY (p_lots)) AND (p_statuses IS NULL OR l.status = ANY (p_statuses))
+      AND l.created_at <= p_at;
+    donors := coalesce(donors, '{}');
+    -- most donors: a plain pass over the results is cheaper than looking each row's donor up
+    IF cardinality(donors) > 0.5 * (SELECT pc.reltuples FROM pg_class pc
+                                    WHERE pc.oid = 'fmtbank.donor'::regclass) THEN
+        donors := NULL;
+    END IF;
+    -- the catalog at p_at as arrays indexed by test_no + 1 (op: 1 for <=, 2 for <, 0 negative)
+    SELECT coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_pre), 0) AS req_pre,
+           coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_post), 0) AS req_post,
+           count(*) FILTER (WHERE t.required_pre)::integer AS n_pre,
+           count(*) FILTER (WHERE t.required_post)::integer AS n_post,
+           array_agg(CASE t.accept_op WHEN '<=' THEN 1 WHEN '<' THEN 2 ELSE 0 END ORDER BY n) AS ops,
+           array_agg(t.accept_limit ORDER BY n) AS limits,
+           array_agg(t.code ORDER BY n) AS codes, array_agg(t.unit ORDER BY n) AS units
+    INTO c
+    FROM generate_series(0, 62) n LEFT JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = n;
+
+    -- $1 p_at, $2 p_lots, $3 p_statuses, $4 p_details, $5 the day of p_at, $6 pre_window_days,
+    -- $7 post_window_days, $8 max_processing_hours, $9/$10 masks of the tests required pre/post,
+    -- $11/$12 accept ops and limits, $13/$14 number of tests required pre/post, $15 the donors
+    -- (NULL: most of them, no filter),
+    -- $16 the first day of their windows, $17 test codes, $18 ('ready'/'review') whether the
+    -- stored status is set aside, $19 units
+    q := $q$
+    WITH
+    lots AS MATERIALIZED (
+        SELECT l.id, l.lot_id, l.donor_id, l.status, l.collected_at, l.collected_at::date AS cd,
+               l.processed_at, l.reject_reasons
+        FROM fmtbank.lot l
+        WHERE ($2::uuid[] IS NULL OR l.id = ANY ($2::uuid[]))
+          AND ($3::text[] IS NULL OR l.status = ANY ($3::text[]))
+          AND l.created_at <= $1),
+    -- acceptable results per donor and collection day as a bitmask over test_no (a panel is
+    -- one row)
+    dm AS MATERIALIZED (
+        SELECT r.donor_id, r.collected, bit_or(1::bigint << r.test_no) AS okmask
+        FROM fmtbank.result r
+        WHERE ($15::uuid[] IS NULL OR r.donor_id = ANY ($15::uuid[])) AND r.collected >= $16
+          AND r.collected <= $5
+          AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
+          AND (r.result = 'negative'
+               OR (r.value IS NOT NULL AND CASE $11[r.test_no + 1]
+                                             WHEN 1 THEN r.value <= $12[r.test_no + 1]
+                                             WHEN 2 THEN r.value < $12[r.test_no + 1]
+                                             ELSE false END))
+        GROUP BY r.donor_id, r.collected),
+    -- unacceptable results (never "negative": the partial index of the others covers them; the
+    -- unit of a numeric result is its test's)
+    bd AS MATERIALIZED (
+        SELECT r.donor_id, r.test_no, r.collected, r.result
+        FROM fmtbank.result r
+        WHERE ($15::uuid[] IS NULL OR r.donor_id = ANY ($15::uuid[])) AND r.result <> 'negative'
+          AND r.collected >= $16 AND r.collected <= $5
+          AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
+          AND NOT (r.value IS NOT NULL AND CASE $11[r.test_no + 1]
+                                             WHEN 1 THEN r.value <= $12[r.test_no + 1]
+                                             WHEN 2 THEN r.value < $12[r.test_no + 1]
+                                             ELSE false END)),
+    -- per lot: the tests with an acceptable result in each window
+    m AS (
+        SELECT lo.id AS lot,
+               bit_or(dm.okmask) FILTER (WHERE dm.collected <= lo.cd) AS pre_ok,
+               bit_or(dm.okmask) FILTER (WHERE dm.collected > lo.cd) AS post_ok
+        FROM lots lo
+        JOIN dm ON dm.donor_id = lo.donor_id AND dm.collected >= lo.cd - $6
+               AND dm.collected <= lo.cd + $7
+        GROUP BY lo.id),
+    -- an unacceptable result in a lot's windows, unless an acceptable result of the same test
+    -- lies between it and the donation, or it comes after the first acceptable one of the post
+    -- window (a result the same day as an acceptable one is between)
+    span AS (
+        SELECT lo.id AS lot, $17[b.test_no + 1] AS code, b.collected, b.result,
+               CASE WHEN b.result NOT IN ('positive', 'indeterminate') THEN $19[b.test_no + 1] END
+                   AS unit, lo.cd,
+               max(dm.collected) FILTER (WHERE dm.collected <= lo.cd) AS lo,
+               min(dm.collected) FILTER (WHERE dm.collected > lo.cd) AS hi
+        FROM lots lo
+        JOIN bd b ON b.donor_id = lo.donor_id AND b.collected >= lo.cd - $6
+                 AND b.collected <= lo.cd + $7
+        LEFT JOIN dm ON dm.donor_id = lo.donor_id AND dm.collected >= lo.cd - $6
+                    AND dm.collected <= lo.cd + $7 AND (dm.okmask >> b.test_no) & 1 = 1
+        GROUP BY lo.id, b.test_no, b.collected, b.result, lo.cd
+        HAVING (max(dm.collected) FILTER (WHERE dm.collected <= lo.cd) IS NULL
+                OR b.collected >= max(dm.collected) FILTER (WHERE dm.collected <= lo.cd))
+           AND (min(dm.collected) FILTER (WHERE dm.collected > lo.cd) IS NULL
+                OR b.collected <= min(dm.collected) FILTER (WHERE dm.collected > lo.cd))),
+    -- donation-day questionnaires in force and their yes answers
+    sq AS MATERIALIZED (
+        SELECT x.id, x.donor_id, x.q_date FROM fmtbank.questionnaire x
+        WHERE ($15::uuid[] IS NULL OR x.donor_id = ANY ($15::uuid[])) AND x.kind = 'short'
+          AND x.q_date > $16
+          AND x.recorded_at <= $1 AND (x.superseded_at IS NULL OR x.superseded_at > $1)),
+    -- (every yes to a donation-day item: few, from the partial index of flagged answers)
+    ya AS MATERIALIZED (
+        SELECT a.questionnaire_id, a.item, i.sort_order
+        FROM fmtbank.questionnaire_answer a JOIN fmtbank.question_item i ON i.code = a.item
+        WHERE a.yes AND i.questionnaire = 'short'),
+    sy AS (
+        SELECT ya.questionnaire_id AS qid, string_agg(ya.item, ', ' ORDER BY ya.sort_order) AS items
+        FROM ya JOIN sq ON sq.id = ya.questionnaire_id
+        GROUP BY ya.questionnaire_id),
+    -- open lookback cases and the lots they hold
+    oc AS MATERIALIZED (
+        SELECT x.* FROM fmtbank.lookback_case_at($1) x
+        WHERE x.status = 'open' AND ($15::uuid[] IS NULL OR x.donor_id = ANY ($15::uuid[]))),
+    lb AS (
+        SELECT lo.id AS lot, oc.case_id, oc.test, oc.outcome, oc.collected, oc.hold_from
+        FROM lots lo JOIN oc ON oc.donor_id = lo.donor_id AND lo.cd >= oc.hold_from),
+    -- the manual decision in force per donor
+    md AS (
+        SELECT DISTINCT ON (x.donor_id) x.donor_id, x.decision, x.reason, x.decided_by,
+               x.recorded_at
+        FROM fmtbank.donor_decision x
+        WHERE x.recorded_at <= $1 AND ($15::uuid[] IS NULL OR x.donor_id = ANY ($15::uuid[]))
+        ORDER BY x.donor_id, x.recorded_at DESC),
+    spl AS (SELECT DISTINCT span.lot FROM span),
+    lbl AS (SELECT DISTINCT lb.lot FROM lb),
+    -- the facts of every lot, one row each: what every verdict is made of
+    f AS MATERIALIZED (
+        SELECT lo.id, lo.lot_id, lo.status, lo.cd, lo.collected_at, lo.processed_at,
+               lo.reject_reasons, sq.id AS qid, sy.items AS yes_items,
+               $9 & ~coalesce(m.pre_ok, 0) AS miss_pre, $10 & ~coalesce(m.post_ok, 0) AS miss_post,
+               md.decision, md.reason, md.decided_by, md.recorded_at AS decided_at,
+               lo.status IN ('quarantine', 'ready') AS ok_status,
+               coalesce(lo.processed_at - lo.collected_at <= $8 * interval '1 hour', false)
+                   AS ok_processing,
+               sq.id IS NOT NULL AND sy.items IS NULL AS ok_questionnaire,
+               spl.lot IS NULL AS ok_results, lbl.lot IS NULL AS ok_lookback,
+               md.decision IS DISTINCT FROM 'exclude' AS ok_donor
+        FROM lots lo
+        LEFT JOIN m ON m.lot = lo.id
+        LEFT JOIN sq ON sq.donor_id = lo.donor_id AND sq.q_date = lo.cd
+        LEFT JOIN sy ON sy.qid = sq.id
+        LEFT JOIN md ON md.donor_id = lo.donor_id
+        LEFT JOIN spl ON spl.lot = lo.id
+        LEFT JOIN lbl ON lbl.lot = lo.id)
+    $q$;
+
+    IF p_mode IN ('ready', 'review') THEN
+        RETURN QUERY EXECUTE q || $q$
+        SELECT f.id, 'releasable'::text, 0,
+               (f.ok_status OR $18) AND f.ok_processing AND f.ok_questionnaire AND f.miss_pre = 0
+                   AND f.miss_post = 0 AND f.ok_results AND f.ok_lookback AND f.ok_donor,
+               NULL::text
+        FROM f
+        $q$
+        USING p_at, p_lots, p_statuses, p_details, p_at::date, pre,
+              fmtbank.rule_value('post_window_days', p_at)::integer,
+              fmtbank.rule_value('max_processing_hours', p_at), c.req_pre, c.req_post, c.ops,
+              c.limits, c.n_pre, c.n_post, donors, first_day, c.codes,
+              p_mode = 'review', c.units;
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE q || $q$
+    ,
+    -- names of the missing tests, once per distinct set of them
+    mnames AS (
+        SELECT x.mask, string_agg($17[n + 1], ', ' ORDER BY n) AS names
+        FROM (SELECT f.miss_pre AS mask FROM f WHERE f.miss_pre <> 0
+              UNION SELECT f.miss_post FROM f WHERE f.miss_post <> 0) x
+        CROSS JOIN generate_series(0, 62) n
+        WHERE (x.mask >> n) & 1 = 1
+        GROUP BY x.mask)
+    SELECT f.id, 'status'::text, 10, f.ok_status,
+           CASE WHEN f.ok_status THEN
+                  CASE WHEN $4 THEN format('not released, rejected or recalled (stored: %s)', f.status) END
+                WHEN f.status = 'released' THEN
+                  'released' || coalesce((SELECT format(' on %s by %s', fmtbank.ts_text(s.signed_at),
+                                                        s.printed_name)
+                                          FROM fmtbank.release_signature s WHERE s.lot = f.id), '')
+                WHEN f.status = 'rejected' THEN
+                  format('rejected: %s', (SELECT string_agg(x ->> 'rule', ', ')
+                                          FROM jsonb_array_elements(f.reject_reasons) x))
+                ELSE 'recalled' || coalesce(format(' by lookback case %s',
+                    (SELECT max(h.case_id) FROM fmtbank.lookback_hold h
+                     WHERE h.lot = f.id AND h.action = 'recall_lot')), '') END
+    FROM f
+    UNION ALL
+    SELECT f.id, 'processing', 20, f.ok_processing,
+           CASE WHEN f.processed_at IS NULL THEN 'not processed yet'
+                WHEN NOT f.ok_processing OR $4 THEN
+                  format('processed %s after collection (%s to %s); the limit is %s h',
+                         fmtbank.duration_text(f.processed_at - f.collected_at),
+                         fmtbank.ts_text(f.collected_at), fmtbank.ts_text(f.processed_at),
+                         fmtbank.num_text($8)) END
+    FROM f
+    UNION ALL
+    SELECT f.id, 'donation_questionnaire', 30, f.ok_questionnaire,
+           CASE WHEN f.qid IS NULL THEN format('no donation-day questionnaire recorded for %s', f.cd)
+                WHEN f.yes_items IS NOT NULL
+                  THEN format('donation-day questionnaire of %s: yes to %s', f.cd, f.yes_items)
+                WHEN $4 THEN format('donation-day questionnaire of %s: every answer no', f.cd) END
+    FROM f
+    UNION ALL
+    SELECT f.id, 'pre_panel', 40, f.miss_pre = 0,
+           CASE WHEN f.miss_pre = 0 THEN
+                  CASE WHEN $4 THEN format('acceptable results of all %s required tests collected from %s to %s',
+                                           $13, f.cd - $6, f.cd) END
+                WHEN f.miss_pre = $9 THEN
+                  format('no acceptable result of the %s required tests collected from %s to %s',
+                         $13, f.cd - $6, f.cd)
+                ELSE format('no acceptable %s result collected from %s to %s', n.names,
+                            f.cd - $6, f.cd) END
+    FROM f LEFT JOIN mnames n ON n.mask = f.miss_pre
+    UNION ALL
+    SELECT f.id, 'post_panel', 50, f.miss_post = 0,
+           CASE WHEN f.miss_post = 0 THEN
+                  CASE WHEN $4 THEN format('acceptable results of all %s required tests collected from %s to %s',
+                                           $14, f.cd + 1, f.cd + $7) END
+                ELSE format('%s collected from %s to %s (%s)',
+                            CASE WHEN f.miss_post = $10
+                                 THEN format('no acceptable result of the %s required tests', $14)
+                                 ELSE format('no acceptable %s result', n.names) END,
+                            f.cd + 1, f.cd + $7,
+                            CASE WHEN $5 <= f.cd THEN format('the window opens on %s', f.cd + 1)
+                                 WHEN $5 < f.cd + $7 THEN format('the window is open until %s', f.cd + $7)
+                                 ELSE format('the window closed on %s', f.cd + $7) END) END
+    FROM f LEFT JOIN mnames n ON n.mask = f.miss_post
+    UNION ALL
+    SELECT sp.lot, 'unacceptable_result', 60, false,
+           format('%s %s collected %s, between the pre- and post-donation results (%s to %s)',
+                  sp.code, concat_ws(' ', sp.result, sp.unit), sp.collected,
+                  coalesce(sp.lo, sp.cd - $6), coalesce(sp.hi, sp.cd + $7))
+    FROM span sp
+    UNION ALL
+    SELECT f.id, 'unacceptable_result', 60, true,
+           'no unacceptable result between the pre- and post-donation results'
+    FROM f WHERE $4 AND f.ok_results
+    UNION ALL
+    SELECT lb.lot, 'lookback', 70, false,
+           format('held by open lookback case %s: %s %s collected %s holds %s', lb.case_id, lb.test,
+                  lb.outcome, lb.collected,
+                  CASE WHEN lb.hold_from = '-infinity' THEN 'every lot of the donor'
+                       ELSE format('the lots collected from %s on', lb.hold_from) END)
+    FROM lb
+    UNION ALL
+    SELECT f.id, 'lookback', 70, true, 'no open lookback case holds the lot'
+    FROM f WHERE $4 AND f.ok_lookback
+    UNION ALL
+    SELECT f.id, 'donor_excluded', 80, f.ok_donor,
+           CASE WHEN NOT f.ok_donor
+                  THEN format('donor excluded by %s on %s: %s', f.decided_by, f.decided_at::date,
+                              f.reason)
+                WHEN $4 THEN 'no manual exclusion of the donor in force' END
+    FROM f
+    $q$
+    USING p_at, p_lots, p_statuses, p_details, p_at::date, pre,
+          fmtbank.rule_value('post_window_days', p_at)::integer,
+          fmtbank.rule_value('max_processing_hours', p_at), c.req_pre, c.req_post, c.ops,
+          c.limits, c.n_pre, c.n_post, donors, first_day, c.codes, false, c.units;
+END $fn$;
+
+-- Every rule for the lots selected, with its verdict (lot_eval 'rules').
+CREATE OR REPLACE FUNCTION fmtbank.lot_check_at(p_at timestamptz, p_lot uuid DEFAULT NULL,
+                                     p_statuses text[] DEFAULT NULL, p_details boolean DEFAULT true)
+RETURNS TABLE (lot uuid, rule text, ord integer, ok boolean, detail text)
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM fmtbank.lot_eval(p_at, CASE WHEN p_lot IS NOT NULL THEN ARRAY[p_lot] END,
+                                   p_statuses, p_details, 'rules')
+$$;
+
+-- Whether each lot selected is releasable at p_at (lot_eval 'ready').
+CREATE OR REPLACE FUNCTION fmtbank.lot_ready_at(p_at timestamptz, p_lot uuid DEFAULT NULL,
+                                     p_statuses text[] DEFAULT NULL)
+RETURNS TABLE (lot uuid, releasable boolean)
+LANGUAGE sql STABLE AS $$
+    SELECT e.lot, e.ok
+    FROM fmtbank.lot_eval(p_at, CASE WHEN p_lot IS NOT NULL THEN ARRAY[p_lot] END, p_statuses,
+                          false, 'ready') e
+$$;
+
+-- The failing rules per lot, [{rule, detail}] in rule order; [] = releasable at p_at.
+CREATE OR REPLACE FUNCTION fmtbank.lot_blocking_at(p_at timestamptz, p_lot uuid DEFAULT NULL,
+                                        p_statuses text[] DEFAULT NULL)
+RETURNS TABLE (lot uuid, blocking jsonb)
+LANGUAGE sql STABLE AS $$
+    SELECT c.lot,
+           coalesce(jsonb_agg(jsonb_build_object('rule', c.rule, 'detail', c.detail)
+                              ORDER BY c.ord, c.detail) FILTER (WHERE NOT c.ok), '[]'::jsonb)
+    FROM fmtbank.lot_eval(p_at, CASE WHEN p_lot IS NOT NULL THEN ARRAY[p_lot] END, p_statuses,
+                          false, 'rules') c
+    GROUP BY c.lot
+$$;
+
+-- What a lot is shown as: a quarantined or ready lot as ready exactly when nothing blocks it.
+CREATE OR REPLACE FUNCTION fmtbank.lot_status_shown(p_status text, p_blocking jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN p_status IN ('quarantine', 'ready')
+            THEN CASE WHEN p_blocking = '[]'::jsonb THEN 'ready' ELSE 'quarantine' END
+            ELSE p_status END;
+
+-- Every lot with its displayed status and what blocks its release now (product.md §5: lot,
+-- donor, status, blocking, aliquots).
+CREATE OR REPLACE VIEW fmtbank.lot_state AS
+    SELECT l.lot_id AS lot, d.code AS donor, fmtbank.lot_status_shown(l.status, b.blocking) AS status,
+           b.blocking, (SELECT count(*) FROM fmtbank.aliquot a WHERE a.lot = l.id) AS aliquots,
+           l.doses, l.status AS stored_status, l.collected_at, l.processed_at,
+           s.signed_at AS released_at, s.printed_name AS released_by, l.id AS uuid,
+           l.donor_id
+    FROM fmtbank.lot l
+    JOIN fmtbank.donor d ON d.id = l.donor_id
+    JOIN fmtbank.lot_blocking_at(clock_timestamp()) b ON b.lot = l.id
+    LEFT JOIN fmtbank.release_signature s ON s.lot = l.id;
+
+-- "fmtbank lot show" and "fmtbank release check": one lot, evaluated now.
+CREATE OR REPLACE FUNCTION fmtbank.lot_show(p_lot text) RETURNS SETOF fmtbank.lot_state
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE l fmtbank.lot := fmtbank.lot_get(p_lot);
+BEGIN
+    RETURN QUERY
+    SELECT l.lot_id, d.code, fmtbank.lot_status_shown(l.status, b.blocking), b.blocking,
+           (SELECT count(*) FROM fmtbank.aliquot a WHERE a.lot = l.id), l.doses, l.status,
+           l.collected_at, l.processed_at, s.signed_at, s.printed_name, l.id, l.donor_id
+    FROM fmtbank.donor d
+    JOIN fmtbank.lot_blocking_at(clock_timestamp(), l.id) b ON b.lot = l.id
+    LEFT JOIN fmtbank.release_signature s ON s.lot = l.id
+    WHERE d.id = l.donor_id;
+END $$;
+
+-- "fmtbank lot list": every lot, or those shown in state p_status.
+CREATE OR REPLACE FUNCTION fmtbank.lot_list(p_status text) RETURNS SETOF fmtbank.lot_state
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st text;
+BEGIN
+    IF p_status IS NOT NULL THEN
+        st := fmtbank.check_choice(p_status, '--status', ARRAY['quarantine', 'ready', 'released',
+                                                               'rejected', 'recalled']);
+    END IF;
+    RETURN QUERY SELECT * FROM fmtbank.lot_state s WHERE st IS NULL OR s.status = st
+                 ORDER BY s.lot;
+END $$;
+
+-- ---------------------------------------------------------------- privileges
+-- Every grant of this group, explicitly; "fmtbank init" revokes all EXECUTE and view SELECT
+-- from the application roles before the set is applied, so this list is the whole truth.
+
+GRANT EXECUTE ON FUNCTION
+    fmtbank.duration_text(interval),
+    fmtbank.lookback_case_at(timestamp with time zone),
+    fmtbank.lot_eval(timestamp with time zone, uuid[], text[], boolean, text),
+    fmtbank.lot_check_at(timestamp with time zone, uuid, text[], boolean),
+    fmtbank.lot_ready_at(timestamp with time zone, uuid, text[]),
+    fmtbank.lot_blocking_at(timestamp with time zone, uuid, text[]),
+    fmtbank.lot_status_shown(text, jsonb),
+    fmtbank.lot_show(text),
+    fmtbank.lot_list(text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+
+GRANT SELECT ON fmtbank.lot_state
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
