@@ -109,10 +109,10 @@ cmd_aliquot_discard(struct cmd_ctx *ctx)
 }
 
 /* New verbs (issue, thaw, ...) go at the end of this table. */
-static const struct opt_pos id_arg = {"ID", 1, 1, "aliquot ID"};
+#define ID_ARG {"ID", 1, 1, "aliquot ID"}
 
 const struct cmd_def cmd_defs_aliquot[] = {
-    {"aliquot show", cmd_aliquot_show, CMD_DB, id_arg, NULL,
+    {"aliquot show", cmd_aliquot_show, CMD_DB, ID_ARG, NULL,
      "one aliquot: state, lot, donor, where it is, expiry",
      "The status is shown as expired as soon as the expiry has passed.\n"},
     {"aliquot list", cmd_aliquot_list, CMD_DB, {0},
@@ -123,7 +123,7 @@ const struct cmd_def cmd_defs_aliquot[] = {
          {"box", 0, OPT_STRING, "BOX", .help = "only the aliquots in this box"},
          {0}},
      "list aliquots, optionally filtered", NULL},
-    {"aliquot history", cmd_aliquot_history, CMD_DB, id_arg, NULL,
+    {"aliquot history", cmd_aliquot_history, CMD_DB, ID_ARG, NULL,
      "custody history of an aliquot: created, labelled, stored, moved, retrieved, ...", NULL},
     {"aliquot label", cmd_aliquot_label, CMD_DB, {"ID...", 1, OPT_ANY, "aliquot ID"},
      (const struct opt_spec[]){
@@ -133,13 +133,13 @@ const struct cmd_def cmd_defs_aliquot[] = {
      "(re)print the labels of aliquots as ZPL II, to stdout or FILE",
      "Every print and reprint is recorded (who, when, where to) and shows in the aliquot's\n"
      "history; reprints are marked REPRINT on the label. Discarded tubes get no label.\n"},
-    {"aliquot move", cmd_aliquot_move, CMD_DB, id_arg,
+    {"aliquot move", cmd_aliquot_move, CMD_DB, ID_ARG,
      (const struct opt_spec[]){
          {"to", 0, OPT_STRING, "BOX:POS", .help = "the new position", .flags = OPT_REQUIRED},
          {0}},
      "move a stored tube to another position; prints the new position",
      "The target position must be free. Give the reason with --reason if there is one.\n"},
-    {"aliquot discard", cmd_aliquot_discard, CMD_DB | CMD_REASON, id_arg, NULL,
+    {"aliquot discard", cmd_aliquot_discard, CMD_DB | CMD_REASON, ID_ARG, NULL,
      "discard a tube (takes it out of its box; the reason is required)", NULL},
     {0},
 };

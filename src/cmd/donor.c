@@ -221,10 +221,10 @@ cmd_donor_identity(struct cmd_ctx *ctx)
     return rc;
 }
 
-static const struct opt_pos code_arg = {"CODE", 1, 1, "donor CODE"};
+#define CODE_ARG {"CODE", 1, 1, "donor CODE"}
 
 const struct cmd_def cmd_defs_donor[] = {
-    {"donor add", cmd_donor_add, CMD_DB, code_arg,
+    {"donor add", cmd_donor_add, CMD_DB, CODE_ARG,
      (const struct opt_spec[]){
          {"birth-year", 0, OPT_STRING, "YEAR", .help = "year of birth"},
          {"sex", 0, OPT_STRING, "SEX", .help = "F, M or X"},
@@ -243,14 +243,14 @@ const struct cmd_def cmd_defs_donor[] = {
      "donors with their derived status (screening, eligible, deferred, excluded)",
      "Status is derived, never typed: see \"fmtbank donor explain\". In JSON, reasons is the\n"
      "array of {rule, detail}.\n"},
-    {"donor show", cmd_donor_show, CMD_DB, code_arg, NULL,
+    {"donor show", cmd_donor_show, CMD_DB, CODE_ARG, NULL,
      "one donor: status, deferred_until, reasons, next_screening_due",
      "reasons has one {rule, detail} per failing rule, naming the test (test:HIV), the\n"
      "questionnaire item (item:antibiotics_last), age, questionnaire or manual. deferred_until\n"
      "is the first day the deferral no longer applies (null when it lasts until an acceptable\n"
      "retest or a clear questionnaire); next_screening_due is the last day on which every\n"
      "required result and the full questionnaire are still valid.\n"},
-    {"donor identity", cmd_donor_identity, CMD_DB, code_arg,
+    {"donor identity", cmd_donor_identity, CMD_DB, CODE_ARG,
      (const struct opt_spec[]){
          {"full-name", 0, OPT_STRING, "N", .help = "record the full name"},
          {"birth-date", 0, OPT_STRING, "D", .help = "record the date of birth"},
@@ -259,7 +259,7 @@ const struct cmd_def cmd_defs_donor[] = {
      "show or record a donor's identity (quality and admin only)",
      "Identity (PII) is kept apart from the pseudonymous donor record; technicians and\n"
      "auditors can never read it. Without an option it is shown.\n"},
-    {"donor explain", cmd_donor_explain, CMD_DB, code_arg,
+    {"donor explain", cmd_donor_explain, CMD_DB, CODE_ARG,
      (const struct opt_spec[]){
          {"as-of", 0, OPT_STRING, "WHEN", .help = "a date (the end of that day) or a timestamp"},
          {0}},
@@ -268,16 +268,16 @@ const struct cmd_def cmd_defs_donor[] = {
      "with pass, screening, deferred or excluded and why. --as-of uses only what had been\n"
      "recorded by then and the rule-set version then in force, so it reproduces the verdict\n"
      "given at that moment.\n"},
-    {"donor defer", cmd_donor_defer, CMD_DB | CMD_REASON, code_arg,
+    {"donor defer", cmd_donor_defer, CMD_DB | CMD_REASON, CODE_ARG,
      (const struct opt_spec[]){
          {"until", 0, OPT_STRING, "DATE", .help = "the first day the deferral no longer applies",
           .flags = OPT_REQUIRED},
          {0}},
      "defer a donor until a date (quality)",
      "A manual decision adds to the derived rules; it never lifts them.\n"},
-    {"donor exclude", cmd_donor_exclude, CMD_DB | CMD_REASON, code_arg, NULL,
+    {"donor exclude", cmd_donor_exclude, CMD_DB | CMD_REASON, CODE_ARG, NULL,
      "exclude a donor permanently (quality)", NULL},
-    {"donor reinstate", cmd_donor_reinstate, CMD_DB | CMD_REASON, code_arg, NULL,
+    {"donor reinstate", cmd_donor_reinstate, CMD_DB | CMD_REASON, CODE_ARG, NULL,
      "lift a manual deferral or exclusion (quality)",
      "Only manual decisions are lifted: deferrals and exclusions derived from results and\n"
      "questionnaires end by themselves, by a retest or by correcting the record.\n"},

@@ -112,10 +112,10 @@ cmd_release_review(struct cmd_ctx *ctx)
                                   " FROM fmtbank.release_review_at(pg_catalog.clock_timestamp())");
 }
 
-static const struct opt_pos lot_arg = {"LOT", 1, 1, "lot ID"};
+#define LOT_ARG {"LOT", 1, 1, "lot ID"}
 
 const struct cmd_def cmd_defs_release[] = {
-    {"release check", cmd_release_check, CMD_DB, lot_arg, NULL,
+    {"release check", cmd_release_check, CMD_DB, LOT_ARG, NULL,
      "whether a lot may be released now: exit 0 if so, else 5 with every blocking rule",
      "A lot is releasable when it is in quarantine or ready (not rejected, recalled or released)\n"
      "and: processed within max_processing_hours (processing); its donation-day questionnaire\n"
@@ -125,7 +125,7 @@ const struct cmd_def cmd_defs_release[] = {
      "(unacceptable_result); no open lookback case holds it (lookback); and the donor is not\n"
      "manually excluded (donor_excluded). Results, questionnaires and rules are those in force\n"
      "now. Prints the lot as \"lot show\" does.\n"},
-    {"release sign", cmd_release_sign, CMD_DB, lot_arg,
+    {"release sign", cmd_release_sign, CMD_DB, LOT_ARG,
      (const struct opt_spec[]){
          {"meaning", 0, OPT_STRING, "TEXT",
           .help = "what the signature means, e.g. \"Released for clinical use\" (21 CFR 11.50)",

@@ -131,12 +131,12 @@ cmd_user_password(struct cmd_ctx *ctx)
     return rc == 0 ? 0 : cmd_fail(ctx);
 }
 
-static const struct opt_pos name_arg = {"NAME", 1, 1, "user NAME"};
+#define NAME_ARG {"NAME", 1, 1, "user NAME"}
 #define PASSWORD_STDIN_OPT                                                                         \
     {"password-stdin", 0, OPT_FLAG, NULL, .help = "read the password from standard input"}
 
 const struct cmd_def cmd_defs_user[] = {
-    {"user add", cmd_user_add, CMD_DB, name_arg,
+    {"user add", cmd_user_add, CMD_DB, NAME_ARG,
      (const struct opt_spec[]){
          {"role", 0, OPT_STRING, "ROLE", .help = "technician, quality, auditor or admin",
           .flags = OPT_REQUIRED},
@@ -150,19 +150,19 @@ const struct cmd_def cmd_defs_user[] = {
      "standard input with --password-stdin, asked twice at a terminal (no echo), or left unset\n"
      "(no login). Prints the new user's name.\n"},
     {"user list", cmd_user_list, CMD_DB, {0}, NULL, "list people, roles and state", NULL},
-    {"user disable", cmd_user_disable, CMD_DB | CMD_REASON, name_arg, NULL,
+    {"user disable", cmd_user_disable, CMD_DB | CMD_REASON, NAME_ARG, NULL,
      "disable a person (admin): no login, no signing; never deleted", NULL},
-    {"user enable", cmd_user_enable, CMD_DB | CMD_REASON, name_arg, NULL,
+    {"user enable", cmd_user_enable, CMD_DB | CMD_REASON, NAME_ARG, NULL,
      "enable a disabled person again (admin)", NULL},
     {"user role", cmd_user_role, CMD_DB | CMD_REASON, {"NAME ROLE", 2, 2, "user NAME ROLE"},
      NULL, "change a person's role (admin; not one's own)", NULL},
-    {"user password", cmd_user_password, CMD_DB, name_arg,
+    {"user password", cmd_user_password, CMD_DB, NAME_ARG,
      (const struct opt_spec[]){PASSWORD_STDIN_OPT, {0}},
      "set the login and signature password (your own, or anyone's as admin)",
      "Your own: the current password is asked first (with --password-stdin: the current one on\n"
      "the first line, the new one on the second). Enforces password_min_length and\n"
      "password_history; the password expires after password_max_days.\n"},
-    {"user unlock", cmd_user_unlock, CMD_DB | CMD_REASON, name_arg, NULL,
+    {"user unlock", cmd_user_unlock, CMD_DB | CMD_REASON, NAME_ARG, NULL,
      "unlock a person locked out by failed logins or signature attempts (admin)", NULL},
     {0},
 };

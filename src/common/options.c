@@ -266,6 +266,16 @@ opt_has(const struct opt_values *v, const char *name)
 }
 
 char *
+opt_key_name(const struct opt_spec *s)
+{
+    char *k = xstrdup(s->name);
+    for (char *p = k; *p; p++)
+        if (*p == '-')
+            *p = '_';
+    return k;
+}
+
+char *
 opts_usage(const struct opt_spec *specs, const struct opt_pos *pos)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -288,12 +298,15 @@ opts_print_wrapped(FILE *out, const char *text, size_t col, size_t indent, bool 
 {
     const size_t width = 100;
     const char *p = text;
+    int depth = 0; /* inside [...], which stays whole: "[--until DATE]", "[key log_level]" */
     while (*p) {
         /* The next word: up to a space where a line may break (in a usage line only before an
-         * option, so "[--until DATE]" stays whole). */
-        const char *end = p + 1;
-        while (*end && !(*end == ' ' && (!usage || end[1] == '[' || end[1] == '-')))
+         * option). */
+        const char *end = p;
+        do {
+            depth += (*end == '[') - (*end == ']');
             end++;
+        } while (*end && !(*end == ' ' && depth <= 0 && (!usage || end[1] == '[' || end[1] == '-')));
         size_t n = (size_t)(end - p);
         if (col > indent && col + n > width) {
             fprintf(out, "\n%*s", (int)indent, "");
@@ -330,6 +343,11 @@ opts_print_help(FILE *out, const struct opt_spec *specs)
             strbuf_adds(&right, " (repeatable)");
         if (s->with)
             strbuf_addf(&right, " (with --%s)", s->with);
+        if (s->flags & OPT_KEY) {
+            char *key = opt_key_name(s);
+            strbuf_addf(&right, " [key %s]", key);
+            free(key);
+        }
         if (s->def)
             strbuf_addf(&right, " (default %s)", s->def);
         if (left.len < 22)

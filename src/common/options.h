@@ -84,6 +84,9 @@ const struct opt_spec *opt_find(const struct opt_spec *specs, const char *name);
 int opt_check_choice(const struct opt_spec *s, const char *label, const char *value,
                      struct fb_error *err);
 
+/* The configuration key of an OPT_KEY option: its name with '_' for '-' (allocated). */
+char *opt_key_name(const struct opt_spec *s);
+
 /* The usage line after the program/command name: " CODE [--birth-year YEAR] --until DATE". */
 char *opts_usage(const struct opt_spec *specs, const struct opt_pos *pos);
 /* Prints text from column col, breaking lines at 100 columns and indenting the next ones; a

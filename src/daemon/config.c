@@ -24,38 +24,35 @@ static const struct opt_spec daemon_opts[] = {
      .help = "\"key = value\" settings, reloaded on SIGHUP: the keys marked below"},
     {"inbox", 0, OPT_STRING, "DIR",
      .help = "import DIR/*.csv (the format recognised by the header line); done files go to "
-             "DIR/processed/, refused ones to DIR/rejected/ with NAME.errors.txt beside them "
-             "[key inbox]",
+             "DIR/processed/, refused ones to DIR/rejected/ with NAME.errors.txt beside them",
      .flags = OPT_KEY},
-    {"outbox", 0, OPT_STRING, "DIR", .help = "where the daily reports are written [key outbox]",
+    {"outbox", 0, OPT_STRING, "DIR", .help = "where the daily reports are written",
      .flags = OPT_KEY},
-    {"interval", 0, OPT_STRING, "SECONDS", .help = "between passes [key interval]",
+    {"interval", 0, OPT_STRING, "SECONDS", .help = "between passes",
      .flags = OPT_KEY, .def = "60"},
     {"db", 0, OPT_STRING, "CONNINFO",
-     .help = "the database (else FMTBANK_DSN, the PG* environment, else the embedded instance) "
-             "[key db]",
+     .help = "the database (else FMTBANK_DSN, the PG* environment, else the embedded instance)",
      .flags = OPT_KEY},
     {"user", 0, OPT_STRING, "ROLE",
-     .help = "the role (else the conninfo's, PGUSER, else fmtbankd) [key user]",
+     .help = "the role (else the conninfo's, PGUSER, else fmtbankd)",
      .flags = OPT_KEY},
     {"settle", 0, OPT_STRING, "SECONDS",
-     .help = "how long a new inbox file must stay unchanged before import [key settle]",
+     .help = "how long a new inbox file must stay unchanged before import",
      .flags = OPT_KEY, .def = "2"},
     {"report-time", 0, OPT_STRING, "HH:MM",
-     .help = "local time of the daily reports, or off [key report_time]", .flags = OPT_KEY,
+     .help = "local time of the daily reports, or off", .flags = OPT_KEY,
      .def = "06:00"},
     {"reports", 0, OPT_STRING, "NAMES",
-     .help = "the daily reports, separated by commas [key reports]", .flags = OPT_KEY,
+     .help = "the daily reports, separated by commas", .flags = OPT_KEY,
      .def = "inventory, expiring"},
     {"inbox-format", 0, OPT_STRING, "FORMAT",
-     .help = "auto (by each file's header line), result or donor [key inbox_format]",
+     .help = "auto (by each file's header line), result or donor",
      .flags = OPT_KEY, .def = "auto"},
     {"reconnect-max", 0, OPT_STRING, "SECONDS",
-     .help = "the cap of the reconnection back-off [key reconnect_max]", .flags = OPT_KEY,
+     .help = "the cap of the reconnection back-off", .flags = OPT_KEY,
      .def = "30"},
-    {"log-level", 0, OPT_STRING, "LEVEL", .help = "the least severe message logged [key log_level]",
-     .flags = OPT_KEY,
-     .choices = "debug|info|warning|error", .def = "info"},
+    {"log-level", 0, OPT_STRING, "LEVEL", .help = "the least severe message logged",
+     .flags = OPT_KEY, .choices = "debug|info|warning|error", .def = "info"},
     {"help", 'h', OPT_FLAG, NULL, .help = "print this help"},
     {"version", 0, OPT_FLAG, NULL, .help = "print the version"},
     {0},
@@ -68,8 +65,8 @@ static const char help[] =
     "status\" shows. Runs in the foreground and logs to stderr. One daemon works at a time;\n"
     "others wait as hot standbys and take over within one interval.\n"
     "\n"
-    "Options (those marked [key K] are also the setting K of the --config file; the command\n"
-    "line wins over the file, also after a reload):\n";
+    "Options (those marked [key K] are also the setting K of the --config file, with its\n"
+    "default; the command line wins over the file, also after a reload):\n";
 
 static const char trailer[] =
     "\n"
@@ -95,16 +92,6 @@ setting_find(const char *key)
         if ((s->flags & OPT_KEY) && is_key(s, key))
             return s;
     return NULL;
-}
-
-static char *
-setting_key(const struct opt_spec *s)
-{
-    char *k = xstrdup(s->name);
-    for (char *p = k; *p; p++)
-        if (*p == '-')
-            *p = '_';
-    return k;
 }
 
 int
@@ -151,7 +138,7 @@ config_defaults(struct daemon_config *c)
     memset(c, 0, sizeof(*c));
     for (const struct opt_spec *s = daemon_opts; s->name; s++) {
         struct fb_error err = {0};
-        char *key = setting_key(s);
+        char *key = opt_key_name(s);
         if (s->def && config_set(c, key, s->def, &err) < 0)
             die("the default of \"%s\" is refused: %s", key, err.message);
         free(key);
@@ -281,7 +268,7 @@ config_set(struct daemon_config *c, const char *key, const char *v, struct fb_er
         struct strbuf keys = STRBUF_INIT;
         for (s = daemon_opts; s->name; s++)
             if (s->flags & OPT_KEY) {
-                char *k = setting_key(s);
+                char *k = opt_key_name(s);
                 strbuf_addf(&keys, "%s%s", keys.len ? ", " : "", k);
                 free(k);
             }
@@ -442,7 +429,7 @@ config_load(const struct daemon_options *o, struct daemon_config *c, struct fb_e
     }
     for (const struct opt_spec *s = daemon_opts; rc == 0 && s->name; s++) {
         const char *v = (s->flags & OPT_KEY) ? opt_get(&o->cli, s->name) : NULL;
-        char *key = setting_key(s);
+        char *key = opt_key_name(s);
         if (v && config_set(&n, key, v, err) < 0) {
             char *m = xasprintf("--%s: %s", s->name, err->message);
             free(err->message);
