@@ -108,11 +108,11 @@ const struct cmd_def cmd_defs_report[] = {
     {"report", cmd_report_run, CMD_DB, {"NAME", 1, 1, "report NAME"},
      (const struct opt_spec[]){
          {"param", 'p', OPT_MULTI, "K=V", .help = "a parameter of the report"},
-         {"output", 'o', OPT_STRING, "FILE.xlsx", .help = "the workbook to write",
-          .flags = OPT_REQUIRED},
          {"sheet-rows", 0, OPT_STRING, "N",
           .help = "rows per worksheet before a table continues on the next (8 to 1048576; "
                   "default: Excel's 1048576)"},
+         {"output", 'o', OPT_STRING, "FILE.xlsx", .help = "the workbook to write",
+          .flags = OPT_REQUIRED},
          {0}},
      "write report NAME as an xlsx workbook (see \"report list\")",
      "Parameters are typed (text, integer, number, date, timestamp, boolean) and checked before\n"
