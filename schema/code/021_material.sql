@@ -1,4 +1,4 @@
--- 021_material: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 021_material: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 CREATE OR REPLACE FUNCTION fmtbank.box_add(p_freezer text, p_rack text, p_rows text, p_cols text)
 RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
