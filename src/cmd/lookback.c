@@ -22,16 +22,11 @@
     " coalesce(aliquot_status, lot_status) AS status, action, recipient, site"
 
 static int
-cmd_lookback(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_lookback(struct cmd_ctx *ctx)
 {
-    const char *test = NULL;
-    bool apply = false;
-    const struct opt_spec specs[] = {
-        {"test", 0, OPT_STRING, &test}, {"apply", 0, OPT_FLAG, &apply}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {pos.items[0], test};
+    const char *test = cmd_opt(ctx, "test");
+    bool apply = cmd_flag(ctx, "apply");
+    const char *p[] = {ctx->args[0], test};
     char *sql = xasprintf("SELECT %s FROM fmtbank.%s($1, $2)",
                           ctx->format == OUT_JSON ? ITEM_COLUMNS_JSON : ITEM_COLUMNS_TABLE,
                           apply ? "lookback_apply" : "lookback_show");
@@ -41,41 +36,26 @@ cmd_lookback(struct cmd_ctx *ctx, int argc, char **argv)
         fprintf(stderr,
                 "applied the open lookback cases of donor \"%s\": the rows say what was "
                 "recalled and which recipients to notify\n",
-                pos.items[0]);
-    opt_args_free(&pos);
+                ctx->args[0]);
     return rc;
 }
 
 static int
-cmd_lookback_close(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_lookback_close(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "lookback CASE") < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {pos.items[0]};
+    const char *p[] = {ctx->args[0]};
     char *id = db_scalar(ctx->conn, "SELECT fmtbank.lookback_close($1)", 1, p, &ctx->err);
     int rc = id ? 0 : cmd_fail(ctx);
     if (id)
         fprintf(stderr, "closed lookback case %s\n", id);
     free(id);
-    opt_args_free(&pos);
     return rc;
 }
 
-static const char *const case_states[] = {"open", "applied", "closed", NULL};
-
 static int
-cmd_lookback_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_lookback_list(struct cmd_ctx *ctx)
 {
-    const char *status = NULL;
-    const struct opt_spec specs[] = {{"status", 0, OPT_STRING, &status}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    if (cmd_check_choice(ctx, "--status", status, case_states) != 0)
-        return FB_ERR_USAGE;
+    const char *status = cmd_opt(ctx, "status");
     const char *p[] = {status};
     return out_query(ctx, OUT_LIST,
                      ctx->format == OUT_JSON
@@ -91,17 +71,27 @@ cmd_lookback_list(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_lookback[] = {
-    {"lookback close", cmd_lookback_close, CMD_DB, "lookback close CASE --reason TEXT",
-     "close a lookback case (quality; the reason is required)",
+    {"lookback close", cmd_lookback_close, CMD_DB | CMD_REASON, {"CASE", 1, 1, "lookback CASE"},
+     NULL, "close a lookback case (quality; the reason is required)",
      "An open case closed without being applied holds nothing any more; an applied case stays\n"
      "applied (what it recalled stays recalled). A correction that withdraws the unacceptable\n"
      "result closes its open case by itself.\n"},
-    {"lookback list", cmd_lookback_list, CMD_DB, "lookback list [--status S]",
+    {"lookback list", cmd_lookback_list, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"status", 0, OPT_STRING, "S", .help = "only the cases in that state (open: not applied "
+                                                "yet)",
+          .choices = "open|applied|closed"},
+         {0}},
      "every lookback case: donor, result, what it holds, state",
-     "S is open (not applied yet), applied or closed. hold_from is the first collection day\n"
-     "held (\"all\": every lot of the donor); lots and issued count the lots held and their\n"
-     "doses issued to recipients.\n"},
-    {"lookback", cmd_lookback, CMD_DB, "lookback CODE [--test T] [--apply]",
+     "hold_from is the first collection day held (\"all\": every lot of the donor); lots and\n"
+     "issued count the lots held and their doses issued to recipients.\n"},
+    {"lookback", cmd_lookback, CMD_DB, {"CODE", 1, 1, "donor CODE"},
+     (const struct opt_spec[]){
+         {"test", 0, OPT_STRING, "T", .help = "only the cases of test T"},
+         {"apply", 0, OPT_FLAG, NULL,
+          .help = "apply the open cases now (quality): recall what they hold, record it, and list "
+                  "who must be told; the daemon's sweep does the same automatically"},
+         {0}},
      "what a donor's unacceptable results put on hold; --apply holds it (quality)",
      "Every unacceptable result (positive, out of limit, indeterminate: entered, imported or\n"
      "corrected) opens a lookback case. It holds the donor's lots collected since the last\n"
@@ -110,9 +100,6 @@ const struct cmd_def cmd_defs_lookback[] = {
      "results before that are not held. Shows, per open or applied case, the lots held and\n"
      "their aliquots with the action: recall (lots in quarantine, ready or released and their\n"
      "doses in stock), notify recipient (issued doses, with recipient and site), keep (the\n"
-     "retained sample, for testing).\n"
-     "  --test T   only the cases of test T\n"
-     "  --apply    apply the open cases now (quality): recall what they hold, record it, and\n"
-     "             list who must be told; the daemon's sweep does the same automatically\n"},
+     "retained sample, for testing).\n"},
     {0},
 };

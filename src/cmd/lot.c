@@ -86,32 +86,17 @@ lot_print_state(struct cmd_ctx *ctx, const char *lot, bool *releasable)
 }
 
 static int
-cmd_lot_show(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_lot_show(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "lot ID") < 0)
-        return cmd_fail(ctx);
     bool releasable;
-    int rc = lot_print_state(ctx, pos.items[0], &releasable);
-    opt_args_free(&pos);
+    int rc = lot_print_state(ctx, ctx->args[0], &releasable);
     return rc;
 }
 
-static const char *const lot_states[] = {"quarantine", "ready",    "released",
-                                         "rejected",   "recalled", NULL};
-
 static int
-cmd_lot_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_lot_list(struct cmd_ctx *ctx)
 {
-    const char *status = NULL;
-    const struct opt_spec specs[] = {{"status", 0, OPT_STRING, &status}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    if (cmd_check_choice(ctx, "--status", status, lot_states) != 0)
-        return FB_ERR_USAGE;
+    const char *status = cmd_opt(ctx, "status");
     const char *p[] = {status};
     /* In JSON, blocking is the array of {rule, detail}; in a table, the failing rules' names. */
     return out_query(ctx, OUT_LIST,
@@ -129,7 +114,7 @@ cmd_lot_list(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_lot[] = {
-    {"lot show", cmd_lot_show, CMD_DB, "lot show LOT",
+    {"lot show", cmd_lot_show, CMD_DB, {"LOT", 1, 1, "lot ID"}, NULL,
      "one lot: status, what blocks its release, aliquots",
      "The status is evaluated now: quarantine, ready (nothing blocks the release), released,\n"
      "rejected or recalled. blocking lists every rule that blocks the release with why: status,\n"
@@ -138,9 +123,12 @@ const struct cmd_def cmd_defs_lot[] = {
      "(array of {rule, detail}), aliquots (count, the retained sample included), doses,\n"
      "stored_status (the state the last sweep stored), collected_at, processed_at,\n"
      "released_at, released_by.\n"},
-    {"lot list", cmd_lot_list, CMD_DB, "lot list [--status S]",
+    {"lot list", cmd_lot_list, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"status", 0, OPT_STRING, "S", .help = "only the lots in that state (evaluated now)",
+          .choices = "quarantine|ready|released|rejected|recalled"},
+         {0}},
      "lots with their status as of now and what blocks them",
-     "S is quarantine, ready, released, rejected or recalled (the status shown, evaluated now).\n"
      "In JSON, blocking is the array of {rule, detail}; in a table, the failing rules.\n"},
     {0},
 };

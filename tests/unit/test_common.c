@@ -1,4 +1,4 @@
-/* test_common.c: CSV records, option parsing, JSON escaping and the string buffer. */
+/* test_common.c: CSV records, JSON escaping and the string buffer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +8,6 @@
 
 #include "common/csv.h"
 #include "common/json.h"
-#include "common/options.h"
 #include "common/strbuf.h"
 
 static void
@@ -137,63 +136,6 @@ test_csv_bytes(void **state)
 }
 
 static void
-test_options(void **state)
-{
-    (void)state;
-    const char *until = NULL, *out = NULL;
-    bool flag = false;
-    struct opt_list params = {0};
-    const struct opt_spec specs[] = {{"until", 0, OPT_STRING, &until},
-                                     {"output", 'o', OPT_STRING, &out},
-                                     {"short", 0, OPT_FLAG, &flag},
-                                     {"param", 0, OPT_MULTI, &params},
-                                     {0}};
-    char *argv[] = {"cmd", "D-1", "--until=2026-01-01", "-o", "x.xlsx", "--short", "--param",
-                    "a=1", "--param=b=2", "--", "--not-an-option", NULL};
-    struct opt_args pos = {0};
-    struct fb_error err = {0};
-    assert_int_equal(opts_parse(11, argv, 1, specs, &pos, &err), 0);
-    assert_string_equal(until, "2026-01-01");
-    assert_string_equal(out, "x.xlsx");
-    assert_true(flag);
-    assert_int_equal(params.n, 2);
-    assert_string_equal(params.items[1], "b=2");
-    assert_int_equal(pos.n, 2);
-    assert_string_equal(pos.items[0], "D-1");
-    assert_string_equal(pos.items[1], "--not-an-option");
-    opt_args_free(&pos);
-    opt_list_free(&params);
-
-    char *bad[] = {"cmd", "--nope", NULL};
-    assert_int_equal(opts_parse(2, bad, 1, specs, &pos, &err), -1);
-    assert_int_equal(err.kind, FB_ERR_USAGE);
-    assert_string_equal(err.message, "unknown option \"--nope\"");
-    char *missing[] = {"cmd", "--until", NULL};
-    assert_int_equal(opts_parse(2, missing, 1, specs, &pos, &err), -1);
-    assert_string_equal(err.message, "option \"--until\" requires a value");
-    char *flagval[] = {"cmd", "--short=yes", NULL};
-    assert_int_equal(opts_parse(2, flagval, 1, specs, &pos, &err), -1);
-    assert_string_equal(err.message, "option \"--short\" takes no value");
-    opt_args_free(&pos);
-
-    /* A negative number is a value, positional or an option's, not an option. */
-    char *neg[] = {"cmd", "-5", "--until", "-80", "-0.5", "-o", "y", NULL};
-    assert_int_equal(opts_parse(7, neg, 1, specs, &pos, &err), 0);
-    assert_int_equal(pos.n, 2);
-    assert_string_equal(pos.items[0], "-5");
-    assert_string_equal(pos.items[1], "-0.5");
-    assert_string_equal(until, "-80");
-    opt_args_free(&pos);
-    char *notnum[] = {"cmd", "-5x", NULL};
-    assert_int_equal(opts_parse(2, notnum, 1, specs, &pos, &err), -1);
-    assert_string_equal(err.message, "unknown option \"-5x\"");
-    char *dash[] = {"cmd", "-.", NULL};
-    assert_int_equal(opts_parse(2, dash, 1, specs, &pos, &err), -1);
-    fb_error_clear(&err);
-    opt_args_free(&pos);
-}
-
-static void
 test_json_escape(void **state)
 {
     (void)state;
@@ -226,7 +168,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_quotes_and_empty), cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_file_line_numbers), cmocka_unit_test(test_csv_bytes),
-        cmocka_unit_test(test_csv_check_bytes), cmocka_unit_test(test_options),
+        cmocka_unit_test(test_csv_check_bytes),
         cmocka_unit_test(test_json_escape), cmocka_unit_test(test_strbuf_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
