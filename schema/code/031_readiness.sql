@@ -394,8 +394,9 @@ CREATE OR REPLACE VIEW fmtbank.lot_state AS
            b.blocking, (SELECT count(*) FROM fmtbank.aliquot a WHERE a.lot = l.id) AS aliquots,
            l.doses, l.status AS stored_status, l.collected_at, l.processed_at,
            s.signed_at AS released_at, s.printed_name AS released_by, l.id AS uuid,
-           l.donor_id
+           l.donor_id, h.holds <> '[]'::jsonb AS held, h.holds
     FROM fmtbank.lot l
+    CROSS JOIN LATERAL (SELECT fmtbank.holds_of(l.id, NULL) AS holds) h
     JOIN fmtbank.donor d ON d.id = l.donor_id
     JOIN fmtbank.lot_blocking_at(clock_timestamp()) b ON b.lot = l.id
     LEFT JOIN fmtbank.release_signature s ON s.lot = l.id;
@@ -408,8 +409,10 @@ BEGIN
     RETURN QUERY
     SELECT l.lot_id, d.code, fmtbank.lot_status_shown(l.status, b.blocking), b.blocking,
            (SELECT count(*) FROM fmtbank.aliquot a WHERE a.lot = l.id), l.doses, l.status,
-           l.collected_at, l.processed_at, s.signed_at, s.printed_name, l.id, l.donor_id
+           l.collected_at, l.processed_at, s.signed_at, s.printed_name, l.id, l.donor_id,
+           h.holds <> '[]'::jsonb, h.holds
     FROM fmtbank.donor d
+    CROSS JOIN (SELECT fmtbank.holds_of(l.id, NULL) AS holds) h
     JOIN fmtbank.lot_blocking_at(clock_timestamp(), l.id) b ON b.lot = l.id
     LEFT JOIN fmtbank.release_signature s ON s.lot = l.id
     WHERE d.id = l.donor_id;

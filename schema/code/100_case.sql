@@ -23,34 +23,6 @@ BEGIN
     RETURN c;
 END $$;
 
--- What a case is about, in a line.
-CREATE OR REPLACE FUNCTION fmtbank.case_summary(c fmtbank.safety_case) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT CASE WHEN c.source = 'result'
-                THEN format('%s %s collected %s, holds %s', coalesce(t.code, '?'),
-                            replace(c.outcome, '_', ' '), c.collected,
-                            CASE WHEN c.hold_from = '-infinity' THEN 'every lot of the donor'
-                                 ELSE format('the lots collected from %s on', c.hold_from) END)
-                ELSE c.reason END
-           || CASE WHEN c.withdrawn_at IS NOT NULL
-                   THEN ' (signal withdrawn - lift proposed)' ELSE '' END
-    FROM (SELECT 1) one
-    LEFT JOIN fmtbank.screening_test t ON t.test_no = c.test_no
-$$;
-
--- The holds in force on a lot (p_aliquot NULL: holds of the whole lot) or on an aliquot (holds of
--- its lot and of the aliquot itself): [{case, source, reason}], [] when none.
-CREATE OR REPLACE FUNCTION fmtbank.holds_of(p_lot uuid, p_aliquot uuid) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('case', c.case_code, 'source', c.source,
-                                                 'reason', fmtbank.case_summary(c))
-                              ORDER BY c.case_code), '[]'::jsonb)
-    FROM (SELECT DISTINCT h.case_id FROM fmtbank.case_hold h
-          WHERE h.lot = p_lot AND h.ended_at IS NULL
-            AND (h.aliquot IS NULL OR h.aliquot = p_aliquot)) x
-    JOIN fmtbank.safety_case c ON c.id = x.case_id
-$$;
-
 -- Refuses p_action on held material (FB003, naming the cases). Called by the transition
 -- triggers (030) and by the functions that take a tube out of stock.
 CREATE OR REPLACE FUNCTION fmtbank.hold_refuse(p_lot uuid, p_aliquot uuid, p_action text) RETURNS void
@@ -323,8 +295,15 @@ BEGIN
         -- what the decision did, for the lookback report: lots and tubes recalled, doses issued
         INSERT INTO fmtbank.lookback_hold (case_id, lot, aliquot, action, prior_status, recipient,
                                            site, issued_at, at)
-        SELECT c.id, x.id, NULL, 'recall_lot', x.status, NULL, NULL, NULL, t
+        SELECT c.id, x.id, NULL::uuid, 'recall_lot', x.status, NULL::text, NULL::text,
+               NULL::timestamptz, t
         FROM fmtbank.lot x WHERE x.id = ANY (held) AND x.status IN ('quarantine', 'ready', 'released')
+        UNION ALL
+        SELECT c.id, a.lot, a.id, 'recall_aliquot', a.status, NULL::text, NULL::text,
+               NULL::timestamptz, t
+        FROM fmtbank.aliquot a
+        WHERE (a.lot = ANY (held) OR a.id = ANY (tubes)) AND NOT a.retained
+          AND a.status IN ('quarantine', 'released')
         UNION ALL
         SELECT c.id, a.lot, a.id, 'notify', a.status, i.recipient, i.site, i.issued_at, t
         FROM fmtbank.aliquot a JOIN fmtbank.aliquot_issue i ON i.aliquot = a.id
@@ -525,8 +504,6 @@ SELECT fmtbank.status_register('case', 'fmtbank.status_cases()');
 
 -- ---------------------------------------------------------------- privileges
 GRANT EXECUTE ON FUNCTION
-    fmtbank.holds_of(uuid, uuid),
-    fmtbank.case_summary(fmtbank.safety_case),
     fmtbank.hold_add(text, text, text, text),
     fmtbank.case_sign_attempt(text, text, text),
     fmtbank.case_decide(text, text, text, text, bigint),
