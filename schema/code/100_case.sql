@@ -290,7 +290,8 @@ BEGIN
     RETURNING id INTO did;
     UPDATE fmtbank.case_hold h SET ended_at = t, decision_id = did
     WHERE h.case_id = c.id AND h.ended_at IS NULL AND (l.id IS NULL OR h.lot = l.id);
-    nl := 0; na := 0;
+    -- lift: how many lots and tubes it freed; recall, discard: how many it changed
+    nl := coalesce(cardinality(held), 0); na := coalesce(cardinality(tubes), 0);
     IF p_decision IN ('recall', 'discard') THEN
         -- what the decision did, for the lookback report: lots and tubes recalled, doses issued
         INSERT INTO fmtbank.lookback_hold (case_id, lot, aliquot, action, prior_status, recipient,

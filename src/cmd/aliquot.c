@@ -13,7 +13,7 @@
 
 /* The columns every aliquot listing shows (product.md: id, lot, donor, status, box, position,
  * expires). */
-#define ALIQUOT_COLUMNS "id, lot, donor, status, held, box, position, expires, retained"
+#define ALIQUOT_COLUMNS "id, lot, donor, status, box, position, expires, retained, held"
 
 static int
 cmd_aliquot_show(struct cmd_ctx *ctx)

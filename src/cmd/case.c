@@ -83,9 +83,10 @@ cmd_case_decide(struct cmd_ctx *ctx)
         return cmd_fail(ctx);
     rc = sign_outcome(ctx, r, "decided", 3);
     if (rc == 0)
-        fprintf(stderr, "case %s: %s signed (%s lot%s and %s aliquot%s changed)\n", ctx->args[0],
+        fprintf(stderr, "case %s: %s signed (%s lot%s and %s aliquot%s %s)\n", ctx->args[0],
                 decision, PQgetvalue(r, 0, 1), strcmp(PQgetvalue(r, 0, 1), "1") == 0 ? "" : "s",
-                PQgetvalue(r, 0, 2), strcmp(PQgetvalue(r, 0, 2), "1") == 0 ? "" : "s");
+                PQgetvalue(r, 0, 2), strcmp(PQgetvalue(r, 0, 2), "1") == 0 ? "" : "s",
+                strcmp(decision, "lift") == 0 ? "no longer held" : "changed");
     PQclear(r);
     return rc;
 }
