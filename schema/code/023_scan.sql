@@ -1,4 +1,4 @@
--- 023_scan: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 023_scan: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 023_scan: storing, retrieving, moving and discarding tubes, and the barcode scan session.
 -- One scan is one call of fmtbank.scan(), which decides and writes in one round trip. The client

@@ -13,7 +13,7 @@
 
 /* The columns every aliquot listing shows (product.md: id, lot, donor, status, box, position,
  * expires). */
-#define ALIQUOT_COLUMNS "id, lot, donor, status, box, position, expires, retained"
+#define ALIQUOT_COLUMNS "id, lot, donor, status, box, position, expires, retained, held"
 
 static int
 cmd_aliquot_show(struct cmd_ctx *ctx)
@@ -21,7 +21,7 @@ cmd_aliquot_show(struct cmd_ctx *ctx)
     const char *p[] = {ctx->args[0]};
     int rc = out_query(ctx, OUT_OBJECT,
                        "SELECT " ALIQUOT_COLUMNS ", volume_ml, glycerol_percent, processed_at,"
-                       " thawed_at, freezer, freezer_name, rack, status_reason"
+                       " thawed_at, freezer, freezer_name, rack, status_reason, holds"
                        " FROM fmtbank.aliquot_show($1)",
                        1, p, NULL);
     return rc;
@@ -30,10 +30,15 @@ cmd_aliquot_show(struct cmd_ctx *ctx)
 static int
 cmd_aliquot_list(struct cmd_ctx *ctx)
 {
-    const char *p[] = {cmd_opt(ctx, "status"), cmd_opt(ctx, "lot"), cmd_opt(ctx, "box")};
+    const char *p[] = {cmd_opt(ctx, "status"), cmd_opt(ctx, "lot"), cmd_opt(ctx, "box"),
+                       cmd_flag(ctx, "held") ? "t" : "f"};
     return out_query(ctx, OUT_LIST,
-                     "SELECT " ALIQUOT_COLUMNS " FROM fmtbank.aliquot_list($1, $2, $3)", 3, p,
-                     NULL);
+                     ctx->format == OUT_JSON
+                         ? "SELECT " ALIQUOT_COLUMNS ", holds FROM fmtbank.aliquot_list($1, $2, $3)"
+                           " WHERE held OR NOT $4::boolean"
+                         : "SELECT " ALIQUOT_COLUMNS " FROM fmtbank.aliquot_list($1, $2, $3)"
+                           " WHERE held OR NOT $4::boolean",
+                     4, p, NULL);
 }
 
 static int
@@ -121,8 +126,11 @@ const struct cmd_def cmd_defs_aliquot[] = {
           .help = "quarantine, released, issued, recalled, expired or discarded"},
          {"lot", 0, OPT_STRING, "LOT", .help = "only the aliquots of this lot"},
          {"box", 0, OPT_STRING, "BOX", .help = "only the aliquots in this box"},
+         {"held", 0, OPT_FLAG, NULL, .help = "only the aliquots a case holds"},
          {0}},
-     "list aliquots, optionally filtered", NULL},
+     "list aliquots, optionally filtered",
+     "held says whether a case holds the tube (its lot or the tube itself); in JSON, holds lists\n"
+     "the holds in force: [{case, source, reason}], [] when none.\n"},
     {"aliquot history", cmd_aliquot_history, CMD_DB, ID_ARG, NULL,
      "custody history of an aliquot: created, labelled, stored, moved, retrieved, ...", NULL},
     {"aliquot label", cmd_aliquot_label, CMD_DB, {"ID...", 1, OPT_ANY, "aliquot ID"},

@@ -94,6 +94,7 @@ extern const struct cmd_def cmd_defs_lot[];
 extern const struct cmd_def cmd_defs_release[];
 extern const struct cmd_def cmd_defs_lookback[];
 extern const struct cmd_def cmd_defs_release_report[];
+extern const struct cmd_def cmd_defs_case[];
 
 int cmd_main(int argc, char **argv);
 

@@ -1,7 +1,7 @@
 /* lookback.c: "fmtbank lookback CODE [--test T] [--apply]", "lookback close", "lookback list":
- * what a donor's unacceptable results put on hold, applying it (a quality officer, or the
- * daemon's sweep), and the cases. The rules are in schema/034_lookback.sql. */
-#include "cmd/cmd.h"
+ * what a donor's unacceptable results hold, recalling it (a quality officer's
+ * signed "case decide --recall"), and the cases. The rules are in schema/code/034_lookback.sql. */
+#include "cmd/sign.h"
 #include "db/db.h"
 #include "common/util.h"
 
@@ -11,32 +11,71 @@
 
 /* The columns of a lookback item (fmtbank.lookback_item) as printed. */
 #define ITEM_COLUMNS_JSON                                                                          \
-    "case_id AS \"case\", case_status, test, outcome, collected,"                                  \
+    "(SELECT c.case_code FROM fmtbank.lookback_case c WHERE c.id = case_id) AS \"case\","          \
+    " case_status, test, outcome, collected,"                                                      \
     " CASE WHEN hold_from = '-infinity' THEN NULL ELSE hold_from END AS hold_from,"                \
     " hold_from = '-infinity' AS holds_all, kind, lot_id AS lot, lot_collected, lot_status,"       \
     " aliquot_id AS aliquot, aliquot_status, action, recipient, site, issued_at"
 #define ITEM_COLUMNS_TABLE                                                                         \
-    "case_id AS \"case\", test, outcome, collected,"                                               \
+    "(SELECT c.case_code FROM fmtbank.lookback_case c WHERE c.id = case_id) AS \"case\","          \
+    " test, outcome, collected,"                                                                   \
     " CASE WHEN hold_from = '-infinity' THEN 'all' ELSE hold_from::text END AS hold_from,"         \
     " lot_id AS lot, aliquot_id AS aliquot,"                                                       \
     " coalesce(aliquot_status, lot_status) AS status, action, recipient, site"
+
+/* --apply: "case decide --recall" for each open result case of the donor, one signature
+ * password for them all (a committed check for each). */
+static int
+lookback_apply(struct cmd_ctx *ctx, const char *test)
+{
+    const char *meaning = cmd_opt(ctx, "meaning");
+    const char *p[] = {ctx->args[0], test};
+    PGresult *cases = db_exec(ctx->conn, "SELECT fmtbank.lookback_open_cases_of($1, $2)", 2, p,
+                              &ctx->err);
+    if (!cases)
+        return cmd_fail(ctx);
+    char *what = xasprintf("the recall of donor %s's open lookback cases", ctx->args[0]);
+    char *pw = sign_password(ctx, what, meaning);
+    free(what);
+    int rc = pw ? 0 : cmd_fail(ctx);
+    for (int i = 0; rc == 0 && i < PQntuples(cases); i++) {
+        const char *code = PQgetvalue(cases, i, 0);
+        const char *pa[] = {code, meaning, pw};
+        char *attempt = NULL;
+        if (sign_attempt(ctx, "SELECT fmtbank.case_sign_attempt($1, $2, $3)", pa, 3, &attempt) < 0) {
+            rc = cmd_fail(ctx);
+            break;
+        }
+        const char *pd[] = {code, meaning, attempt};
+        PGresult *r = db_exec(ctx->conn,
+                              "SELECT outcome, lots, aliquots, message, detail, hint"
+                              " FROM fmtbank.case_decide($1, 'recall', NULL, $2, $3::bigint)",
+                              3, pd, &ctx->err);
+        free(attempt);
+        rc = r ? sign_outcome(ctx, r, "decided", 3) : cmd_fail(ctx);
+        PQclear(r);
+    }
+    sign_forget(pw);
+    if (rc == 0)
+        fprintf(stderr,
+                "recalled what the open lookback cases of donor \"%s\" held (%d case%s, signed): "
+                "the rows say what was recalled and which recipients to notify\n",
+                ctx->args[0], PQntuples(cases), PQntuples(cases) == 1 ? "" : "s");
+    PQclear(cases);
+    return rc;
+}
 
 static int
 cmd_lookback(struct cmd_ctx *ctx)
 {
     const char *test = cmd_opt(ctx, "test");
-    bool apply = cmd_flag(ctx, "apply");
+    if (cmd_flag(ctx, "apply") && lookback_apply(ctx, test) != 0)
+        return cmd_fail(ctx);
     const char *p[] = {ctx->args[0], test};
-    char *sql = xasprintf("SELECT %s FROM fmtbank.%s($1, $2)",
-                          ctx->format == OUT_JSON ? ITEM_COLUMNS_JSON : ITEM_COLUMNS_TABLE,
-                          apply ? "lookback_apply" : "lookback_show");
+    char *sql = xasprintf("SELECT %s FROM fmtbank.lookback_show($1, $2)",
+                          ctx->format == OUT_JSON ? ITEM_COLUMNS_JSON : ITEM_COLUMNS_TABLE);
     int rc = out_query(ctx, OUT_LIST, sql, 2, p, NULL);
     free(sql);
-    if (rc == 0 && apply)
-        fprintf(stderr,
-                "applied the open lookback cases of donor \"%s\": the rows say what was "
-                "recalled and which recipients to notify\n",
-                ctx->args[0]);
     return rc;
 }
 
@@ -47,7 +86,7 @@ cmd_lookback_close(struct cmd_ctx *ctx)
     char *id = db_scalar(ctx->conn, "SELECT fmtbank.lookback_close($1)", 1, p, &ctx->err);
     int rc = id ? 0 : cmd_fail(ctx);
     if (id)
-        fprintf(stderr, "closed lookback case %s\n", id);
+        fprintf(stderr, "closed case %s\n", id);
     free(id);
     return rc;
 }
@@ -71,11 +110,10 @@ cmd_lookback_list(struct cmd_ctx *ctx)
 }
 
 const struct cmd_def cmd_defs_lookback[] = {
-    {"lookback close", cmd_lookback_close, CMD_DB | CMD_REASON, {"CASE", 1, 1, "lookback CASE"},
-     NULL, "close a lookback case (quality; the reason is required)",
-     "An open case closed without being applied holds nothing any more; an applied case stays\n"
-     "applied (what it recalled stays recalled). A correction that withdraws the unacceptable\n"
-     "result closes its open case by itself.\n"},
+    {"lookback close", cmd_lookback_close, CMD_DB | CMD_REASON, {"CASE", 1, 1, "case ID"},
+     NULL, "close a lookback case (quality; the reason is required): \"case close\"",
+     "Refused while the case holds material undecided (\"case decide\") or a recipient of its\n"
+     "material is un-notified (\"case close --unnotified-reason\" says why).\n"},
     {"lookback list", cmd_lookback_list, CMD_DB, {0},
      (const struct opt_spec[]){
          {"status", 0, OPT_STRING, "S", .help = "only the cases in that state (open: not applied "
@@ -89,17 +127,23 @@ const struct cmd_def cmd_defs_lookback[] = {
      (const struct opt_spec[]){
          {"test", 0, OPT_STRING, "T", .help = "only the cases of test T"},
          {"apply", 0, OPT_FLAG, NULL,
-          .help = "apply the open cases now (quality): recall what they hold, record it, and list "
-                  "who must be told; the daemon's sweep does the same automatically"},
+          .help = "recall what the open cases hold now (quality, signed: \"case decide --recall\" "
+                  "for each)",
+          .with = "meaning"},
+         {"meaning", 0, OPT_STRING, "TEXT", .help = "what the signature of --apply means"},
+         {"password-stdin", 0, OPT_FLAG, NULL,
+          .help = "read the signature password from the first line of standard input"},
          {0}},
-     "what a donor's unacceptable results put on hold; --apply holds it (quality)",
+     "what a donor's unacceptable results hold; --apply recalls it (quality, signed)",
      "Every unacceptable result (positive, out of limit, indeterminate: entered, imported or\n"
      "corrected) opens a lookback case. It holds the donor's lots collected since the last\n"
      "acceptable result of the same test collected before it, and at least lookback_min_days\n"
      "back (every lot when there is no earlier acceptable result); lots bracketed by acceptable\n"
-     "results before that are not held. Shows, per open or applied case, the lots held and\n"
-     "their aliquots with the action: recall (lots in quarantine, ready or released and their\n"
-     "doses in stock), notify recipient (issued doses, with recipient and site), keep (the\n"
-     "retained sample, for testing).\n"},
+     "results before that are not held. The case holds them at once, in the transaction that\n"
+     "records the result; only a quality officer's signed decision ends the hold (the daemon\n"
+     "never recalls). Shows, per open or applied case, the lots held and their aliquots with\n"
+     "the action: recall (lots in quarantine, ready or released and their doses in stock),\n"
+     "notify recipient (issued doses, with recipient and site), keep (the retained sample, for\n"
+     "testing).\n"},
     {0},
 };

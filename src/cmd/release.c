@@ -4,13 +4,13 @@
  * released stock the current rules would no longer release. The rules and the signature live in
  * schema/031_readiness.sql and schema/032_signature.sql; "release report" is the reports'. */
 #include "cmd/lot.h"
+#include "cmd/sign.h"
 #include "db/db.h"
 #include "common/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int
 cmd_release_check(struct cmd_ctx *ctx)
@@ -27,73 +27,37 @@ cmd_release_check(struct cmd_ctx *ctx)
     return rc;
 }
 
-/* The signature password: from stdin with --password-stdin, else asked without echo at the
- * terminal (stdin must be one, so that a script never waits on a hidden prompt). */
-static char *
-signature_password(struct cmd_ctx *ctx, bool from_stdin, const char *lot, const char *meaning)
-{
-    if (!from_stdin && !isatty(STDIN_FILENO)) {
-        fb_error_set(&ctx->err, FB_ERR_USAGE, "no terminal to ask for the signature password");
-        fb_error_hint(&ctx->err, "Use --password-stdin.");
-        return NULL;
-    }
-    char *prompt =
-        xasprintf("Signing the release of lot %s: \"%s\"\nSignature password: ", lot, meaning);
-    char *pw = cmd_read_secret(prompt, from_stdin, &ctx->err);
-    free(prompt);
-    return pw;
-}
-
 static int
 cmd_release_sign(struct cmd_ctx *ctx)
 {
     const char *meaning = cmd_opt(ctx, "meaning");
-    bool pw_stdin = cmd_flag(ctx, "password-stdin");
-    int rc = 0;
-    char *pw = NULL;
-    if (!(pw = signature_password(ctx, pw_stdin, ctx->args[0], meaning)))
-        rc = cmd_fail(ctx);
-    if (rc == 0) {
-        /* Two transactions (schema/070_sign_attempt.sql): the password check is committed on its
-         * own first, so a wrong password stays recorded whatever happens next; the signature then
-         * uses it. A NULL attempt means the signer is locked: release_sign says so. */
-        const char *pa[] = {ctx->args[0], meaning, pw};
-        PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.sign_attempt($1, $2, $3)", 3, pa,
-                              &ctx->err);
-        bool checked = r != NULL;
-        char *attempt = NULL;
-        if (r && !PQgetisnull(r, 0, 0))
-            attempt = xstrdup(PQgetvalue(r, 0, 0));
-        PQclear(r);
-        const char *p[] = {ctx->args[0], meaning, attempt};
-        r = !checked ? NULL
-                     : db_exec(ctx->conn,
+    char *what = xasprintf("the release of lot %s", ctx->args[0]);
+    char *pw = sign_password(ctx, what, meaning);
+    free(what);
+    if (!pw)
+        return cmd_fail(ctx);
+    const char *pa[] = {ctx->args[0], meaning, pw};
+    char *attempt = NULL;
+    int rc = sign_attempt(ctx, "SELECT fmtbank.sign_attempt($1, $2, $3)", pa, 3, &attempt);
+    sign_forget(pw);
+    if (rc < 0)
+        return cmd_fail(ctx);
+    const char *p[] = {ctx->args[0], meaning, attempt};
+    PGresult *r = db_exec(ctx->conn,
                           "SELECT outcome, signature, sha256, released, message, detail, hint"
                           " FROM fmtbank.release_sign($1, $2, $3::bigint)",
                           3, p, &ctx->err);
-        free(attempt);
-        if (!r) {
-            rc = cmd_fail(ctx);
-        } else if (strcmp(PQgetvalue(r, 0, 0), "signed") != 0) {
-            /* A wrong password was recorded (and committed); the signing itself failed. */
-            fb_error_set(&ctx->err, FB_ERR_REFUSED, "%s", PQgetvalue(r, 0, 4));
-            if (!PQgetisnull(r, 0, 5))
-                fb_error_detail(&ctx->err, "%s", PQgetvalue(r, 0, 5));
-            if (!PQgetisnull(r, 0, 6))
-                fb_error_hint(&ctx->err, "%s", PQgetvalue(r, 0, 6));
-            rc = FB_ERR_REFUSED;
-        } else {
-            printf("%s\n", PQgetvalue(r, 0, 1));
-            fprintf(stderr, "released lot \"%s\" (%s dose%s); signature SHA-256 %s\n", ctx->args[0],
-                    PQgetvalue(r, 0, 3), strcmp(PQgetvalue(r, 0, 3), "1") == 0 ? "" : "s",
-                    PQgetvalue(r, 0, 2));
-        }
-        PQclear(r);
+    free(attempt);
+    if (!r)
+        return cmd_fail(ctx);
+    rc = sign_outcome(ctx, r, "signed", 4);
+    if (rc == 0) {
+        printf("%s\n", PQgetvalue(r, 0, 1));
+        fprintf(stderr, "released lot \"%s\" (%s dose%s); signature SHA-256 %s\n", ctx->args[0],
+                PQgetvalue(r, 0, 3), strcmp(PQgetvalue(r, 0, 3), "1") == 0 ? "" : "s",
+                PQgetvalue(r, 0, 2));
     }
-    if (pw) {
-        explicit_bzero(pw, strlen(pw));
-        free(pw);
-    }
+    PQclear(r);
     return rc;
 }
 
