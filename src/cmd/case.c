@@ -67,21 +67,16 @@ cmd_case_decide(struct cmd_ctx *ctx)
     free(what);
     if (!pw)
         return cmd_fail(ctx);
-    const char *pa[] = {ctx->args[0], meaning, pw};
-    char *attempt = NULL;
-    int rc = sign_attempt(ctx, "SELECT fmtbank.case_sign_attempt($1, $2, $3)", pa, 3, &attempt);
+    const char *p[] = {ctx->args[0], decision, cmd_opt(ctx, "lot"), meaning};
+    PGresult *r = sign_run(ctx, pw, "SELECT fmtbank.case_sign_attempt($1, $2, $3)", ctx->args[0],
+                           meaning,
+                           "SELECT outcome, lots, aliquots, message, detail, hint"
+                           " FROM fmtbank.case_decide($1, $2, $3, $4, $5::bigint)",
+                           p, 4);
     sign_forget(pw);
-    if (rc < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {ctx->args[0], decision, cmd_opt(ctx, "lot"), meaning, attempt};
-    PGresult *r = db_exec(ctx->conn,
-                          "SELECT outcome, lots, aliquots, message, detail, hint"
-                          " FROM fmtbank.case_decide($1, $2, $3, $4, $5::bigint)",
-                          5, p, &ctx->err);
-    free(attempt);
     if (!r)
         return cmd_fail(ctx);
-    rc = sign_outcome(ctx, r, "decided", 3);
+    int rc = sign_outcome(ctx, r, "decided", 3);
     if (rc == 0)
         fprintf(stderr, "case %s: %s signed (%s lot%s and %s aliquot%s %s)\n", ctx->args[0],
                 decision, PQgetvalue(r, 0, 1), strcmp(PQgetvalue(r, 0, 1), "1") == 0 ? "" : "s",

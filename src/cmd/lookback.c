@@ -40,18 +40,12 @@ lookback_apply(struct cmd_ctx *ctx, const char *test)
     int rc = pw ? 0 : cmd_fail(ctx);
     for (int i = 0; rc == 0 && i < PQntuples(cases); i++) {
         const char *code = PQgetvalue(cases, i, 0);
-        const char *pa[] = {code, meaning, pw};
-        char *attempt = NULL;
-        if (sign_attempt(ctx, "SELECT fmtbank.case_sign_attempt($1, $2, $3)", pa, 3, &attempt) < 0) {
-            rc = cmd_fail(ctx);
-            break;
-        }
-        const char *pd[] = {code, meaning, attempt};
-        PGresult *r = db_exec(ctx->conn,
-                              "SELECT outcome, lots, aliquots, message, detail, hint"
-                              " FROM fmtbank.case_decide($1, 'recall', NULL, $2, $3::bigint)",
-                              3, pd, &ctx->err);
-        free(attempt);
+        const char *pd[] = {code, meaning};
+        PGresult *r = sign_run(ctx, pw, "SELECT fmtbank.case_sign_attempt($1, $2, $3)", code,
+                               meaning,
+                               "SELECT outcome, lots, aliquots, message, detail, hint"
+                               " FROM fmtbank.case_decide($1, 'recall', NULL, $2, $3::bigint)",
+                               pd, 2);
         rc = r ? sign_outcome(ctx, r, "decided", 3) : cmd_fail(ctx);
         PQclear(r);
     }

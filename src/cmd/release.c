@@ -36,21 +36,15 @@ cmd_release_sign(struct cmd_ctx *ctx)
     free(what);
     if (!pw)
         return cmd_fail(ctx);
-    const char *pa[] = {ctx->args[0], meaning, pw};
-    char *attempt = NULL;
-    int rc = sign_attempt(ctx, "SELECT fmtbank.sign_attempt($1, $2, $3)", pa, 3, &attempt);
+    const char *p[] = {ctx->args[0], meaning};
+    PGresult *r = sign_run(ctx, pw, "SELECT fmtbank.sign_attempt($1, $2, $3)", ctx->args[0], meaning,
+                           "SELECT outcome, signature, sha256, released, message, detail, hint"
+                           " FROM fmtbank.release_sign($1, $2, $3::bigint)",
+                           p, 2);
     sign_forget(pw);
-    if (rc < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {ctx->args[0], meaning, attempt};
-    PGresult *r = db_exec(ctx->conn,
-                          "SELECT outcome, signature, sha256, released, message, detail, hint"
-                          " FROM fmtbank.release_sign($1, $2, $3::bigint)",
-                          3, p, &ctx->err);
-    free(attempt);
     if (!r)
         return cmd_fail(ctx);
-    rc = sign_outcome(ctx, r, "signed", 4);
+    int rc = sign_outcome(ctx, r, "signed", 4);
     if (rc == 0) {
         printf("%s\n", PQgetvalue(r, 0, 1));
         fprintf(stderr, "released lot \"%s\" (%s dose%s); signature SHA-256 %s\n", ctx->args[0],

@@ -32,18 +32,24 @@ sign_forget(char *pw)
     }
 }
 
-int
-sign_attempt(struct cmd_ctx *ctx, const char *attempt_sql, const char *const *params, int n,
-             char **attempt)
+PGresult *
+sign_run(struct cmd_ctx *ctx, const char *pw, const char *attempt_sql, const char *target,
+         const char *meaning, const char *sign_sql, const char *const *params, int n)
 {
-    *attempt = NULL;
-    PGresult *r = db_exec(ctx->conn, attempt_sql, n, (const char **)params, &ctx->err);
+    const char *pa[] = {target, meaning, pw};
+    PGresult *r = db_exec(ctx->conn, attempt_sql, 3, pa, &ctx->err);
     if (!r)
-        return -1;
-    if (!PQgetisnull(r, 0, 0))
-        *attempt = xstrdup(PQgetvalue(r, 0, 0));
+        return NULL;
+    char *attempt = PQgetisnull(r, 0, 0) ? NULL : xstrdup(PQgetvalue(r, 0, 0));
     PQclear(r);
-    return 0;
+    const char **p = xcalloc((size_t)n + 1, sizeof(*p));
+    for (int i = 0; i < n; i++)
+        p[i] = params[i];
+    p[n] = attempt;
+    r = db_exec(ctx->conn, sign_sql, n + 1, p, &ctx->err);
+    free(p);
+    free(attempt);
+    return r;
 }
 
 int

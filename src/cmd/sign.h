@@ -10,10 +10,12 @@
 /* The password for signing WHAT with MEANING; NULL with ctx->err set. Free with sign_forget. */
 char *sign_password(struct cmd_ctx *ctx, const char *what, const char *meaning);
 void sign_forget(char *pw);
-/* Phase 1: runs ATTEMPT_SQL (a function returning the check's id) with PARAMS; *attempt is the id,
- * or NULL when the signer is locked (phase 2 then says so). Returns 0, or -1 with ctx->err. */
-int sign_attempt(struct cmd_ctx *ctx, const char *attempt_sql, const char *const *params, int n,
-                 char **attempt);
+/* Both phases with the password PW: ATTEMPT_SQL (a function returning the check's id, or NULL when
+ * the signer is locked) with (TARGET, MEANING, PW), committed on its own; then SIGN_SQL with
+ * PARAMS[0..n-1] and the check's id appended as parameter n+1. Returns SIGN_SQL's result, or NULL
+ * with ctx->err set. */
+PGresult *sign_run(struct cmd_ctx *ctx, const char *pw, const char *attempt_sql, const char *target,
+                   const char *meaning, const char *sign_sql, const char *const *params, int n);
 /* Phase 2's answer R, whose first column is the outcome: 0 when it is OK_OUTCOME, else the
  * refusal (a wrong password: message, detail and hint from columns MSGCOL..MSGCOL+2) set in
  * ctx->err and FB_ERR_REFUSED. */
