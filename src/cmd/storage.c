@@ -44,7 +44,7 @@ cmd_box_add(struct cmd_ctx *ctx)
 
 /* The tubes of a box, for --format tsv/json and for the map. */
 #define BOX_TUBES_SQL                                                                              \
-    "SELECT t.position, t.id AS aliquot, t.lot, t.donor, t.status, t.expires, t.retained"          \
+    "SELECT t.position, t.id AS aliquot, t.lot, t.donor, t.status, t.expires, t.retained, t.held"  \
     " FROM fmtbank.box_tubes($1) t"
 
 static int

@@ -119,4 +119,23 @@ expect 0 "exclude" fmtbank --user quinn donor exclude D-6002 --reason "disclosed
 assert_eq "$(sql "select count(*) from fmtbank.case_list where donor = 'D-6002' and source = 'manual' and lots_held = 1")" "1" "a manual case holds the lot"
 assert_contains "$(lot_rules "$L3")" "hold" "L3 is held"
 
+# --- storage: a box hold holds the tubes that were in the box; location show and the scanner say so
+fmtbank --user adam freezer add "Hold freezer" --temp -80 --site "Main lab" >/dev/null
+BOX=$(fmtbank --user adam box add --freezer "Hold freezer" --rack R1 --rows 9 --cols 9)
+rel_donor D-6003
+L4=$(rel_lot_full D-6003 25)
+mapfile -t A4 < <(aliquots_of "$L4")
+printf '%s\n' "$BOX" "${A4[@]}" END | fmtbank --user alice scan >/dev/null 2>&1
+expect 0 "hold the box" fmtbank --user alice hold add --box "$BOX" --reason "freezer door found open"
+C4=$OUT
+assert_contains "$ERR" "holds 0 lots and 4 single tubes" "every tube of the box, one row each"
+expect 0 "location show lists the held tubes" fmtbank --user alice --format tsv location show "$BOX"
+assert_eq "$(echo "$OUT" | awk -F'\t' 'NR > 1 && $8 == "t"' | wc -l)" "4" "4 tubes held"
+printf 'MODE retrieve\n%s\n%s\nEND\n' "$BOX" "${A4[1]}" >"$TMP/retrieve.txt"
+run_in "$TMP/retrieve.txt" fmtbank --user alice scan
+assert_contains "$OUT" "OK retrieved ${A4[1]} from $BOX:" "a held tube may be retrieved"
+assert_contains "$OUT" "WARN held: $C4 (manual): freezer door found open" "and the scanner warns"
+expect 0 "the retrieved tube stays held wherever it is" fmtbank --user alice --format json aliquot show "${A4[1]}"
+assert_contains "$OUT" "\"case\": \"$C4\"" "held by the box case"
+
 done_testing
