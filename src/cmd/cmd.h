@@ -95,6 +95,7 @@ extern const struct cmd_def cmd_defs_release[];
 extern const struct cmd_def cmd_defs_lookback[];
 extern const struct cmd_def cmd_defs_release_report[];
 extern const struct cmd_def cmd_defs_case[];
+extern const struct cmd_def cmd_defs_trace[];
 
 int cmd_main(int argc, char **argv);
 

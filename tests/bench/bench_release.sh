@@ -48,7 +48,7 @@ q -v donors="$DONORS" -f "$HERE/gen_screening.sql" >/dev/null
 q -f "$HERE/gen_release.sql" >"$WORK/gen.out"
 t1=$(now)
 read -r nd nl na nr nc < <(tr '|' ' ' <"$WORK/gen.out" | tail -1)
-echo "generate: $nd donors, $nl lots, $na aliquots, $nr results, $nc open lookback cases in $(secs "$t0" "$t1") s"
+echo "generate: $nd donors, $nl lots, $na aliquots, $nr results, $nc open result cases in $(secs "$t0" "$t1") s"
 
 echo
 echo "## one lot"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench_sweep.sh [BUILD]: the daemon's whole sweep (fmtbank.sweep(): donor statuses, lots ready or
-# unready, aliquot expiry, automatic lookback) over 100,000 donors and 1,000,000 aliquots
+# unready, aliquot expiry, lookback holds (the sweep never recalls)) over 100,000 donors and 1,000,000 aliquots
 # (tests/bench/generate). Target (product.md §9): <= 5 s. Prints figures; asserts nothing.
 set -euo pipefail
 BUILD=${1:-build}

@@ -7,7 +7,8 @@
 --   lot A collected P - 30 (pre panel P - 40, post panel P: releasable unless a positive);
 --   lot B collected P - 10, or on P itself for 1 donor in 10 (then no post-donation panel yet).
 -- All lots are stored in quarantine (the sweep's worst case: every lot evaluated); 1% of the
--- aliquots are past their expiry; the donors with a positive HIV (0.1%) get an open lookback case.
+-- aliquots are past their expiry; the donors with a positive HIV (0.1%) get an open result case
+-- holding their lots.
 -- Rows are inserted as the superuser with triggers off (session_replication_role = replica).
 \set ON_ERROR_STOP 1
 SET session_replication_role = replica;
@@ -55,12 +56,26 @@ INSERT INTO fmtbank.questionnaire_answer (questionnaire_id, item, line, answer, 
 SELECT q.id, it.code, it.sort_order, 'no', false
 FROM gen_q q CROSS JOIN fmtbank.question_item it WHERE it.questionnaire = 'short';
 
--- open lookback cases for the positive HIV results
-INSERT INTO fmtbank.lookback_case (donor_id, result_id, test_no, collected, outcome, opened_at,
-                                   opened_by)
-SELECT r.donor_id, r.id, r.test_no, r.collected, 'positive', r.recorded_at, 'bench'
+-- open result cases for the positive HIV results, holding the donor's lots collected from 28 days
+-- (lookback_min_days) before the positive on, as the result trigger would have
+CREATE TEMP TABLE gen_case AS
+SELECT row_number() OVER (ORDER BY r.id) AS k, r.donor_id, r.id AS result_id, r.test_no,
+       r.collected, r.recorded_at
 FROM fmtbank.result r JOIN fmtbank.screening_test t ON t.test_no = r.test_no
 WHERE t.code = 'HIV' AND r.result = 'positive';
+INSERT INTO fmtbank.safety_case (case_code, source, donor_id, result_id, test_no, collected,
+                                 outcome, opened_at, opened_by, hold_from)
+SELECT fmtbank.with_check('C' || to_char(current_date, 'YY') || lpad(c.k::text, 6, '0')), 'result',
+       c.donor_id, c.result_id, c.test_no, c.collected, 'positive', c.recorded_at, 'bench',
+       c.collected - 28
+FROM gen_case c;
+INSERT INTO fmtbank.id_counter AS x (kind, year, last)
+SELECT 'case', extract(year FROM current_date)::integer, count(*) FROM gen_case
+ON CONFLICT (kind, year) DO UPDATE SET last = x.last + EXCLUDED.last;
+INSERT INTO fmtbank.case_hold (case_id, lot, held_by)
+SELECT c.id, l.id, 'bench' FROM fmtbank.safety_case c
+JOIN gen_lot l ON l.donor_id = c.donor_id AND l.cd >= c.hold_from
+WHERE c.opened_by = 'bench';
 COMMIT;
 
 -- as autovacuum would have left a bank that has been running: statistics, visibility map
@@ -70,4 +85,4 @@ VACUUM ANALYZE fmtbank.aliquot;
 ANALYZE;
 SELECT (SELECT count(*) FROM fmtbank.donor), (SELECT count(*) FROM fmtbank.lot),
        (SELECT count(*) FROM fmtbank.aliquot), (SELECT count(*) FROM fmtbank.result),
-       (SELECT count(*) FROM fmtbank.lookback_case WHERE status = 'open');
+       (SELECT count(*) FROM fmtbank.safety_case WHERE status = 'open');

@@ -40,6 +40,7 @@ expect 3 "a malformed time" fmtbank --user alice hold add --donor D-6001 --from 
 assert_eq "$(audit_count)" "$before" "no refused hold changed anything"
 
 # --- a technician holds the donor on suspicion: both lots held at once
+before_hold=$(sql "select clock_timestamp()")
 expect 0 "hold the donor" fmtbank --user alice hold add --donor D-6001 --reason "GP reports a C. difficile infection"
 C1=$OUT
 assert_contains "$ERR" "holds 2 lots" "both lots"
@@ -111,6 +112,22 @@ assert_contains "$OUT" "\"by\": \"phone\"" "the notification"
 assert_contains "$OUT" "\"decision\": \"recall\"" "the recall"
 decide "$C1" lift
 assert_eq "$RC" "5" "a closed case is not decided again"
+
+# --- trace: from the recipient back to the donor, and the whole chain of the case
+expect 0 "trace the recipient" fmtbank --user audrey --format json trace R-0601
+for e in "donor registered" "questionnaire short" "result" "donation" "processed" "release signed" \
+         "issued" "case opened" "held" "case decision" "recipient notified" "case closed"; do
+    assert_contains "$OUT" "\"event\":\"$e\"" "the trace has: $e"
+done
+assert_contains "$OUT" "to recipient R-0601 at Site North" "the issue, with recipient and site"
+assert_contains "$OUT" "\"lot\":\"$L2\"" "and the donor's other lot"
+expect 0 "trace the case" fmtbank --user alice --format tsv trace "$C1"
+assert_contains "$OUT" "$C1: recall, signed by Quinn Qualmann" "the signed decision"
+expect 0 "trace as of before the hold" fmtbank --user audrey --format tsv trace "$L1" --as-of "$before_hold"
+assert_not_contains "$OUT" "case opened" "what came later is not there"
+assert_contains "$OUT" "release signed" "what came before is"
+expect 4 "trace of an unknown ID" fmtbank --user audrey trace R-9999
+assert_contains "$ERR" 'nothing is known by "R-9999"' "says so"
 
 # --- an exclusion opens a manual case holding every lot; a donation is then rejected
 rel_donor D-6002
