@@ -145,17 +145,20 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- Whether a result is acceptable under an accept rule: the one definition (the views, the
--- lookback trigger and the set-based engines of 013 and 031 all call it). A negative-only test
--- (op 'negative') accepts "negative"; a limit test accepts a value within the limit (op <= or <),
--- never a qualitative word; a NULL value with a limit op is not acceptable. A SQL-standard body:
--- bound when created, it gets no SET clause from the ownership policy (src/db/migrate.c), so the
--- planner inlines it into the statements that call it (a CASE over the row's columns).
+-- lookback trigger and the set-based engines of 013 and 031 all call it). "negative" without a
+-- value is acceptable; a value is acceptable when within a limit (op <= or <; equal to the limit
+-- is within <= and outside <), never under a negative-only rule (op 'negative'); positive,
+-- indeterminate or any other word is not. NULL only for a value under a NULL limit. A SQL-standard
+-- body: bound when created, it gets no SET clause from the ownership policy (src/db/migrate.c),
+-- so the planner inlines it into the statements that call it. Written as an OR whose first arm is
+-- result = 'negative' so that the planner estimates it from the column's statistics (most results
+-- are negative): an opaque CASE is estimated at a default selectivity, and the 100,000-donor
+-- eligibility then loses its parallel partial aggregation.
 CREATE OR REPLACE FUNCTION fmtbank.result_acceptable(p_result text, p_value numeric, p_op text, p_limit numeric)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN p_value IS NULL THEN p_result = 'negative'
-            WHEN p_op = '<=' THEN p_value <= p_limit
-            WHEN p_op = '<' THEN p_value < p_limit
-            ELSE false END;
+RETURN p_result = 'negative' AND p_value IS NULL
+       OR p_value IS NOT NULL AND CASE p_op WHEN '<=' THEN p_value <= p_limit
+                                            WHEN '<' THEN p_value < p_limit ELSE false END;
 
 -- The catalog at p_at as vectors, the one encoding the set-based engines (eligibility 013,
 -- readiness 031) read per result row without a join: arrays indexed by test_no + 1 (accept op
