@@ -157,6 +157,15 @@ step "post-donation panel collected $(day -1); release check"
 panel "$(day -1)"
 fmtbank --user quinn release check "$LOT"
 
+step "a suspicion holds the lot at once (a manual case); only quality's signed decision lifts it"
+CASE=$(fmtbank --user alice hold add --lot "$LOT" --reason "donor phoned: a household member has diarrhoea")
+fmtbank --user quinn release check "$LOT" || true
+fmtbank --user quinn case decide "$CASE" --lift --meaning "Household contact tested negative" \
+    --password-stdin <<<'quinn-signs-1'
+fmtbank --user quinn case close "$CASE" --reason "lifted: no risk to the lot"
+fmtbank --user quinn case show "$CASE"
+fmtbank --user quinn release check "$LOT"
+
 step "quinn signs the release (re-entering the signature password)"
 fmtbank --user quinn release sign "$LOT" --meaning "Released for clinical use" --password-stdin \
     <<<'quinn-signs-1'

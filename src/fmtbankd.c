@@ -22,12 +22,15 @@ main(int argc, char **argv)
         char *safe = text_escape_str(err.message ? err.message : "unknown error", 0);
         fprintf(stderr, "fmtbankd: error: %s\n", safe);
         free(safe);
+        if (err.hint)
+            fprintf(stderr, "HINT: %s\n", err.hint);
         daemon_print_usage(stderr);
         goto fail;
     }
     if (config_load(&d.opts, &d.cfg, &err) < 0 || daemon_prepare_dirs(&d.cfg, &err) < 0) {
         rc = FB_ERR_USAGE;
-        log_msg(LOG_ERROR, "%s", err.message);
+        log_msg(LOG_ERROR, "%s%s%s", err.message, err.hint ? " HINT: " : "",
+                err.hint ? err.hint : "");
         goto fail;
     }
     log_set_level(d.cfg.log_level);

@@ -1,4 +1,4 @@
--- 001_foundation: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 001_foundation: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- ---------------------------------------------------------------- acting role
 -- PL/pgSQL, not SQL: a SQL function with a SET clause is planned again on every call (~150 us),

@@ -1,4 +1,4 @@
--- 002_donor: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 002_donor: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- Normalises and validates a donor code against the site pattern (FB001 when it does not fit).
 CREATE OR REPLACE FUNCTION fmtbank.donor_code_check(p_code text, p_field text DEFAULT 'donor code') RETURNS text

@@ -1,4 +1,4 @@
--- 010_catalog: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 010_catalog: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 CREATE OR REPLACE FUNCTION fmtbank.rule_set_version_at(p_at timestamptz) RETURNS integer
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$

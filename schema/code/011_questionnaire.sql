@@ -1,4 +1,4 @@
--- 011_questionnaire: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 011_questionnaire: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 011_questionnaire: the full donor-history questionnaire and the donation-day (short) one.
 -- A questionnaire is recorded whole (every answered item of its kind, each line validated) or not

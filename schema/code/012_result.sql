@@ -1,4 +1,4 @@
--- 012_result: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 012_result: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 CREATE OR REPLACE FUNCTION fmtbank.result_refs_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

@@ -1,4 +1,4 @@
--- 013_eligibility: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 013_eligibility: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- The manual decision in force for a donor at p_at (NULL fields when there is none).
 CREATE OR REPLACE FUNCTION fmtbank.donor_manual_at(p_donor_id uuid, p_at timestamptz)
@@ -58,6 +58,10 @@ BEGIN
     END IF;
     INSERT INTO fmtbank.donor_decision (donor_id, decision, until, reason)
     VALUES (d.id, p_decision, u, why);
+    -- an exclusion holds every lot of the donor at once (product.md §11.0: a manual case)
+    IF p_decision = 'exclude' THEN
+        PERFORM fmtbank.case_open_donor('manual', d.id, format('donor %s excluded: %s', d.code, why));
+    END IF;
     PERFORM pg_notify('fmtbank_donor', d.code);
     RETURN d.code;
 END $$;

@@ -1,4 +1,4 @@
--- 020_storage: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 020_storage: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- body || its check character.
 CREATE OR REPLACE FUNCTION fmtbank.with_check(p_body text) RETURNS text

@@ -1,4 +1,4 @@
--- 021_material: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 021_material: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 CREATE OR REPLACE FUNCTION fmtbank.box_add(p_freezer text, p_rack text, p_rows text, p_cols text)
 RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -77,8 +77,10 @@ CREATE OR REPLACE VIEW fmtbank.aliquot_view AS
            b.box_id AS box, fmtbank.position_text(p.prow, p.pcol) AS position,
            a.expires_at::date AS expires, a.retained, a.idx, a.volume_ml, a.glycerol_percent,
            l.processed_at, a.thawed_at, a.status_reason, f.freezer_id AS freezer,
-           f.name AS freezer_name, b.rack, a.created_at, a.expires_at, a.id AS uuid
+           f.name AS freezer_name, b.rack, a.created_at, a.expires_at, a.id AS uuid,
+           h.holds <> '[]'::jsonb AS held, h.holds
     FROM fmtbank.aliquot a
+    CROSS JOIN LATERAL (SELECT fmtbank.holds_of(a.lot, a.id) AS holds) h
     JOIN fmtbank.lot l ON l.id = a.lot
     JOIN fmtbank.donor d ON d.id = l.donor_id
     LEFT JOIN fmtbank.placement p ON p.aliquot = a.id

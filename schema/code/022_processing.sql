@@ -1,4 +1,4 @@
--- 022_processing: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 022_processing: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 022_processing: registering a donation (a lot), processing it into dose aliquots plus one
 -- retained sample, and label prints. Eligibility, the donation-day questionnaire and the rule
@@ -33,22 +33,30 @@ BEGIN
     RETURN t;
 END $$;
 
--- The next lot ID for the year of p_at.
-CREATE OR REPLACE FUNCTION fmtbank.lot_next_id(p_at timestamptz) RETURNS text
+-- The next ID of a kind numbered per year: PREFIX + 2-digit year + 6-digit sequence + check
+-- character (lots L..., cases C...). The counter row lock serialises concurrent callers.
+CREATE OR REPLACE FUNCTION fmtbank.year_next_id(p_kind text, p_prefix text, p_at timestamptz)
+RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     y integer := extract(year FROM p_at)::integer;
     n integer;
 BEGIN
-    INSERT INTO fmtbank.id_counter AS c (kind, year, last) VALUES ('lot', y, 1)
+    INSERT INTO fmtbank.id_counter AS c (kind, year, last) VALUES (p_kind, y, 1)
     ON CONFLICT (kind, year) DO UPDATE SET last = c.last + 1
     RETURNING c.last INTO n;
     IF n > 999999 THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('no lot numbers left for %s', y);
+            MESSAGE = format('no %s numbers left for %s', p_kind, y);
     END IF;
-    RETURN fmtbank.with_check('L' || lpad((y % 100)::text, 2, '0') || lpad(n::text, 6, '0'));
+    RETURN fmtbank.with_check(p_prefix || lpad((y % 100)::text, 2, '0') || lpad(n::text, 6, '0'));
 END $$;
+
+-- The next lot ID for the year of p_at.
+CREATE OR REPLACE FUNCTION fmtbank.lot_next_id(p_at timestamptz) RETURNS text
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT fmtbank.year_next_id('lot', 'L', p_at)
+$$;
 
 -- "fmtbank donation add": registers the lot; status 'quarantine', or 'rejected' with its reasons
 -- (then message/detail/hint say why, and the caller reports the refusal).
@@ -119,6 +127,11 @@ BEGIN
                              fmtbank.num_text(fmtbank.rule_value('dose_mass_g', t)))));
     END IF;
 
+    -- while the donor has an open case of any source, the material is recorded but rejected
+    IF fmtbank.donor_open_cases(d.id) IS NOT NULL THEN
+        reasons := reasons || jsonb_build_array(jsonb_build_object('rule', 'open_case',
+            'detail', format('Donor %s has open case %s.', d.code, fmtbank.donor_open_cases(d.id))));
+    END IF;
     v_id := fmtbank.lot_next_id(t);
     v_status := CASE WHEN jsonb_array_length(reasons) = 0 THEN 'quarantine' ELSE 'rejected' END;
     INSERT INTO fmtbank.lot (lot_id, donor_id, collected_at, mass_g, bristol, status,
@@ -274,4 +287,4 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.label_print(text[], text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
--- not granted (owner only): lot_next_id
+-- not granted (owner only): year_next_id, lot_next_id

@@ -1,4 +1,4 @@
--- 023_scan: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 023_scan: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 023_scan: storing, retrieving, moving and discarding tubes, and the barcode scan session.
 -- One scan is one call of fmtbank.scan(), which decides and writes in one round trip. The client
@@ -387,7 +387,11 @@ BEGIN
                     HINT = 'Scan that box first.';
             END IF;
             PERFORM fmtbank.tube_unplace(a.id, 'remove');
-            RETURN QUERY SELECT array_to_string(v_lines || format('OK retrieved %s from %s', a.aliquot_id, v_where), E'\n'),
+            -- a held tube may be taken out (for testing, for the decision), and the scanner says so
+            RETURN QUERY SELECT array_to_string(v_lines || (format('OK retrieved %s from %s', a.aliquot_id, v_where)
+                                    || coalesce(' WARN held: ' || (SELECT string_agg(format('%s (%s): %s',
+                                           h ->> 'case', h ->> 'source', h ->> 'reason'), '; ')
+                                       FROM jsonb_array_elements(fmtbank.holds_of(a.lot, a.id)) h), '')), E'\n'),
                                 'retrieved'::text, v_mode, b.box_id, NULL::text, 0;
         ELSE
             b := fmtbank.box_get(p_box);

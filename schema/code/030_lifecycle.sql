@@ -1,4 +1,4 @@
--- 030_lifecycle: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 030_lifecycle: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 030_lifecycle: the state machines of lots and aliquots (product.md §3), and the tables of the
 -- release path: release signatures (21 CFR Part 11) and every signing attempt, issues to
@@ -33,6 +33,10 @@ $$;
 CREATE OR REPLACE FUNCTION fmtbank.lot_transition_check() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    -- holds bind everyone, the superuser too (product.md §11.0.1)
+    IF NEW.status = 'released' THEN
+        PERFORM fmtbank.hold_refuse(NEW.id, NULL, format('release lot "%s"', OLD.lot_id));
+    END IF;
     IF fmtbank.session_is_superuser() THEN
         RETURN NEW;
     END IF;
@@ -58,6 +62,13 @@ END $$;
 CREATE OR REPLACE FUNCTION fmtbank.aliquot_transition_check() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    -- holds bind everyone, the superuser too (product.md §11.0.1)
+    IF NEW.status IN ('released', 'issued', 'discarded') THEN
+        PERFORM fmtbank.hold_refuse(NEW.lot, NEW.id,
+                                    format('%s aliquot "%s"', CASE NEW.status WHEN 'released' THEN 'release'
+                                                                  WHEN 'issued' THEN 'issue'
+                                                                  ELSE 'discard' END, OLD.aliquot_id));
+    END IF;
     IF fmtbank.session_is_superuser() THEN
         RETURN NEW;
     END IF;

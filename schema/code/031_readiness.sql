@@ -1,4 +1,4 @@
--- 031_readiness: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 031_readiness: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 031_readiness: release readiness of lots (the "sandwich", domain.md Timing), computed, never
 -- typed, in one set-based statement for one lot or all of them.
@@ -20,7 +20,8 @@
 --                          (a retest before the donation) precedes it in the pre window, or it
 --                          comes after the first acceptable T of the post window; same day as an
 --                          acceptable result = in between (it cannot be told which came first)
---   lookback               no open lookback case holds the lot (034: the donor's lots collected on
+--   hold                   no case holds the lot (100: holds by scope, stored with the signal; the
+--                          result cases of 034 hold the donor's lots collected on
 --                          or after the case's hold_from), so nothing is released between a
 --                          positive result and the recall it starts
 --   donor_excluded         the donor is not manually excluded (donor exclude)
@@ -48,12 +49,12 @@ RETURNS TABLE (case_id bigint, donor_id uuid, result_id uuid, test_no smallint, 
                collected date, outcome text, status text, opened_at timestamptz,
                last_acceptable date, hold_from date)
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT c.id, c.donor_id, c.result_id, c.test_no, t.code, c.collected, c.outcome, c.status,
-           c.opened_at, la.d,
+    SELECT c.id, c.donor_id, c.result_id, c.test_no, t.code, c.collected, c.outcome,
+           CASE c.status WHEN 'decided' THEN 'applied' ELSE c.status END, c.opened_at, la.d,
            CASE WHEN c.hold_from IS NOT NULL THEN c.hold_from
                 WHEN la.d IS NULL THEN '-infinity'::date
                 ELSE LEAST(la.d, c.collected - mn.days) END
-    FROM fmtbank.lookback_case c
+    FROM fmtbank.safety_case c
     JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = c.test_no
     CROSS JOIN (SELECT fmtbank.rule_value('lookback_min_days', p_at)::integer AS days) mn
     LEFT JOIN LATERAL (
@@ -61,7 +62,7 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
         WHERE r.donor_id = c.donor_id AND r.test_no = c.test_no AND r.collected < c.collected
           AND r.recorded_at <= p_at AND (r.superseded_at IS NULL OR r.superseded_at > p_at)
           AND fmtbank.result_acceptable(r.result, r.value, t.accept_op, t.accept_limit)) la ON true
-    WHERE c.opened_at <= p_at
+    WHERE c.opened_at <= p_at AND c.source = 'result'
 $$;
 
 -- The parameters of one evaluation (lot_eval): one value of this type, the single parameter of
@@ -199,13 +200,13 @@ BEGIN
         SELECT ya.questionnaire_id AS qid, string_agg(ya.item, ', ' ORDER BY ya.sort_order) AS items
         FROM ya JOIN sq ON sq.id = ya.questionnaire_id
         GROUP BY ya.questionnaire_id),
-    -- open lookback cases and the lots they hold
-    oc AS MATERIALIZED (
-        SELECT x.* FROM fmtbank.lookback_case_at(($1).at) x
-        WHERE x.status = 'open' AND (($1).donors IS NULL OR x.donor_id = ANY (($1).donors))),
+    -- the holds in force at ($1).at on the lots as a whole (case_hold, 100: one row per case and lot)
     lb AS (
-        SELECT lo.id AS lot, oc.case_id, oc.test, oc.outcome, oc.collected, oc.hold_from
-        FROM lots lo JOIN oc ON oc.donor_id = lo.donor_id AND lo.cd >= oc.hold_from),
+        SELECT lo.id AS lot, c.case_code, c.source, fmtbank.case_summary(c) AS about
+        FROM lots lo
+        JOIN fmtbank.case_hold h ON h.lot = lo.id AND h.aliquot IS NULL AND h.held_at <= ($1).at
+             AND (h.ended_at IS NULL OR h.ended_at > ($1).at)
+        JOIN fmtbank.safety_case c ON c.id = h.case_id),
     -- the manual decision in force per donor
     md AS (
         SELECT DISTINCT ON (x.donor_id) x.donor_id, x.decision, x.reason, x.decided_by,
@@ -268,8 +269,9 @@ BEGIN
                 WHEN f.status = 'rejected' THEN
                   format('rejected: %s', (SELECT string_agg(x ->> 'rule', ', ')
                                           FROM jsonb_array_elements(f.reject_reasons) x))
-                ELSE 'recalled' || coalesce(format(' by lookback case %s',
-                    (SELECT max(h.case_id) FROM fmtbank.lookback_hold h
+                ELSE 'recalled' || coalesce(format(' by case %s',
+                    (SELECT max(c.case_code) FROM fmtbank.lookback_hold h
+                     JOIN fmtbank.safety_case c ON c.id = h.case_id
                      WHERE h.lot = f.id AND h.action = 'recall_lot')), '') END
     FROM f
     UNION ALL
@@ -325,14 +327,11 @@ BEGIN
            'no unacceptable result between the pre- and post-donation results'
     FROM f WHERE ($1).details AND f.ok_results
     UNION ALL
-    SELECT lb.lot, 'lookback', 70, false,
-           format('held by open lookback case %s: %s %s collected %s holds %s', lb.case_id, lb.test,
-                  lb.outcome, lb.collected,
-                  CASE WHEN lb.hold_from = '-infinity' THEN 'every lot of the donor'
-                       ELSE format('the lots collected from %s on', lb.hold_from) END)
+    SELECT lb.lot, 'hold', 70, false,
+           format('held by case %s (%s): %s', lb.case_code, lb.source, lb.about)
     FROM lb
     UNION ALL
-    SELECT f.id, 'lookback', 70, true, 'no open lookback case holds the lot'
+    SELECT f.id, 'hold', 70, true, 'no case holds the lot'
     FROM f WHERE ($1).details AND f.ok_lookback
     UNION ALL
     SELECT f.id, 'donor_excluded', 80, f.ok_donor,
@@ -391,8 +390,9 @@ CREATE OR REPLACE VIEW fmtbank.lot_state AS
            b.blocking, (SELECT count(*) FROM fmtbank.aliquot a WHERE a.lot = l.id) AS aliquots,
            l.doses, l.status AS stored_status, l.collected_at, l.processed_at,
            s.signed_at AS released_at, s.printed_name AS released_by, l.id AS uuid,
-           l.donor_id
+           l.donor_id, h.holds <> '[]'::jsonb AS held, h.holds
     FROM fmtbank.lot l
+    CROSS JOIN LATERAL (SELECT fmtbank.holds_of(l.id, NULL) AS holds) h
     JOIN fmtbank.donor d ON d.id = l.donor_id
     JOIN fmtbank.lot_blocking_at(clock_timestamp()) b ON b.lot = l.id
     LEFT JOIN fmtbank.release_signature s ON s.lot = l.id;
@@ -405,8 +405,10 @@ BEGIN
     RETURN QUERY
     SELECT l.lot_id, d.code, fmtbank.lot_status_shown(l.status, b.blocking), b.blocking,
            (SELECT count(*) FROM fmtbank.aliquot a WHERE a.lot = l.id), l.doses, l.status,
-           l.collected_at, l.processed_at, s.signed_at, s.printed_name, l.id, l.donor_id
+           l.collected_at, l.processed_at, s.signed_at, s.printed_name, l.id, l.donor_id,
+           h.holds <> '[]'::jsonb, h.holds
     FROM fmtbank.donor d
+    CROSS JOIN (SELECT fmtbank.holds_of(l.id, NULL) AS holds) h
     JOIN fmtbank.lot_blocking_at(clock_timestamp(), l.id) b ON b.lot = l.id
     LEFT JOIN fmtbank.release_signature s ON s.lot = l.id
     WHERE d.id = l.donor_id;

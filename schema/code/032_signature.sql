@@ -1,4 +1,4 @@
--- 032_signature: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 032_signature: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 032_signature: the electronic signature of a release (21 CFR Part 11 §11.50, §11.70, §11.200,
 -- §11.300) and the signed record the release report reads.

@@ -1,4 +1,4 @@
--- 033_issue: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 033_issue: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 033_issue: issuing a released dose to a recipient, and thawing.
 --
@@ -37,7 +37,6 @@ DECLARE
     rc text;
     s text := btrim(coalesce(p_site, ''));
     prev fmtbank.aliquot_issue;
-    hold record;
     t timestamptz;
 BEGIN
     PERFORM fmtbank.require_role('issuing aliquots', 'technician', 'quality');
@@ -68,8 +67,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot issue "%s": it is recalled', a.aliquot_id),
             DETAIL = format('Lot "%s" is %s%s.', l.lot_id, l.status,
-                            coalesce(format(' (lookback case %s)',
-                                            (SELECT max(h.case_id) FROM fmtbank.lookback_hold h
+                            coalesce(format(' (case %s)',
+                                            (SELECT max(c.case_code) FROM fmtbank.lookback_hold h
+                                             JOIN fmtbank.safety_case c ON c.id = h.case_id
                                              WHERE h.lot = l.id)), ''));
     END IF;
     IF a.status IN ('discarded', 'expired') OR a.expires_at <= t THEN
@@ -93,17 +93,7 @@ BEGIN
                                 FROM fmtbank.lot_blocking_at(t, l.id) b))),
             HINT = 'A quality officer releases the lot with "fmtbank release sign".';
     END IF;
-    SELECT c.case_id, c.test, c.outcome, c.collected INTO hold
-    FROM fmtbank.lookback_case_at(t) c
-    WHERE c.donor_id = l.donor_id AND c.status = 'open' AND l.collected_at::date >= c.hold_from
-    ORDER BY c.case_id LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('cannot issue "%s": lot "%s" is held by lookback case %s', a.aliquot_id,
-                             l.lot_id, hold.case_id),
-            DETAIL = format('%s %s collected %s.', hold.test, hold.outcome, hold.collected),
-            HINT = 'A quality officer applies the case ("fmtbank lookback CODE --apply") or closes it.';
-    END IF;
+    PERFORM fmtbank.hold_refuse(l.id, a.id, format('issue "%s"', a.aliquot_id));
     INSERT INTO fmtbank.aliquot_issue (aliquot, recipient, site, issued_at)
     VALUES (a.id, rc, s, t);
     PERFORM fmtbank.tube_unplace(a.id, 'issue', format('to recipient %s at %s', rc, s));
@@ -134,6 +124,12 @@ BEGIN
             MESSAGE = format('cannot thaw "%s": it is discarded', a.aliquot_id);
     END IF;
     t := clock_timestamp();
+    -- held material: only quality thaws it, only the retained sample (for testing), with a reason
+    IF fmtbank.holds_of(a.lot, a.id) <> '[]'::jsonb
+       AND NOT (a.retained AND fmtbank.acting_is('quality')
+                AND fmtbank.acting_reason(false, 'thawing held material') IS NOT NULL) THEN
+        PERFORM fmtbank.hold_refuse(a.lot, a.id, format('thaw "%s"', a.aliquot_id));
+    END IF;
     use_by := t + fmtbank.rule_value('thawed_use_hours', t) * interval '1 hour';
     taken_from := fmtbank.tube_unplace(a.id, 'thaw',
                                        format('use by %s; never refrozen', fmtbank.ts_text(use_by)));

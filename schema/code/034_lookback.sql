@@ -1,53 +1,83 @@
--- 034_lookback: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 034_lookback: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
--- 034_lookback: lookback and recall (product.md §2 step 10, domain.md Timing).
+-- 034_lookback: lookback and recall (product.md §2 step 10, §11.0, domain.md Timing): the
+-- cases of source "result".
 --
 -- Every unacceptable result - positive, out of limit or indeterminate, judged by the rules in
--- force when it is recorded - opens a lookback case, whatever path recorded it (result add,
--- result import, result correct, the daemon's inbox): a trigger on fmtbank.result. A correction
--- that supersedes an unacceptable result closes its case automatically while the case is still
--- open (not yet applied); an applied case stays, for a quality officer to close with a reason.
---
--- What a case holds (lookback_case_at, 031): the donor's lots collected on or after
--- hold_from = LEAST(the last acceptable result of the same test collected before the unacceptable
--- one, its collection day - lookback_min_days), every lot of the donor when there is no earlier
--- acceptable result. Lots collected before hold_from are bracketed by acceptable results and are
--- not held. Applying a case (lookback --apply by a quality officer, or the daemon's sweep, 035):
--- quarantine/ready/released lots become recalled, their doses still in stock (quarantine or
--- released) recalled, issued doses listed with recipient and site for notification; the retained
--- sample is kept as it is, for testing. All of it is recorded in lookback_hold and, like every
--- change, in the audit trail. Until a case is applied, the lots it holds cannot be released
--- (031) or issued (033).
+-- force when it is recorded - opens a case, whatever path recorded it (result add, result
+-- import, result correct, the daemon's inbox): a trigger on fmtbank.result. In the same
+-- transaction the case holds (case_hold, 100) the donor's lots still in the bank collected on or
+-- after hold_from = LEAST(the last acceptable result of the same test collected before the
+-- unacceptable one, its collection day - lookback_min_days), every lot of the donor when there is
+-- no earlier acceptable result. Lots collected before hold_from are bracketed by acceptable
+-- results and are not held. Nothing but a quality officer's signed decision ends the holds
+-- ("lookback CODE --apply" is "case decide --recall" for each open result case of the donor): a
+-- correction that supersedes the unacceptable result marks the case "signal withdrawn - lift
+-- proposed" and the holds stay until an officer lifts them. fmtbank.lookback_case is the view of
+-- the result cases in the shape of the earlier lookback case (status "applied" = decided).
+
+-- The result cases as the earlier lookback case table showed them.
+CREATE OR REPLACE VIEW fmtbank.lookback_case AS
+    SELECT c.id, c.donor_id, c.result_id, c.test_no, c.collected, c.outcome, c.opened_at,
+           c.opened_by, CASE c.status WHEN 'decided' THEN 'applied' ELSE c.status END AS status,
+           c.hold_from, c.applied_at, c.applied_by, c.closed_at, c.closed_by, c.close_reason,
+           c.case_code, c.withdrawn_at, c.withdrawn_reason
+    FROM fmtbank.safety_case c WHERE c.source = 'result';
 
 -- ---------------------------------------------------------------- opening and withdrawing cases
 CREATE OR REPLACE FUNCTION fmtbank.lookback_open_cases() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t timestamptz := clock_timestamp();
+    ids bigint[];
 BEGIN
-    INSERT INTO fmtbank.lookback_case (donor_id, result_id, test_no, collected, outcome)
-    SELECT n.donor_id, n.id, n.test_no, n.collected,
-           CASE WHEN n.result = 'indeterminate' THEN 'indeterminate'
-                WHEN n.value IS NOT NULL THEN 'out_of_limit' ELSE 'positive' END
-    FROM new_rows n
-    JOIN fmtbank.screening_test_at(clock_timestamp()) t ON t.test_no = n.test_no
-    WHERE n.result <> 'negative' AND n.superseded_at IS NULL
-      AND NOT fmtbank.result_acceptable(n.result, n.value, t.accept_op, t.accept_limit)
-    ORDER BY n.donor_id, n.test_no, n.collected;
+    WITH nc AS (
+        INSERT INTO fmtbank.safety_case (case_code, source, donor_id, result_id, test_no,
+                                         collected, outcome)
+        SELECT fmtbank.year_next_id('case', 'C', t), 'result', n.donor_id, n.id, n.test_no,
+               n.collected,
+               CASE WHEN n.result = 'indeterminate' THEN 'indeterminate'
+                    WHEN n.value IS NOT NULL THEN 'out_of_limit' ELSE 'positive' END
+        FROM (SELECT n.* FROM new_rows n
+              JOIN fmtbank.screening_test_at(t) st ON st.test_no = n.test_no
+              WHERE n.result <> 'negative' AND n.superseded_at IS NULL
+                AND NOT fmtbank.result_acceptable(n.result, n.value, st.accept_op, st.accept_limit)
+              ORDER BY n.donor_id, n.test_no, n.collected) n
+        RETURNING id)
+    SELECT array_agg(nc.id) INTO ids FROM nc;
+    IF ids IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- the window, fixed now, and what it holds
+    UPDATE fmtbank.safety_case c SET hold_from = x.hold_from
+    FROM fmtbank.lookback_case_at(clock_timestamp()) x WHERE x.case_id = c.id AND c.id = ANY (ids);
+    INSERT INTO fmtbank.case_hold (case_id, lot)
+    SELECT c.id, l.id FROM fmtbank.safety_case c
+    JOIN fmtbank.lot l ON l.donor_id = c.donor_id AND l.collected_at::date >= c.hold_from
+    WHERE c.id = ANY (ids) AND l.status IN ('quarantine', 'ready', 'released')
+    ORDER BY c.id, l.id;
     RETURN NULL;
 END $$;
+CREATE OR REPLACE TRIGGER lookback_open AFTER INSERT ON fmtbank.result REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.lookback_open_cases();
 
+-- A correction that withdraws the signal: the case is marked, its holds stay.
 CREATE OR REPLACE FUNCTION fmtbank.lookback_withdraw_cases() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    UPDATE fmtbank.lookback_case c
-    SET status = 'closed', closed_at = clock_timestamp(), closed_by = session_user,
-        close_reason = 'withdrawn automatically: the result was corrected'
-                       || coalesce(' (' || nullif(btrim(current_setting('fmtbank.reason', true)), '')
-                                   || ')', '')
+    UPDATE fmtbank.safety_case c
+    SET withdrawn_at = clock_timestamp(),
+        withdrawn_reason = 'the result was corrected'
+                           || coalesce(' (' || nullif(btrim(current_setting('fmtbank.reason', true)), '')
+                                       || ')', '')
     FROM old_rows o JOIN new_rows n ON n.id = o.id
-    WHERE c.result_id = o.id AND c.status = 'open'
+    WHERE c.result_id = o.id AND c.status = 'open' AND c.withdrawn_at IS NULL
       AND o.superseded_at IS NULL AND n.superseded_at IS NOT NULL;
     RETURN NULL;
 END $$;
+CREATE OR REPLACE TRIGGER lookback_withdraw AFTER UPDATE ON fmtbank.result
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.lookback_withdraw_cases();
 
 -- One row per lot a case holds (kind 'lot') and per aliquot of it (kind 'aliquot'), with what
 -- applying the case does (action): recall, notify recipient (issued doses), keep (the retained
@@ -87,58 +117,6 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     LEFT JOIN fmtbank.aliquot_issue i ON i.aliquot = a.id
 $$;
 
--- Applies open cases (p_cases) at p_at: recalls what they hold, records it, marks them applied,
--- and returns the items acted on. The cases are locked first, then the lots they hold (in id
--- order: the order release_sign and aliquot_issue lock them), and only then is what they hold
--- read, so a concurrent apply finds the cases applied and a concurrent issue or signature
--- finishes before (or waits for) the recall. Callers check the role.
-CREATE OR REPLACE FUNCTION fmtbank.lookback_apply_cases(p_cases bigint[], p_at timestamptz)
-RETURNS SETOF fmtbank.lookback_item
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE why text := 'lookback recall';
-BEGIN
-    PERFORM 1 FROM fmtbank.lookback_case c WHERE c.id = ANY (p_cases) AND c.status = 'open'
-    ORDER BY c.id FOR UPDATE;
-    PERFORM 1 FROM fmtbank.lot l
-    WHERE l.id IN (SELECT i.lot FROM fmtbank.lookback_items_at(p_at, NULL, NULL, ARRAY['open']) i
-                   WHERE i.case_id = ANY (p_cases) AND i.kind = 'lot')
-    ORDER BY l.id FOR UPDATE;
-    RETURN QUERY
-    WITH it AS MATERIALIZED (
-        SELECT i.* FROM fmtbank.lookback_items_at(p_at, NULL, NULL, ARRAY['open']) i
-        WHERE i.case_id = ANY (p_cases)),
-    ul AS (
-        UPDATE fmtbank.lot l SET status = 'recalled'
-        WHERE l.id IN (SELECT it.lot FROM it WHERE it.kind = 'lot' AND it.action = 'recall')
-          AND l.status IN ('quarantine', 'ready', 'released')
-        RETURNING l.id),
-    ua AS (
-        UPDATE fmtbank.aliquot a SET status = 'recalled', status_at = p_at,
-               status_reason = format('%s (case %s)', why,
-                                      (SELECT min(it.case_id) FROM it WHERE it.aliquot = a.id))
-        WHERE a.id IN (SELECT it.aliquot FROM it WHERE it.kind = 'aliquot' AND it.action = 'recall')
-          AND a.status IN ('quarantine', 'released')
-        RETURNING a.id),
-    ins AS (
-        INSERT INTO fmtbank.lookback_hold (case_id, lot, aliquot, action, prior_status, recipient,
-                                           site, issued_at, at)
-        SELECT it.case_id, it.lot, it.aliquot,
-               CASE WHEN it.kind = 'lot' THEN 'recall_lot'
-                    WHEN it.action = 'recall' THEN 'recall_aliquot' ELSE 'notify' END,
-               it.stored_status, it.recipient, it.site, it.issued_at, p_at
-        FROM it WHERE it.action IN ('recall', 'notify recipient')
-        ORDER BY it.case_id, it.lot_id, it.aliquot_id NULLS FIRST
-        RETURNING 1),
-    uc AS (
-        UPDATE fmtbank.lookback_case c SET status = 'applied', applied_at = p_at,
-               applied_by = session_user, hold_from = x.hold_from
-        FROM fmtbank.lookback_case_at(p_at) x
-        WHERE x.case_id = c.id AND c.id = ANY (p_cases) AND c.status = 'open'
-        RETURNING 1)
-    SELECT it.* FROM it
-    ORDER BY it.case_id, it.lot_id, it.kind DESC, it.aliquot_id;
-END $$;
-
 -- ---------------------------------------------------------------- the commands
 -- A test code of the catalog (FB001 when unknown), or NULL for none.
 CREATE OR REPLACE FUNCTION fmtbank.test_code_check(p text) RETURNS text
@@ -169,66 +147,43 @@ BEGIN
                  ORDER BY i.case_id, i.lot_id, i.kind DESC, i.aliquot_id;
 END $$;
 
--- "fmtbank lookback CODE [--test T] --apply" (quality): applies the donor's open cases.
-CREATE OR REPLACE FUNCTION fmtbank.lookback_apply(p_code text, p_test text)
-RETURNS SETOF fmtbank.lookback_item
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- "fmtbank lookback CODE [--test T] --apply" (quality): the donor's open result cases, each then
+-- decided "recall" with the officer's signature (case_sign_attempt, case_decide).
+CREATE OR REPLACE FUNCTION fmtbank.lookback_open_cases_of(p_code text, p_test text)
+RETURNS SETOF text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     d fmtbank.donor;
     tc text;
-    cases bigint[];
+    cases text[];
 BEGIN
     PERFORM fmtbank.require_role('applying lookback', 'quality');
     d := fmtbank.donor_get(p_code);
     tc := fmtbank.test_code_check(p_test);
-    SELECT array_agg(c.id ORDER BY c.id) INTO cases
-    FROM fmtbank.lookback_case c JOIN fmtbank.screening_test t ON t.test_no = c.test_no
-    WHERE c.donor_id = d.id AND c.status = 'open' AND (tc IS NULL OR t.code = tc);
+    SELECT array_agg(c.case_code ORDER BY c.id) INTO cases
+    FROM fmtbank.safety_case c JOIN fmtbank.screening_test t ON t.test_no = c.test_no
+    WHERE c.donor_id = d.id AND c.source = 'result' AND c.status = 'open'
+      AND (tc IS NULL OR t.code = tc);
     IF cases IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('donor "%s" has no open lookback case%s', d.code,
                              coalesce(format(' for test "%s"', tc), '')),
             HINT = '"fmtbank lookback list" shows every case.';
     END IF;
-    PERFORM set_config('fmtbank.reason',
-                       coalesce(fmtbank.acting_reason(false, 'applying lookback'),
-                                format('lookback of donor %s applied', d.code)), true);
-    RETURN QUERY SELECT * FROM fmtbank.lookback_apply_cases(cases, clock_timestamp());
+    RETURN QUERY SELECT unnest(cases);
 END $$;
 
 -- "fmtbank lookback close CASE --reason R" (quality).
-CREATE OR REPLACE FUNCTION fmtbank.lookback_close(p_case text) RETURNS bigint
+CREATE OR REPLACE FUNCTION fmtbank.lookback_close(p_case text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    c fmtbank.lookback_case;
-    why text;
 BEGIN
     PERFORM fmtbank.require_role('closing lookback cases', 'quality');
-    IF p_case IS NULL OR btrim(p_case) !~ '^[0-9]{1,18}$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB001',
-            MESSAGE = format('invalid lookback case "%s"', coalesce(p_case, '')),
-            HINT = 'Cases are numbers, as "fmtbank lookback list" shows them.';
-    END IF;
-    SELECT * INTO c FROM fmtbank.lookback_case x WHERE x.id = btrim(p_case)::bigint FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('lookback case %s not found', p_case);
-    END IF;
-    IF c.status = 'closed' THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('lookback case %s is already closed', c.id),
-            DETAIL = format('Closed by %s on %s: %s', c.closed_by, fmtbank.ts_text(c.closed_at),
-                            c.close_reason);
-    END IF;
-    why := fmtbank.acting_reason(true, 'closing a lookback case');
-    UPDATE fmtbank.lookback_case x SET status = 'closed', closed_at = clock_timestamp(),
-           closed_by = session_user, close_reason = why
-    WHERE x.id = c.id;
-    RETURN c.id;
+    RETURN fmtbank.case_close(p_case, NULL);
 END $$;
 
 -- "fmtbank lookback list": every case, with what it holds now (open) or held (applied).
 CREATE OR REPLACE VIEW fmtbank.lookback_list AS
-    SELECT c.case_id AS "case", d.code AS donor, c.test, c.outcome, c.collected, c.status,
+    SELECT x.case_code AS "case", d.code AS donor, c.test, c.outcome, c.collected, c.status,
            c.opened_at, CASE WHEN c.hold_from = '-infinity' THEN NULL ELSE c.hold_from END AS hold_from,
            c.hold_from = '-infinity' AS holds_all,
            (SELECT count(*) FROM fmtbank.lot l
@@ -253,16 +208,16 @@ SELECT fmtbank.status_register('lookback_case', 'fmtbank.status_lookback_cases()
 -- Every grant of this group, explicitly; "fmtbank init" revokes all EXECUTE and view SELECT
 -- from the application roles before the set is applied, so this list is the whole truth.
 
--- not granted (owner only): lookback_open_cases, lookback_withdraw_cases, lookback_apply_cases
+-- not granted (owner only): lookback_open_cases, lookback_withdraw_cases
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.lookback_items_at(timestamp with time zone, uuid, text, text[]),
     fmtbank.test_code_check(text),
     fmtbank.lookback_show(text, text),
-    fmtbank.lookback_apply(text, text),
+    fmtbank.lookback_open_cases_of(text, text),
     fmtbank.lookback_close(text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
-GRANT SELECT ON fmtbank.lookback_list
+GRANT SELECT ON fmtbank.lookback_list, fmtbank.lookback_case
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 -- not granted (owner only): status_lookback_cases

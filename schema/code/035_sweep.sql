@@ -1,10 +1,10 @@
--- 035_sweep: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 035_sweep: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 035_sweep: the release sweep for the daemon, the review of released stock under the current
 -- rules, and the counts of "fmtbank status".
 --
 -- fmtbank.sweep_release() stores what time and new records made true, set-based, one statement
--- per kind of change (readiness: one evaluation, then one UPDATE each way): open lookback cases applied (034), aliquots past their expiry expired,
+-- per kind of change (readiness: one evaluation, then one UPDATE each way): aliquots past their expiry expired,
 -- lots that became releasable ready and ready lots no longer releasable back in quarantine (031).
 -- Displayed states never wait for it (aliquot_status_now, lot_status_shown); it keeps the stored
 -- ones, the audit trail and the counts current. For the daemon (050+): register it with
@@ -14,10 +14,8 @@ CREATE OR REPLACE FUNCTION fmtbank.sweep_release() RETURNS TABLE (what text, n b
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     t timestamptz := clock_timestamp();
-    cases bigint[];
     k1 bigint;
     k2 bigint;
-    k3 bigint;
     prev text := current_setting('fmtbank.reason', true);
     to_ready uuid[];
     to_quarantine uuid[];
@@ -30,23 +28,9 @@ BEGIN
             DETAIL = format('The acting user "%s" has none of them.', session_user);
     END IF;
 
-    -- lookback first, so that a held lot is recalled rather than made ready
-    SELECT array_agg(c.id ORDER BY c.id) INTO cases
-    FROM fmtbank.lookback_case c WHERE c.status = 'open';
-    k1 := 0; k2 := 0; k3 := 0;
-    IF cases IS NOT NULL THEN
-        PERFORM set_config('fmtbank.reason', 'release sweep: lookback applied', true);
-        SELECT count(*) FILTER (WHERE i.kind = 'lot' AND i.action = 'recall'),
-               count(*) FILTER (WHERE i.kind = 'aliquot' AND i.action = 'recall'),
-               count(*) FILTER (WHERE i.action = 'notify recipient')
-        INTO k1, k2, k3
-        FROM fmtbank.lookback_apply_cases(cases, t) i;
-    END IF;
-    what := 'lookback cases applied'; n := coalesce(cardinality(cases), 0); RETURN NEXT;
-    what := 'lots recalled'; n := k1; RETURN NEXT;
-    what := 'aliquots recalled'; n := k2; RETURN NEXT;
-    what := 'issued aliquots to notify'; n := k3; RETURN NEXT;
-
+    -- Holds are never decided here: only a quality officer's signed decision lifts or recalls
+    -- (product.md §11.0.2); a held lot is simply not made ready (the rule "hold").
+    k1 := 0; k2 := 0;
     PERFORM set_config('fmtbank.reason', 'release sweep: shelf life ended', true);
     UPDATE fmtbank.aliquot a SET status = 'expired', status_at = a.expires_at,
            status_reason = 'shelf life ended'

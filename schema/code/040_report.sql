@@ -1,4 +1,4 @@
--- 040_report: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 040_report: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 040_report: what the report engine (src/report) asks of the database: the time of the
 -- database state a report shows (its deterministic creation time), and the validation of report

@@ -1,4 +1,4 @@
--- 050_daemon: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 050_daemon: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- ---------------------------------------------------------------- heartbeat
 -- One row per daemon process (host, pid), refreshed every pass. The times are the server's, so a

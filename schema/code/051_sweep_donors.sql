@@ -1,4 +1,4 @@
--- 051_sweep_donors: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 051_sweep_donors: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- One set-based pass: derive every donor's status now, store what changed, and count the
 -- changes by kind.

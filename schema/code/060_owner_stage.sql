@@ -1,4 +1,4 @@
--- 060_owner_stage: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 060_owner_stage: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- "fmtbank result import", step 1: forget whatever this backend staged before.
 CREATE OR REPLACE FUNCTION fmtbank.result_import_begin() RETURNS void

@@ -1,4 +1,4 @@
--- 065_inbox_claim: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 065_inbox_claim: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 065_inbox_claim.sql: a claimed content hash counts only with its import (issue 15 item 9).
 --

@@ -1,4 +1,4 @@
--- 067_locks: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 067_locks: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- ---------------------------------------------------------------- bounded lock waits
 -- Takes the transaction-level advisory lock p_key, waiting at most fmtbank.lock_timeout.

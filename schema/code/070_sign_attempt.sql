@@ -1,4 +1,4 @@
--- 070_sign_attempt: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 070_sign_attempt: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- How long a committed check may be used to sign.
 CREATE OR REPLACE FUNCTION fmtbank.signature_attempt_window() RETURNS interval
@@ -15,7 +15,7 @@ DECLARE
     n integer;
     lk timestamptz;
     maxf integer := fmtbank.signature_max_failures();
-    lotid text;
+    what text;
 BEGIN
     SELECT * INTO u FROM fmtbank.app_user WHERE name = p_user;
     n := u.failed_attempts;
@@ -25,20 +25,22 @@ BEGIN
                AND k.xact IS DISTINCT FROM pg_current_xact_id_if_assigned()
                AND NOT EXISTS (SELECT 1 FROM fmtbank.signature_attempt a WHERE a.attempt = k.id)
              ORDER BY k.id LOOP
-        SELECT l.lot_id INTO lotid FROM fmtbank.lot l WHERE l.id = c.lot;
+        SELECT coalesce('the release of lot ' || (SELECT l.lot_id FROM fmtbank.lot l WHERE l.id = c.lot),
+                        'a decision on case ' || (SELECT x.case_code FROM fmtbank.safety_case x
+                                                  WHERE x.id = c.case_id))
+        INTO what;
         IF c.ok THEN
             n := 0;
-            INSERT INTO fmtbank.signature_attempt (at, signer, lot, ok, detail, attempt, failures)
-            VALUES (c.at, c.signer, c.lot, true,
-                    format('signature password verified to sign the release of lot %s (attempt %s)',
-                           lotid, c.id), c.id, n);
+            INSERT INTO fmtbank.signature_attempt (at, signer, lot, case_id, ok, detail, attempt, failures)
+            VALUES (c.at, c.signer, c.lot, c.case_id, true,
+                    format('signature password verified to sign %s (attempt %s)', what, c.id), c.id, n);
         ELSE
             n := n + 1;
             IF n >= maxf AND lk IS NULL THEN
                 lk := clock_timestamp();
             END IF;
-            INSERT INTO fmtbank.signature_attempt (at, signer, lot, ok, detail, attempt, failures)
-            VALUES (c.at, c.signer, c.lot, false,
+            INSERT INTO fmtbank.signature_attempt (at, signer, lot, case_id, ok, detail, attempt, failures)
+            VALUES (c.at, c.signer, c.lot, c.case_id, false,
                     format('wrong signature password (failed attempt %s of %s)%s', n, maxf,
                            CASE WHEN n >= maxf THEN '; user locked' ELSE '' END), c.id, n);
         END IF;
@@ -69,24 +71,15 @@ BEGIN
     WHERE name = p_name AND (locked_at IS NOT NULL OR failed_attempts <> 0);
 END $$;
 
--- The checks shared by both phases that do not depend on the password: the role, the lot, the
--- meaning, the signer (the session user: nobody signs for someone else), not disabled, with a
--- signature password; settles the signer's committed checks. Returns the signer's row, locked FOR UPDATE (one signer's attempts are
--- serialised, so the failure count is exact), and the trimmed meaning.
-CREATE OR REPLACE FUNCTION fmtbank.sign_precheck(p_lot text, p_meaning text, p_lock_lot boolean,
-                                      OUT l fmtbank.lot, OUT u fmtbank.app_user, OUT m text)
+-- The signer's checks shared by both phases of every signature (releases and case decisions):
+-- the meaning, the signer (the session user: nobody signs for someone else), not disabled, with a
+-- signature password; settles the signer's committed checks. Returns the signer's row, locked
+-- FOR UPDATE (one signer's attempts are serialised, so the failure count is exact), and the
+-- trimmed meaning. The caller checks the role and locks what is signed first.
+CREATE OR REPLACE FUNCTION fmtbank.sign_signer_check(p_meaning text, OUT u fmtbank.app_user, OUT m text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     m := btrim(coalesce(p_meaning, ''));
-    PERFORM fmtbank.require_role('signing releases', 'quality');
-    l := fmtbank.lot_get(p_lot);
-    IF p_lock_lot THEN
-        -- the lot before the signer, as every signer does (two officers signing one lot: the
-        -- second finds it released), and before any audited write (settling) takes the audit
-        -- trail's lock. NO KEY UPDATE: a sign_attempt's check row references the lot (its foreign
-        -- key takes KEY SHARE) while holding the audit lock; FOR UPDATE would deadlock with it.
-        SELECT * INTO l FROM fmtbank.lot WHERE id = l.id FOR NO KEY UPDATE;
-    END IF;
     IF m = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'the signature needs its meaning',
             HINT = 'Say what the signature means with --meaning, e.g. "Released for clinical use".';
@@ -113,6 +106,109 @@ BEGIN
     PERFORM fmtbank.signature_settle(u.name);
     SELECT * INTO u FROM fmtbank.app_user WHERE name = u.name;
 END $$;
+
+-- The release's checks of both phases: the role, the lot, then the signer's.
+CREATE OR REPLACE FUNCTION fmtbank.sign_precheck(p_lot text, p_meaning text, p_lock_lot boolean,
+                                      OUT l fmtbank.lot, OUT u fmtbank.app_user, OUT m text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE sc record;
+BEGIN
+    PERFORM fmtbank.require_role('signing releases', 'quality');
+    l := fmtbank.lot_get(p_lot);
+    IF p_lock_lot THEN
+        -- the lot before the signer, as every signer does (two officers signing one lot: the
+        -- second finds it released), and before any audited write (settling) takes the audit
+        -- trail's lock. NO KEY UPDATE: a sign_attempt's check row references the lot (its foreign
+        -- key takes KEY SHARE) while holding the audit lock; FOR UPDATE would deadlock with it.
+        SELECT * INTO l FROM fmtbank.lot WHERE id = l.id FOR NO KEY UPDATE;
+    END IF;
+    sc := fmtbank.sign_signer_check(p_meaning);
+    u := sc.u;
+    m := sc.m;
+END $$;
+
+-- Stores a password check for a release (p_lot) or a case decision (p_case); returns its id.
+CREATE OR REPLACE FUNCTION fmtbank.sign_check_store(u fmtbank.app_user, p_lot uuid, p_case bigint,
+                                                    p_meaning text, p_password text)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    h text;
+    ok boolean;
+    id bigint;
+BEGIN
+    SELECT s.sig_hash INTO h FROM fmtbank.user_secret s WHERE s.name = u.name;
+    ok := p_password IS NOT NULL AND fmtbank.crypt(p_password, h) IS NOT DISTINCT FROM h;
+    INSERT INTO fmtbank.signature_check (signer, lot, case_id, meaning, ok)
+    VALUES (u.name, p_lot, p_case, p_meaning, coalesce(ok, false))
+    RETURNING signature_check.id INTO id;
+    RETURN id;
+END $$;
+
+-- Phase 2's checks of a stored attempt, for what it was made for: the signer's own, committed,
+-- for this lot or case and meaning, unused, recent; a locked signer is refused when the password
+-- was right. Returns the check (its ok: whether the password was right; see sign_wrong_password).
+CREATE OR REPLACE FUNCTION fmtbank.sign_check_take(p_attempt bigint, u fmtbank.app_user, p_lot uuid,
+                                                   p_case bigint, m text)
+RETURNS fmtbank.signature_check LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE k fmtbank.signature_check;
+BEGIN
+    IF p_attempt IS NULL THEN
+        IF u.locked_at IS NOT NULL THEN
+            PERFORM fmtbank.sign_locked_error(u);
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'no signature attempt given',
+            HINT = 'Call fmtbank.sign_attempt(lot, meaning, password) and commit first.';
+    END IF;
+    SELECT * INTO k FROM fmtbank.signature_check c WHERE c.id = p_attempt;
+    IF NOT FOUND OR k.signer <> u.name THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot sign with signature attempt %s: it is not an attempt of user "%s"',
+                             p_attempt, u.name);
+    END IF;
+    IF k.xact IS NOT DISTINCT FROM pg_current_xact_id_if_assigned()
+       OR pg_xact_status(k.xact) IS DISTINCT FROM 'committed' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot sign with signature attempt %s: it is not committed', p_attempt),
+            HINT = 'Commit fmtbank.sign_attempt() on its own, then sign in a new transaction.';
+    END IF;
+    IF k.lot IS DISTINCT FROM p_lot OR k.case_id IS DISTINCT FROM p_case OR k.meaning <> m THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot sign with signature attempt %s: it was made for another %s or meaning',
+                             p_attempt, CASE WHEN p_lot IS NOT NULL THEN 'lot' ELSE 'case' END);
+    END IF;
+    IF EXISTS (SELECT 1 FROM fmtbank.release_signature s WHERE s.attempt = k.id)
+       OR EXISTS (SELECT 1 FROM fmtbank.case_decision d WHERE d.attempt = k.id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot sign with signature attempt %s: it was already used', p_attempt);
+    END IF;
+    IF k.at < clock_timestamp() - fmtbank.signature_attempt_window() THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot sign with signature attempt %s: it is older than %s',
+                             p_attempt, fmtbank.signature_attempt_window()),
+            HINT = 'Enter the signature password again.';
+    END IF;
+    IF k.ok AND u.locked_at IS NOT NULL THEN
+        PERFORM fmtbank.sign_locked_error(u);
+    END IF;
+    RETURN k;
+END $$;
+
+-- The answer to a wrong password (recorded and committed by phase 1, settled since): what could
+-- not be signed (p_what), the failure count, and the lock when it was the last allowed.
+CREATE OR REPLACE FUNCTION fmtbank.sign_wrong_password(u fmtbank.app_user, k fmtbank.signature_check,
+                                                       p_what text)
+RETURNS TABLE (message text, detail text, hint text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT format('could not %s: wrong signature password', p_what),
+           CASE WHEN a.failures >= m.maxf
+                THEN format('That was failed attempt %s of %s: user "%s" is now locked.', a.failures, m.maxf, u.name)
+                ELSE format('Failed attempt %s of %s for user "%s"; it is recorded. After %s the user is locked.',
+                            a.failures, m.maxf, u.name, m.maxf) END,
+           CASE WHEN a.failures >= m.maxf
+                THEN format('An administrator unlocks it with "fmtbank user unlock %s --reason ...".', u.name) END
+    FROM fmtbank.signature_attempt a CROSS JOIN (SELECT fmtbank.signature_max_failures() AS maxf) m
+    WHERE a.attempt = k.id
+$$;
 
 CREATE OR REPLACE FUNCTION fmtbank.sign_locked_error(u fmtbank.app_user) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -143,6 +239,7 @@ BEGIN
             DETAIL = format('Signed by %s (%s) on %s: "%s".', who.printed_name, who.signer,
                             fmtbank.ts_text(who.signed_at), who.meaning);
     END IF;
+    PERFORM fmtbank.hold_refuse(l.id, NULL, format('sign the release of lot "%s"', l.lot_id));
     SELECT b.blocking INTO blk FROM fmtbank.lot_blocking_at(clock_timestamp(), l.id) b;
     IF blk IS DISTINCT FROM '[]'::jsonb THEN
         SELECT x.status INTO now_status FROM fmtbank.lot x WHERE x.id = l.id;
@@ -163,23 +260,14 @@ END $$;
 -- Commit it before phase 2.
 CREATE OR REPLACE FUNCTION fmtbank.sign_attempt(p_lot text, p_meaning text, p_password text)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    pc record;
-    h text;
-    ok boolean;
-    id bigint;
+DECLARE pc record;
 BEGIN
     pc := fmtbank.sign_precheck(p_lot, p_meaning, false);
     IF (pc.u).locked_at IS NOT NULL THEN
         RETURN NULL;
     END IF;
     PERFORM fmtbank.sign_lot_refusal(pc.l);
-    SELECT s.sig_hash INTO h FROM fmtbank.user_secret s WHERE s.name = (pc.u).name;
-    ok := p_password IS NOT NULL AND fmtbank.crypt(p_password, h) IS NOT DISTINCT FROM h;
-    INSERT INTO fmtbank.signature_check (signer, lot, meaning, ok)
-    VALUES ((pc.u).name, (pc.l).id, pc.m, coalesce(ok, false))
-    RETURNING signature_check.id INTO id;
-    RETURN id;
+    RETURN fmtbank.sign_check_store(pc.u, (pc.l).id, NULL, pc.m, p_password);
 END $$;
 
 -- Phase 2.
@@ -193,68 +281,21 @@ DECLARE
     u fmtbank.app_user;
     m text;
     k fmtbank.signature_check;
-    a fmtbank.signature_attempt;
     t timestamptz;
     snap jsonb;
     ver integer;
     sid uuid;
     sha text;
     n integer;
-    maxf integer := fmtbank.signature_max_failures();
 BEGIN
     pc := fmtbank.sign_precheck(p_lot, p_meaning, true);
     l := pc.l; u := pc.u; m := pc.m;
-    IF p_attempt IS NULL THEN
-        IF u.locked_at IS NOT NULL THEN
-            PERFORM fmtbank.sign_locked_error(u);
-        END IF;
-        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'no signature attempt given',
-            HINT = 'Call fmtbank.sign_attempt(lot, meaning, password) and commit first.';
-    END IF;
-    SELECT * INTO k FROM fmtbank.signature_check c WHERE c.id = p_attempt;
-    IF NOT FOUND OR k.signer <> u.name THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('cannot sign with signature attempt %s: it is not an attempt of user "%s"',
-                             p_attempt, u.name);
-    END IF;
-    IF k.xact IS NOT DISTINCT FROM pg_current_xact_id_if_assigned()
-       OR pg_xact_status(k.xact) IS DISTINCT FROM 'committed' THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('cannot sign with signature attempt %s: it is not committed', p_attempt),
-            HINT = 'Commit fmtbank.sign_attempt() on its own, then sign in a new transaction.';
-    END IF;
-    IF k.lot <> l.id OR k.meaning <> m THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('cannot sign with signature attempt %s: it was made for another lot or meaning',
-                             p_attempt);
-    END IF;
-    IF EXISTS (SELECT 1 FROM fmtbank.release_signature s WHERE s.attempt = k.id) THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('cannot sign with signature attempt %s: it was already used', p_attempt);
-    END IF;
-    IF k.at < clock_timestamp() - fmtbank.signature_attempt_window() THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('cannot sign with signature attempt %s: it is older than %s',
-                             p_attempt, fmtbank.signature_attempt_window()),
-            HINT = 'Enter the signature password again.';
-    END IF;
-
-    -- The verdict, settled (sign_precheck settled every committed check, this one included).
-    SELECT * INTO a FROM fmtbank.signature_attempt s WHERE s.attempt = k.id;
+    k := fmtbank.sign_check_take(p_attempt, u, l.id, NULL, m);
     IF NOT k.ok THEN
-        n := a.failures;
         RETURN QUERY SELECT 'wrong_password'::text, NULL::uuid, NULL::text, NULL::integer,
-            format('could not sign the release of lot "%s": wrong signature password', l.lot_id),
-            CASE WHEN n >= maxf
-                 THEN format('That was failed attempt %s of %s: user "%s" is now locked.', n, maxf, u.name)
-                 ELSE format('Failed attempt %s of %s for user "%s"; it is recorded. After %s the user is locked.',
-                             n, maxf, u.name, maxf) END,
-            CASE WHEN n >= maxf
-                 THEN format('An administrator unlocks it with "fmtbank user unlock %s --reason ...".', u.name) END;
+                            x.message, x.detail, x.hint
+                     FROM fmtbank.sign_wrong_password(u, k, format('sign the release of lot "%s"', l.lot_id)) x;
         RETURN;
-    END IF;
-    IF u.locked_at IS NOT NULL THEN
-        PERFORM fmtbank.sign_locked_error(u);
     END IF;
 
     PERFORM fmtbank.sign_lot_refusal(l);
@@ -295,4 +336,6 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.release_sign(text, text, bigint)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
--- not granted (owner only): signature_settle, signature_unsettled_failures, signature_reset, sign_precheck, sign_locked_error, sign_lot_refusal
+-- not granted (owner only): signature_settle, signature_unsettled_failures, signature_reset,
+-- sign_signer_check, sign_precheck, sign_check_store, sign_check_take, sign_wrong_password,
+-- sign_locked_error, sign_lot_refusal

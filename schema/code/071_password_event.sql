@@ -1,4 +1,4 @@
--- 071_password_event: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 071_password_event: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 CREATE OR REPLACE FUNCTION fmtbank.user_secret_event() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

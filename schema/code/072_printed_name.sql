@@ -1,4 +1,4 @@
--- 072_printed_name: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 072_printed_name: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 072_printed_name: a printed name identifies one signer (21 CFR Part 11 §11.50, §11.100(a)):
 -- among enabled users no two printed names are the same ignoring case and white space ("Quinn

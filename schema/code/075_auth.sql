@@ -1,4 +1,4 @@
--- 075_auth: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 075_auth: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 CREATE OR REPLACE FUNCTION fmtbank.user_login_failures(p_name text) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

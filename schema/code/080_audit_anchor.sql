@@ -1,4 +1,4 @@
--- 080_audit_anchor: functions and views (code: re-applied as a set by "fmtbank init", see schema/code/README).
+-- 080_audit_anchor: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
 -- 080_audit_anchor: what "fmtbank audit anchor" and "audit verify --anchors" read. The chain head
 -- (last row and its stored hash) is signed outside the database with a key the database cannot

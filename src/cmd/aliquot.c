@@ -10,80 +10,58 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct opt_spec no_opts[] = {{0}};
 
 /* The columns every aliquot listing shows (product.md: id, lot, donor, status, box, position,
  * expires). */
-#define ALIQUOT_COLUMNS "id, lot, donor, status, box, position, expires, retained"
+#define ALIQUOT_COLUMNS "id, lot, donor, status, box, position, expires, retained, held"
 
 static int
-cmd_aliquot_show(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_aliquot_show(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, no_opts, &pos, 1, "aliquot ID") < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {pos.items[0]};
+    const char *p[] = {ctx->args[0]};
     int rc = out_query(ctx, OUT_OBJECT,
                        "SELECT " ALIQUOT_COLUMNS ", volume_ml, glycerol_percent, processed_at,"
-                       " thawed_at, freezer, freezer_name, rack, status_reason"
+                       " thawed_at, freezer, freezer_name, rack, status_reason, holds"
                        " FROM fmtbank.aliquot_show($1)",
                        1, p, NULL);
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_aliquot_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_aliquot_list(struct cmd_ctx *ctx)
 {
-    const char *status = NULL, *lot = NULL, *box = NULL;
-    const struct opt_spec specs[] = {{"status", 0, OPT_STRING, &status},
-                                     {"lot", 0, OPT_STRING, &lot},
-                                     {"box", 0, OPT_STRING, &box},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    const char *p[] = {status, lot, box};
+    const char *p[] = {cmd_opt(ctx, "status"), cmd_opt(ctx, "lot"), cmd_opt(ctx, "box"),
+                       cmd_flag(ctx, "held") ? "t" : "f"};
     return out_query(ctx, OUT_LIST,
-                     "SELECT " ALIQUOT_COLUMNS " FROM fmtbank.aliquot_list($1, $2, $3)", 3, p,
-                     NULL);
+                     ctx->format == OUT_JSON
+                         ? "SELECT " ALIQUOT_COLUMNS ", holds FROM fmtbank.aliquot_list($1, $2, $3)"
+                           " WHERE held OR NOT $4::boolean"
+                         : "SELECT " ALIQUOT_COLUMNS " FROM fmtbank.aliquot_list($1, $2, $3)"
+                           " WHERE held OR NOT $4::boolean",
+                     4, p, NULL);
 }
 
 static int
-cmd_aliquot_history(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_aliquot_history(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, no_opts, &pos, 1, "aliquot ID") < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {pos.items[0]};
+    const char *p[] = {ctx->args[0]};
     int rc = out_query(ctx, OUT_LIST,
                        "SELECT at, event, detail, who, reason FROM fmtbank.aliquot_history_of($1)",
                        1, p, NULL);
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_aliquot_label(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_aliquot_label(struct cmd_ctx *ctx)
 {
-    const char *out = NULL;
-    const struct opt_spec specs[] = {{"output", 'o', OPT_STRING, &out}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, CMD_ANY_ARGS, "") < 0)
-        return cmd_fail(ctx);
-    if (pos.n == 0) {
-        int rc = cmd_usage_error(ctx, "missing aliquot ID");
-        opt_args_free(&pos);
-        return rc;
-    }
+    const char *out = cmd_opt(ctx, "output");
     bool to_stdout = !out || strcmp(out, "-") == 0;
     struct strbuf zpl = STRBUF_INIT;
     char *staged = NULL;
     int rc = db_run(ctx->conn, "BEGIN", 0, NULL, &ctx->err);
     if (rc == 0)
-        rc = labels_record(ctx, (const char *const *)pos.items, pos.n, to_stdout ? "stdout" : out,
-                           &zpl);
+        rc = labels_record(ctx, (const char *const *)ctx->args, ctx->nargs,
+                           to_stdout ? "stdout" : out, &zpl);
     if (rc == 0 && !to_stdout && !(staged = labels_stage(ctx, out, &zpl)))
         rc = -1;
     if (rc == 0)
@@ -99,26 +77,20 @@ cmd_aliquot_label(struct cmd_ctx *ctx, int argc, char **argv)
     } else if (labels_put(ctx, staged, out) != 0) {
         rc = cmd_fail(ctx);
     } else {
-        fprintf(stderr, "wrote %zu label%s to \"%s\"\n", pos.n, pos.n == 1 ? "" : "s", out);
+        fprintf(stderr, "wrote %zu label%s to \"%s\"\n", ctx->nargs, ctx->nargs == 1 ? "" : "s",
+                out);
     }
     strbuf_release(&zpl);
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_aliquot_move(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_aliquot_move(struct cmd_ctx *ctx)
 {
-    const char *to = NULL;
-    const struct opt_spec specs[] = {{"to", 0, OPT_STRING, &to}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "aliquot ID") < 0)
-        return cmd_fail(ctx);
+    const char *to = cmd_opt(ctx, "to");
     int rc = 0;
-    if (!to) {
-        rc = cmd_usage_error(ctx, "missing --to");
-    } else {
-        const char *p[] = {pos.items[0], to};
+    {
+        const char *p[] = {ctx->args[0], to};
         PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.aliquot_move($1, $2)", 2, p, &ctx->err);
         if (r)
             out_ids(r);
@@ -126,19 +98,14 @@ cmd_aliquot_move(struct cmd_ctx *ctx, int argc, char **argv)
             rc = cmd_fail(ctx);
         PQclear(r);
     }
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_aliquot_discard(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_aliquot_discard(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, no_opts, &pos, 1, "aliquot ID") < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {pos.items[0]};
+    const char *p[] = {ctx->args[0]};
     PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.aliquot_discard($1)", 1, p, &ctx->err);
-    opt_args_free(&pos);
     if (!r)
         return cmd_fail(ctx);
     fprintf(stderr, "discarded \"%s\"\n", PQgetvalue(r, 0, 0));
@@ -147,24 +114,40 @@ cmd_aliquot_discard(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 /* New verbs (issue, thaw, ...) go at the end of this table. */
+#define ID_ARG {"ID", 1, 1, "aliquot ID"}
+
 const struct cmd_def cmd_defs_aliquot[] = {
-    {"aliquot show", cmd_aliquot_show, CMD_DB, "aliquot show ID",
+    {"aliquot show", cmd_aliquot_show, CMD_DB, ID_ARG, NULL,
      "one aliquot: state, lot, donor, where it is, expiry",
      "The status is shown as expired as soon as the expiry has passed.\n"},
-    {"aliquot list", cmd_aliquot_list, CMD_DB, "aliquot list [--status S] [--lot LOT] [--box BOX]",
+    {"aliquot list", cmd_aliquot_list, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"status", 0, OPT_STRING, "S",
+          .help = "quarantine, released, issued, recalled, expired or discarded"},
+         {"lot", 0, OPT_STRING, "LOT", .help = "only the aliquots of this lot"},
+         {"box", 0, OPT_STRING, "BOX", .help = "only the aliquots in this box"},
+         {"held", 0, OPT_FLAG, NULL, .help = "only the aliquots a case holds"},
+         {0}},
      "list aliquots, optionally filtered",
-     "S is quarantine, released, issued, recalled, expired or discarded.\n"},
-    {"aliquot history", cmd_aliquot_history, CMD_DB, "aliquot history ID",
+     "held says whether a case holds the tube (its lot or the tube itself); in JSON, holds lists\n"
+     "the holds in force: [{case, source, reason}], [] when none.\n"},
+    {"aliquot history", cmd_aliquot_history, CMD_DB, ID_ARG, NULL,
      "custody history of an aliquot: created, labelled, stored, moved, retrieved, ...", NULL},
-    {"aliquot label", cmd_aliquot_label, CMD_DB, "aliquot label ID... [-o FILE.zpl]",
+    {"aliquot label", cmd_aliquot_label, CMD_DB, {"ID...", 1, OPT_ANY, "aliquot ID"},
+     (const struct opt_spec[]){
+         {"output", 'o', OPT_STRING, "FILE.zpl",
+          .help = "write to FILE instead of standard output"},
+         {0}},
      "(re)print the labels of aliquots as ZPL II, to stdout or FILE",
      "Every print and reprint is recorded (who, when, where to) and shows in the aliquot's\n"
-     "history; reprints are marked REPRINT on the label. Discarded tubes get no label.\n"
-     "  -o, --output FILE   write to FILE instead of standard output\n"},
-    {"aliquot move", cmd_aliquot_move, CMD_DB, "aliquot move ID --to BOX:POS",
+     "history; reprints are marked REPRINT on the label. Discarded tubes get no label.\n"},
+    {"aliquot move", cmd_aliquot_move, CMD_DB, ID_ARG,
+     (const struct opt_spec[]){
+         {"to", 0, OPT_STRING, "BOX:POS", .help = "the new position", .flags = OPT_REQUIRED},
+         {0}},
      "move a stored tube to another position; prints the new position",
      "The target position must be free. Give the reason with --reason if there is one.\n"},
-    {"aliquot discard", cmd_aliquot_discard, CMD_DB, "aliquot discard ID --reason R",
+    {"aliquot discard", cmd_aliquot_discard, CMD_DB | CMD_REASON, ID_ARG, NULL,
      "discard a tube (takes it out of its box; the reason is required)", NULL},
     {0},
 };

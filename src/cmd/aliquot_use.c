@@ -11,19 +11,12 @@
 #include <string.h>
 
 static int
-cmd_aliquot_issue(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_aliquot_issue(struct cmd_ctx *ctx)
 {
-    const char *recipient = NULL, *site = NULL;
-    const struct opt_spec specs[] = {
-        {"recipient", 0, OPT_STRING, &recipient}, {"site", 0, OPT_STRING, &site}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "aliquot ID") < 0)
-        return cmd_fail(ctx);
+    const char *recipient = cmd_opt(ctx, "recipient"), *site = cmd_opt(ctx, "site");
     int rc = 0;
-    if (!recipient || !site) {
-        rc = cmd_usage_error(ctx, "missing --%s", !recipient ? "recipient" : "site");
-    } else {
-        const char *p[] = {pos.items[0], recipient, site};
+    {
+        const char *p[] = {ctx->args[0], recipient, site};
         PGresult *r = db_exec(ctx->conn,
                               "SELECT fmtbank.aliquot_issue($1, $2, $3),"
                               " fmtbank.recipient_code_check($2)",
@@ -37,23 +30,17 @@ cmd_aliquot_issue(struct cmd_ctx *ctx, int argc, char **argv)
         }
         PQclear(r);
     }
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_aliquot_thaw(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_aliquot_thaw(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "aliquot ID") < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {pos.items[0]};
+    const char *p[] = {ctx->args[0]};
     PGresult *r = db_exec(ctx->conn,
                           "SELECT aliquot_id, fmtbank.ts_text(thawed_at), fmtbank.ts_text(use_by),"
                           " taken_from FROM fmtbank.aliquot_thaw($1)",
                           1, p, &ctx->err);
-    opt_args_free(&pos);
     if (!r)
         return cmd_fail(ctx);
     fprintf(stderr, "thawed \"%s\" at %s%s%s; use by %s, never refreeze\n", PQgetvalue(r, 0, 0),
@@ -64,14 +51,19 @@ cmd_aliquot_thaw(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_aliquot_use[] = {
-    {"aliquot issue", cmd_aliquot_issue, CMD_DB, "aliquot issue ID --recipient CODE --site SITE",
+    {"aliquot issue", cmd_aliquot_issue, CMD_DB, {"ID", 1, 1, "aliquot ID"},
+     (const struct opt_spec[]){
+         {"recipient", 0, OPT_STRING, "CODE",
+          .help = "the pseudonymous recipient or trial-subject code (never a name)",
+          .flags = OPT_REQUIRED},
+         {"site", 0, OPT_STRING, "SITE", .help = "the receiving site", .flags = OPT_REQUIRED},
+         {0}},
      "issue a released dose to a recipient (prints its ID)",
      "Only a released dose of a released lot that has not expired, is not recalled or held by\n"
      "an open lookback case, was never thawed and is not the retained sample; otherwise refused\n"
-     "(exit 5) with the reason. CODE is the pseudonymous recipient or trial-subject code (never a\n"
-     "name), SITE the receiving site. The tube leaves its box (a custody event); the issue is\n"
-     "what lookback follows to the recipients to notify.\n"},
-    {"aliquot thaw", cmd_aliquot_thaw, CMD_DB, "aliquot thaw ID",
+     "(exit 5) with the reason. The tube leaves its box (a custody event); the issue is what\n"
+     "lookback follows to the recipients to notify.\n"},
+    {"aliquot thaw", cmd_aliquot_thaw, CMD_DB, {"ID", 1, 1, "aliquot ID"}, NULL,
      "record that a tube was thawed (it can never be stored or issued again)",
      "The tube leaves its box if it is in one (a custody event). Thawed material is used within\n"
      "thawed_use_hours and never refrozen: scanning it into a box is refused. Thaw an issued\n"

@@ -17,18 +17,10 @@
 #include <unistd.h>
 
 static int
-cmd_audit_log(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_audit_log(struct cmd_ctx *ctx)
 {
-    const char *since = NULL, *until = NULL, *table = NULL, *key = NULL;
-    const struct opt_spec specs[] = {{"since", 0, OPT_STRING, &since},
-                                     {"until", 0, OPT_STRING, &until},
-                                     {"table", 0, OPT_STRING, &table},
-                                     {"key", 0, OPT_STRING, &key},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
+    const char *since = cmd_opt(ctx, "since"), *until = cmd_opt(ctx, "until");
+    const char *table = cmd_opt(ctx, "table"), *key = cmd_opt(ctx, "key");
     const char *p[] = {since, until, table, key};
     /* A date alone for --until means through the end of that day. */
     return out_query(ctx, OUT_LIST,
@@ -185,18 +177,9 @@ check_anchors(struct cmd_ctx *ctx, const char *path, const struct anchor_line *a
 }
 
 static int
-cmd_audit_verify(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_audit_verify(struct cmd_ctx *ctx)
 {
-    const char *anchors = NULL, *pub_path = NULL;
-    const struct opt_spec specs[] = {{"anchors", 0, OPT_STRING, &anchors},
-                                     {"pub", 0, OPT_STRING, &pub_path},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    if (!anchors != !pub_path)
-        return cmd_usage_error(ctx, "missing --%s", anchors ? "pub" : "anchors");
+    const char *anchors = cmd_opt(ctx, "anchors"), *pub_path = cmd_opt(ctx, "pub");
     /* Signatures first: a forged anchor log is reported before anything is compared with it. */
     struct anchor_line *a = NULL;
     long *lines = NULL;
@@ -261,18 +244,9 @@ cmd_audit_verify(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_audit_keygen(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_audit_keygen(struct cmd_ctx *ctx)
 {
-    const char *priv = NULL, *pub = NULL;
-    const struct opt_spec specs[] = {{"private", 0, OPT_STRING, &priv},
-                                     {"public", 0, OPT_STRING, &pub},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    if (!priv || !pub)
-        return cmd_usage_error(ctx, "missing --%s", !priv ? "private" : "public");
+    const char *priv = cmd_opt(ctx, "private"), *pub = cmd_opt(ctx, "public");
     if (anchor_keygen(priv, pub, &ctx->err) < 0)
         return cmd_fail(ctx);
     printf("Ed25519 key pair written: private key %s (mode 0600), public key %s\n", priv, pub);
@@ -401,19 +375,10 @@ last_anchor(struct cmd_ctx *ctx, int fd, const char *path, const struct anchor_k
 }
 
 static int
-cmd_audit_anchor(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_audit_anchor(struct cmd_ctx *ctx)
 {
-    const char *key_path = NULL, *log_path = NULL, *outbox = NULL;
-    const struct opt_spec specs[] = {{"key", 0, OPT_STRING, &key_path},
-                                     {"log", 0, OPT_STRING, &log_path},
-                                     {"outbox", 0, OPT_STRING, &outbox},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    if (!key_path || !log_path)
-        return cmd_usage_error(ctx, "missing --%s", !key_path ? "key" : "log");
+    const char *key_path = cmd_opt(ctx, "key"), *log_path = cmd_opt(ctx, "log");
+    const char *outbox = cmd_opt(ctx, "outbox");
     struct stat st;
     if (outbox && (stat(outbox, &st) != 0 || !S_ISDIR(st.st_mode))) {
         fb_error_set(&ctx->err, FB_ERR_INPUT, "outbox \"%s\" is not a directory", outbox);
@@ -502,22 +467,47 @@ cmd_audit_anchor(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_audit[] = {
-    {"audit log", cmd_audit_log, CMD_DB,
-     "audit log [--since WHEN] [--until WHEN] [--table T] [--key K]",
+    {"audit log", cmd_audit_log, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"since", 0, OPT_STRING, "WHEN", .help = "only changes from then on"},
+         {"until", 0, OPT_STRING, "WHEN",
+          .help = "only changes until then (a date: that whole day)"},
+         {"table", 0, OPT_STRING, "T", .help = "only changes of table T"},
+         {"key", 0, OPT_STRING, "K", .help = "only changes of the row with key K"},
+         {0}},
      "the audit trail: who changed what, when and why",
-     "WHEN is a date or timestamp; a date for --until includes that whole day.\n"
-     "Audit rows of donor identity are shown to quality and admin only.\n"},
-    {"audit verify", cmd_audit_verify, CMD_DB, "audit verify [--anchors FILE --pub KEY]",
+     "WHEN is a date or timestamp. Audit rows of donor identity are shown to quality and admin\n"
+     "only.\n"},
+    {"audit verify", cmd_audit_verify, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"anchors", 0, OPT_STRING, "FILE", .help = "the anchor log to check the trail against",
+          .with = "pub"},
+         {"pub", 0, OPT_STRING, "KEY", .help = "the public key of the anchors' signer",
+          .with = "anchors"},
+         {0}},
      "check the audit trail's hash chain; exit 5 naming the first broken row",
      "With --anchors, first every anchor's signature is checked with the public key KEY, then\n"
      "the chain recomputed from the rows is compared with each anchored row: a rewrite before\n"
      "an anchor (even one that recomputed the hash chain) or a trail cut short before an\n"
      "anchored row exits 5 naming the anchor. A malformed anchor line exits 3.\n"},
-    {"audit keygen", cmd_audit_keygen, 0, "audit keygen --private FILE --public FILE",
+    {"audit keygen", cmd_audit_keygen, 0, {0},
+     (const struct opt_spec[]){
+         {"private", 0, OPT_STRING, "FILE", .help = "the private key to create (mode 0600)",
+          .flags = OPT_REQUIRED},
+         {"public", 0, OPT_STRING, "FILE", .help = "the public key to create",
+          .flags = OPT_REQUIRED},
+         {0}},
      "create the Ed25519 key pair that signs audit-chain anchors",
      "The private key (mode 0600) belongs to the signer's own OS user, never to the database's;\n"
      "existing files are never overwritten. Give the public key to whoever verifies.\n"},
-    {"audit anchor", cmd_audit_anchor, CMD_DB, "audit anchor --key FILE --log FILE [--outbox DIR]",
+    {"audit anchor", cmd_audit_anchor, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"key", 0, OPT_STRING, "FILE", .help = "the private key that signs",
+          .flags = OPT_REQUIRED},
+         {"log", 0, OPT_STRING, "FILE", .help = "the anchor log to append to",
+          .flags = OPT_REQUIRED},
+         {"outbox", 0, OPT_STRING, "DIR", .help = "also drop a copy of the anchor into DIR"},
+         {0}},
      "sign the audit chain head and append the anchor to a log (and the outbox)",
      "Signs \"fmtbank-anchor v1 SEQ HASH TIME\" (the last audit row, its chain hash, now in\n"
      "UTC) with the private key, appends the line to the anchor log and drops a copy into DIR\n"

@@ -7,22 +7,17 @@
 #include <stddef.h>
 
 static int
-catalog_query(struct cmd_ctx *ctx, int argc, char **argv, const char *sql)
+catalog_query(struct cmd_ctx *ctx, const char *sql)
 {
-    const char *as_of = NULL;
-    const struct opt_spec specs[] = {{"as-of", 0, OPT_STRING, &as_of}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
+    const char *as_of = cmd_opt(ctx, "as-of");
     const char *p[] = {as_of};
     return out_query(ctx, OUT_LIST, sql, 1, p, NULL);
 }
 
 static int
-cmd_catalog_tests(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_catalog_tests(struct cmd_ctx *ctx)
 {
-    return catalog_query(ctx, argc, argv,
+    return catalog_query(ctx,
                          "SELECT code, name, specimen, pg_catalog.to_jsonb(required) AS required,"
                          " validity_days, accept, unit, excludes_permanently, rule_set_version"
                          " FROM fmtbank.screening_test_at(fmtbank.parse_as_of($1))"
@@ -30,10 +25,10 @@ cmd_catalog_tests(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_catalog_questions(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_catalog_questions(struct cmd_ctx *ctx)
 {
     return catalog_query(
-        ctx, argc, argv,
+        ctx,
         "SELECT code, CASE questionnaire WHEN 'short' THEN 'donation-day' ELSE 'full' END"
         " AS questionnaire, type, text,"
         " CASE WHEN type = 'boolean' THEN 'no' END AS clear,"
@@ -49,28 +44,33 @@ cmd_catalog_questions(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_catalog_rules(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_catalog_rules(struct cmd_ctx *ctx)
 {
-    return catalog_query(ctx, argc, argv,
+    return catalog_query(ctx,
                          "SELECT name, value, unit, description, source,"
                          " set_in_version, set_from, rule_set_version"
                          " FROM fmtbank.rule_params_at(fmtbank.parse_as_of($1)) ORDER BY sort_order");
 }
 
+static const struct opt_spec as_of_opt[] = {
+    {"as-of", 0, OPT_STRING, "WHEN",
+     .help = "the rule set in force then (a date: the end of that day, or a timestamp)"},
+    {0},
+};
+
 const struct cmd_def cmd_defs_catalog[] = {
-    {"catalog tests", cmd_catalog_tests, CMD_DB, "catalog tests [--as-of WHEN]",
+    {"catalog tests", cmd_catalog_tests, CMD_DB, {0}, as_of_opt,
      "the screening tests: specimen, required phases, validity, accept rule, unit",
      "accept is negative or a limit such as <=5 (in unit). A positive (or out-of-limit) result\n"
      "of a test with excludes_permanently excludes the donor for good; of any other test it\n"
-     "defers the donor until an acceptable retest. WHEN (a date: the end of that day, or a\n"
-     "timestamp) shows the values of the rule set then in force.\n"},
-    {"catalog questions", cmd_catalog_questions, CMD_DB, "catalog questions [--as-of WHEN]",
+     "defers the donor until an acceptable retest.\n"},
+    {"catalog questions", cmd_catalog_questions, CMD_DB, {0}, as_of_opt,
      "the questionnaire items: type, what answer is clear, deferral periods",
      "Boolean items are clear when answered no; number items inside min to max; date items\n"
      "(the date of the last occurrence, empty for never) when older than defer_days. The\n"
      "donation-day items (questionnaire record --short) defer by defer_days after a yes. age\n"
      "is not answered: it comes from the donor's birth year.\n"},
-    {"catalog rules", cmd_catalog_rules, CMD_DB, "catalog rules [--as-of WHEN]",
+    {"catalog rules", cmd_catalog_rules, CMD_DB, {0}, as_of_opt,
      "the rule parameters in force, with their source and the version that set them",
      "Every number a rule uses is a parameter of the versioned rule set; \"fmtbank rules set\"\n"
      "changes one (admin).\n"},

@@ -1,5 +1,20 @@
 /* cmd.h: the command table, the context every command handler gets, and output helpers.
- * A new command is one handler in src/cmd/<group>.c plus one entry in that file's table. */
+ * A new command is one handler in src/cmd/<group>.c plus one entry in that file's table; a new
+ * option of a command is one line in that entry's option table.
+ *
+ * The entry declares the positionals and the options (common/options.h); the dispatcher parses
+ * the command line against them (unknown options, "missing --X", "invalid value", the positional
+ * count: all usage errors, exit 2, before any connection), connects for CMD_DB commands, then
+ * calls the handler with the result in ctx: positionals in ctx->args[0..nargs-1], options by
+ * name with cmd_opt / cmd_flag / cmd_multi. --help prints the usage line and the option list
+ * from the same entry:
+ *
+ *     {"donor defer", cmd_donor_defer, CMD_DB | CMD_REASON, {"CODE", 1, 1, "donor CODE"},
+ *      (const struct opt_spec[]){
+ *          {"until", 0, OPT_STRING, "DATE", "the first day it no longer applies", OPT_REQUIRED},
+ *          {0}},
+ *      "defer a donor until a date (quality)", NULL},
+ */
 #ifndef FMTBANK_CMD_H
 #define FMTBANK_CMD_H
 #include "common/error.h"
@@ -17,24 +32,47 @@ struct cmd_ctx {
     const char *reason;  /* --reason */
     enum out_format format;
     const struct cmd_def *def;
+    struct opt_values opt; /* the parsed options (not for CMD_RAW_ARGS) */
+    char **args;           /* the positionals (CMD_RAW_ARGS: every argument, untouched) */
+    size_t nargs;
     struct fb_error err;
 };
 
 /* Returns 0, or an exit code (enum fb_errkind) with ctx->err set when there is a message. */
-typedef int (*cmd_fn)(struct cmd_ctx *ctx, int argc, char **argv);
+typedef int (*cmd_fn)(struct cmd_ctx *ctx);
 
-#define CMD_DB 0x1       /* cmd_parse connects and checks the schema version */
+#define CMD_DB 0x1       /* the dispatcher connects and checks the schema version */
 #define CMD_DB_RAW 0x2   /* connect, but no schema check (init) */
 #define CMD_RAW_ARGS 0x4 /* arguments after the command are passed through untouched */
+#define CMD_REASON 0x8   /* a change the database refuses without --reason: in the usage line */
 
 struct cmd_def {
-    const char *name;    /* "donor add" */
+    const char *name;            /* "donor add" */
     cmd_fn fn;
     unsigned flags;
-    const char *usage;   /* after "fmtbank ": "donor add CODE [--birth-year Y]" */
-    const char *summary; /* one line */
-    const char *help;    /* paragraphs for --help, may be NULL */
+    struct opt_pos args;         /* positionals: {"CODE", 1, 1, "donor CODE"}; {0}: none */
+    const struct opt_spec *opts; /* zero-terminated; NULL: no options */
+    const char *summary;         /* one line */
+    const char *help;            /* paragraphs for --help, may be NULL */
 };
+
+static inline const char *
+cmd_opt(const struct cmd_ctx *ctx, const char *name)
+{
+    return opt_get(&ctx->opt, name);
+}
+
+static inline bool
+cmd_flag(const struct cmd_ctx *ctx, const char *name)
+{
+    return opt_has(&ctx->opt, name);
+}
+
+static inline const struct opt_list *
+cmd_multi(const struct cmd_ctx *ctx, const char *name)
+{
+    return opt_all(&ctx->opt, name);
+}
 
 /* Each group file defines one NULL-terminated table. */
 extern const struct cmd_def cmd_defs_db[];
@@ -56,20 +94,20 @@ extern const struct cmd_def cmd_defs_lot[];
 extern const struct cmd_def cmd_defs_release[];
 extern const struct cmd_def cmd_defs_lookback[];
 extern const struct cmd_def cmd_defs_release_report[];
+extern const struct cmd_def cmd_defs_case[];
 
 int cmd_main(int argc, char **argv);
 
-#define CMD_ANY_ARGS ((size_t)-1)
-/* Parses a handler's options and checks it got nargs positionals (CMD_ANY_ARGS: any number;
- * what names them for the message); then, for CMD_DB commands, connects (so usage errors come
- * before any connection). Returns 0, or -1 with ctx->err set (free nothing: pos is released). */
-int cmd_parse(struct cmd_ctx *ctx, int argc, char **argv, const struct opt_spec *specs,
-              struct opt_args *pos, size_t nargs, const char *what);
+/* Every command table, for dispatch, --help and the tests. */
+extern const struct cmd_def *const cmd_groups[];
+extern const size_t cmd_ngroups;
+/* "fmtbank donor add CODE [--birth-year YEAR] ..." (allocated). */
+char *cmd_usage(const struct cmd_def *d);
+/* A command's --help: usage, summary, option list, help text, global options, exit codes. */
+void cmd_print_help(FILE *out, const struct cmd_def *d);
 /* Sets a usage error naming the command's usage; returns FB_ERR_USAGE. */
 int cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Fails with a usage error unless exactly n positionals were given. */
-int cmd_want_args(struct cmd_ctx *ctx, const struct opt_args *pos, size_t n, const char *what);
 /* Returns ctx->err.kind (or FB_ERR_INTERNAL) for handlers to return after a failed call. */
 int cmd_fail(struct cmd_ctx *ctx);
 
@@ -79,13 +117,8 @@ enum out_shape { OUT_LIST, OUT_OBJECT };
  * not-found error with not_found as its message. */
 int out_query(struct cmd_ctx *ctx, enum out_shape shape, const char *sql, int nparams,
               const char *const *params, const char *not_found);
-/* Checks that value (when given) is one of the NULL-terminated choices; otherwise a usage error
- * naming the option, with a hint listing the choices. Returns 0 or FB_ERR_USAGE. */
-int cmd_check_choice(struct cmd_ctx *ctx, const char *option, const char *value,
-                     const char *const *choices);
 /* A command without arguments that prints one query (list or object). */
-int cmd_query_noargs(struct cmd_ctx *ctx, int argc, char **argv, enum out_shape shape,
-                     const char *sql);
+int cmd_query_noargs(struct cmd_ctx *ctx, enum out_shape shape, const char *sql);
 /* Prints every value of column 0, one per line (new identifiers). */
 void out_ids(const PGresult *res);
 /* Opens an input file ("-" for stdin) or sets a not-found / input error. */

@@ -4,7 +4,6 @@
 #include "db/db.h"
 #include "db/embedded.h"
 #include "db/migrate.h"
-#include "common/strbuf.h"
 #include "common/util.h"
 
 #include <stdarg.h>
@@ -12,26 +11,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct cmd_def *const groups[] = {
+const struct cmd_def *const cmd_groups[] = {
     cmd_defs_init, cmd_defs_db, cmd_defs_user, cmd_defs_audit, cmd_defs_donor,
     cmd_defs_report,
     cmd_defs_catalog, cmd_defs_rules, cmd_defs_questionnaire, cmd_defs_result,
     cmd_defs_donation, cmd_defs_storage, cmd_defs_scan, cmd_defs_aliquot,
     cmd_defs_aliquot_use, cmd_defs_lot, cmd_defs_release, cmd_defs_lookback,
-    cmd_defs_release_report,
+    cmd_defs_release_report, cmd_defs_case,
 };
 
-#define NGROUPS (sizeof(groups) / sizeof(groups[0]))
+const size_t cmd_ngroups = sizeof(cmd_groups) / sizeof(cmd_groups[0]);
 
-static const char global_help[] =
-    "Global options (accepted before or after the command):\n"
-    "  --db CONNINFO        server to use (else $FMTBANK_DSN, else the libpq PG* environment,\n"
-    "                       else the embedded instance under $FMTBANK_HOME)\n"
-    "  --user ROLE          acting PostgreSQL role (else $PGUSER; embedded default: postgres)\n"
-    "  --format FORMAT      table (default), tsv or json, for commands that print records\n"
-    "  --reason TEXT        why: recorded in the audit trail with every change\n"
-    "  --help               help for fmtbank or for one command\n"
-    "  --version            print the version\n";
+
+/* Accepted before or after the command; --help and --version are taken by cmd_main. */
+static const struct opt_spec global_opts[] = {
+    {"db", 0, OPT_STRING, "CONNINFO",
+     .help = "server to use (else $FMTBANK_DSN, else the libpq PG* environment, else the embedded "
+     "instance under $FMTBANK_HOME)"},
+    {"user", 0, OPT_STRING, "ROLE",
+     .help = "acting PostgreSQL role (else $PGUSER; embedded default: postgres)"},
+    {"format", 0, OPT_STRING, "FORMAT", .help = "for commands that print records",
+     .choices = "table|tsv|json", .def = "table"},
+    {"reason", 0, OPT_STRING, "TEXT", .help = "why: recorded in the audit trail with every change"},
+    {"help", 'h', OPT_FLAG, NULL, .help = "help for fmtbank or for one command"},
+    {"version", 0, OPT_FLAG, NULL, .help = "print the version"},
+    {0},
+};
+
+static void
+print_global_help(FILE *out)
+{
+    fputs("Global options (accepted before or after the command):\n", out);
+    opts_print_help(out, global_opts);
+}
 
 struct globals {
     const char *db, *user, *format, *reason;
@@ -44,14 +56,14 @@ find_cmd(const char *w1, const char *w2, int *words)
     char two[128] = "";
     if (w2)
         snprintf(two, sizeof(two), "%s %s", w1, w2);
-    for (size_t g = 0; g < NGROUPS; g++)
-        for (const struct cmd_def *d = groups[g]; d->name; d++)
+    for (size_t g = 0; g < cmd_ngroups; g++)
+        for (const struct cmd_def *d = cmd_groups[g]; d->name; d++)
             if (w2 && strcmp(d->name, two) == 0) {
                 *words = 2;
                 return d;
             }
-    for (size_t g = 0; g < NGROUPS; g++)
-        for (const struct cmd_def *d = groups[g]; d->name; d++)
+    for (size_t g = 0; g < cmd_ngroups; g++)
+        for (const struct cmd_def *d = cmd_groups[g]; d->name; d++)
             if (strcmp(d->name, w1) == 0) {
                 *words = 1;
                 return d;
@@ -63,8 +75,8 @@ static bool
 is_group(const char *w)
 {
     size_t n = strlen(w);
-    for (size_t g = 0; g < NGROUPS; g++)
-        for (const struct cmd_def *d = groups[g]; d->name; d++)
+    for (size_t g = 0; g < cmd_ngroups; g++)
+        for (const struct cmd_def *d = cmd_groups[g]; d->name; d++)
             if (strncmp(d->name, w, n) == 0 && d->name[n] == ' ')
                 return true;
     return false;
@@ -74,8 +86,8 @@ static void
 print_list(FILE *out, const char *group)
 {
     size_t n = group ? strlen(group) : 0;
-    for (size_t g = 0; g < NGROUPS; g++)
-        for (const struct cmd_def *d = groups[g]; d->name; d++)
+    for (size_t g = 0; g < cmd_ngroups; g++)
+        for (const struct cmd_def *d = cmd_groups[g]; d->name; d++)
             if (!group || (strncmp(d->name, group, n) == 0 && d->name[n] == ' '))
                 fprintf(out, "  %-22s %s\n", d->name, d->summary);
 }
@@ -88,29 +100,47 @@ print_main_help(FILE *out)
           out);
     print_list(out, NULL);
     fputc('\n', out);
-    fputs(global_help, out);
+    print_global_help(out);
     fputc('\n', out);
     fb_exit_codes_print(out);
     fputs("\nRun \"fmtbank COMMAND --help\" for one command.\n", out);
 }
 
-static void
-print_cmd_help(FILE *out, const struct cmd_def *d)
+char *
+cmd_usage(const struct cmd_def *d)
 {
-    fprintf(out, "Usage: fmtbank %s\n\n%s\n", d->usage, d->summary);
+    char *tail = opts_usage(d->opts, &d->args);
+    char *u = xasprintf("fmtbank %s%s%s", d->name, tail,
+                        (d->flags & CMD_REASON) ? " --reason TEXT" : "");
+    free(tail);
+    return u;
+}
+
+void
+cmd_print_help(FILE *out, const struct cmd_def *d)
+{
+    char *usage = cmd_usage(d);
+    fputs("Usage: ", out);
+    opts_print_wrapped(out, usage, strlen("Usage: "), strlen("Usage: fmtbank "), true);
+    fprintf(out, "\n%s\n", d->summary);
+    free(usage);
+    if (d->opts && d->opts->name) {
+        fputs("\nOptions:\n", out);
+        opts_print_help(out, d->opts);
+    }
     if (d->help)
         fprintf(out, "\n%s", d->help);
     fputc('\n', out);
-    fputs(global_help, out);
+    print_global_help(out);
     fputc('\n', out);
     fb_exit_codes_print(out);
 }
 
 /* Takes a global option at argv[*i] if it is one; returns 1 if taken, 0 if not, -1 on error. */
+/* Takes a global option at argv[*i] if it is one; returns 1 if taken, 0 if not, -1 on error. */
 static int
 take_global(int argc, char **argv, int *i, struct globals *g, struct fb_error *err)
 {
-    static const char *const names[] = {"db", "user", "format", "reason"};
     const char **slots[] = {&g->db, &g->user, &g->format, &g->reason};
     char *a = argv[*i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -123,9 +153,10 @@ take_global(int argc, char **argv, int *i, struct globals *g, struct fb_error *e
     }
     if (strncmp(a, "--", 2) != 0)
         return 0;
-    for (size_t k = 0; k < 4; k++) {
-        size_t n = strlen(names[k]);
-        if (strncmp(a + 2, names[k], n) != 0)
+    for (size_t k = 0; k < sizeof(slots) / sizeof(slots[0]); k++) {
+        const char *name = global_opts[k].name;
+        size_t n = strlen(name);
+        if (strncmp(a + 2, name, n) != 0)
             continue;
         if (a[2 + n] == '=') {
             *slots[k] = a + 3 + n;
@@ -133,7 +164,7 @@ take_global(int argc, char **argv, int *i, struct globals *g, struct fb_error *e
         }
         if (a[2 + n] == '\0') {
             if (*i + 1 >= argc) {
-                fb_error_set(err, FB_ERR_USAGE, "option \"--%s\" requires a value", names[k]);
+                fb_error_set(err, FB_ERR_USAGE, "option \"--%s\" requires a value", name);
                 return -1;
             }
             *slots[k] = argv[++*i];
@@ -146,17 +177,13 @@ take_global(int argc, char **argv, int *i, struct globals *g, struct fb_error *e
 static int
 parse_format(const char *f, enum out_format *out, struct fb_error *err)
 {
-    if (!f || strcmp(f, "table") == 0)
-        *out = OUT_TABLE;
-    else if (strcmp(f, "tsv") == 0)
-        *out = OUT_TSV;
-    else if (strcmp(f, "json") == 0)
-        *out = OUT_JSON;
-    else {
-        fb_error_set(err, FB_ERR_USAGE, "invalid value \"%s\" for \"--format\"", f);
-        fb_error_hint(err, "Use table, tsv or json.");
+    static const char *const names[] = {"table", "tsv", "json"};
+    if (opt_check_choice(opt_find(global_opts, "format"), "--format", f, err) < 0)
         return -1;
-    }
+    *out = OUT_TABLE;
+    for (size_t k = 0; f && k < sizeof(names) / sizeof(names[0]); k++)
+        if (strcmp(f, names[k]) == 0)
+            *out = (enum out_format)k;
     return 0;
 }
 
@@ -201,6 +228,34 @@ finish(struct cmd_ctx *ctx, int rc)
     return rc;
 }
 
+/* Parses the command's arguments against its table entry, then connects (so usage errors come
+ * before any connection). Returns 0 or -1 with ctx->err set. */
+static int
+prepare(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    const struct cmd_def *d = ctx->def;
+    if (d->flags & CMD_RAW_ARGS) {
+        ctx->args = argv + 1;
+        ctx->nargs = (size_t)argc - 1;
+    } else {
+        const struct opt_pos none = {0};
+        if (opts_parse(argc, argv, 1, d->opts, d->args.usage ? &d->args : &none, &ctx->opt,
+                       &ctx->err) < 0) {
+            if (!ctx->err.hint) {
+                char *usage = cmd_usage(d);
+                fb_error_hint(&ctx->err, "Usage: %s", usage);
+                free(usage);
+            }
+            return -1;
+        }
+        ctx->args = ctx->opt.pos.items;
+        ctx->nargs = ctx->opt.pos.n;
+    }
+    if ((d->flags & (CMD_DB | CMD_DB_RAW)) && connect_ctx(ctx) < 0)
+        return -1;
+    return 0;
+}
+
 static int
 run_command(const struct cmd_def *d, struct globals *g, int argc, char **argv)
 {
@@ -214,9 +269,10 @@ run_command(const struct cmd_def *d, struct globals *g, int argc, char **argv)
         fb_error_clear(&ctx.err);
         return FB_ERR_USAGE;
     }
-    int rc = d->fn(&ctx, argc, argv);
+    int rc = prepare(&ctx, argc, argv) < 0 ? cmd_fail(&ctx) : d->fn(&ctx);
     if (rc != 0 && ctx.err.message && ctx.err.kind == FB_OK)
         ctx.err.kind = (enum fb_errkind)rc;
+    opt_values_free(&ctx.opt);
     return finish(&ctx, rc);
 }
 
@@ -282,7 +338,7 @@ cmd_main(int argc, char **argv)
         hargv[hargc++] = argv[k];
     }
     if (g.help) {
-        print_cmd_help(stdout, d);
+        cmd_print_help(stdout, d);
         free(hargv);
         return 0;
     }
@@ -306,39 +362,11 @@ cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
         die("out of memory");
     va_end(ap);
     fb_error_set(&ctx->err, FB_ERR_USAGE, "%s", msg);
-    fb_error_hint(&ctx->err, "Usage: fmtbank %s", ctx->def->usage);
+    char *usage = cmd_usage(ctx->def);
+    fb_error_hint(&ctx->err, "Usage: %s", usage);
+    free(usage);
     free(msg);
     return FB_ERR_USAGE;
-}
-
-int
-cmd_parse(struct cmd_ctx *ctx, int argc, char **argv, const struct opt_spec *specs,
-          struct opt_args *pos, size_t nargs, const char *what)
-{
-    memset(pos, 0, sizeof(*pos));
-    if (opts_parse(argc, argv, 1, specs, pos, &ctx->err) < 0) {
-        fb_error_hint(&ctx->err, "Usage: fmtbank %s", ctx->def->usage);
-        opt_args_free(pos);
-        return -1;
-    }
-    if ((nargs != CMD_ANY_ARGS && cmd_want_args(ctx, pos, nargs, what) < 0) ||
-        ((ctx->def->flags & (CMD_DB | CMD_DB_RAW)) && !ctx->conn && connect_ctx(ctx) < 0)) {
-        opt_args_free(pos);
-        return -1;
-    }
-    return 0;
-}
-
-int
-cmd_want_args(struct cmd_ctx *ctx, const struct opt_args *pos, size_t n, const char *what)
-{
-    if (pos->n == n)
-        return 0;
-    if (pos->n < n)
-        cmd_usage_error(ctx, "missing %s", what);
-    else
-        cmd_usage_error(ctx, "unexpected argument \"%s\"", pos->items[n]);
-    return -1;
 }
 
 int
@@ -348,32 +376,7 @@ cmd_fail(struct cmd_ctx *ctx)
 }
 
 int
-cmd_query_noargs(struct cmd_ctx *ctx, int argc, char **argv, enum out_shape shape, const char *sql)
+cmd_query_noargs(struct cmd_ctx *ctx, enum out_shape shape, const char *sql)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
     return out_query(ctx, shape, sql, 0, NULL, NULL);
-}
-
-int
-cmd_check_choice(struct cmd_ctx *ctx, const char *option, const char *value,
-                 const char *const *choices)
-{
-    if (!value)
-        return 0;
-    size_t n = 0;
-    for (; choices[n]; n++)
-        if (strcmp(choices[n], value) == 0)
-            return 0;
-    cmd_usage_error(ctx, "invalid value \"%s\" for \"%s\"", value, option);
-    struct strbuf hint = STRBUF_INIT;
-    strbuf_adds(&hint, "Use ");
-    for (size_t i = 0; i < n; i++)
-        strbuf_addf(&hint, "%s%s", choices[i], i + 2 < n ? ", " : i + 2 == n ? " or " : ".");
-    fb_error_hint(&ctx->err, "%s", strbuf_str(&hint));
-    strbuf_release(&hint);
-    return FB_ERR_USAGE;
 }

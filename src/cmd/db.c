@@ -9,21 +9,10 @@
 #include <unistd.h>
 
 static int
-resolve_noargs(struct cmd_ctx *ctx, int argc, char **argv, struct embedded *e)
-{
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 0, "") < 0)
-        return -1;
-    opt_args_free(&pos);
-    return embedded_resolve(e, &ctx->err);
-}
-
-static int
-cmd_db_start(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_db_start(struct cmd_ctx *ctx)
 {
     struct embedded e;
-    if (resolve_noargs(ctx, argc, argv, &e) < 0)
+    if (embedded_resolve(&e, &ctx->err) < 0)
         return cmd_fail(ctx);
     int rc = embedded_start(&e, &ctx->err);
     if (rc == 0)
@@ -33,11 +22,11 @@ cmd_db_start(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_db_stop(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_db_stop(struct cmd_ctx *ctx)
 {
     struct embedded e;
     bool was_running;
-    if (resolve_noargs(ctx, argc, argv, &e) < 0)
+    if (embedded_resolve(&e, &ctx->err) < 0)
         return cmd_fail(ctx);
     int rc = embedded_stop(&e, &was_running, &ctx->err);
     if (rc == 0)
@@ -48,10 +37,10 @@ cmd_db_stop(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_db_status(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_db_status(struct cmd_ctx *ctx)
 {
     struct embedded e;
-    if (resolve_noargs(ctx, argc, argv, &e) < 0)
+    if (embedded_resolve(&e, &ctx->err) < 0)
         return cmd_fail(ctx);
     long pid = embedded_pid(&e);
     const char *state = pid ? "running" : embedded_initialised(&e) ? "stopped" : "not created";
@@ -64,10 +53,10 @@ cmd_db_status(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_db_url(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_db_url(struct cmd_ctx *ctx)
 {
     struct embedded e;
-    if (resolve_noargs(ctx, argc, argv, &e) < 0)
+    if (embedded_resolve(&e, &ctx->err) < 0)
         return cmd_fail(ctx);
     char *uri = embedded_uri(&e, ctx->user);
     printf("%s\n", uri);
@@ -77,19 +66,19 @@ cmd_db_url(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_db_psql(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_db_psql(struct cmd_ctx *ctx)
 {
     struct embedded e;
     if (embedded_resolve(&e, &ctx->err) < 0 || embedded_start(&e, &ctx->err) < 0)
         return cmd_fail(ctx);
     char *ci = embedded_conninfo(&e, ctx->user ? ctx->user : EMBEDDED_SUPERUSER);
-    const char **pargv = xcalloc((size_t)argc + 3, sizeof(char *));
+    const char **pargv = xcalloc(ctx->nargs + 4, sizeof(char *));
     int n = 0;
     pargv[n++] = "psql";
     pargv[n++] = "-d";
     pargv[n++] = ci;
-    for (int i = 1; i < argc; i++)
-        pargv[n++] = argv[i];
+    for (size_t i = 0; i < ctx->nargs; i++)
+        pargv[n++] = ctx->args[i];
     fflush(stdout);
     execvp("psql", (char *const *)pargv);
     fb_error_set(&ctx->err, FB_ERR_INTERNAL, "could not run psql");
@@ -101,19 +90,19 @@ cmd_db_psql(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_db[] = {
-    {"db start", cmd_db_start, 0, "db start", "create (first time) and start the embedded instance",
+    {"db start", cmd_db_start, 0, {0}, NULL, "create (first time) and start the embedded instance",
      "The embedded PostgreSQL instance lives in $FMTBANK_HOME (default\n"
      "${XDG_DATA_HOME:-~/.local/share}/fmtbank; /var/lib/fmtbank when run as root, where the\n"
      "server runs as the system user \"fmtbank\"). It listens only on a Unix socket in that\n"
      "directory. Starting it twice at once is safe; other commands start it on demand.\n"},
-    {"db stop", cmd_db_stop, 0, "db stop", "stop the embedded instance", NULL},
-    {"db status", cmd_db_status, 0, "db status",
+    {"db stop", cmd_db_stop, 0, {0}, NULL, "stop the embedded instance", NULL},
+    {"db status", cmd_db_status, 0, {0}, NULL,
      "show whether the embedded instance runs (exit 0 running, 7 otherwise)", NULL},
-    {"db psql", cmd_db_psql, CMD_RAW_ARGS, "db psql [PSQL ARGS...]",
+    {"db psql", cmd_db_psql, CMD_RAW_ARGS, {"[PSQL ARGS...]", 0, OPT_ANY, NULL}, NULL,
      "open psql on the embedded instance as its superuser (further arguments go to psql)",
      "Example: fmtbank db psql -c 'select 1'\n"
      "With --user ROLE (before \"db\"), psql connects as that role instead.\n"},
-    {"db url", cmd_db_url, 0, "db url", "print the libpq connection URI of the embedded instance",
+    {"db url", cmd_db_url, 0, {0}, NULL, "print the libpq connection URI of the embedded instance",
      NULL},
     {0},
 };

@@ -24,31 +24,16 @@ refusal_from_row(struct cmd_ctx *ctx, const PGresult *r, int col)
 }
 
 static int
-cmd_donation_add(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donation_add(struct cmd_ctx *ctx)
 {
-    const char *collected = NULL, *mass = NULL, *bristol = NULL;
-    const struct opt_spec specs[] = {{"collected", 0, OPT_STRING, &collected},
-                                     {"mass", 0, OPT_STRING, &mass},
-                                     {"bristol", 0, OPT_STRING, &bristol},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
-        return cmd_fail(ctx);
+    const char *collected = cmd_opt(ctx, "collected"), *mass = cmd_opt(ctx, "mass");
+    const char *bristol = cmd_opt(ctx, "bristol");
     int rc = 0;
-    if (!collected || !mass || !bristol) {
-        rc = cmd_usage_error(ctx, "missing --%s",
-                             !collected ? "collected"
-                             : !mass    ? "mass"
-                                        : "bristol");
-        opt_args_free(&pos);
-        return rc;
-    }
-    const char *p[] = {pos.items[0], collected, mass, bristol};
+    const char *p[] = {ctx->args[0], collected, mass, bristol};
     PGresult *r = db_exec(ctx->conn,
                           "SELECT lot_id, status, message, detail, hint"
                           " FROM fmtbank.donation_add($1, $2, $3, $4)",
                           4, p, &ctx->err);
-    opt_args_free(&pos);
     if (!r)
         return cmd_fail(ctx);
     /* The lot exists either way: its ID goes on the material, also when it is rejected. */
@@ -87,42 +72,29 @@ process_in_tx(struct cmd_ctx *ctx, const char *lot, const char *processed, const
 }
 
 static int
-cmd_donation_process(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donation_process(struct cmd_ctx *ctx)
 {
-    const char *processed = NULL, *doses = NULL, *labels = NULL;
-    const struct opt_spec specs[] = {{"processed", 0, OPT_STRING, &processed},
-                                     {"doses", 0, OPT_STRING, &doses},
-                                     {"labels", 0, OPT_STRING, &labels},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "lot ID") < 0)
-        return cmd_fail(ctx);
-    if (!processed || !doses) {
-        int rc = cmd_usage_error(ctx, "missing --%s", !processed ? "processed" : "doses");
-        opt_args_free(&pos);
-        return rc;
-    }
+    const char *processed = cmd_opt(ctx, "processed"), *doses = cmd_opt(ctx, "doses");
+    const char *labels = cmd_opt(ctx, "labels");
     /* One transaction: the aliquots and their label prints exist together or not at all; the
      * label file is put in place only after the commit. */
     PGresult *r = NULL;
     char *staged = NULL;
     int rc = db_run(ctx->conn, "BEGIN", 0, NULL, &ctx->err);
     if (rc == 0)
-        rc = process_in_tx(ctx, pos.items[0], processed, doses, labels, &staged, &r);
+        rc = process_in_tx(ctx, ctx->args[0], processed, doses, labels, &staged, &r);
     if (rc != 0) {
         struct fb_error ignore = {0};
         db_run(ctx->conn, "ROLLBACK", 0, NULL, &ignore);
         fb_error_clear(&ignore);
         labels_drop(staged);
         PQclear(r);
-        opt_args_free(&pos);
         return cmd_fail(ctx);
     }
     /* A refusal row (processed too late) still commits: the lot is recorded as rejected. */
     if (db_run(ctx->conn, "COMMIT", 0, NULL, &ctx->err) != 0) {
         labels_drop(staged);
         PQclear(r);
-        opt_args_free(&pos);
         return cmd_fail(ctx);
     }
     if (PQgetisnull(r, 0, 0)) {
@@ -132,7 +104,7 @@ cmd_donation_process(struct cmd_ctx *ctx, int argc, char **argv)
         for (int i = 0; i < n; i++)
             printf("%s\n", PQgetvalue(r, i, 0));
         fprintf(stderr, "processed lot \"%s\" into %d dose%s and retained sample \"%s\"\n",
-                pos.items[0], n - 1, n == 2 ? "" : "s", PQgetvalue(r, n - 1, 0));
+                ctx->args[0], n - 1, n == 2 ? "" : "s", PQgetvalue(r, n - 1, 0));
         if (staged) {
             if (labels_put(ctx, staged, labels) != 0)
                 rc = cmd_fail(ctx);
@@ -141,29 +113,38 @@ cmd_donation_process(struct cmd_ctx *ctx, int argc, char **argv)
         }
     }
     PQclear(r);
-    opt_args_free(&pos);
     return rc;
 }
 
 const struct cmd_def cmd_defs_donation[] = {
-    {"donation add", cmd_donation_add, CMD_DB,
-     "donation add CODE --collected TS --mass GRAMS --bristol N",
+    {"donation add", cmd_donation_add, CMD_DB, {"CODE", 1, 1, "donor CODE"},
+     (const struct opt_spec[]){
+         {"collected", 0, OPT_STRING, "TS", .help = "when the stool was collected (local time)",
+          .flags = OPT_REQUIRED},
+         {"mass", 0, OPT_STRING, "GRAMS", .help = "its mass", .flags = OPT_REQUIRED},
+         {"bristol", 0, OPT_STRING, "N", .help = "its Bristol stool form", .flags = OPT_REQUIRED},
+         {0}},
      "register a donation (a lot) from a donor; prints the lot ID",
-     "TS is when the stool was collected (e.g. 2026-11-27 08:30, local time). Refused (exit 5)\n"
-     "when the donor is not eligible at that time, the donation-day questionnaire\n"
-     "(questionnaire record --short) of that day is missing or not clear, the Bristol form N\n"
-     "is outside the rule range (bristol_min..bristol_max), or the mass is below one dose\n"
-     "(dose_mass_g). Because the material exists, a refused donation is still recorded as a\n"
-     "rejected lot with its reasons, and its lot ID is printed for labelling the discard.\n"},
-    {"donation process", cmd_donation_process, CMD_DB,
-     "donation process LOT --processed TS --doses N [--labels FILE.zpl]",
+     "TS is e.g. 2026-11-27 08:30. Refused (exit 5) when the donor is not eligible at that\n"
+     "time, the donation-day questionnaire (questionnaire record --short) of that day is\n"
+     "missing or not clear, the Bristol form N is outside the rule range\n"
+     "(bristol_min..bristol_max), or the mass is below one dose (dose_mass_g). Because the\n"
+     "material exists, a refused donation is still recorded as a rejected lot with its\n"
+     "reasons, and its lot ID is printed for labelling the discard.\n"},
+    {"donation process", cmd_donation_process, CMD_DB, {"LOT", 1, 1, "lot ID"},
+     (const struct opt_spec[]){
+         {"processed", 0, OPT_STRING, "TS", .help = "when the lot was processed",
+          .flags = OPT_REQUIRED},
+         {"doses", 0, OPT_STRING, "N", .help = "how many dose aliquots", .flags = OPT_REQUIRED},
+         {"labels", 0, OPT_STRING, "FILE.zpl",
+          .help = "write their labels (ZPL II) to FILE; each print is recorded"},
+         {0}},
      "process a lot into N dose aliquots plus a retained sample; prints their IDs",
      "Creates N doses (LOT-001 .. LOT-N) and the retained sample (LOT-000, kept for testing and\n"
      "never issued), all in quarantine, expiring shelf_life_days after TS, with the rule's\n"
      "volume and glycerol. Prints the dose IDs, one per line, then the retained sample's.\n"
      "Refused when TS is more than max_processing_hours after collection (the lot is then\n"
      "recorded as rejected), when N x dose_mass_g exceeds the lot's mass, or when the lot was\n"
-     "already processed or is not in quarantine.\n"
-     "  --labels FILE.zpl   write their labels (ZPL II) to FILE; each print is recorded\n"},
+     "already processed or is not in quarantine.\n"},
     {0},
 };

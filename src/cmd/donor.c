@@ -13,25 +13,18 @@
 #include <string.h>
 
 static int
-cmd_donor_add(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donor_add(struct cmd_ctx *ctx)
 {
-    const char *year = NULL, *sex = NULL;
-    const struct opt_spec specs[] = {{"birth-year", 0, OPT_STRING, &year},
-                                     {"sex", 0, OPT_STRING, &sex},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
-        return cmd_fail(ctx);
+    const char *year = cmd_opt(ctx, "birth-year"), *sex = cmd_opt(ctx, "sex");
     int rc;
     {
-        const char *p[] = {pos.items[0], year, sex};
+        const char *p[] = {ctx->args[0], year, sex};
         PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.donor_add($1, $2, $3)", 3, p, &ctx->err);
         rc = r ? 0 : -1;
         if (r)
             out_ids(r);
         PQclear(r);
     }
-    opt_args_free(&pos);
     return rc == 0 ? 0 : cmd_fail(ctx);
 }
 
@@ -49,34 +42,27 @@ cmd_open_input(struct cmd_ctx *ctx, const char *path)
 }
 
 static int
-cmd_donor_import(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donor_import(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "FILE.csv") < 0)
-        return cmd_fail(ctx);
     int rc;
-    FILE *in = cmd_open_input(ctx, pos.items[0]);
+    FILE *in = cmd_open_input(ctx, ctx->args[0]);
     if (in) {
         long nbad, nrows;
         FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
-        rc = import_csv(ctx->conn, &donor_import_spec, in, pos.items[0], bad ? bad : stderr, stdout,
-                        &nbad, &nrows, &ctx->err);
+        rc = import_csv(ctx->conn, &donor_import_spec, in, ctx->args[0], bad ? bad : stderr,
+                        stdout, &nbad, &nrows, &ctx->err);
         if (bad)
             fclose(bad);
         if (rc == 0)
             fprintf(stderr, "imported %ld donor%s from \"%s\"\n", nrows, nrows == 1 ? "" : "s",
-                    pos.items[0]);
+                    ctx->args[0]);
         if (in != stdin)
             fclose(in);
     } else {
         rc = -1;
     }
-    opt_args_free(&pos);
     return rc == 0 ? 0 : cmd_fail(ctx);
 }
-
-static const char *const donor_states[] = {"screening", "eligible", "deferred", "excluded", NULL};
 
 /* Reasons: the JSON array for --format json, a short summary for people otherwise. */
 #define REASONS_COLUMN(json)                                                                    \
@@ -87,16 +73,9 @@ static const char *const donor_states[] = {"screening", "eligible", "deferred", 
               " FROM pg_catalog.jsonb_array_elements(e.reasons) WITH ORDINALITY AS x(r, n))")
 
 static int
-cmd_donor_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donor_list(struct cmd_ctx *ctx)
 {
-    const char *status = NULL;
-    const struct opt_spec specs[] = {{"status", 0, OPT_STRING, &status}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    if (cmd_check_choice(ctx, "--status", status, donor_states) != 0)
-        return FB_ERR_USAGE;
+    const char *status = cmd_opt(ctx, "status");
     char *sql = xasprintf("SELECT e.code, e.status, e.deferred_until, e.next_screening_due,"
                           " %s AS reasons, d.birth_year, d.sex, d.created_at"
                           " FROM fmtbank.donor_eligibility_at() e"
@@ -110,36 +89,27 @@ cmd_donor_list(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_donor_show(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donor_show(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "donor CODE") < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {pos.items[0]};
+    const char *p[] = {ctx->args[0]};
     int rc = out_query(ctx, OUT_OBJECT,
                        "SELECT e.code, e.status, e.deferred_until, e.reasons, e.next_screening_due,"
                        " e.rule_set_version, d.birth_year, d.sex, d.created_at"
                        " FROM fmtbank.donor_get($1) d"
                        " JOIN fmtbank.donor_status_at(d.id) e ON e.donor_id = d.id",
                        1, p, "donor not found");
-    opt_args_free(&pos);
     return rc;
 }
 
 /* Every rule with its verdict, as of a moment: a summary object then the rules. Both queries
  * run in one read-only snapshot with the same moment, so they cannot disagree. */
 static int
-cmd_donor_explain(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donor_explain(struct cmd_ctx *ctx)
 {
-    const char *as_of = NULL;
-    const struct opt_spec specs[] = {{"as-of", 0, OPT_STRING, &as_of}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
-        return cmd_fail(ctx);
+    const char *as_of = cmd_opt(ctx, "as-of");
     int rc = FB_OK;
     char *at = NULL;
-    const char *p0[] = {pos.items[0], as_of};
+    const char *p0[] = {ctx->args[0], as_of};
     if (db_run(ctx->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
                &ctx->err) < 0 ||
         db_run(ctx->conn, "SELECT fmtbank.donor_get($1)", 1, p0, &ctx->err) < 0 ||
@@ -148,8 +118,8 @@ cmd_donor_explain(struct cmd_ctx *ctx, int argc, char **argv)
         rc = cmd_fail(ctx);
         goto done;
     }
-    const char *p[] = {pos.items[0], at};
-    char *msg = xasprintf("donor \"%s\" was not registered at %s", pos.items[0], at);
+    const char *p[] = {ctx->args[0], at};
+    char *msg = xasprintf("donor \"%s\" was not registered at %s", ctx->args[0], at);
     if (ctx->format == OUT_JSON) {
         rc = out_query(ctx, OUT_OBJECT,
                        "SELECT e.code, $2::timestamptz AS as_of, e.status, e.deferred_until,"
@@ -180,27 +150,18 @@ cmd_donor_explain(struct cmd_ctx *ctx, int argc, char **argv)
         rc = cmd_fail(ctx);
 done:
     free(at);
-    opt_args_free(&pos);
     return rc;
 }
 
 /* defer / exclude / reinstate: one function call that checks the role, the reason and the
  * decision in force. */
 static int
-donor_decide(struct cmd_ctx *ctx, int argc, char **argv, const char *decision)
+donor_decide(struct cmd_ctx *ctx, const char *decision)
 {
-    const char *until = NULL;
-    const struct opt_spec with_until[] = {{"until", 0, OPT_STRING, &until}, {0}};
-    static const struct opt_spec none[] = {{0}};
-    bool defer = strcmp(decision, "defer") == 0;
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, defer ? with_until : none, &pos, 1, "donor CODE") < 0)
-        return cmd_fail(ctx);
+    const char *until = strcmp(decision, "defer") == 0 ? cmd_opt(ctx, "until") : NULL;
     int rc = 0;
-    if (defer && !until)
-        rc = cmd_usage_error(ctx, "missing --until");
-    if (rc == 0) {
-        const char *p[] = {pos.items[0], decision, until};
+    {
+        const char *p[] = {ctx->args[0], decision, until};
         char *code = db_scalar(ctx->conn, "SELECT fmtbank.donor_decide($1, $2, $3)", 3, p,
                                &ctx->err);
         if (!code) {
@@ -216,46 +177,39 @@ donor_decide(struct cmd_ctx *ctx, int argc, char **argv, const char *decision)
             free(code);
         }
     }
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_donor_defer(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donor_defer(struct cmd_ctx *ctx)
 {
-    return donor_decide(ctx, argc, argv, "defer");
+    return donor_decide(ctx, "defer");
 }
 
 static int
-cmd_donor_exclude(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donor_exclude(struct cmd_ctx *ctx)
 {
-    return donor_decide(ctx, argc, argv, "exclude");
+    return donor_decide(ctx, "exclude");
 }
 
 static int
-cmd_donor_reinstate(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donor_reinstate(struct cmd_ctx *ctx)
 {
-    return donor_decide(ctx, argc, argv, "reinstate");
+    return donor_decide(ctx, "reinstate");
 }
 
 static int
-cmd_donor_identity(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_donor_identity(struct cmd_ctx *ctx)
 {
-    const char *name = NULL, *birth = NULL, *contact = NULL;
-    const struct opt_spec specs[] = {{"full-name", 0, OPT_STRING, &name},
-                                     {"birth-date", 0, OPT_STRING, &birth},
-                                     {"contact", 0, OPT_STRING, &contact},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
-        return cmd_fail(ctx);
+    const char *name = cmd_opt(ctx, "full-name"), *birth = cmd_opt(ctx, "birth-date");
+    const char *contact = cmd_opt(ctx, "contact");
     int rc;
-    const char *p[] = {pos.items[0], name, birth, contact};
+    const char *p[] = {ctx->args[0], name, birth, contact};
     if (name || birth || contact) {
         rc = db_run(ctx->conn, "SELECT fmtbank.donor_identity_set($1, $2, $3, $4)", 4, p,
                     &ctx->err) == 0 ? 0 : cmd_fail(ctx);
     } else {
-        char *msg = xasprintf("no identity recorded for donor \"%s\"", pos.items[0]);
+        char *msg = xasprintf("no identity recorded for donor \"%s\"", ctx->args[0]);
         rc = out_query(ctx, OUT_OBJECT,
                        "SELECT d.code, i.full_name, i.birth_date, i.contact, i.updated_at"
                        " FROM fmtbank.donor_identity i"
@@ -264,47 +218,66 @@ cmd_donor_identity(struct cmd_ctx *ctx, int argc, char **argv)
                        1, p, msg);
         free(msg);
     }
-    opt_args_free(&pos);
     return rc;
 }
 
+#define CODE_ARG {"CODE", 1, 1, "donor CODE"}
+
 const struct cmd_def cmd_defs_donor[] = {
-    {"donor add", cmd_donor_add, CMD_DB, "donor add CODE [--birth-year Y] [--sex F|M|X]",
+    {"donor add", cmd_donor_add, CMD_DB, CODE_ARG,
+     (const struct opt_spec[]){
+         {"birth-year", 0, OPT_STRING, "YEAR", .help = "year of birth"},
+         {"sex", 0, OPT_STRING, "SEX", .help = "F, M or X"},
+         {0}},
      "register a candidate donor by pseudonymous code (prints the code)",
      "CODE must match the site's pattern (default D- and 4 to 8 digits, e.g. D-0001).\n"},
-    {"donor import", cmd_donor_import, CMD_DB, "donor import FILE.csv",
+    {"donor import", cmd_donor_import, CMD_DB, {"FILE.csv", 1, 1, "FILE.csv"}, NULL,
      "register many donors from a legacy register, all or nothing",
      "The file has the header line code,birth_year,sex. Every bad line is reported with its\n"
      "line number and nothing is imported unless all lines are good. Prints the new codes.\n"},
-    {"donor list", cmd_donor_list, CMD_DB, "donor list [--status S]",
+    {"donor list", cmd_donor_list, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"status", 0, OPT_STRING, "S", .help = "only the donors in that state",
+          .choices = "screening|eligible|deferred|excluded"},
+         {0}},
      "donors with their derived status (screening, eligible, deferred, excluded)",
-     "Status is derived, never typed: see \"fmtbank donor explain\". --status shows only the\n"
-     "donors in that state. In JSON, reasons is the array of {rule, detail}.\n"},
-    {"donor show", cmd_donor_show, CMD_DB, "donor show CODE",
+     "Status is derived, never typed: see \"fmtbank donor explain\". In JSON, reasons is the\n"
+     "array of {rule, detail}.\n"},
+    {"donor show", cmd_donor_show, CMD_DB, CODE_ARG, NULL,
      "one donor: status, deferred_until, reasons, next_screening_due",
      "reasons has one {rule, detail} per failing rule, naming the test (test:HIV), the\n"
      "questionnaire item (item:antibiotics_last), age, questionnaire or manual. deferred_until\n"
      "is the first day the deferral no longer applies (null when it lasts until an acceptable\n"
      "retest or a clear questionnaire); next_screening_due is the last day on which every\n"
      "required result and the full questionnaire are still valid.\n"},
-    {"donor identity", cmd_donor_identity, CMD_DB,
-     "donor identity CODE [--full-name N] [--birth-date D] [--contact C]",
+    {"donor identity", cmd_donor_identity, CMD_DB, CODE_ARG,
+     (const struct opt_spec[]){
+         {"full-name", 0, OPT_STRING, "N", .help = "record the full name"},
+         {"birth-date", 0, OPT_STRING, "D", .help = "record the date of birth"},
+         {"contact", 0, OPT_STRING, "C", .help = "record how to reach the donor"},
+         {0}},
      "show or record a donor's identity (quality and admin only)",
      "Identity (PII) is kept apart from the pseudonymous donor record; technicians and\n"
-     "auditors can never read it.\n"},
-    {"donor explain", cmd_donor_explain, CMD_DB, "donor explain CODE [--as-of WHEN]",
+     "auditors can never read it. Without an option it is shown.\n"},
+    {"donor explain", cmd_donor_explain, CMD_DB, CODE_ARG,
+     (const struct opt_spec[]){
+         {"as-of", 0, OPT_STRING, "WHEN", .help = "a date (the end of that day) or a timestamp"},
+         {0}},
      "every eligibility rule for a donor with its verdict",
      "Lists the manual decision, age, questionnaire, every questionnaire item and every test\n"
-     "with pass, screening, deferred or excluded and why. --as-of WHEN (a date: the end of that\n"
-     "day; or a timestamp) uses only what had been recorded by then and the rule-set version\n"
-     "then in force, so it reproduces the verdict given at that moment.\n"},
-    {"donor defer", cmd_donor_defer, CMD_DB, "donor defer CODE --until DATE --reason TEXT",
+     "with pass, screening, deferred or excluded and why. --as-of uses only what had been\n"
+     "recorded by then and the rule-set version then in force, so it reproduces the verdict\n"
+     "given at that moment.\n"},
+    {"donor defer", cmd_donor_defer, CMD_DB | CMD_REASON, CODE_ARG,
+     (const struct opt_spec[]){
+         {"until", 0, OPT_STRING, "DATE", .help = "the first day the deferral no longer applies",
+          .flags = OPT_REQUIRED},
+         {0}},
      "defer a donor until a date (quality)",
-     "The deferral no longer applies on DATE. A manual decision adds to the derived rules; it\n"
-     "never lifts them.\n"},
-    {"donor exclude", cmd_donor_exclude, CMD_DB, "donor exclude CODE --reason TEXT",
+     "A manual decision adds to the derived rules; it never lifts them.\n"},
+    {"donor exclude", cmd_donor_exclude, CMD_DB | CMD_REASON, CODE_ARG, NULL,
      "exclude a donor permanently (quality)", NULL},
-    {"donor reinstate", cmd_donor_reinstate, CMD_DB, "donor reinstate CODE --reason TEXT",
+    {"donor reinstate", cmd_donor_reinstate, CMD_DB | CMD_REASON, CODE_ARG, NULL,
      "lift a manual deferral or exclusion (quality)",
      "Only manual decisions are lifted: deferrals and exclusions derived from results and\n"
      "questionnaires end by themselves, by a retest or by correcting the record.\n"},

@@ -10,20 +10,10 @@
 #include <stdlib.h>
 
 static int
-cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_init(struct cmd_ctx *ctx)
 {
-    bool demo = false;
-    const char *admin_os = NULL, *admin_role = NULL;
-    const struct opt_spec specs[] = {{"demo", 0, OPT_FLAG, &demo},
-                                     {"admin-os-user", 0, OPT_STRING, &admin_os},
-                                     {"admin-role", 0, OPT_STRING, &admin_role},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    if (!admin_os != !admin_role)
-        return cmd_usage_error(ctx, "--admin-os-user and --admin-role go together");
+    bool demo = cmd_flag(ctx, "demo");
+    const char *admin_os = cmd_opt(ctx, "admin-os-user"), *admin_role = cmd_opt(ctx, "admin-role");
     if (admin_os && !db_uses_embedded(ctx->dsn))
         return cmd_usage_error(ctx, "--admin-os-user applies to the embedded instance only");
     if (admin_os) {
@@ -61,10 +51,10 @@ cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_status(struct cmd_ctx *ctx)
 {
     return cmd_query_noargs(
-        ctx, argc, argv, OUT_OBJECT,
+        ctx, OUT_OBJECT,
         "SELECT pg_catalog.current_database() AS database,"
         " pg_catalog.current_setting('server_version') AS server_version,"
         " session_user AS acting_user,"
@@ -78,17 +68,24 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_init[] = {
-    {"init", cmd_init, CMD_DB_RAW, "init [--demo] [--admin-os-user U --admin-role R]",
+    {"init", cmd_init, CMD_DB_RAW, {0},
+     (const struct opt_spec[]){
+         {"demo", 0, OPT_FLAG, NULL,
+          .help = "also load demonstration data (users alice, quinn, audrey, adam)"},
+         {"admin-os-user", 0, OPT_STRING, "U",
+          .help = "the one OS account that logs in as role R by peer (stored in "
+                  "FMTBANK_HOME/fmtbank.conf); every other person uses a password",
+          .with = "admin-role"},
+         {"admin-role", 0, OPT_STRING, "R", .help = "the role of --admin-os-user",
+          .with = "admin-os-user"},
+         {0}},
      "create or upgrade the schema and load the default catalog and rules (idempotent)",
      "Applies schema/NNN_*.sql in order, each in its own transaction under an advisory lock,\n"
      "recording a SHA-256 of each; refuses if an applied file has changed. Then applies the\n"
      "code set schema/code/NNN_*.sql (functions, views, grants) in one transaction when its\n"
      "checksum differs from the recorded one. Needs a superuser\n"
-     "(on the embedded instance the service account logs in as one by peer).\n"
-     "  --admin-os-user U --admin-role R   the one OS account that logs in as role R by peer\n"
-     "           (stored in FMTBANK_HOME/fmtbank.conf); every other person uses a password\n"
-     "  --demo   also load demonstration data (users alice, quinn, audrey, adam)\n"},
-    {"status", cmd_status, CMD_DB, "status",
+     "(on the embedded instance the service account logs in as one by peer).\n"},
+    {"status", cmd_status, CMD_DB, {0}, NULL,
      "database, schema version, daemon heartbeat and counts by state", NULL},
     {0},
 };

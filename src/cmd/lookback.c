@@ -1,7 +1,7 @@
 /* lookback.c: "fmtbank lookback CODE [--test T] [--apply]", "lookback close", "lookback list":
- * what a donor's unacceptable results put on hold, applying it (a quality officer, or the
- * daemon's sweep), and the cases. The rules are in schema/034_lookback.sql. */
-#include "cmd/cmd.h"
+ * what a donor's unacceptable results hold, recalling it (a quality officer's
+ * signed "case decide --recall"), and the cases. The rules are in schema/code/034_lookback.sql. */
+#include "cmd/sign.h"
 #include "db/db.h"
 #include "common/util.h"
 
@@ -11,71 +11,84 @@
 
 /* The columns of a lookback item (fmtbank.lookback_item) as printed. */
 #define ITEM_COLUMNS_JSON                                                                          \
-    "case_id AS \"case\", case_status, test, outcome, collected,"                                  \
+    "(SELECT c.case_code FROM fmtbank.lookback_case c WHERE c.id = case_id) AS \"case\","          \
+    " case_status, test, outcome, collected,"                                                      \
     " CASE WHEN hold_from = '-infinity' THEN NULL ELSE hold_from END AS hold_from,"                \
     " hold_from = '-infinity' AS holds_all, kind, lot_id AS lot, lot_collected, lot_status,"       \
     " aliquot_id AS aliquot, aliquot_status, action, recipient, site, issued_at"
 #define ITEM_COLUMNS_TABLE                                                                         \
-    "case_id AS \"case\", test, outcome, collected,"                                               \
+    "(SELECT c.case_code FROM fmtbank.lookback_case c WHERE c.id = case_id) AS \"case\","          \
+    " test, outcome, collected,"                                                                   \
     " CASE WHEN hold_from = '-infinity' THEN 'all' ELSE hold_from::text END AS hold_from,"         \
     " lot_id AS lot, aliquot_id AS aliquot,"                                                       \
     " coalesce(aliquot_status, lot_status) AS status, action, recipient, site"
 
+/* --apply: "case decide --recall" for each open result case of the donor, one signature
+ * password for them all (a committed check for each). */
 static int
-cmd_lookback(struct cmd_ctx *ctx, int argc, char **argv)
+lookback_apply(struct cmd_ctx *ctx, const char *test)
 {
-    const char *test = NULL;
-    bool apply = false;
-    const struct opt_spec specs[] = {
-        {"test", 0, OPT_STRING, &test}, {"apply", 0, OPT_FLAG, &apply}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
+    const char *meaning = cmd_opt(ctx, "meaning");
+    const char *p[] = {ctx->args[0], test};
+    PGresult *cases = db_exec(ctx->conn, "SELECT fmtbank.lookback_open_cases_of($1, $2)", 2, p,
+                              &ctx->err);
+    if (!cases)
         return cmd_fail(ctx);
-    const char *p[] = {pos.items[0], test};
-    char *sql = xasprintf("SELECT %s FROM fmtbank.%s($1, $2)",
-                          ctx->format == OUT_JSON ? ITEM_COLUMNS_JSON : ITEM_COLUMNS_TABLE,
-                          apply ? "lookback_apply" : "lookback_show");
-    int rc = out_query(ctx, OUT_LIST, sql, 2, p, NULL);
-    free(sql);
-    if (rc == 0 && apply)
+    char *what = xasprintf("the recall of donor %s's open lookback cases", ctx->args[0]);
+    char *pw = sign_password(ctx, what, meaning);
+    free(what);
+    int rc = pw ? 0 : cmd_fail(ctx);
+    for (int i = 0; rc == 0 && i < PQntuples(cases); i++) {
+        const char *code = PQgetvalue(cases, i, 0);
+        const char *pd[] = {code, meaning};
+        PGresult *r = sign_run(ctx, pw, "SELECT fmtbank.case_sign_attempt($1, $2, $3)", code,
+                               meaning,
+                               "SELECT outcome, lots, aliquots, message, detail, hint"
+                               " FROM fmtbank.case_decide($1, 'recall', NULL, $2, $3::bigint)",
+                               pd, 2);
+        rc = r ? sign_outcome(ctx, r, "decided", 3) : cmd_fail(ctx);
+        PQclear(r);
+    }
+    sign_forget(pw);
+    if (rc == 0)
         fprintf(stderr,
-                "applied the open lookback cases of donor \"%s\": the rows say what was "
-                "recalled and which recipients to notify\n",
-                pos.items[0]);
-    opt_args_free(&pos);
+                "recalled what the open lookback cases of donor \"%s\" held (%d case%s, signed): "
+                "the rows say what was recalled and which recipients to notify\n",
+                ctx->args[0], PQntuples(cases), PQntuples(cases) == 1 ? "" : "s");
+    PQclear(cases);
     return rc;
 }
 
 static int
-cmd_lookback_close(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_lookback(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "lookback CASE") < 0)
+    const char *test = cmd_opt(ctx, "test");
+    if (cmd_flag(ctx, "apply") && lookback_apply(ctx, test) != 0)
         return cmd_fail(ctx);
-    const char *p[] = {pos.items[0]};
+    const char *p[] = {ctx->args[0], test};
+    char *sql = xasprintf("SELECT %s FROM fmtbank.lookback_show($1, $2)",
+                          ctx->format == OUT_JSON ? ITEM_COLUMNS_JSON : ITEM_COLUMNS_TABLE);
+    int rc = out_query(ctx, OUT_LIST, sql, 2, p, NULL);
+    free(sql);
+    return rc;
+}
+
+static int
+cmd_lookback_close(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->args[0]};
     char *id = db_scalar(ctx->conn, "SELECT fmtbank.lookback_close($1)", 1, p, &ctx->err);
     int rc = id ? 0 : cmd_fail(ctx);
     if (id)
-        fprintf(stderr, "closed lookback case %s\n", id);
+        fprintf(stderr, "closed case %s\n", id);
     free(id);
-    opt_args_free(&pos);
     return rc;
 }
 
-static const char *const case_states[] = {"open", "applied", "closed", NULL};
-
 static int
-cmd_lookback_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_lookback_list(struct cmd_ctx *ctx)
 {
-    const char *status = NULL;
-    const struct opt_spec specs[] = {{"status", 0, OPT_STRING, &status}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    if (cmd_check_choice(ctx, "--status", status, case_states) != 0)
-        return FB_ERR_USAGE;
+    const char *status = cmd_opt(ctx, "status");
     const char *p[] = {status};
     return out_query(ctx, OUT_LIST,
                      ctx->format == OUT_JSON
@@ -91,28 +104,40 @@ cmd_lookback_list(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_lookback[] = {
-    {"lookback close", cmd_lookback_close, CMD_DB, "lookback close CASE --reason TEXT",
-     "close a lookback case (quality; the reason is required)",
-     "An open case closed without being applied holds nothing any more; an applied case stays\n"
-     "applied (what it recalled stays recalled). A correction that withdraws the unacceptable\n"
-     "result closes its open case by itself.\n"},
-    {"lookback list", cmd_lookback_list, CMD_DB, "lookback list [--status S]",
+    {"lookback close", cmd_lookback_close, CMD_DB | CMD_REASON, {"CASE", 1, 1, "case ID"},
+     NULL, "close a lookback case (quality; the reason is required): \"case close\"",
+     "Refused while the case holds material undecided (\"case decide\") or a recipient of its\n"
+     "material is un-notified (\"case close --unnotified-reason\" says why).\n"},
+    {"lookback list", cmd_lookback_list, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"status", 0, OPT_STRING, "S", .help = "only the cases in that state (open: not applied "
+                                                "yet)",
+          .choices = "open|applied|closed"},
+         {0}},
      "every lookback case: donor, result, what it holds, state",
-     "S is open (not applied yet), applied or closed. hold_from is the first collection day\n"
-     "held (\"all\": every lot of the donor); lots and issued count the lots held and their\n"
-     "doses issued to recipients.\n"},
-    {"lookback", cmd_lookback, CMD_DB, "lookback CODE [--test T] [--apply]",
-     "what a donor's unacceptable results put on hold; --apply holds it (quality)",
+     "hold_from is the first collection day held (\"all\": every lot of the donor); lots and\n"
+     "issued count the lots held and their doses issued to recipients.\n"},
+    {"lookback", cmd_lookback, CMD_DB, {"CODE", 1, 1, "donor CODE"},
+     (const struct opt_spec[]){
+         {"test", 0, OPT_STRING, "T", .help = "only the cases of test T"},
+         {"apply", 0, OPT_FLAG, NULL,
+          .help = "recall what the open cases hold now (quality, signed: \"case decide --recall\" "
+                  "for each)",
+          .with = "meaning"},
+         {"meaning", 0, OPT_STRING, "TEXT", .help = "what the signature of --apply means"},
+         {"password-stdin", 0, OPT_FLAG, NULL,
+          .help = "read the signature password from the first line of standard input"},
+         {0}},
+     "what a donor's unacceptable results hold; --apply recalls it (quality, signed)",
      "Every unacceptable result (positive, out of limit, indeterminate: entered, imported or\n"
      "corrected) opens a lookback case. It holds the donor's lots collected since the last\n"
      "acceptable result of the same test collected before it, and at least lookback_min_days\n"
      "back (every lot when there is no earlier acceptable result); lots bracketed by acceptable\n"
-     "results before that are not held. Shows, per open or applied case, the lots held and\n"
-     "their aliquots with the action: recall (lots in quarantine, ready or released and their\n"
-     "doses in stock), notify recipient (issued doses, with recipient and site), keep (the\n"
-     "retained sample, for testing).\n"
-     "  --test T   only the cases of test T\n"
-     "  --apply    apply the open cases now (quality): recall what they hold, record it, and\n"
-     "             list who must be told; the daemon's sweep does the same automatically\n"},
+     "results before that are not held. The case holds them at once, in the transaction that\n"
+     "records the result; only a quality officer's signed decision ends the hold (the daemon\n"
+     "never recalls). Shows, per open or applied case, the lots held and their aliquots with\n"
+     "the action: recall (lots in quarantine, ready or released and their doses in stock),\n"
+     "notify recipient (issued doses, with recipient and site), keep (the retained sample, for\n"
+     "testing).\n"},
     {0},
 };

@@ -14,8 +14,12 @@
  * status, blocking, aliquots). */
 static const char lot_state_sql[] =
     "SELECT s.lot, s.donor, s.status, s.aliquots, s.doses, s.stored_status, s.collected_at,"
-    " s.processed_at, s.released_at, s.released_by, s.blocking::text AS blocking,"
+    " s.processed_at, s.released_at, s.released_by, s.held,"
+    " (SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s): %s', h ->> 'case',"
+    "   h ->> 'source', h ->> 'reason'), '; ') FROM pg_catalog.jsonb_array_elements(s.holds) h)"
+    "   AS holds, s.blocking::text AS blocking,"
     " pg_catalog.json_build_object('lot', s.lot, 'donor', s.donor, 'status', s.status,"
+    "   'held', s.held, 'holds', s.holds,"
     "   'blocking', s.blocking, 'aliquots', s.aliquots, 'doses', s.doses,"
     "   'stored_status', s.stored_status, 'collected_at', s.collected_at,"
     "   'processed_at', s.processed_at, 'released_at', s.released_at,"
@@ -86,61 +90,50 @@ lot_print_state(struct cmd_ctx *ctx, const char *lot, bool *releasable)
 }
 
 static int
-cmd_lot_show(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_lot_show(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "lot ID") < 0)
-        return cmd_fail(ctx);
     bool releasable;
-    int rc = lot_print_state(ctx, pos.items[0], &releasable);
-    opt_args_free(&pos);
+    int rc = lot_print_state(ctx, ctx->args[0], &releasable);
     return rc;
 }
 
-static const char *const lot_states[] = {"quarantine", "ready",    "released",
-                                         "rejected",   "recalled", NULL};
-
 static int
-cmd_lot_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_lot_list(struct cmd_ctx *ctx)
 {
-    const char *status = NULL;
-    const struct opt_spec specs[] = {{"status", 0, OPT_STRING, &status}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    if (cmd_check_choice(ctx, "--status", status, lot_states) != 0)
-        return FB_ERR_USAGE;
-    const char *p[] = {status};
+    const char *p[] = {cmd_opt(ctx, "status"), cmd_flag(ctx, "held") ? "t" : "f"};
     /* In JSON, blocking is the array of {rule, detail}; in a table, the failing rules' names. */
     return out_query(ctx, OUT_LIST,
                      ctx->format == OUT_JSON
-                         ? "SELECT lot, donor, status, blocking, aliquots, doses, collected_at,"
-                           " processed_at, released_at, released_by"
-                           " FROM fmtbank.lot_list($1)"
-                         : "SELECT lot, donor, status, aliquots, collected_at, processed_at,"
+                         ? "SELECT lot, donor, status, held, holds, blocking, aliquots, doses,"
+                           " collected_at, processed_at, released_at, released_by"
+                           " FROM fmtbank.lot_list($1) WHERE held OR NOT $2::boolean"
+                         : "SELECT lot, donor, status, held, aliquots, collected_at, processed_at,"
                            " (SELECT pg_catalog.string_agg(y.r, ', ' ORDER BY y.o) FROM"
                            "  (SELECT x.e ->> 'rule' AS r, pg_catalog.min(x.o) AS o"
                            "   FROM pg_catalog.jsonb_array_elements(blocking) WITH ORDINALITY"
                            "   AS x(e, o) GROUP BY 1) y) AS blocking"
-                           " FROM fmtbank.lot_list($1)",
-                     1, p, NULL);
+                           " FROM fmtbank.lot_list($1) WHERE held OR NOT $2::boolean",
+                     2, p, NULL);
 }
 
 const struct cmd_def cmd_defs_lot[] = {
-    {"lot show", cmd_lot_show, CMD_DB, "lot show LOT",
+    {"lot show", cmd_lot_show, CMD_DB, {"LOT", 1, 1, "lot ID"}, NULL,
      "one lot: status, what blocks its release, aliquots",
      "The status is evaluated now: quarantine, ready (nothing blocks the release), released,\n"
      "rejected or recalled. blocking lists every rule that blocks the release with why: status,\n"
-     "processing, donation_questionnaire, pre_panel, post_panel, unacceptable_result, lookback,\n"
-     "donor_excluded (see \"fmtbank release check\"). In JSON: lot, donor, status, blocking\n"
+     "processing, donation_questionnaire, pre_panel, post_panel, unacceptable_result, hold,\n"
+     "donor_excluded (see \"fmtbank release check\"). In JSON: lot, donor, status, held (a case\n"
+     "holds it), holds (the holds in force: [{case, source, reason}], [] when none), blocking\n"
      "(array of {rule, detail}), aliquots (count, the retained sample included), doses,\n"
      "stored_status (the state the last sweep stored), collected_at, processed_at,\n"
      "released_at, released_by.\n"},
-    {"lot list", cmd_lot_list, CMD_DB, "lot list [--status S]",
+    {"lot list", cmd_lot_list, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"status", 0, OPT_STRING, "S", .help = "only the lots in that state (evaluated now)",
+          .choices = "quarantine|ready|released|rejected|recalled"},
+         {"held", 0, OPT_FLAG, NULL, .help = "only the lots a case holds"},
+         {0}},
      "lots with their status as of now and what blocks them",
-     "S is quarantine, ready, released, rejected or recalled (the status shown, evaluated now).\n"
      "In JSON, blocking is the array of {rule, detail}; in a table, the failing rules.\n"},
     {0},
 };

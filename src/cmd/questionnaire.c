@@ -94,28 +94,13 @@ read_answers(struct cmd_ctx *ctx, FILE *in, const char *label, struct strbuf *js
 }
 
 static int
-cmd_questionnaire_record(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_questionnaire_record(struct cmd_ctx *ctx)
 {
-    const char *date = NULL, *file = NULL;
-    bool is_short = false;
-    const struct opt_spec specs[] = {{"date", 0, OPT_STRING, &date},
-                                     {"file", 0, OPT_STRING, &file},
-                                     {"short", 0, OPT_FLAG, &is_short},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
-        return cmd_fail(ctx);
+    const char *date = cmd_opt(ctx, "date"), *file = cmd_opt(ctx, "file");
+    bool is_short = cmd_flag(ctx, "short");
     int rc = 0;
     struct strbuf json = STRBUF_INIT;
     PGresult *r = NULL;
-    if (!date) {
-        rc = cmd_usage_error(ctx, "missing --date");
-        goto done;
-    }
-    if (!file) {
-        rc = cmd_usage_error(ctx, "missing --file");
-        goto done;
-    }
     FILE *in = cmd_open_input(ctx, file);
     if (!in) {
         rc = cmd_fail(ctx);
@@ -128,7 +113,7 @@ cmd_questionnaire_record(struct cmd_ctx *ctx, int argc, char **argv)
         rc = cmd_fail(ctx);
         goto done;
     }
-    const char *p[] = {pos.items[0], date, is_short ? "t" : "f", strbuf_str(&json)};
+    const char *p[] = {ctx->args[0], date, is_short ? "t" : "f", strbuf_str(&json)};
     r = db_exec(ctx->conn,
                 "SELECT line, message, questionnaire_id"
                 " FROM fmtbank.questionnaire_record($1, $2, $3, $4::jsonb)",
@@ -154,20 +139,14 @@ cmd_questionnaire_record(struct cmd_ctx *ctx, int argc, char **argv)
 done:
     PQclear(r);
     strbuf_release(&json);
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_questionnaire_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_questionnaire_list(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "donor CODE") < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {pos.items[0]};
+    const char *p[] = {ctx->args[0]};
     if (db_run(ctx->conn, "SELECT fmtbank.donor_get($1)", 1, p, &ctx->err) < 0) {
-        opt_args_free(&pos);
         return cmd_fail(ctx);
     }
     int rc = out_query(ctx, OUT_LIST,
@@ -177,20 +156,14 @@ cmd_questionnaire_list(struct cmd_ctx *ctx, int argc, char **argv)
                        " FROM fmtbank.questionnaire_list WHERE donor = (fmtbank.donor_get($1)).code"
                        " ORDER BY date, kind, recorded_at",
                        1, p, NULL);
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_questionnaire_show(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_questionnaire_show(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "questionnaire ID") < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {pos.items[0]};
+    const char *p[] = {ctx->args[0]};
     if (db_run(ctx->conn, "SELECT fmtbank.questionnaire_get($1)", 1, p, &ctx->err) < 0) {
-        opt_args_free(&pos);
         return cmd_fail(ctx);
     }
     int rc = out_query(ctx, OUT_LIST,
@@ -199,24 +172,27 @@ cmd_questionnaire_show(struct cmd_ctx *ctx, int argc, char **argv)
                        " WHERE a.questionnaire_id = fmtbank.questionnaire_get($1)"
                        " ORDER BY i.sort_order",
                        1, p, NULL);
-    opt_args_free(&pos);
     return rc;
 }
 
 const struct cmd_def cmd_defs_questionnaire[] = {
-    {"questionnaire record", cmd_questionnaire_record, CMD_DB,
-     "questionnaire record CODE --date DATE [--short] --file ANSWERS.csv",
+    {"questionnaire record", cmd_questionnaire_record, CMD_DB, {"CODE", 1, 1, "donor CODE"},
+     (const struct opt_spec[]){
+         {"date", 0, OPT_STRING, "DATE", .help = "the day it was answered", .flags = OPT_REQUIRED},
+         {"short", 0, OPT_FLAG, NULL, .help = "the donation-day questionnaire, not the full one"},
+         {"file", 0, OPT_STRING, "ANSWERS.csv", .help = "the answers (\"-\": standard input)",
+          .flags = OPT_REQUIRED},
+         {0}},
      "record a donor's full (or, with --short, donation-day) questionnaire (prints its ID)",
      "ANSWERS.csv has the header item,answer and one line per item of \"fmtbank catalog\n"
      "questions\": yes or no for boolean items; the date of the last occurrence (YYYY-MM-DD) or\n"
      "empty for never for date items; a number for number items (bmi, phq9 0-27, gad7 0-21).\n"
      "Every item must be answered exactly once. Every bad line is reported with its line\n"
      "number and nothing is stored unless the whole file is good. Recording the same donor,\n"
-     "kind and date again supersedes the earlier questionnaire and needs --reason. \"-\" reads\n"
-     "standard input.\n"},
-    {"questionnaire list", cmd_questionnaire_list, CMD_DB, "questionnaire list CODE",
+     "kind and date again supersedes the earlier questionnaire and needs --reason.\n"},
+    {"questionnaire list", cmd_questionnaire_list, CMD_DB, {"CODE", 1, 1, "donor CODE"}, NULL,
      "a donor's questionnaires: yes answers, dates, numbers, superseded versions", NULL},
-    {"questionnaire show", cmd_questionnaire_show, CMD_DB, "questionnaire show ID",
+    {"questionnaire show", cmd_questionnaire_show, CMD_DB, {"ID", 1, 1, "questionnaire ID"}, NULL,
      "the answers of one questionnaire", NULL},
     {0},
 };

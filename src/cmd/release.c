@@ -4,118 +4,61 @@
  * released stock the current rules would no longer release. The rules and the signature live in
  * schema/031_readiness.sql and schema/032_signature.sql; "release report" is the reports'. */
 #include "cmd/lot.h"
+#include "cmd/sign.h"
 #include "db/db.h"
 #include "common/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int
-cmd_release_check(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_release_check(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "lot ID") < 0)
-        return cmd_fail(ctx);
     bool releasable = false;
-    int rc = lot_print_state(ctx, pos.items[0], &releasable);
+    int rc = lot_print_state(ctx, ctx->args[0], &releasable);
     if (rc == 0 && !releasable) {
-        fb_error_set(&ctx->err, FB_ERR_REFUSED, "lot \"%s\" is not releasable", pos.items[0]);
+        fb_error_set(&ctx->err, FB_ERR_REFUSED, "lot \"%s\" is not releasable", ctx->args[0]);
         fb_error_hint(&ctx->err, "The blocking rules say why.");
         rc = FB_ERR_REFUSED;
     } else if (rc == 0) {
-        fprintf(stderr, "lot \"%s\" is releasable\n", pos.items[0]);
+        fprintf(stderr, "lot \"%s\" is releasable\n", ctx->args[0]);
     }
-    opt_args_free(&pos);
     return rc;
 }
 
-/* The signature password: from stdin with --password-stdin, else asked without echo at the
- * terminal (stdin must be one, so that a script never waits on a hidden prompt). */
-static char *
-signature_password(struct cmd_ctx *ctx, bool from_stdin, const char *lot, const char *meaning)
-{
-    if (!from_stdin && !isatty(STDIN_FILENO)) {
-        fb_error_set(&ctx->err, FB_ERR_USAGE, "no terminal to ask for the signature password");
-        fb_error_hint(&ctx->err, "Use --password-stdin.");
-        return NULL;
-    }
-    char *prompt =
-        xasprintf("Signing the release of lot %s: \"%s\"\nSignature password: ", lot, meaning);
-    char *pw = cmd_read_secret(prompt, from_stdin, &ctx->err);
-    free(prompt);
-    return pw;
-}
-
 static int
-cmd_release_sign(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_release_sign(struct cmd_ctx *ctx)
 {
-    const char *meaning = NULL;
-    bool pw_stdin = false;
-    const struct opt_spec specs[] = {
-        {"meaning", 0, OPT_STRING, &meaning}, {"password-stdin", 0, OPT_FLAG, &pw_stdin}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "lot ID") < 0)
+    const char *meaning = cmd_opt(ctx, "meaning");
+    char *what = xasprintf("the release of lot %s", ctx->args[0]);
+    char *pw = sign_password(ctx, what, meaning);
+    free(what);
+    if (!pw)
         return cmd_fail(ctx);
-    int rc = 0;
-    char *pw = NULL;
-    if (!meaning) {
-        rc = cmd_usage_error(ctx, "missing --meaning");
-        fb_error_detail(&ctx->err, "A signature records what it means (21 CFR 11.50).");
-    } else if (!(pw = signature_password(ctx, pw_stdin, pos.items[0], meaning))) {
-        rc = cmd_fail(ctx);
-    }
+    const char *p[] = {ctx->args[0], meaning};
+    PGresult *r = sign_run(ctx, pw, "SELECT fmtbank.sign_attempt($1, $2, $3)", ctx->args[0], meaning,
+                           "SELECT outcome, signature, sha256, released, message, detail, hint"
+                           " FROM fmtbank.release_sign($1, $2, $3::bigint)",
+                           p, 2);
+    sign_forget(pw);
+    if (!r)
+        return cmd_fail(ctx);
+    int rc = sign_outcome(ctx, r, "signed", 4);
     if (rc == 0) {
-        /* Two transactions (schema/070_sign_attempt.sql): the password check is committed on its
-         * own first, so a wrong password stays recorded whatever happens next; the signature then
-         * uses it. A NULL attempt means the signer is locked: release_sign says so. */
-        const char *pa[] = {pos.items[0], meaning, pw};
-        PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.sign_attempt($1, $2, $3)", 3, pa,
-                              &ctx->err);
-        bool checked = r != NULL;
-        char *attempt = NULL;
-        if (r && !PQgetisnull(r, 0, 0))
-            attempt = xstrdup(PQgetvalue(r, 0, 0));
-        PQclear(r);
-        const char *p[] = {pos.items[0], meaning, attempt};
-        r = !checked ? NULL
-                     : db_exec(ctx->conn,
-                          "SELECT outcome, signature, sha256, released, message, detail, hint"
-                          " FROM fmtbank.release_sign($1, $2, $3::bigint)",
-                          3, p, &ctx->err);
-        free(attempt);
-        if (!r) {
-            rc = cmd_fail(ctx);
-        } else if (strcmp(PQgetvalue(r, 0, 0), "signed") != 0) {
-            /* A wrong password was recorded (and committed); the signing itself failed. */
-            fb_error_set(&ctx->err, FB_ERR_REFUSED, "%s", PQgetvalue(r, 0, 4));
-            if (!PQgetisnull(r, 0, 5))
-                fb_error_detail(&ctx->err, "%s", PQgetvalue(r, 0, 5));
-            if (!PQgetisnull(r, 0, 6))
-                fb_error_hint(&ctx->err, "%s", PQgetvalue(r, 0, 6));
-            rc = FB_ERR_REFUSED;
-        } else {
-            printf("%s\n", PQgetvalue(r, 0, 1));
-            fprintf(stderr, "released lot \"%s\" (%s dose%s); signature SHA-256 %s\n", pos.items[0],
-                    PQgetvalue(r, 0, 3), strcmp(PQgetvalue(r, 0, 3), "1") == 0 ? "" : "s",
-                    PQgetvalue(r, 0, 2));
-        }
-        PQclear(r);
+        printf("%s\n", PQgetvalue(r, 0, 1));
+        fprintf(stderr, "released lot \"%s\" (%s dose%s); signature SHA-256 %s\n", ctx->args[0],
+                PQgetvalue(r, 0, 3), strcmp(PQgetvalue(r, 0, 3), "1") == 0 ? "" : "s",
+                PQgetvalue(r, 0, 2));
     }
-    if (pw) {
-        explicit_bzero(pw, strlen(pw));
-        free(pw);
-    }
-    opt_args_free(&pos);
+    PQclear(r);
     return rc;
 }
 
 static int
-cmd_release_review(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_release_review(struct cmd_ctx *ctx)
 {
-    return cmd_query_noargs(ctx, argc, argv, OUT_LIST,
+    return cmd_query_noargs(ctx, OUT_LIST,
                             ctx->format == OUT_JSON
                                 ? "SELECT lot, donor, released_at, released_by, in_stock,"
                                   " aliquots, blocking"
@@ -127,8 +70,10 @@ cmd_release_review(struct cmd_ctx *ctx, int argc, char **argv)
                                   " FROM fmtbank.release_review_at(pg_catalog.clock_timestamp())");
 }
 
+#define LOT_ARG {"LOT", 1, 1, "lot ID"}
+
 const struct cmd_def cmd_defs_release[] = {
-    {"release check", cmd_release_check, CMD_DB, "release check LOT",
+    {"release check", cmd_release_check, CMD_DB, LOT_ARG, NULL,
      "whether a lot may be released now: exit 0 if so, else 5 with every blocking rule",
      "A lot is releasable when it is in quarantine or ready (not rejected, recalled or released)\n"
      "and: processed within max_processing_hours (processing); its donation-day questionnaire\n"
@@ -138,23 +83,27 @@ const struct cmd_def cmd_defs_release[] = {
      "(unacceptable_result); no open lookback case holds it (lookback); and the donor is not\n"
      "manually excluded (donor_excluded). Results, questionnaires and rules are those in force\n"
      "now. Prints the lot as \"lot show\" does.\n"},
-    {"release sign", cmd_release_sign, CMD_DB, "release sign LOT --meaning TEXT [--password-stdin]",
+    {"release sign", cmd_release_sign, CMD_DB, LOT_ARG,
+     (const struct opt_spec[]){
+         {"meaning", 0, OPT_STRING, "TEXT",
+          .help = "what the signature means, e.g. \"Released for clinical use\" (21 CFR 11.50)",
+          .flags = OPT_REQUIRED},
+         {"password-stdin", 0, OPT_FLAG, NULL,
+          .help = "read the signature password from the first line of standard input"},
+         {0}},
      "sign the release of a lot (quality): the lot and its doses become released; prints the "
      "signature ID",
      "An electronic signature under 21 CFR Part 11: only a quality officer signs, as themselves,\n"
      "re-entering their own signature password (asked without echo at a terminal, or read from\n"
-     "standard input with --password-stdin). TEXT is the meaning of the signature (e.g.\n"
-     "\"Released for clinical use\"). The lot must be releasable (\"release check\"). The\n"
-     "signature records the printed name, user, time, meaning, rule-set version and a\n"
+     "standard input with --password-stdin). The lot must be releasable (\"release check\").\n"
+     "The signature records the printed name, user, time, meaning, rule-set version and a\n"
      "canonical JSON snapshot of the evaluation it was signed on with its SHA-256; it can never\n"
      "be changed. The lot and its doses in quarantine become released in the same transaction;\n"
      "the retained sample stays in quarantine. If two officers sign at once, one release is\n"
      "made and the other is refused.\n"
      "A wrong password is refused (exit 5) and recorded; after 5 consecutive failures the signer\n"
-     "is locked until an administrator runs \"fmtbank user unlock\".\n"
-     "  --meaning TEXT     what the signature means (required)\n"
-     "  --password-stdin   read the signature password from the first line of standard input\n"},
-    {"release review", cmd_release_review, CMD_DB, "release review",
+     "is locked until an administrator runs \"fmtbank user unlock\".\n"},
+    {"release review", cmd_release_review, CMD_DB, {0}, NULL,
      "released stock still in the freezers that the current rules would no longer release",
      "Lists released lots that still have released, unexpired doses in stock and fail a rule\n"
      "as the rules and records stand now (e.g. a test limit lowered after the stock was banked),\n"

@@ -6,57 +6,58 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* --sheet-rows N: rows per worksheet before a long table continues on the next. */
 static int
-cmd_report_run(struct cmd_ctx *ctx, int argc, char **argv)
+sheet_rows_parse(struct cmd_ctx *ctx, const char *text, uint32_t *out)
 {
-    const char *out = NULL;
-    struct opt_list params = {0};
-    const struct opt_spec specs[] = {
-        {"param", 'p', OPT_MULTI, &params}, {"output", 'o', OPT_STRING, &out}, {0}};
-    struct opt_args pos = {0};
-    /* Every usage error (a missing -o too) before connecting: parse once without connecting. */
-    if (opts_parse(argc, argv, 1, specs, &pos, &ctx->err) < 0) {
-        fb_error_hint(&ctx->err, "Usage: fmtbank %s", ctx->def->usage);
-        opt_list_free(&params);
+    if (!text)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (!isdigit((unsigned char)*text) || *end || errno || v < REPORT_SHEET_ROWS_MIN ||
+        v > REPORT_SHEET_ROWS_MAX) {
+        fb_error_set(&ctx->err, FB_ERR_USAGE, "invalid value \"%s\" for \"--sheet-rows\"", text);
+        fb_error_detail(&ctx->err, "It must be a whole number from %d to %d.",
+                        REPORT_SHEET_ROWS_MIN, REPORT_SHEET_ROWS_MAX);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int
+cmd_report_run(struct cmd_ctx *ctx)
+{
+    const char *out = cmd_opt(ctx, "output");
+    const struct opt_list *params = cmd_multi(ctx, "param");
+    struct report_request req = {.name = ctx->args[0], .params = params->items,
+                                 .nparams = params->n, .out_path = out};
+    if (sheet_rows_parse(ctx, cmd_opt(ctx, "sheet-rows"), &req.sheet_rows) < 0)
         return FB_ERR_USAGE;
-    }
-    int rc = cmd_want_args(ctx, &pos, 1, "report NAME") < 0 ? FB_ERR_USAGE
-             : !out ? cmd_usage_error(ctx, "missing \"-o FILE.xlsx\"")
-                    : 0;
-    opt_args_free(&pos);
-    opt_list_free(&params);
-    if (rc != 0)
-        return rc;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "report NAME") < 0) {
-        opt_list_free(&params);
-        return cmd_fail(ctx);
-    }
-    rc = report_run(ctx->conn, pos.items[0], params.items, params.n, out, &ctx->err);
+    struct report_stats st;
+    int rc = report_run(ctx->conn, &req, &st, &ctx->err);
     if (rc == 0) {
-        struct report_stats st;
-        report_last_stats(&st);
-        fprintf(stderr, "wrote report \"%s\" to \"%s\": %zu sheet%s, %llu row%s\n", pos.items[0],
+        fprintf(stderr, "wrote report \"%s\" to \"%s\": %zu sheet%s, %llu row%s\n", ctx->args[0],
                 out, st.sheets, st.sheets == 1 ? "" : "s", st.rows, st.rows == 1 ? "" : "s");
     } else if (ctx->err.kind == FB_ERR_USAGE && !ctx->err.hint) {
-        fb_error_hint(&ctx->err, "Usage: fmtbank %s", ctx->def->usage);
+        char *usage = cmd_usage(ctx->def);
+        fb_error_hint(&ctx->err, "Usage: %s", usage);
+        free(usage);
     }
-    opt_args_free(&pos);
-    opt_list_free(&params);
     return rc == 0 ? 0 : cmd_fail(ctx);
 }
 
 static int
-cmd_report_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_report_list(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
     struct strbuf json = STRBUF_INIT;
     report_list_json(&json, stderr);
     const char *p[] = {json.buf};
@@ -72,16 +73,12 @@ cmd_report_list(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_report_check(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_report_check(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, CMD_ANY_ARGS, "") < 0)
-        return cmd_fail(ctx);
     int broken =
-        report_check(ctx->conn, (const char *const *)pos.items, pos.n, stdout, stderr, &ctx->err);
-    size_t n = pos.n;
-    opt_args_free(&pos);
+        report_check(ctx->conn, (const char *const *)ctx->args, ctx->nargs, stdout, stderr,
+                     &ctx->err);
+    size_t n = ctx->nargs;
     if (broken < 0)
         return cmd_fail(ctx);
     if (broken > 0) {
@@ -96,26 +93,36 @@ cmd_report_check(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_report[] = {
-    {"report list", cmd_report_list, CMD_DB, "report list",
+    {"report list", cmd_report_list, CMD_DB, {0}, NULL,
      "list the reports defined in the reports directories",
      "A report is two files in a reports directory: NAME.report (title, parameters, sheets and\n"
      "their columns) and NAME.sql (the queries); see reports/README.md. The directories are\n"
      "$FMTBANK_REPORTS (several separated by ':', the first holding a name wins), else the\n"
      "installed reports/.\n"},
-    {"report check", cmd_report_check, CMD_DB, "report check [NAME...]",
+    {"report check", cmd_report_check, CMD_DB, {"[NAME...]", 0, OPT_ANY, NULL}, NULL,
      "check report definitions against the database (all of them by default)",
      "Parses every definition, prepares every query with the declared parameter types, and\n"
      "compares the declared columns (names, order, types) with what each query returns, and\n"
      "validates parameter defaults. Prints \"NAME: ok\" or \"NAME: broken\" per report, the\n"
      "problems on stderr; exits 3 when a definition is broken.\n"},
-    {"report", cmd_report_run, CMD_DB, "report NAME [--param K=V ...] -o FILE.xlsx",
+    {"report", cmd_report_run, CMD_DB, {"NAME", 1, 1, "report NAME"},
+     (const struct opt_spec[]){
+         {"param", 'p', OPT_MULTI, "K=V", .help = "a parameter of the report"},
+         {"sheet-rows", 0, OPT_STRING, "N",
+          .help = "rows per worksheet before a table continues on the next (8 to 1048576; "
+                  "default: Excel's 1048576)"},
+         {"output", 'o', OPT_STRING, "FILE.xlsx", .help = "the workbook to write",
+          .flags = OPT_REQUIRED},
+         {0}},
      "write report NAME as an xlsx workbook (see \"report list\")",
      "Parameters are typed (text, integer, number, date, timestamp, boolean) and checked before\n"
      "anything is written; dates and timestamps are ISO 8601, local time zone when none given.\n"
      "All sheets show one consistent database state. The file appears only when complete (it\n"
      "is written under a temporary name and renamed); on failure nothing is left behind.\n"
      "Dates, timestamps and numbers are real Excel values; each table has a bold frozen header\n"
-     "row and an autofilter. Large reports stream in constant memory.\n"
+     "row and an autofilter. Large reports stream in constant memory. A table longer than a\n"
+     "worksheet holds (Excel: 1048576 rows, or --sheet-rows N, from 8) continues on the next\n"
+     "sheet, \"NAME (2)\", under the same header.\n"
      "\n"
      "Examples:\n"
      "  fmtbank --user audrey report audit --param since=2026-11-01 --param until=2026-11-30 \\\n"

@@ -13,24 +13,13 @@
 #include <stdlib.h>
 
 static int
-cmd_result_add(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_result_add(struct cmd_ctx *ctx)
 {
-    const char *collected = NULL, *result = NULL, *unit = NULL, *lab = NULL;
-    const struct opt_spec specs[] = {{"collected", 0, OPT_STRING, &collected},
-                                     {"result", 0, OPT_STRING, &result},
-                                     {"unit", 0, OPT_STRING, &unit},
-                                     {"lab", 0, OPT_STRING, &lab},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 2, "donor CODE and TEST") < 0)
-        return cmd_fail(ctx);
+    const char *collected = cmd_opt(ctx, "collected"), *result = cmd_opt(ctx, "result");
+    const char *unit = cmd_opt(ctx, "unit"), *lab = cmd_opt(ctx, "lab");
     int rc = 0;
-    if (!collected)
-        rc = cmd_usage_error(ctx, "missing --collected");
-    else if (!result)
-        rc = cmd_usage_error(ctx, "missing --result");
-    if (rc == 0) {
-        const char *p[] = {pos.items[0], pos.items[1], collected, result, unit, lab};
+    {
+        const char *p[] = {ctx->args[0], ctx->args[1], collected, result, unit, lab};
         PGresult *r = db_exec_retry(ctx->conn, "recording the result",
                                     "SELECT fmtbank.result_add($1, $2, $3, $4, $5, $6)", 6, p,
                                     &ctx->err);
@@ -40,52 +29,39 @@ cmd_result_add(struct cmd_ctx *ctx, int argc, char **argv)
             rc = cmd_fail(ctx);
         PQclear(r);
     }
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_result_import(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_result_import(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    static const struct opt_spec none[] = {{0}};
-    if (cmd_parse(ctx, argc, argv, none, &pos, 1, "FILE.csv") < 0)
-        return cmd_fail(ctx);
     int rc;
-    FILE *in = cmd_open_input(ctx, pos.items[0]);
+    FILE *in = cmd_open_input(ctx, ctx->args[0]);
     if (in) {
         long nbad, nrows;
         FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
-        rc = import_csv(ctx->conn, &result_import_spec, in, pos.items[0], bad ? bad : stderr, stdout,
-                        &nbad, &nrows, &ctx->err);
+        rc = import_csv(ctx->conn, &result_import_spec, in, ctx->args[0], bad ? bad : stderr,
+                        stdout, &nbad, &nrows, &ctx->err);
         if (bad)
             fclose(bad);
         if (rc == 0)
             fprintf(stderr, "imported %ld result%s from \"%s\"\n", nrows, nrows == 1 ? "" : "s",
-                    pos.items[0]);
+                    ctx->args[0]);
         if (in != stdin)
             fclose(in);
     } else {
         rc = -1;
     }
-    opt_args_free(&pos);
     return rc == 0 ? 0 : cmd_fail(ctx);
 }
 
 static int
-cmd_result_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_result_list(struct cmd_ctx *ctx)
 {
-    const char *test = NULL;
-    bool current = false;
-    const struct opt_spec specs[] = {{"test", 0, OPT_STRING, &test},
-                                     {"current", 0, OPT_FLAG, &current},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "donor CODE") < 0)
-        return cmd_fail(ctx);
-    const char *p[] = {pos.items[0], test, current ? "t" : "f"};
+    const char *test = cmd_opt(ctx, "test");
+    bool current = cmd_flag(ctx, "current");
+    const char *p[] = {ctx->args[0], test, current ? "t" : "f"};
     if (db_run(ctx->conn, "SELECT fmtbank.donor_get($1)", 1, p, &ctx->err) < 0) {
-        opt_args_free(&pos);
         return cmd_fail(ctx);
     }
     int rc = out_query(ctx, OUT_LIST,
@@ -97,25 +73,16 @@ cmd_result_list(struct cmd_ctx *ctx, int argc, char **argv)
                        "   AND NOT ($3::boolean AND superseded)"
                        " ORDER BY collected, test_no, recorded_at",
                        3, p, NULL);
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_result_correct(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_result_correct(struct cmd_ctx *ctx)
 {
-    const char *result = NULL, *unit = NULL;
-    const struct opt_spec specs[] = {{"result", 0, OPT_STRING, &result},
-                                     {"unit", 0, OPT_STRING, &unit},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "result ID") < 0)
-        return cmd_fail(ctx);
+    const char *result = cmd_opt(ctx, "result"), *unit = cmd_opt(ctx, "unit");
     int rc = 0;
-    if (!result)
-        rc = cmd_usage_error(ctx, "missing --result");
-    if (rc == 0) {
-        const char *p[] = {pos.items[0], result, unit};
+    {
+        const char *p[] = {ctx->args[0], result, unit};
         PGresult *r = db_exec_retry(ctx->conn, "correcting the result",
                                     "SELECT fmtbank.result_correct($1, $2, $3)", 3, p,
                                     &ctx->err);
@@ -125,30 +92,44 @@ cmd_result_correct(struct cmd_ctx *ctx, int argc, char **argv)
             rc = cmd_fail(ctx);
         PQclear(r);
     }
-    opt_args_free(&pos);
     return rc;
 }
 
+#define UNIT_OPT                                                                                   \
+    {"unit", 0, OPT_STRING, "U", .help = "the unit of a numeric result (the test's unit)"}
+
 const struct cmd_def cmd_defs_result[] = {
-    {"result add", cmd_result_add, CMD_DB,
-     "result add CODE TEST --collected DATE --result R [--unit U] [--lab L]",
+    {"result add", cmd_result_add, CMD_DB, {"CODE TEST", 2, 2, "donor CODE and TEST"},
+     (const struct opt_spec[]){
+         {"collected", 0, OPT_STRING, "DATE", .help = "the collection day (not in the future)",
+          .flags = OPT_REQUIRED},
+         {"result", 0, OPT_STRING, "R",
+          .help = "negative, positive or indeterminate; a number for numeric tests",
+          .flags = OPT_REQUIRED},
+         UNIT_OPT,
+         {"lab", 0, OPT_STRING, "L", .help = "the laboratory"},
+         {0}},
      "record one screening result (prints its ID)",
-     "TEST is a code of \"fmtbank catalog tests\". R is negative, positive or indeterminate for\n"
-     "qualitative tests, a number for numeric ones (then --unit is required and must be the\n"
-     "test's unit). The collection DATE may not be in the future. A result identical to one in\n"
-     "force (same test, day, result and lab) is refused.\n"},
-    {"result import", cmd_result_import, CMD_DB, "result import FILE.csv",
+     "TEST is a code of \"fmtbank catalog tests\". A numeric result needs --unit. A result\n"
+     "identical to one in force (same test, day, result and lab) is refused.\n"},
+    {"result import", cmd_result_import, CMD_DB, {"FILE.csv", 1, 1, "FILE.csv"}, NULL,
      "record many results from a CSV file, all or nothing (prints their IDs)",
      "The file has the header line donor,test,collected,result,unit,lab (unit empty for\n"
      "qualitative tests). Every bad line is reported with its line number and reason, and\n"
      "nothing is imported unless every line is good. \"-\" reads standard input.\n"},
-    {"result list", cmd_result_list, CMD_DB, "result list CODE [--test T] [--current]",
+    {"result list", cmd_result_list, CMD_DB, {"CODE", 1, 1, "donor CODE"},
+     (const struct opt_spec[]){
+         {"test", 0, OPT_STRING, "T", .help = "only the results of test T"},
+         {"current", 0, OPT_FLAG, NULL, .help = "hide superseded versions"},
+         {0}},
      "a donor's results with every correction",
      "Corrections supersede: the original stays listed with superseded = t and superseded_by\n"
-     "naming its correction. --current hides superseded versions. acceptable is judged by the\n"
-     "rules in force now.\n"},
-    {"result correct", cmd_result_correct, CMD_DB,
-     "result correct ID --result R [--unit U] --reason TEXT",
+     "naming its correction. acceptable is judged by the rules in force now.\n"},
+    {"result correct", cmd_result_correct, CMD_DB | CMD_REASON, {"ID", 1, 1, "result ID"},
+     (const struct opt_spec[]){
+         {"result", 0, OPT_STRING, "R", .help = "the corrected result", .flags = OPT_REQUIRED},
+         UNIT_OPT,
+         {0}},
      "correct a result: a new version supersedes it (prints the new ID)",
      "The original result stays visible, linked to its correction; the reason is required and\n"
      "kept in the audit trail. Verdicts \"as of\" a moment before the correction still use the\n"

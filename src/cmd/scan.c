@@ -290,22 +290,13 @@ print_timing(struct scan_session *s, double wall_us)
 }
 
 static int
-cmd_scan(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_scan(struct cmd_ctx *ctx)
 {
-    const char *mode = NULL;
-    bool timing = false;
-    const struct opt_spec specs[] = {
-        {"mode", 0, OPT_STRING, &mode}, {"timing", 0, OPT_FLAG, &timing}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
+    const char *mode = cmd_opt(ctx, "mode");
+    bool timing = cmd_flag(ctx, "timing");
     struct scan_session s = {.ctx = ctx, .mode = SCAN_MODE_STORE, .timing = timing};
-    if (mode && !scan_mode_parse(mode, &s.mode)) {
-        fb_error_set(&ctx->err, FB_ERR_USAGE, "invalid value \"%s\" for \"--mode\"", mode);
-        fb_error_hint(&ctx->err, "Use store, retrieve or audit.");
-        return FB_ERR_USAGE;
-    }
+    if (mode)
+        scan_mode_parse(mode, &s.mode); /* one of the declared choices */
     /* Who may scan is checked once, before the first scan. */
     if (db_run(ctx->conn, "SELECT fmtbank.scan_begin()", 0, NULL, &ctx->err) != 0)
         return cmd_fail(ctx);
@@ -382,7 +373,13 @@ cmd_scan(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_scan[] = {
-    {"scan", cmd_scan, CMD_DB, "scan [--mode store|retrieve|audit] [--timing]",
+    {"scan", cmd_scan, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"mode", 0, OPT_STRING, "M", .help = "the starting mode",
+          .choices = "store|retrieve|audit", .def = "store"},
+         {"timing", 0, OPT_FLAG, NULL,
+          .help = "print scan throughput and latency (median, p99) to stderr at the end"},
+         {0}},
      "barcode session: store, retrieve or audit tubes in freezer boxes",
      "Reads one scan per line from standard input (a scanner types an ID and Enter) and\n"
      "answers each at once with one line beginning OK or ERR (with a bell at a terminal):\n"
@@ -396,8 +393,6 @@ const struct cmd_def cmd_defs_scan[] = {
      "In audit mode the tubes scanned in a box are compared with the database when the next\n"
      "box is scanned, the mode changes, or the session ends: missing and unexpected tubes are\n"
      "listed and the audit is recorded. A refused scan changes nothing. A summary line ends the\n"
-     "session; the exit code is 5 if any scan was refused or an audit found discrepancies.\n"
-     "  --mode M     the starting mode (default store)\n"
-     "  --timing     print scan throughput and latency (median, p99) to stderr at the end\n"},
+     "session; the exit code is 5 if any scan was refused or an audit found discrepancies.\n"},
     {0},
 };

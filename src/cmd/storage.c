@@ -11,22 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct opt_spec no_opts[] = {{0}};
 
 static int
-cmd_freezer_add(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_freezer_add(struct cmd_ctx *ctx)
 {
-    const char *temp = NULL, *site = NULL;
-    const struct opt_spec specs[] = {
-        {"temp", 0, OPT_STRING, &temp}, {"site", 0, OPT_STRING, &site}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 1, "freezer NAME") < 0)
-        return cmd_fail(ctx);
+    const char *temp = cmd_opt(ctx, "temp"), *site = cmd_opt(ctx, "site");
     int rc = 0;
-    if (!temp) {
-        rc = cmd_usage_error(ctx, "missing --temp");
-    } else {
-        const char *p[] = {pos.items[0], temp, site};
+    {
+        const char *p[] = {ctx->args[0], temp, site};
         PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.freezer_add($1, $2, $3)", 3, p, &ctx->err);
         if (r)
             out_ids(r);
@@ -34,28 +26,14 @@ cmd_freezer_add(struct cmd_ctx *ctx, int argc, char **argv)
             rc = cmd_fail(ctx);
         PQclear(r);
     }
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_box_add(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_box_add(struct cmd_ctx *ctx)
 {
-    const char *freezer = NULL, *rack = NULL, *rows = NULL, *cols = NULL;
-    const struct opt_spec specs[] = {{"freezer", 0, OPT_STRING, &freezer},
-                                     {"rack", 0, OPT_STRING, &rack},
-                                     {"rows", 0, OPT_STRING, &rows},
-                                     {"cols", 0, OPT_STRING, &cols},
-                                     {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
-    if (!freezer)
-        return cmd_usage_error(ctx, "missing --freezer");
-    if (!rows || !cols)
-        return cmd_usage_error(ctx, "missing --%s", rows ? "cols" : "rows");
-    const char *p[] = {freezer, rack, rows, cols};
+    const char *p[] = {cmd_opt(ctx, "freezer"), cmd_opt(ctx, "rack"), cmd_opt(ctx, "rows"),
+                       cmd_opt(ctx, "cols")};
     PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.box_add($1, $2, $3, $4)", 4, p, &ctx->err);
     if (!r)
         return cmd_fail(ctx);
@@ -66,7 +44,7 @@ cmd_box_add(struct cmd_ctx *ctx, int argc, char **argv)
 
 /* The tubes of a box, for --format tsv/json and for the map. */
 #define BOX_TUBES_SQL                                                                              \
-    "SELECT t.position, t.id AS aliquot, t.lot, t.donor, t.status, t.expires, t.retained"          \
+    "SELECT t.position, t.id AS aliquot, t.lot, t.donor, t.status, t.expires, t.retained, t.held"  \
     " FROM fmtbank.box_tubes($1) t"
 
 static int
@@ -123,15 +101,12 @@ location_show_map(struct cmd_ctx *ctx, const char *box)
 }
 
 static int
-cmd_location_show(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_location_show(struct cmd_ctx *ctx)
 {
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, no_opts, &pos, 1, "box ID") < 0)
-        return cmd_fail(ctx);
     int rc;
-    const char *p[] = {pos.items[0]};
+    const char *p[] = {ctx->args[0]};
     if (ctx->format == OUT_TABLE)
-        rc = location_show_map(ctx, pos.items[0]);
+        rc = location_show_map(ctx, ctx->args[0]);
     else if (ctx->format == OUT_TSV)
         rc = out_query(ctx, OUT_LIST, BOX_TUBES_SQL, 1, p, NULL);
     else
@@ -142,19 +117,13 @@ cmd_location_show(struct cmd_ctx *ctx, int argc, char **argv)
                        " AS tubes"
                        " FROM fmtbank.location_of(NULL, $1) l",
                        1, p, NULL);
-    opt_args_free(&pos);
     return rc;
 }
 
 static int
-cmd_location_list(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_location_list(struct cmd_ctx *ctx)
 {
-    const char *freezer = NULL;
-    const struct opt_spec specs[] = {{"freezer", 0, OPT_STRING, &freezer}, {0}};
-    struct opt_args pos;
-    if (cmd_parse(ctx, argc, argv, specs, &pos, 0, "") < 0)
-        return cmd_fail(ctx);
-    opt_args_free(&pos);
+    const char *freezer = cmd_opt(ctx, "freezer");
     const char *p[] = {freezer};
     return out_query(ctx, OUT_LIST,
                      "SELECT freezer, freezer_name, temp_c, site, rack, box, rows, cols, occupied,"
@@ -163,22 +132,34 @@ cmd_location_list(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_def cmd_defs_storage[] = {
-    {"freezer add", cmd_freezer_add, CMD_DB, "freezer add NAME --temp C [--site S]",
+    {"freezer add", cmd_freezer_add, CMD_DB, {"NAME", 1, 1, "freezer NAME"},
+     (const struct opt_spec[]){
+         {"temp", 0, OPT_STRING, "C",
+          .help = "the set temperature in degrees Celsius (FMT material is kept at -80)",
+          .flags = OPT_REQUIRED},
+         {"site", 0, OPT_STRING, "S", .help = "where the freezer stands"},
+         {0}},
      "register a freezer (admin; prints its ID)",
-     "--temp is the set temperature in degrees Celsius (FMT material is kept at -80).\n"
      "The freezer ID (F + 4 digits + check character) is printed; NAME can be used too.\n"},
-    {"box add", cmd_box_add, CMD_DB, "box add --freezer F [--rack R] --rows N --cols N",
+    {"box add", cmd_box_add, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"freezer", 0, OPT_STRING, "F", .help = "the freezer's ID or name", .flags = OPT_REQUIRED},
+         {"rack", 0, OPT_STRING, "R", .help = "the rack in the freezer"},
+         {"rows", 0, OPT_STRING, "N", .help = "rows, up to 16 (A to P)", .flags = OPT_REQUIRED},
+         {"cols", 0, OPT_STRING, "N", .help = "columns, up to 24", .flags = OPT_REQUIRED},
+         {0}},
      "register a storage box in a freezer (admin; prints its ID)",
-     "F is the freezer's ID or name. A box has up to 16 rows (A to P) and 24 columns;\n"
-     "its positions are written A1 .. P24, a position in a box BOXID:A1. The box ID\n"
+     "Its positions are written A1 .. P24, a position in a box BOXID:A1. The box ID\n"
      "(B + 6 digits + check character) is printed; label the box with it.\n"},
-    {"location show", cmd_location_show, CMD_DB, "location show BOX",
+    {"location show", cmd_location_show, CMD_DB, {"BOX", 1, 1, "box ID"}, NULL,
      "the map of a box: which tube is where, in which state",
      "Draws the position grid with one letter per tube (Q quarantine, R released, C recalled,\n"
      "X expired, S retained sample, . free), in colour when standard output is a terminal\n"
      "and NO_COLOR is not set. --format tsv lists the tubes; --format json gives the box and\n"
      "its tubes.\n"},
-    {"location list", cmd_location_list, CMD_DB, "location list [--freezer F]",
+    {"location list", cmd_location_list, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"freezer", 0, OPT_STRING, "F", .help = "only the boxes of this freezer"}, {0}},
      "freezers and boxes with how many positions are occupied and free", NULL},
     {0},
 };

@@ -4,6 +4,7 @@
 #include "daemon/daemon.h"
 #include "db/donor_import.h"
 #include "db/result_import.h"
+#include "common/file.h"
 #include "common/options.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -14,9 +15,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-    "Usage: fmtbankd [--once] [--inbox DIR] [--outbox DIR] [--interval SECONDS] [--config FILE]\n"
-    "                [--db CONNINFO]\n";
+/* fmtbankd's command line and configuration keys, declared once: every entry is a command-line
+ * option; those marked OPT_KEY are also keys of the --config file (the name with '_' for '-'),
+ * validated by config_set, with their default applied by config_defaults. --help is printed
+ * from this table, so the options, the keys and their defaults cannot drift apart. */
+static const struct opt_spec daemon_opts[] = {
+    {"once", 0, OPT_FLAG, NULL, .help = "one pass, then exit (cron, tests)"},
+    {"config", 0, OPT_STRING, "FILE",
+     .help = "\"key = value\" settings, reloaded on SIGHUP: the keys marked below"},
+    {"inbox", 0, OPT_STRING, "DIR",
+     .help = "import DIR/*.csv (the format recognised by the header line); done files go to "
+             "DIR/processed/, refused ones to DIR/rejected/ with NAME.errors.txt beside them",
+     .flags = OPT_KEY},
+    {"outbox", 0, OPT_STRING, "DIR", .help = "where the daily reports are written",
+     .flags = OPT_KEY},
+    {"interval", 0, OPT_STRING, "SECONDS", .help = "between passes",
+     .flags = OPT_KEY, .def = "60"},
+    {"db", 0, OPT_STRING, "CONNINFO",
+     .help = "the database (else FMTBANK_DSN, the PG* environment, else the embedded instance)",
+     .flags = OPT_KEY},
+    {"user", 0, OPT_STRING, "ROLE",
+     .help = "the role (else the conninfo's, PGUSER, else fmtbankd)",
+     .flags = OPT_KEY},
+    {"settle", 0, OPT_STRING, "SECONDS",
+     .help = "how long a new inbox file must stay unchanged before import",
+     .flags = OPT_KEY, .def = "2"},
+    {"report-time", 0, OPT_STRING, "HH:MM",
+     .help = "local time of the daily reports, or off", .flags = OPT_KEY,
+     .def = "06:00"},
+    {"reports", 0, OPT_STRING, "NAMES",
+     .help = "the daily reports, separated by commas", .flags = OPT_KEY,
+     .def = "inventory, expiring"},
+    {"inbox-format", 0, OPT_STRING, "FORMAT",
+     .help = "auto (by each file's header line), result or donor",
+     .flags = OPT_KEY, .def = "auto"},
+    {"reconnect-max", 0, OPT_STRING, "SECONDS",
+     .help = "the cap of the reconnection back-off", .flags = OPT_KEY,
+     .def = "30"},
+    {"log-level", 0, OPT_STRING, "LEVEL", .help = "the least severe message logged",
+     .flags = OPT_KEY, .choices = "debug|info|warning|error", .def = "info"},
+    {"help", 'h', OPT_FLAG, NULL, .help = "print this help"},
+    {"version", 0, OPT_FLAG, NULL, .help = "print the version"},
+    {0},
+};
 
 static const char help[] =
     "\nThe batch daemon: imports the result files dropped into the inbox (each content exactly\n"
@@ -25,53 +66,55 @@ static const char help[] =
     "status\" shows. Runs in the foreground and logs to stderr. One daemon works at a time;\n"
     "others wait as hot standbys and take over within one interval.\n"
     "\n"
-    "  --once             one pass, then exit (cron, tests)\n"
-    "  --inbox DIR        import DIR/*.csv (the format recognised by the header line); done\n"
-    "                     files go to DIR/processed/, refused ones to DIR/rejected/ with\n"
-    "                     NAME.errors.txt beside them\n"
-    "  --outbox DIR       where the daily reports are written\n"
-    "  --interval SECONDS between passes (default 60)\n"
-    "  --config FILE      \"key = value\" settings, reloaded on SIGHUP: inbox, outbox, interval,\n"
-    "                     settle, report_time (HH:MM or off), reports, db, user, inbox_format,\n"
-    "                     reconnect_max, log_level (debug, info, warning, error)\n"
-    "  --db CONNINFO      the database (else FMTBANK_DSN, the PG* environment, else the\n"
-    "                     embedded instance); the role is the conninfo's, PGUSER, the \"user\"\n"
-    "                     setting, else fmtbankd\n"
+    "Options (those marked [key K] are also the setting K of the --config file, with its\n"
+    "default; the command line wins over the file, also after a reload):\n";
+
+static const char trailer[] =
     "\n"
     "Signals: SIGTERM or SIGINT finish the current file or sweep and exit 0; SIGHUP reloads the\n"
     "configuration file. Exit status: 0, 2 for a bad command line or configuration, 7 when\n"
     "--once cannot reach the database, 1 for another failure.\n";
 
+/* The key of a setting: its option name with '_' for '-'. */
+static bool
+is_key(const struct opt_spec *s, const char *key)
+{
+    size_t i = 0;
+    for (; s->name[i] && key[i]; i++)
+        if ((s->name[i] == '-' ? '_' : s->name[i]) != key[i])
+            return false;
+    return s->name[i] == key[i];
+}
+
+static const struct opt_spec *
+setting_find(const char *key)
+{
+    for (const struct opt_spec *s = daemon_opts; s->name; s++)
+        if ((s->flags & OPT_KEY) && is_key(s, key))
+            return s;
+    return NULL;
+}
+
 int
 daemon_options_parse(int argc, char **argv, struct daemon_options *o, struct fb_error *err)
 {
-    bool show_help = false, version = false;
     memset(o, 0, sizeof(*o));
-    const struct opt_spec specs[] = {{"once", 0, OPT_FLAG, &o->once},
-                                     {"inbox", 0, OPT_STRING, &o->inbox},
-                                     {"outbox", 0, OPT_STRING, &o->outbox},
-                                     {"interval", 0, OPT_STRING, &o->interval},
-                                     {"config", 0, OPT_STRING, &o->config_path},
-                                     {"db", 0, OPT_STRING, &o->db},
-                                     {"help", 'h', OPT_FLAG, &show_help},
-                                     {"version", 0, OPT_FLAG, &version},
-                                     {0}};
-    struct opt_args pos = {0};
+    const struct opt_pos none = {0};
     int rc = 0;
-    if (opts_parse(argc, argv, 1, specs, &pos, err) < 0) {
+    if (opts_parse(argc, argv, 1, daemon_opts, &none, &o->cli, err) < 0) {
         rc = FB_ERR_USAGE;
-    } else if (pos.n > 0) {
-        fb_error_set(err, FB_ERR_USAGE, "unexpected argument \"%s\"", pos.items[0]);
-        rc = FB_ERR_USAGE;
-    } else if (show_help) {
-        fputs(usage, stdout);
+    } else if (opt_has(&o->cli, "help")) {
+        daemon_print_usage(stdout);
         fputs(help, stdout);
+        opts_print_help(stdout, daemon_opts);
+        fputs(trailer, stdout);
         rc = 1;
-    } else if (version) {
+    } else if (opt_has(&o->cli, "version")) {
         printf("fmtbankd %s\n", FMTBANK_VERSION);
         rc = 1;
     }
-    opt_args_free(&pos);
+    o->once = opt_has(&o->cli, "once");
+    o->config_path = opt_get(&o->cli, "config");
     return rc;
 }
 
@@ -84,20 +127,23 @@ daemon_version(void)
 void
 daemon_print_usage(FILE *out)
 {
-    fputs(usage, out);
+    char *u = opts_usage(daemon_opts, NULL);
+    fputs("Usage: fmtbankd", out);
+    opts_print_wrapped(out, u, strlen("Usage: fmtbankd"), strlen("Usage: fmtbankd "), true);
+    free(u);
 }
 
 void
 config_defaults(struct daemon_config *c)
 {
     memset(c, 0, sizeof(*c));
-    c->inbox_format = xstrdup("auto");
-    c->interval = 60;
-    c->settle = 2;
-    c->reconnect_max = 30;
-    c->report_minute = 6 * 60;
-    c->reports = xstrdup("inventory, expiring");
-    c->log_level = LOG_INFO;
+    for (const struct opt_spec *s = daemon_opts; s->name; s++) {
+        struct fb_error err = {0};
+        char *key = opt_key_name(s);
+        if (s->def && config_set(c, key, s->def, &err) < 0)
+            die("the default of \"%s\" is refused: %s", key, err.message);
+        free(key);
+    }
 }
 
 void
@@ -217,6 +263,22 @@ set_string(char **field, const char *key, const char *v, struct fb_error *err)
 int
 config_set(struct daemon_config *c, const char *key, const char *v, struct fb_error *err)
 {
+    const struct opt_spec *s = setting_find(key);
+    if (!s) {
+        fb_error_set(err, FB_ERR_USAGE, "unknown setting \"%s\"", key);
+        struct strbuf keys = STRBUF_INIT;
+        for (s = daemon_opts; s->name; s++)
+            if (s->flags & OPT_KEY) {
+                char *k = opt_key_name(s);
+                strbuf_addf(&keys, "%s%s", keys.len ? ", " : "", k);
+                free(k);
+            }
+        fb_error_hint(err, "Settings: %s.", strbuf_str(&keys));
+        strbuf_release(&keys);
+        return -1;
+    }
+    if (opt_check_choice(s, key, v, err) < 0)
+        return -1;
     if (strcmp(key, "interval") == 0)
         return parse_seconds(key, v, 0.05, 86400, &c->interval, err);
     if (strcmp(key, "settle") == 0)
@@ -266,20 +328,14 @@ config_set(struct daemon_config *c, const char *key, const char *v, struct fb_er
         return set_string(&c->inbox_format, key, v, err);
     }
     if (strcmp(key, "log_level") == 0) {
+        /* One of the declared choices, in the order of enum log_level. */
         static const char *const names[] = {"debug", "info", "warning", "error"};
         for (int i = 0; i < 4; i++)
-            if (strcmp(v, names[i]) == 0) {
+            if (strcmp(v, names[i]) == 0)
                 c->log_level = (enum log_level)i;
-                return 0;
-            }
-        fb_error_set(err, FB_ERR_USAGE, "invalid value \"%s\" for \"log_level\"", v);
-        fb_error_detail(err, "Use debug, info, warning or error.");
-        return -1;
+        return 0;
     }
-    fb_error_set(err, FB_ERR_USAGE, "unknown setting \"%s\"", key);
-    fb_error_hint(err, "Settings: inbox, outbox, interval, settle, report_time, reports, db, "
-                       "user, inbox_format, reconnect_max, log_level.");
-    return -1;
+    die("setting \"%s\" is declared but not handled", key);
 }
 
 static char *
@@ -340,25 +396,25 @@ config_parse_text(const char *text, const char *label, struct daemon_config *c,
 static char *
 slurp(const char *path, struct fb_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fb_error_set(err, FB_ERR_USAGE, "could not open configuration file \"%s\": %s", path,
-                     strerror(errno));
+    char *text = NULL;
+    size_t len = 0;
+    struct fb_error e = {0};
+    if (file_read_all(path, 0, 0, &text, &len, &e) < 0) {
+        /* The reader says "could not open|read "PATH": why"; say what the file is for. */
+        const char *why = strstr(e.message, "\": ");
+        fb_error_set(err, FB_ERR_USAGE, "could not %s configuration file \"%s\"%s%s",
+                     str_starts_with(e.message, "could not open") ? "open" : "read", path,
+                     why ? ": " : "", why ? why + 3 : "");
+        fb_error_clear(&e);
         return NULL;
     }
-    struct strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    bool bad = ferror(f) || memchr(strbuf_str(&sb), '\0', sb.len) != NULL;
-    fclose(f);
-    if (bad) {
+    if (memchr(text, '\0', len)) {
         fb_error_set(err, FB_ERR_USAGE, "could not read configuration file \"%s\"", path);
-        strbuf_release(&sb);
+        fb_error_detail(err, "It contains a NUL byte.");
+        free(text);
         return NULL;
     }
-    return strbuf_detach(&sb);
+    return text;
 }
 
 int
@@ -372,17 +428,17 @@ config_load(const struct daemon_options *o, struct daemon_config *c, struct fb_e
         rc = text ? config_parse_text(text, o->config_path, &n, err) : -1;
         free(text);
     }
-    const struct {
-        const char *key, *value;
-    } cli[] = {{"inbox", o->inbox}, {"outbox", o->outbox}, {"interval", o->interval},
-               {"db", o->db}};
-    for (size_t i = 0; rc == 0 && i < sizeof(cli) / sizeof(cli[0]); i++)
-        if (cli[i].value && config_set(&n, cli[i].key, cli[i].value, err) < 0) {
-            char *m = xasprintf("--%s: %s", cli[i].key, err->message);
+    for (const struct opt_spec *s = daemon_opts; rc == 0 && s->name; s++) {
+        const char *v = (s->flags & OPT_KEY) ? opt_get(&o->cli, s->name) : NULL;
+        char *key = opt_key_name(s);
+        if (v && config_set(&n, key, v, err) < 0) {
+            char *m = xasprintf("--%s: %s", s->name, err->message);
             free(err->message);
             err->message = m;
             rc = -1;
         }
+        free(key);
+    }
     if (rc < 0) {
         config_free(&n);
         return -1;

@@ -14,6 +14,7 @@
 #define FMTBANK_DAEMON_H
 #include "common/error.h"
 #include "common/log.h"
+#include "common/options.h"
 #include "db/import.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -26,9 +27,9 @@
 
 /* The command line; its values win over the configuration file's, also after a reload. */
 struct daemon_options {
+    struct opt_values cli; /* every option given (see daemon_opts in config.c) */
     bool once;
     const char *config_path;
-    const char *inbox, *outbox, *interval, *db;
 };
 
 struct daemon_config {

@@ -21,6 +21,7 @@
 #include "daemon/daemon.h"
 #include "db/db.h"
 #include "db/retry.h"
+#include "common/file.h"
 #include "common/sha256.h"
 #include "common/strbuf.h"
 #include "common/text.h"
@@ -222,43 +223,6 @@ move_into(struct daemon *d, const char *name, const char *sub, const char *repor
     return result;
 }
 
-static char *
-read_all(const char *dir, const char *name, size_t *len, struct fb_error *err)
-{
-    char *path = xasprintf("%s/%s", dir, name);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW);
-    char *buf = NULL;
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        fb_error_set(err, errno == ENOENT ? FB_ERR_NOTFOUND : FB_ERR_INTERNAL,
-                     "could not open \"%s\": %s", path, strerror(errno));
-        goto done;
-    }
-    if (st.st_size > INBOX_MAX_BYTES) {
-        fb_error_set(err, FB_ERR_INPUT, "file is too large (%lld bytes, at most %ld)",
-                     (long long)st.st_size, INBOX_MAX_BYTES);
-        goto done;
-    }
-    struct strbuf sb = STRBUF_INIT;
-    strbuf_grow(&sb, (size_t)st.st_size + 1);
-    char chunk[65536];
-    ssize_t n;
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0 && sb.len <= (size_t)INBOX_MAX_BYTES)
-        strbuf_add(&sb, chunk, (size_t)n);
-    if (n < 0) {
-        fb_error_set(err, FB_ERR_INTERNAL, "could not read \"%s\": %s", path, strerror(errno));
-        strbuf_release(&sb);
-        goto done;
-    }
-    *len = sb.len;
-    buf = strbuf_detach(&sb);
-done:
-    if (fd >= 0)
-        close(fd);
-    free(path);
-    return buf;
-}
-
 static void
 report_error(struct strbuf *sb, const struct fb_error *err)
 {
@@ -442,8 +406,11 @@ import_one(struct daemon *d, const char *raw)
     size_t len = 0;
     /* The name as recorded, logged and reported: the real one when it is text. */
     char *name = text_escape_str(raw, 0);
-    char *buf = read_all(d->cfg.inbox, raw, &len, &err);
-    if (!buf) {
+    char *path = xasprintf("%s/%s", d->cfg.inbox, raw);
+    char *buf = NULL;
+    int got_file = file_read_all(path, INBOX_MAX_BYTES, FILE_READ_NOFOLLOW, &buf, &len, &err);
+    free(path);
+    if (got_file < 0) {
         if (err.kind != FB_ERR_NOTFOUND) /* gone meanwhile: nothing to do */
             daemon_error(d, "inbox", &err);
         fb_error_clear(&err);

@@ -29,6 +29,7 @@ daemon_free(struct daemon *d)
         free(d->seen[i].name);
     free(d->seen);
     config_free(&d->cfg);
+    opt_values_free(&d->opts.cli);
 }
 
 void

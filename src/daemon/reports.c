@@ -27,7 +27,8 @@ write_one(struct daemon *d, const char *name, const char *date, long day)
     }
     struct fb_error err = {0};
     unlink(tmp);
-    if (report_run(d->work, name, NULL, 0, tmp, &err) < 0) {
+    const struct report_request req = {.name = name, .out_path = tmp};
+    if (report_run(d->work, &req, NULL, &err) < 0) {
         if (err.kind == FB_ERR_NOTFOUND) {
             if (d->reports_warned_day != day)
                 log_msg(LOG_WARNING, "daily report \"%s\" skipped: %s", name, err.message);

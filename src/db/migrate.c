@@ -2,9 +2,9 @@
  * set schema/code/NNN_*.sql (functions, views, grants) as one unit whenever its checksum changed. */
 #include "db/migrate.h"
 #include "db/db.h"
+#include "common/file.h"
 #include "common/paths.h"
 #include "common/sha256.h"
-#include "common/strbuf.h"
 #include "common/util.h"
 
 #include <ctype.h>
@@ -153,27 +153,17 @@ migrate_list_free(struct migration_list *l)
     memset(l, 0, sizeof(*l));
 }
 
+/* A schema file, whole (a migration, a code file, demo data): an unreadable one is the
+ * installation's fault, not the user's input (exit 1). */
 static char *
 read_file(const char *path, struct fb_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fb_error_set(err, FB_ERR_INTERNAL, "could not open \"%s\": %s", path, strerror(errno));
+    char *buf = NULL;
+    if (file_read_all(path, 0, 0, &buf, NULL, err) < 0) {
+        err->kind = FB_ERR_INTERNAL;
         return NULL;
     }
-    struct strbuf sb = STRBUF_INIT;
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        fb_error_set(err, FB_ERR_INTERNAL, "could not read \"%s\"", path);
-        strbuf_release(&sb);
-        return NULL;
-    }
-    return strbuf_detach(&sb);
+    return buf;
 }
 
 static int

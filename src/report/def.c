@@ -4,6 +4,7 @@
  * its file and line, so a site editing a definition is told exactly what to fix. */
 #include "report/def.h"
 #include "report/cell.h"
+#include "common/file.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -572,7 +573,7 @@ validate(struct parser *p)
             break;
         }
         used[q - def->queries] = true;
-        /* Table and box-map sheets of one query run it once together (report.c): they must
+        /* Table and box-map sheets of one query run it once together (report_run.c): they must
          * come one after another. A record sheet always runs its query on its own. */
         for (size_t j = 0; j < i && rc == 0 && sh->kind != SHEET_RECORD; j++) {
             const struct report_sheet *o = &def->sheets[j];
@@ -651,26 +652,16 @@ report_def_parse(const char *name, const char *layout, const char *layout_file, 
 static char *
 read_file(const char *path, struct fb_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fb_error_set(err, errno == ENOENT ? FB_ERR_NOTFOUND : FB_ERR_INPUT,
-                     "could not open \"%s\": %s", path, strerror(errno));
+    char *text = NULL;
+    size_t len = 0;
+    if (file_read_all(path, 0, 0, &text, &len, err) < 0)
+        return NULL;
+    if (memchr(text, '\0', len)) {
+        fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\": it contains a NUL byte", path);
+        free(text);
         return NULL;
     }
-    struct strbuf sb = STRBUF_INIT;
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad || memchr(sb.buf ? sb.buf : "", '\0', sb.len)) {
-        fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\"%s", path,
-                     bad ? "" : ": it contains a NUL byte");
-        strbuf_release(&sb);
-        return NULL;
-    }
-    return strbuf_detach(&sb);
+    return text;
 }
 
 struct report_def *

@@ -1,5 +1,6 @@
 /* def.h: report definitions (reports/NAME.report + reports/NAME.sql, format in reports/README.md)
- * parsed into struct report_def. Pure: no database, no xlsx; report.c runs and checks them. */
+ * parsed into struct report_def. Pure: no database, no xlsx; report_run.c and report_check.c run
+ * and check them. */
 #ifndef FMTBANK_REPORT_DEF_H
 #define FMTBANK_REPORT_DEF_H
 #include "common/error.h"

@@ -7,25 +7,40 @@
 #include "common/strbuf.h"
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
-/* Runs report `name` with parameters given as "K=V" strings, writing out_path (which must end in
- * .xlsx) through a temporary file in the same directory renamed into place on success, so nobody
- * ever sees a half-written report and a failure leaves no file. conn must be idle (not in a
- * transaction): the report's queries run in one read-only repeatable-read transaction, so all its
- * sheets show the same database state. Returns 0, or -1 with err set: FB_ERR_NOTFOUND (no such
- * report), FB_ERR_USAGE (unknown, repeated or missing parameter, output name), FB_ERR_INPUT (bad
- * parameter value, broken definition, unwritable output), or what the database said (e.g.
- * FB_ERR_PERMISSION for a role that may not read the data). */
-int report_run(PGconn *conn, const char *name, const char *const *params /* "K=V" strings */,
-               size_t nparams, const char *out_path, struct fb_error *err);
+/* Excel's limits on the rows of a worksheet that report_request.sheet_rows may lower. */
+#define REPORT_SHEET_ROWS_MIN 8
+#define REPORT_SHEET_ROWS_MAX 1048576
 
-/* Statistics of the last successful report_run in this process (for the CLI's summary line). */
+/* A report to write. */
+struct report_request {
+    const char *name;
+    const char *const *params; /* "K=V" strings */
+    size_t nparams;
+    const char *out_path; /* must end in .xlsx */
+    /* Rows per worksheet before a table continues on a new sheet ("Aliquots (2)" ...): 0 for
+     * Excel's maximum, else REPORT_SHEET_ROWS_MIN .. REPORT_SHEET_ROWS_MAX. */
+    uint32_t sheet_rows;
+};
+
+/* What report_run wrote (for the CLI's summary line). */
 struct report_stats {
     size_t sheets;
     unsigned long long rows;
 };
-void report_last_stats(struct report_stats *out);
+
+/* Runs report req->name with its parameters, writing req->out_path through a temporary file in
+ * the same directory renamed into place on success, so nobody ever sees a half-written report and
+ * a failure leaves no file. conn must be idle (not in a transaction): the report's queries run in
+ * one read-only repeatable-read transaction, so all its sheets show the same database state.
+ * stats (may be NULL) receives what was written. Returns 0, or -1 with err set: FB_ERR_NOTFOUND
+ * (no such report), FB_ERR_USAGE (unknown, repeated or missing parameter, output name, rows per
+ * sheet), FB_ERR_INPUT (bad parameter value, broken definition, unwritable output), or what the
+ * database said (e.g. FB_ERR_PERMISSION for a role that may not read the data). */
+int report_run(PGconn *conn, const struct report_request *req, struct report_stats *stats,
+               struct fb_error *err);
 
 /* Checks the named definitions (all when n is 0): parses them, prepares every query with the
  * declared parameter types, compares the declared columns (names, order, types) with the query's

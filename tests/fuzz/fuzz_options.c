@@ -1,6 +1,7 @@
-/* fuzz_options.c: the option parser every command and fmtbankd use, over an argv made of the
- * input's lines. Invariants: on success every positional and every value points into argv, in
- * order; a flag is only set when given; the error names the usage kind. */
+/* fuzz_options.c: the option layer every command and fmtbankd use, over an argv made of the
+ * input's lines. Invariants: on success every positional and every value points into argv, a
+ * declared choice, the required option and the positional count hold, a flag is only set when
+ * given and its partner too; a refusal is a usage error with a message. */
 #include "fuzz.h"
 
 #include "common/options.h"
@@ -33,27 +34,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     argv[argc] = NULL;
 
-    const char *str = NULL;
-    bool flag = false, verbose = false;
-    struct opt_list multi = {0};
-    const struct opt_spec specs[] = {{"name", 'n', OPT_STRING, &str},
-                                     {"force", 0, OPT_FLAG, &flag},
-                                     {"verbose", 'v', OPT_FLAG, &verbose},
-                                     {"id", 'i', OPT_MULTI, &multi},
-                                     {0}};
-    struct opt_args pos = {0};
+    static const struct opt_spec specs[] = {
+        {"name", 'n', OPT_STRING, "N", .help = "a name", .choices = "a|bb"},
+        {"force", 0, OPT_FLAG, NULL, .help = "force", .with = "name"},
+        {"verbose", 'v', OPT_FLAG, NULL, .help = "verbose"},
+        {"id", 'i', OPT_MULTI, "ID", .help = "ids"},
+        {"out", 'o', OPT_STRING, "FILE", .help = "output", .flags = OPT_REQUIRED},
+        {0}};
+    static const struct opt_pos pos = {"ARG...", 1, 4, "ARG"};
+    struct opt_values v;
     struct fb_error err = {0};
-    int rc = opts_parse(argc, argv, 1, specs, &pos, &err);
+    int rc = opts_parse(argc, argv, 1, specs, &pos, &v, &err);
     if (rc == 0) {
+        const char *str = opt_get(&v, "name"), *out = opt_get(&v, "out");
+        bool flag = opt_has(&v, "force"), verbose = opt_has(&v, "verbose");
+        const struct opt_list *multi = opt_all(&v, "id");
         CHECK(err.message == NULL);
-        CHECK(pos.n < (size_t)argc);
-        for (size_t i = 0; i < pos.n; i++)
-            CHECK(in_argv(pos.items[i], argc, argv));
-        for (size_t i = 0; i < multi.n; i++)
-            CHECK(in_argv(multi.items[i], argc, argv));
-        CHECK(pos.n + multi.n + (str != NULL) + flag + verbose <= (size_t)argc - 1);
+        CHECK(v.pos.n >= 1 && v.pos.n <= 4);
+        for (size_t i = 0; i < v.pos.n; i++)
+            CHECK(in_argv(v.pos.items[i], argc, argv));
+        for (size_t i = 0; i < multi->n; i++)
+            CHECK(in_argv(multi->items[i], argc, argv));
+        CHECK(v.pos.n + multi->n + (str != NULL) + flag + verbose + 1 <= (size_t)argc - 1);
+        CHECK(out && in_argv(out, argc, argv));
         if (str)
-            CHECK(in_argv(str, argc, argv));
+            CHECK(in_argv(str, argc, argv) &&
+                  (strcmp(str, "a") == 0 || strcmp(str, "bb") == 0));
+        CHECK(!flag || str); /* --force goes with --name */
         bool dashdash = false;
         for (int i = 1; i < argc; i++)
             dashdash |= strcmp(argv[i], "--") == 0;
@@ -68,8 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(err.kind == FB_ERR_USAGE && err.message != NULL);
     }
     fb_error_clear(&err);
-    opt_args_free(&pos);
-    opt_list_free(&multi);
+    opt_values_free(&v);
     free(text);
     return 0;
 }

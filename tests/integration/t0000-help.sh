@@ -27,6 +27,18 @@ expect 0 "--version" fmtbank --version
 assert_contains "$OUT" "fmtbank 0." "version printed"
 expect 0 "fmtbankd --version" fmtbankd --version
 expect 0 "fmtbankd --help" fmtbankd --help
+HELP=$OUT
+# Every configuration key the daemon accepts is documented by --help (one declaration for both).
+printf 'surprise = 1\n' >"$TMP/keys.conf"
+expect 2 "fmtbankd unknown setting" fmtbankd --once --config "$TMP/keys.conf"
+keys=$(printf '%s\n' "$ERR" | sed -n 's/.*Settings: \(.*\)\./\1/p' | tr -d ',')
+[ "$(wc -w <<<"$keys")" -ge 10 ] && ok "the unknown-setting hint lists the keys" || not_ok "keys: $keys"
+for k in $keys; do
+    assert_contains "$HELP" "[key $k]" "fmtbankd --help documents the setting $k"
+done
+assert_contains "$HELP" "(default 60)" "fmtbankd --help shows the defaults"
+expect 2 "fmtbankd bad choice" fmtbankd --once --log-level loud
+assert_contains "$ERR" 'invalid value "loud" for "--log-level"' "names the value and the option"
 
 expect 2 "no command is a usage error" fmtbank
 expect 2 "unknown command" fmtbank frobnicate
@@ -36,6 +48,18 @@ assert_contains "$ERR" 'unknown option "--colour"' "names the unknown option"
 expect 2 "bad --format" fmtbank --format xml status
 assert_contains "$ERR" 'invalid value "xml" for "--format"' "names the bad format"
 expect 2 "missing option value" fmtbank donor add D-0001 --sex
+expect 2 "bad choice, before any connection" fmtbank --db "host=/nonexistent" lot list --status gone
+assert_contains "$ERR" 'invalid value "gone" for "--status"' "names the bad value"
+assert_contains "$ERR" "Use quarantine, ready, released, rejected or recalled." "lists the choices"
+expect 2 "required option, before any connection" fmtbank --db "host=/nonexistent" freezer add F9
+assert_contains "$ERR" "missing --temp" "names the required option"
+assert_contains "$ERR" "Usage: fmtbank freezer add NAME --temp C [--site S]" "with the usage"
+expect 2 "too many arguments" fmtbank --db "host=/nonexistent" donor show D-0001 D-0002
+assert_contains "$ERR" 'unexpected argument "D-0002"' "names the extra argument"
+expect 2 "--name=value and a missing partner" fmtbank --db "host=/nonexistent" audit verify --anchors=a.log
+assert_contains "$ERR" "missing --pub (it goes with --anchors)" "names the partner"
+expect 0 "an option's --help" fmtbank box add --help
+assert_contains "$OUT" "  --rows N" "lists the options"
 expect 2 "group without verb" fmtbank donor
 assert_contains "$ERR" "donor add" "group usage lists its commands"
 expect 0 "group --help" fmtbank donor --help

@@ -38,7 +38,7 @@ assert_contains "$ERR" "lot \"$L\" is not releasable" "refused with the lot"
 assert_contains "$OUT" "pre_panel  no acceptable result of the 40 required tests" "the rule listed in the table"
 L10=$(new_lot D-1010 20); rel_panel D-1010 "$(d -50)"; rel_panel D-1010 "$(d -10)"
 rel_result D-1010 NORO "$(d -30)" positive >/dev/null
-assert_eq "$(lot_rules "$L10")" "unacceptable_result,lookback" "a positive between the panels blocks"
+assert_eq "$(lot_rules "$L10")" "unacceptable_result,hold" "a positive between the panels blocks"
 
 # --- a rejected lot shows its reasons
 rel_donor D-1021
@@ -60,7 +60,7 @@ expect 2 "lot show without a lot" fmtbank --user alice lot show
 expect 2 "lot list with an unknown state" fmtbank --user alice lot list --status gone
 expect 0 "lot list table" fmtbank --user alice lot list
 assert_contains "$OUT" "$L10  D-1010  quarantine" "the table shows the lot"
-assert_contains "$OUT" "unacceptable_result, lookback" "and its blocking rules"
+assert_contains "$OUT" "unacceptable_result, hold" "and its blocking rules"
 
 # --- the sweep stores what is shown
 sql_as alice "SELECT * FROM fmtbank.sweep_release()"

@@ -82,7 +82,7 @@ assert_eq "$(sql "SELECT count(*) FILTER (WHERE e ->> 'phase' = 'pre' AND (e ->>
                   FROM fmtbank.release_signature, jsonb_array_elements(snapshot -> 'results') e")" "40/40" "every pre and post result used, with dates"
 assert_eq "$(sql "SELECT string_agg((e ->> 'rule') || '=' || (e ->> 'verdict'), ',')
                   FROM fmtbank.release_signature, jsonb_array_elements(snapshot -> 'rules') e")" \
-    "status=pass,processing=pass,donation_questionnaire=pass,pre_panel=pass,post_panel=pass,unacceptable_result=pass,lookback=pass,donor_excluded=pass" "every rule verdict"
+    "status=pass,processing=pass,donation_questionnaire=pass,pre_panel=pass,post_panel=pass,unacceptable_result=pass,hold=pass,donor_excluded=pass" "every rule verdict"
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.release_signature, jsonb_array_elements(snapshot -> 'aliquots') e")" "4" "every aliquot"
 assert_eq "$(sql "SELECT jsonb_array_length(snapshot -> 'releases') FROM fmtbank.release_signature")" "3" "and which it released"
 assert_eq "$(sql "SELECT verified || ':' || released_aliquots || ':' || donor FROM fmtbank.release_record WHERE lot = '$L'")" "true:3:D-2001" "the release record verifies"

@@ -25,12 +25,16 @@ for u in alice quinn audrey adam; do
     assert_contains "$ERR" "permission denied for table lot" "$u: no direct UPDATE of a lot's state"
     sql_as "$u" "UPDATE fmtbank.aliquot SET status = 'issued' WHERE aliquot_id = '${AR[1]}'"
     assert_contains "$ERR" "permission denied for table aliquot" "$u: no direct UPDATE of an aliquot's state"
-    sql_as "$u" "UPDATE fmtbank.lookback_case SET status = 'closed'"
-    assert_contains "$ERR" "permission denied for table lookback_case" "$u: no direct UPDATE of a lookback case"
+    sql_as "$u" "UPDATE fmtbank.safety_case SET status = 'closed'"
+    assert_contains "$ERR" "permission denied for table safety_case" "$u: no direct UPDATE of a case"
+    sql_as "$u" "UPDATE fmtbank.lookback_case SET close_reason = 'x'"
+    assert_contains "$ERR" "permission denied for view lookback_case" "$u: nor through the lookback view"
+    sql_as "$u" "UPDATE fmtbank.case_hold SET ended_at = now()"
+    assert_contains "$ERR" "permission denied for table case_hold" "$u: no direct end of a hold"
     sql_as "$u" "INSERT INTO fmtbank.aliquot_issue (aliquot, recipient, site) SELECT id, 'R-1', 'S' FROM fmtbank.aliquot LIMIT 1"
     assert_contains "$ERR" "permission denied for table aliquot_issue" "$u: no direct INSERT of an issue"
-    sql_as "$u" "SELECT * FROM fmtbank.lookback_apply_cases(ARRAY[1::bigint], now())"
-    assert_contains "$ERR" "permission denied for function lookback_apply_cases" "$u: cannot call the internal recall"
+    sql_as "$u" "SELECT fmtbank.case_hold_lots(1, ARRAY[]::uuid[])"
+    assert_contains "$ERR" "permission denied for function case_hold_lots" "$u: cannot call the internal hold"
     sql_as "$u" "SELECT fmtbank.tube_unplace(id, 'issue') FROM fmtbank.aliquot LIMIT 1"
     assert_contains "$ERR" "permission denied for function tube_unplace" "$u: cannot take a tube out of its box directly"
 done
@@ -73,7 +77,8 @@ assert_eq "$(sql "SELECT count(*) FROM pg_roles WHERE rolname = 'rel_tmp'")" "0"
 sql_as postgres "CREATE ROLE rel_outsider LOGIN PASSWORD 'outsider-pass-1'"
 type pgpass_add >/dev/null 2>&1 && pgpass_add rel_outsider 'outsider-pass-1'
 for f in "fmtbank.release_sign('$LQ', 'x', 'y')" "fmtbank.aliquot_issue('${AR[1]}', 'R-1', 'S')" \
-         "fmtbank.aliquot_thaw('${AR[1]}')" "fmtbank.lookback_close('1')" "fmtbank.sweep_release()"; do
+         "fmtbank.aliquot_thaw('${AR[1]}')" "fmtbank.lookback_close('1')" "fmtbank.sweep_release()" \
+         "fmtbank.hold_add('lot', '$LQ', NULL, NULL)" "fmtbank.case_decide('C', 'lift', NULL, 'x', 1)"; do
     sql_as rel_outsider "SELECT $f"
     assert_contains "$ERR" "permission denied" "an outsider cannot call ${f%%(*}"
 done

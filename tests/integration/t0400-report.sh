@@ -114,7 +114,7 @@ fmtbank --user audrey report audit -o "$TMP/again.xlsx" 2>/dev/null
 assert_eq "$(audit_count)" "$n" "running a report changes nothing"
 
 expect 0 "report --help" fmtbank report --help
-assert_contains "$OUT" "Usage: fmtbank report NAME [--param K=V ...] -o FILE.xlsx" "report usage"
+assert_contains "$OUT" "Usage: fmtbank report NAME [-p K=V ...] [--sheet-rows N] -o FILE.xlsx" "report usage"
 expect 0 "report check --help" fmtbank report check --help
 expect 0 "report list --help" fmtbank report list --help
 

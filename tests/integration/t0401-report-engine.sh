@@ -167,8 +167,8 @@ assert_not_contains "$d" "DRAFT" "no DRAFT marking once signed"
 assert_contains "$d" "sheet Aliquots freeze=A5 filter=A4:F4" "header moves up without the banner"
 assert_contains "$d" "cell Aliquots!A5 text No aliquot." "declared empty note"
 
-# Continuation sheets when a table outgrows a sheet (Excel's row limit, lowered for the test).
-FMTBANK_XLSX_MAX_ROWS=8 run fmtbank --user quinn report cert -p lot=L2 -p doses=7 -o "$TMP/m.xlsx"
+# Continuation sheets when a table outgrows a sheet (Excel's row limit, lowered with --sheet-rows).
+run fmtbank --user quinn report cert -p lot=L2 -p doses=7 --sheet-rows 8 -o "$TMP/m.xlsx"
 assert_eq "$RC" "0" "long table spills over"
 d=$(DUMP "$TMP/m.xlsx")
 assert_contains "$d" "sheets Summary|Aliquots|Aliquots (2)|Aliquots (3)|Box map" "continuation sheets"
@@ -176,6 +176,13 @@ assert_contains "$d" "sheet Aliquots (2) freeze=A7 filter=A6:F8" "continuation: 
 assert_contains "$d" "cell Aliquots (2)!A3 text continued from sheet \"Aliquots\"" "says it continues"
 assert_contains "$d" "cell Aliquots (2)!A7 text L2-004 " "rows carry on in order"
 assert_contains "$d" "cell Aliquots (3)!A8 text L2-007 " "last row on the third sheet"
+for n in 7 1048577 eight 8x -8 ""; do
+    run fmtbank --user quinn report cert -p lot=L2 --sheet-rows "$n" -o "$TMP/n.xlsx"
+    assert_eq "$RC" "2" "--sheet-rows \"$n\": a usage error"
+    assert_contains "$ERR" "invalid value \"$n\" for \"--sheet-rows\"" "--sheet-rows \"$n\": says so"
+    assert_contains "$ERR" "It must be a whole number from 8 to 1048576." "--sheet-rows \"$n\": and the range"
+    [ ! -e "$TMP/n.xlsx" ] && ok "--sheet-rows \"$n\": no file" || not_ok "--sheet-rows \"$n\": no file"
+done
 
 # ---------------------------------------------------------------- broken definitions
 B="$TMP/broken"

@@ -79,10 +79,10 @@ assert_contains "$d" "sheet Tubes freeze=A4 filter=A3:D6" "header, freeze and au
 assert_eq "$(cell "$d" After A4)" "int 3" "a later sheet still gets its query"
 
 # A table that outgrows its sheet continues on the next while the box map goes on (Excel's row
-# limit, lowered for the test).
+# limit, lowered with --sheet-rows).
 sql "INSERT INTO public.probe SELECT 'B4', 2, 5, (i - 1) / 5 + 1, (i - 1) % 5 + 1, 'U-' || i, 'released', i, '2026-11-04'
      FROM generate_series(1, 10) i" >/dev/null
-FMTBANK_XLSX_MAX_ROWS=8 run fmtbank report shared -o "$TMP/long.xlsx"
+run fmtbank report shared --sheet-rows=8 -o "$TMP/long.xlsx"
 assert_eq "$RC" "0" "long shared table"
 d=$(DUMP "$TMP/long.xlsx")
 assert_contains "$d" "sheets Intro|Map|Tubes|Tubes (2)|Tubes (3)|After" "continuation sheets follow their table"

@@ -1,14 +1,17 @@
-/* test_common.c: CSV records, option parsing, JSON escaping and the string buffer. */
+/* test_common.c: CSV records, JSON escaping, the string buffer and the whole-file reader (option
+ * parsing: test_options.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/csv.h"
+#include "common/file.h"
 #include "common/json.h"
-#include "common/options.h"
 #include "common/strbuf.h"
 
 static void
@@ -137,63 +140,6 @@ test_csv_bytes(void **state)
 }
 
 static void
-test_options(void **state)
-{
-    (void)state;
-    const char *until = NULL, *out = NULL;
-    bool flag = false;
-    struct opt_list params = {0};
-    const struct opt_spec specs[] = {{"until", 0, OPT_STRING, &until},
-                                     {"output", 'o', OPT_STRING, &out},
-                                     {"short", 0, OPT_FLAG, &flag},
-                                     {"param", 0, OPT_MULTI, &params},
-                                     {0}};
-    char *argv[] = {"cmd", "D-1", "--until=2026-01-01", "-o", "x.xlsx", "--short", "--param",
-                    "a=1", "--param=b=2", "--", "--not-an-option", NULL};
-    struct opt_args pos = {0};
-    struct fb_error err = {0};
-    assert_int_equal(opts_parse(11, argv, 1, specs, &pos, &err), 0);
-    assert_string_equal(until, "2026-01-01");
-    assert_string_equal(out, "x.xlsx");
-    assert_true(flag);
-    assert_int_equal(params.n, 2);
-    assert_string_equal(params.items[1], "b=2");
-    assert_int_equal(pos.n, 2);
-    assert_string_equal(pos.items[0], "D-1");
-    assert_string_equal(pos.items[1], "--not-an-option");
-    opt_args_free(&pos);
-    opt_list_free(&params);
-
-    char *bad[] = {"cmd", "--nope", NULL};
-    assert_int_equal(opts_parse(2, bad, 1, specs, &pos, &err), -1);
-    assert_int_equal(err.kind, FB_ERR_USAGE);
-    assert_string_equal(err.message, "unknown option \"--nope\"");
-    char *missing[] = {"cmd", "--until", NULL};
-    assert_int_equal(opts_parse(2, missing, 1, specs, &pos, &err), -1);
-    assert_string_equal(err.message, "option \"--until\" requires a value");
-    char *flagval[] = {"cmd", "--short=yes", NULL};
-    assert_int_equal(opts_parse(2, flagval, 1, specs, &pos, &err), -1);
-    assert_string_equal(err.message, "option \"--short\" takes no value");
-    opt_args_free(&pos);
-
-    /* A negative number is a value, positional or an option's, not an option. */
-    char *neg[] = {"cmd", "-5", "--until", "-80", "-0.5", "-o", "y", NULL};
-    assert_int_equal(opts_parse(7, neg, 1, specs, &pos, &err), 0);
-    assert_int_equal(pos.n, 2);
-    assert_string_equal(pos.items[0], "-5");
-    assert_string_equal(pos.items[1], "-0.5");
-    assert_string_equal(until, "-80");
-    opt_args_free(&pos);
-    char *notnum[] = {"cmd", "-5x", NULL};
-    assert_int_equal(opts_parse(2, notnum, 1, specs, &pos, &err), -1);
-    assert_string_equal(err.message, "unknown option \"-5x\"");
-    char *dash[] = {"cmd", "-.", NULL};
-    assert_int_equal(opts_parse(2, dash, 1, specs, &pos, &err), -1);
-    fb_error_clear(&err);
-    opt_args_free(&pos);
-}
-
-static void
 test_json_escape(void **state)
 {
     (void)state;
@@ -220,14 +166,102 @@ test_strbuf_growth(void **state)
     free(s);
 }
 
+/* A scratch directory with a file "data" of len bytes (NULs included). */
+static char *
+scratch(const char *bytes, size_t len)
+{
+    char *dir = strdup("/tmp/fmtbank-test-file-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/data", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    return dir;
+}
+
+static void
+test_file_read_all(void **state)
+{
+    (void)state;
+    static const char bytes[] = "one\0two\n";
+    char *dir = scratch(bytes, sizeof(bytes) - 1);
+    char path[256], link[256], missing[256];
+    snprintf(path, sizeof(path), "%s/data", dir);
+    snprintf(link, sizeof(link), "%s/link", dir);
+    snprintf(missing, sizeof(missing), "%s/missing", dir);
+    assert_int_equal(symlink(path, link), 0);
+    struct fb_error err = {0};
+    char *buf = NULL;
+    size_t len = 0;
+
+    /* The whole file, NULs included, with a NUL after it. */
+    assert_int_equal(file_read_all(path, 0, 0, &buf, &len, &err), 0);
+    assert_int_equal(len, sizeof(bytes) - 1);
+    assert_memory_equal(buf, bytes, sizeof(bytes));
+    free(buf);
+    /* A bound the file just fits. */
+    assert_int_equal(file_read_all(path, len, 0, &buf, NULL, &err), 0);
+    free(buf);
+    /* A symbolic link is followed unless refused. */
+    assert_int_equal(file_read_all(link, 0, 0, &buf, &len, &err), 0);
+    assert_int_equal(len, sizeof(bytes) - 1);
+    free(buf);
+    assert_int_equal(file_read_all(link, 0, FILE_READ_NOFOLLOW, &buf, &len, &err), -1);
+    assert_null(buf);
+    assert_int_equal(err.kind, FB_ERR_INPUT);
+    assert_true(strncmp(err.message, "could not open \"", 16) == 0);
+    fb_error_clear(&err);
+    /* Too large. */
+    assert_int_equal(file_read_all(path, 7, 0, &buf, &len, &err), -1);
+    assert_null(buf);
+    assert_int_equal(err.kind, FB_ERR_INPUT);
+    assert_string_equal(err.message, "file is too large (8 bytes, at most 7)");
+    fb_error_clear(&err);
+    /* Missing: not found, naming the file. */
+    assert_int_equal(file_read_all(missing, 0, 0, &buf, &len, &err), -1);
+    assert_int_equal(err.kind, FB_ERR_NOTFOUND);
+    char want[512];
+    snprintf(want, sizeof(want), "could not open \"%s\": No such file or directory", missing);
+    assert_string_equal(err.message, want);
+    fb_error_clear(&err);
+    /* A directory is not a file. */
+    assert_int_equal(file_read_all(dir, 0, 0, &buf, &len, &err), -1);
+    assert_null(buf);
+    assert_int_equal(err.kind, FB_ERR_INPUT);
+    snprintf(want, sizeof(want), "could not read \"%s\": Is a directory", dir);
+    assert_string_equal(err.message, want);
+    fb_error_clear(&err);
+    /* /dev/null reads as empty (the daemon's --config /dev/null). */
+    assert_int_equal(file_read_all("/dev/null", 16, 0, &buf, &len, &err), 0);
+    assert_int_equal(len, 0);
+    assert_string_equal(buf, "");
+    free(buf);
+    /* A file whose size says 0 (as in /proc) is read to its end. */
+    assert_int_equal(file_read_all("/proc/self/status", 0, 0, &buf, &len, &err), 0);
+    assert_true(len > 0 && strncmp(buf, "Name:", 5) == 0 && strlen(buf) == len);
+    free(buf);
+    /* ... and its bound holds while reading, whatever the size said. */
+    assert_int_equal(file_read_all("/proc/self/status", 10, 0, &buf, &len, &err), -1);
+    assert_null(buf);
+    assert_string_equal(err.message, "file is too large (more than 10 bytes)");
+    fb_error_clear(&err);
+
+    unlink(link);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_quotes_and_empty), cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_file_line_numbers), cmocka_unit_test(test_csv_bytes),
-        cmocka_unit_test(test_csv_check_bytes), cmocka_unit_test(test_options),
-        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_strbuf_growth),
+        cmocka_unit_test(test_csv_check_bytes),
+        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_file_read_all), cmocka_unit_test(test_strbuf_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,7 @@
 -- pre- and post-donation windows at their edges (day 60 in, day 61 out; the collection day
 -- belongs to the pre window, the day after to the post window), partial panels, unacceptable
 -- results between the panels (a retest that resolves one, one after the post panel that does not
--- count, one within lookback_min_days that the lookback holds), processing, the donation-day
+-- count, one within lookback_min_days that the lookback holds: the rule "hold"), processing, the donation-day
 -- questionnaire and a manual exclusion. One donor per scenario; every scenario's blocking rules
 -- and details are listed, then those that differ from what is written here (expected: none).
 CREATE TEMP TABLE scen (name text, code text, ago integer, pre integer, post integer,
@@ -22,18 +22,18 @@ INSERT INTO scen (name, code, ago, pre, post, post_omit, extra, lot_opts, rules,
 ('a partial post panel names the missing tests', 'D-1009', 20, -30, -10, '{CRP,MRSA}', '', '', 'post_panel',
  'no acceptable CRP, MRSA result collected from d-19 to d+40 (the window is open until d+40)'),
 ('a positive 10 days before the donation, not retested, blocks', 'D-1010', 20, -50, -10, '{}',
- 'NORO:positive:d-30', '', 'unacceptable_result,lookback',
+ 'NORO:positive:d-30', '', 'unacceptable_result,hold',
  'NORO positive collected d-30, between the pre- and post-donation results (d-50 to d-10)'),
 ('a retest before the donation resolves it; the open lookback case still holds the lot', 'D-1011',
- 20, -50, -10, '{}', 'NORO:positive:d-30 NORO:negative:d-25', '', 'lookback', ''),
+ 20, -50, -10, '{}', 'NORO:positive:d-30 NORO:negative:d-25', '', 'hold', ''),
 ('a positive 40 days after the donation, after the post panel, holds nothing', 'D-1012', 60, -80, -55,
  '{}', 'NORO:positive:d-20', '', '', ''),
 ('a positive 20 days after the donation is held by the lookback', 'D-1013', 30, -40, -25, '{}',
- 'NORO:positive:d-10', '', 'lookback', 'NORO positive collected d-10 holds the lots collected from d-38 on'),
+ 'NORO:positive:d-10', '', 'hold', 'held by case # (result): NORO positive collected d-10, holds the lots collected from d-38 on'),
 ('a positive on the same day as the negative blocks', 'D-1014', 20, -25, -10, '{}',
- 'CDIFF:positive:d-25', '', 'unacceptable_result,lookback', ''),
+ 'CDIFF:positive:d-25', '', 'unacceptable_result,hold', ''),
 ('a calprotectin over its limit blocks', 'D-1020', 20, -30, -10, '{}', 'CALPRO:75:d-15:µg/g', '',
- 'unacceptable_result,lookback', 'CALPRO 75 µg/g collected d-15'),
+ 'unacceptable_result,hold', 'CALPRO 75 µg/g collected d-15'),
 ('an unprocessed lot is not releasable', 'D-1015', 20, -30, -10, '{}', '', 'unprocessed', 'processing',
  'not processed yet'),
 ('a lot without donation-day questionnaire', 'D-1016', 20, -30, -10, '{}', '', 'no-questionnaire',
@@ -67,11 +67,11 @@ SELECT s.status AS shown, l.status AS stored
 FROM scen, fmtbank.lot_show(lot) s, fmtbank.lot l
 WHERE code = 'D-1001' AND l.lot_id = scen.lot;
 
--- Quality closes the lookback case of the donor retested negative before the donation: then the
--- lot is releasable.
+-- The donor retested negative before the donation: the case still holds the lot, and it cannot
+-- be closed while its hold is undecided (only a signed decision ends a hold: t0304).
 SELECT pg_temp.as_reason('retest negative before the donation');
-SELECT fmtbank.lookback_close(c.id::text) >= 0 AS closed
-FROM fmtbank.lookback_case c JOIN fmtbank.donor d ON d.id = c.donor_id WHERE d.code = 'D-1011';
+SELECT pg_temp.try(format('SELECT fmtbank.case_close(%L, NULL)', c.case_code)) AS close
+FROM fmtbank.safety_case c JOIN fmtbank.donor d ON d.id = c.donor_id WHERE d.code = 'D-1011';
 SELECT name, pg_temp.lot_rules(lot) AS rules FROM scen WHERE code = 'D-1011';
 
 -- A manual exclusion blocks the donor's stock, naming who and why.

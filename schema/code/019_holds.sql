@@ -1,0 +1,36 @@
+-- 019_holds: what a hold says, read by the views of material (021 aliquot_view, 031 lot_state)
+-- and so defined before them; the cases themselves are code/100_case.sql (product.md §11.0).
+
+-- What a case is about, in a line.
+CREATE OR REPLACE FUNCTION fmtbank.case_summary(c fmtbank.safety_case) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN c.source = 'result'
+                THEN format('%s %s collected %s, holds %s', coalesce(t.code, '?'),
+                            replace(c.outcome, '_', ' '), c.collected,
+                            CASE WHEN c.hold_from = '-infinity' THEN 'every lot of the donor'
+                                 ELSE format('the lots collected from %s on', c.hold_from) END)
+                ELSE c.reason END
+           || CASE WHEN c.withdrawn_at IS NOT NULL
+                   THEN ' (signal withdrawn - lift proposed)' ELSE '' END
+    FROM (SELECT 1) one
+    LEFT JOIN fmtbank.screening_test t ON t.test_no = c.test_no
+$$;
+
+-- The holds in force on a lot (p_aliquot NULL: holds of the whole lot) or on an aliquot (holds of
+-- its lot and of the aliquot itself): [{case, source, reason}], [] when none.
+CREATE OR REPLACE FUNCTION fmtbank.holds_of(p_lot uuid, p_aliquot uuid) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('case', c.case_code, 'source', c.source,
+                                                 'reason', fmtbank.case_summary(c))
+                              ORDER BY c.case_code), '[]'::jsonb)
+    FROM (SELECT DISTINCT h.case_id FROM fmtbank.case_hold h
+          WHERE h.lot = p_lot AND h.ended_at IS NULL
+            AND (h.aliquot IS NULL OR h.aliquot = p_aliquot)) x
+    JOIN fmtbank.safety_case c ON c.id = x.case_id
+$$;
+
+-- ---------------------------------------------------------------- privileges
+GRANT EXECUTE ON FUNCTION
+    fmtbank.case_summary(fmtbank.safety_case),
+    fmtbank.holds_of(uuid, uuid)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
