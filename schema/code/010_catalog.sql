@@ -144,14 +144,44 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     LEFT JOIN fmtbank.rule_params_at(p_at) lim ON lim.name = t.limit_param
 $$;
 
--- Whether a result is acceptable under an accept rule. No SET clause so that the planner inlines
--- it into the set-based queries; it uses nothing but built-in operators.
+-- Whether a result is acceptable under an accept rule: the one definition (the views, the
+-- lookback trigger and the set-based engines of 013 and 031 all call it). "negative" without a
+-- value is acceptable; a value is acceptable when within a limit (op <= or <; equal to the limit
+-- is within <= and outside <), never under a negative-only rule (op 'negative'); positive,
+-- indeterminate or any other word is not. NULL only for a value under a NULL limit. A SQL-standard
+-- body: bound when created, it gets no SET clause from the ownership policy (src/db/migrate.c),
+-- so the planner inlines it into the statements that call it. Written as an OR whose first arm is
+-- result = 'negative' so that the planner estimates it from the column's statistics (most results
+-- are negative): an opaque CASE is estimated at a default selectivity, and the 100,000-donor
+-- eligibility then loses its parallel partial aggregation.
 CREATE OR REPLACE FUNCTION fmtbank.result_acceptable(p_result text, p_value numeric, p_op text, p_limit numeric)
-RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN p_value IS NULL THEN p_result = 'negative'
-                WHEN p_op = '<=' THEN p_value <= p_limit
-                WHEN p_op = '<' THEN p_value < p_limit
-                ELSE false END
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN p_result = 'negative' AND p_value IS NULL
+       OR p_value IS NOT NULL AND CASE p_op WHEN '<=' THEN p_value <= p_limit
+                                            WHEN '<' THEN p_value < p_limit ELSE false END;
+
+-- The catalog at p_at as vectors, the one encoding the set-based engines (eligibility 013,
+-- readiness 031) read per result row without a join: arrays indexed by test_no + 1 (accept op
+-- and limit for result_acceptable, code, unit; NULL where no test has that number) and
+-- bitmasks over test_no (required pre- and post-donation, excluding permanently) with the
+-- number of tests required in each phase. A type of the code set (dropped and created again
+-- whenever the set is applied, with what depends on it: the functions that return it, below and
+-- in 013 and 031, and the parameter types that contain it).
+DROP TYPE IF EXISTS fmtbank.catalog_vectors CASCADE;
+CREATE TYPE fmtbank.catalog_vectors AS (required_pre bigint, required_post bigint, n_pre integer,
+                                        n_post integer, excluding bigint, ops text[],
+                                        limits numeric[], codes text[], units text[]);
+
+CREATE OR REPLACE FUNCTION fmtbank.catalog_vectors_at(p_at timestamptz) RETURNS fmtbank.catalog_vectors
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_pre), 0),
+           coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_post), 0),
+           count(*) FILTER (WHERE t.required_pre)::integer,
+           count(*) FILTER (WHERE t.required_post)::integer,
+           coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.excludes_permanently), 0),
+           array_agg(t.accept_op ORDER BY n), array_agg(t.accept_limit ORDER BY n),
+           array_agg(t.code ORDER BY n), array_agg(t.unit ORDER BY n)
+    FROM generate_series(0, 62) n LEFT JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = n
 $$;
 
 CREATE OR REPLACE VIEW fmtbank.test_catalog AS
@@ -185,6 +215,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.rules_set(text, text),
     fmtbank.screening_test_at(timestamp with time zone),
     fmtbank.result_acceptable(text, numeric, text, numeric),
+    fmtbank.catalog_vectors_at(timestamp with time zone),
     fmtbank.question_item_at(timestamp with time zone)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 

@@ -66,34 +66,35 @@ BEGIN
     RETURN d.code;
 END $$;
 
--- The parameters of one evaluation, passed to the statement as constants.
--- Per-test accept rules are arrays indexed by test_no + 1 of fixed-width or mostly-NULL values
--- (op: 1 for <=, 2 for <, 0 for negative) and bitmasks over test_no (required, excluding), so
--- the one pass over the results needs no join.
-CREATE OR REPLACE FUNCTION fmtbank.eligibility_params(p_at timestamptz, OUT day date, OUT required bigint,
-                                           OUT validity integer, OUT min_age integer,
-                                           OUT max_age integer, OUT rule_set_version integer,
-                                           OUT ops integer[], OUT limits numeric[],
-                                           OUT excluding bigint, OUT year integer)
+-- The parameters of one evaluation: one value of this type, the single parameter of the
+-- statement, whose fields it names (($1).day, ($1).cat.required_pre). EXECUTE ... USING plans the
+-- statement once with the value as a constant, so the planner folds every field to a constant
+-- (index bounds, the branches for one donor or all). at: the time of the evaluation; day: its
+-- date; donor: one donor or NULL for all; explain: also the rules that pass; validity:
+-- screen_validity_days; year: the year of day; cat: the catalog (010 catalog_vectors_at).
+-- A type of the code set, like catalog_vectors (010).
+DROP TYPE IF EXISTS fmtbank.eligibility_param CASCADE;
+CREATE TYPE fmtbank.eligibility_param AS (at timestamptz, day date, donor uuid, explain boolean,
+                                          validity integer, min_age integer, max_age integer,
+                                          rule_set_version integer, year integer,
+                                          cat fmtbank.catalog_vectors);
+-- (the record-returning version of schema versions up to 90)
+DROP FUNCTION IF EXISTS fmtbank.eligibility_params(timestamp with time zone);
+
+CREATE OR REPLACE FUNCTION fmtbank.eligibility_params(p_at timestamptz, p_donor_id uuid, p_explain boolean)
+RETURNS fmtbank.eligibility_param
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT p_at::date,
-           coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_pre), 0),
+    SELECT p_at, p_at::date, p_donor_id, p_explain,
            fmtbank.rule_value('screen_validity_days', p_at)::integer,
            fmtbank.rule_value('min_age', p_at)::integer, fmtbank.rule_value('max_age', p_at)::integer,
-           fmtbank.rule_set_version_at(p_at),
-           array_agg(CASE t.accept_op WHEN '<=' THEN 1 WHEN '<' THEN 2 ELSE 0 END ORDER BY n),
-           array_agg(t.accept_limit ORDER BY n),
-           coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.excludes_permanently), 0),
-           extract(year FROM p_at::date)::integer
-    FROM generate_series(0, 62) n LEFT JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = n
+           fmtbank.rule_set_version_at(p_at), extract(year FROM p_at::date)::integer,
+           fmtbank.catalog_vectors_at(p_at)
 $$;
 
 -- The common part of the evaluation statement (a WITH clause): eligibility_summary and
 -- eligibility_rules append their final SELECT to this same text, so a verdict and its explanation
--- cannot come from different code. Parameters: $1 p_at, $2 the day of p_at, $3 one donor or NULL
--- for all, $4 also the rules that pass (explain), $5 mask of required tests, $6
--- screen_validity_days, $7 min_age, $8 max_age, $9 rule-set version, $10 accept ops by test,
--- $11 limits by test, $12 mask of permanently excluding tests, $13 the year of $2.
+-- cannot come from different code. One parameter, $1: an eligibility_param (above), whose fields
+-- the text names.
 --
 -- Results for 100,000 donors in one pass: every acceptable result of a required test valid
 -- today is grouped by (donor, last day it supports eligibility) into a bitmask over test_no. A
@@ -107,47 +108,46 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     SELECT $q$
     WITH
     tcat AS MATERIALIZED (
-        SELECT t.*, format('no acceptable result collected from %s to %s', $2 - $6, $2)
+        SELECT t.*, format('no acceptable result collected from %s to %s',
+                           ($1).day - ($1).validity, ($1).day)
                     AS miss_detail
-        FROM fmtbank.screening_test_at($1) t),
-    iq AS MATERIALIZED (SELECT * FROM fmtbank.question_item_at($1)),
+        FROM fmtbank.screening_test_at(($1).at) t),
+    iq AS MATERIALIZED (SELECT * FROM fmtbank.question_item_at(($1).at)),
     dn AS MATERIALIZED (
         SELECT d.id, d.code, d.birth_year FROM fmtbank.donor d
-        WHERE d.created_at <= $1 AND ($3::uuid IS NULL OR d.id = $3)),
+        WHERE d.created_at <= ($1).at AND (($1).donor IS NULL OR d.id = ($1).donor)),
     g AS MATERIALIZED (
-        SELECT r.donor_id, r.collected + $6 AS expires,
-               bit_or(1::bigint << r.test_no) & $5 AS okmask
+        SELECT r.donor_id, r.collected + ($1).validity AS expires,
+               bit_or(1::bigint << r.test_no) & ($1).cat.required_pre AS okmask
         FROM fmtbank.result r
-        WHERE r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
-          AND r.collected <= $2 AND r.collected >= $2 - $6
-          AND (r.result = 'negative'
-               OR (r.value IS NOT NULL AND CASE $10[r.test_no + 1] WHEN 1 THEN r.value <= $11[r.test_no + 1]
-                                                                   WHEN 2 THEN r.value < $11[r.test_no + 1]
-                                                                   ELSE false END))
-          AND ($3::uuid IS NULL OR r.donor_id = $3)
-        GROUP BY r.donor_id, r.collected + $6),
+        WHERE r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
+          AND r.collected <= ($1).day AND r.collected >= ($1).day - ($1).validity
+          AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
+                                        ($1).cat.limits[r.test_no + 1])
+          AND (($1).donor IS NULL OR r.donor_id = ($1).donor)
+        GROUP BY r.donor_id, r.collected + ($1).validity),
     -- unacceptable results (any age) per donor and test
     bad AS MATERIALIZED (
         SELECT r.donor_id, r.test_no, max(r.collected) AS last_bad,
                (array_agg(r.result ORDER BY r.collected DESC, r.recorded_at DESC))[1] AS bad_result,
                min(r.collected) FILTER (WHERE r.result <> 'indeterminate'
-                                        AND ($12 >> r.test_no) & 1 = 1) AS excl_date,
+                                        AND (($1).cat.excluding >> r.test_no) & 1 = 1) AS excl_date,
                (array_agg(r.result ORDER BY r.collected, r.recorded_at)
-                    FILTER (WHERE r.result <> 'indeterminate' AND ($12 >> r.test_no) & 1 = 1))[1]
+                    FILTER (WHERE r.result <> 'indeterminate'
+                                  AND (($1).cat.excluding >> r.test_no) & 1 = 1))[1]
                    AS excl_result
         FROM fmtbank.result r
         WHERE r.result <> 'negative'
-          AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
-          AND r.collected <= $2 AND ($3::uuid IS NULL OR r.donor_id = $3)
-          AND NOT (r.value IS NOT NULL AND CASE $10[r.test_no + 1] WHEN 1 THEN r.value <= $11[r.test_no + 1]
-                                                                   WHEN 2 THEN r.value < $11[r.test_no + 1]
-                                                                   ELSE false END)
+          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
+          AND r.collected <= ($1).day AND (($1).donor IS NULL OR r.donor_id = ($1).donor)
+          AND NOT fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
+                                            ($1).cat.limits[r.test_no + 1])
         GROUP BY r.donor_id, r.test_no),
     bd AS MATERIALIZED (
         SELECT bad.donor_id, bit_or(1::bigint << bad.test_no) AS badtests FROM bad GROUP BY bad.donor_id),
     -- required tests with no unacceptable result: which are satisfied, and until when all are
     cm AS (
-        SELECT g.donor_id, g.expires, $5 & ~coalesce(bd.badtests, 0) AS target,
+        SELECT g.donor_id, g.expires, ($1).cat.required_pre & ~coalesce(bd.badtests, 0) AS target,
                bit_or(g.okmask & ~coalesce(bd.badtests, 0))
                    OVER (PARTITION BY g.donor_id ORDER BY g.expires DESC) AS cum
         FROM g LEFT JOIN bd ON bd.donor_id = g.donor_id
@@ -160,31 +160,31 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     bp AS MATERIALIZED (
         SELECT bad.donor_id, bad.test_no, bad.last_bad, bad.bad_result, bad.excl_date,
                bad.excl_result, t.code, t.required_pre, t.accept, t.unit AS tunit,
-               ok.collected AS ok_after, ok.collected + $6 AS ok_expires,
+               ok.collected AS ok_after, ok.collected + ($1).validity AS ok_expires,
                CASE WHEN bad.excl_date IS NOT NULL THEN 'excluded'
                     WHEN ok.collected IS NULL THEN 'deferred'
-                    WHEN t.required_pre AND ok.collected + $6 < $2 THEN 'screening'
+                    WHEN t.required_pre AND ok.collected + ($1).validity < ($1).day THEN 'screening'
                     ELSE 'pass' END AS verdict
         FROM bad
         JOIN tcat t ON t.test_no = bad.test_no
         LEFT JOIN LATERAL (
             SELECT r.collected FROM fmtbank.result r
-            WHERE r.donor_id = bad.donor_id AND r.test_no = bad.test_no AND r.collected <= $2
+            WHERE r.donor_id = bad.donor_id AND r.test_no = bad.test_no AND r.collected <= ($1).day
               AND r.collected > bad.last_bad
-              AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
+              AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
               AND fmtbank.result_acceptable(r.result, r.value, t.accept_op, t.accept_limit)
             ORDER BY r.collected DESC LIMIT 1) ok ON true),
     bpd AS (
         SELECT bp.donor_id, bool_or(bp.verdict = 'excluded') AS t_excl,
                bool_or(bp.verdict = 'deferred') AS t_defer, bool_or(bp.verdict = 'screening') AS t_screen,
-               bool_or(bp.required_pre AND (bp.ok_expires IS NULL OR bp.ok_expires < $2)) AS missing,
+               bool_or(bp.required_pre AND (bp.ok_expires IS NULL OR bp.ok_expires < ($1).day)) AS missing,
                min(bp.ok_expires) FILTER (WHERE bp.required_pre) AS until
         FROM bp GROUP BY bp.donor_id),
     -- questionnaires in force
     qf AS MATERIALIZED (
         SELECT q.id, q.donor_id, q.kind, q.q_date FROM fmtbank.questionnaire q
-        WHERE q.recorded_at <= $1 AND (q.superseded_at IS NULL OR q.superseded_at > $1)
-          AND q.q_date <= $2 AND ($3::uuid IS NULL OR q.donor_id = $3)),
+        WHERE q.recorded_at <= ($1).at AND (q.superseded_at IS NULL OR q.superseded_at > ($1).at)
+          AND q.q_date <= ($1).day AND (($1).donor IS NULL OR q.donor_id = ($1).donor)),
     ql AS MATERIALIZED (
         SELECT q.donor_id, q.id, q.q_date
         FROM (SELECT qf.donor_id, max(qf.q_date) AS q_date FROM qf WHERE qf.kind = 'full'
@@ -201,14 +201,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                          coalesce(i.clear_max, i.answer_max)) AS clear
         FROM iq i CROSS JOIN LATERAL (
             SELECT a.questionnaire_id, a.item, a.num_value FROM fmtbank.questionnaire_answer a
-            WHERE $3::uuid IS NULL AND a.item = i.code AND a.num_value < i.clear_min
+            WHERE ($1).donor IS NULL AND a.item = i.code AND a.num_value < i.clear_min
             UNION ALL
             SELECT a.questionnaire_id, a.item, a.num_value FROM fmtbank.questionnaire_answer a
-            WHERE $3::uuid IS NULL AND a.item = i.code AND a.num_value > i.clear_max
+            WHERE ($1).donor IS NULL AND a.item = i.code AND a.num_value > i.clear_max
             UNION ALL
             SELECT a.questionnaire_id, a.item, a.num_value
             FROM ql JOIN fmtbank.questionnaire_answer a ON a.questionnaire_id = ql.id
-            WHERE $3::uuid IS NOT NULL AND a.item = i.code
+            WHERE ($1).donor IS NOT NULL AND a.item = i.code
               AND (a.num_value < i.clear_min OR a.num_value > i.clear_max)) x
         WHERE i.effect = 'range'),
     -- failing questionnaire items
@@ -227,7 +227,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
               FROM qa JOIN iq i ON i.code = qa.item
               WHERE qa.kind = 'full' AND qa.date_value IS NOT NULL AND i.effect = 'defer'
               GROUP BY qa.donor_id, qa.item, i.sort_order, i.defer_days) x
-        WHERE x.last + x.days > $2
+        WHERE x.last + x.days > ($1).day
         UNION ALL
         SELECT x.donor_id, 'item:' || x.item, 'deferred', x.last + x.days,
                format('yes on the donation-day questionnaire of %s; deferred %s days, until %s',
@@ -238,7 +238,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
               FROM qa JOIN iq i ON i.code = qa.item
               WHERE qa.kind = 'short' AND qa.yes AND i.effect = 'defer'
               GROUP BY qa.donor_id, qa.item, i.sort_order, i.defer_days) x
-        WHERE x.last + x.days > $2
+        WHERE x.last + x.days > ($1).day
         UNION ALL
         SELECT ql.donor_id, 'item:' || qn.item, 'deferred', NULL,
                format('%s on %s is outside the clear range %s', qn.num_value, ql.q_date, qn.clear),
@@ -246,19 +246,21 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
         FROM qn JOIN ql ON ql.id = qn.questionnaire_id),
     md AS (
         SELECT DISTINCT ON (m.donor_id) m.* FROM fmtbank.donor_decision m
-        WHERE m.recorded_at <= $1 AND ($3::uuid IS NULL OR m.donor_id = $3)
+        WHERE m.recorded_at <= ($1).at AND (($1).donor IS NULL OR m.donor_id = ($1).donor)
         ORDER BY m.donor_id, m.recorded_at DESC),
     -- one row per donor with everything the per-donor rules need
     dd AS MATERIALIZED (
         SELECT dn.id, dn.code, dn.birth_year, coalesce(bd.badtests, 0) AS badtests,
                coalesce(ts.satmask, 0) AS satmask,
-               $5 & ~coalesce(bd.badtests, 0) & ~coalesce(ts.satmask, 0) AS missmask,
+               ($1).cat.required_pre & ~coalesce(bd.badtests, 0) & ~coalesce(ts.satmask, 0) AS missmask,
                coalesce(bpd.t_excl, false) AS t_excl, coalesce(bpd.t_defer, false) AS t_defer,
                coalesce(bpd.t_screen, false) AS t_screen, ql.id AS ql_id, ql.q_date AS ql_date,
-               least(CASE WHEN ($5 & ~coalesce(bd.badtests, 0) & ~coalesce(ts.satmask, 0)) <> 0
-                          THEN $2 ELSE ts.all_until END,
-                     CASE WHEN bpd.missing THEN $2 ELSE bpd.until END,
-                     CASE WHEN ql.id IS NULL OR ql.q_date + $6 < $2 THEN $2 ELSE ql.q_date + $6 END)
+               least(CASE WHEN (($1).cat.required_pre & ~coalesce(bd.badtests, 0)
+                                & ~coalesce(ts.satmask, 0)) <> 0
+                          THEN ($1).day ELSE ts.all_until END,
+                     CASE WHEN bpd.missing THEN ($1).day ELSE bpd.until END,
+                     CASE WHEN ql.id IS NULL OR ql.q_date + ($1).validity < ($1).day THEN ($1).day
+                          ELSE ql.q_date + ($1).validity END)
                    AS due
         FROM dn
         LEFT JOIN bd ON bd.donor_id = dn.id
@@ -269,13 +271,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     orows AS (
         SELECT dd.id AS donor_id, 'manual' AS rule,
                CASE WHEN md.decision = 'exclude' THEN 'excluded'
-                    WHEN md.decision = 'defer' AND md.until > $2 THEN 'deferred' ELSE 'pass' END
+                    WHEN md.decision = 'defer' AND md.until > ($1).day THEN 'deferred' ELSE 'pass' END
                    AS verdict,
-               CASE WHEN md.decision = 'defer' AND md.until > $2 THEN md.until END AS until,
+               CASE WHEN md.decision = 'defer' AND md.until > ($1).day THEN md.until END AS until,
                CASE WHEN md.decision = 'exclude'
                       THEN format('excluded by %s on %s: %s', md.decided_by, md.recorded_at::date,
                                   md.reason)
-                    WHEN md.decision = 'defer' AND md.until > $2
+                    WHEN md.decision = 'defer' AND md.until > ($1).day
                       THEN format('deferred by %s on %s until %s: %s', md.decided_by,
                                   md.recorded_at::date, md.until, md.reason)
                     WHEN md.decision = 'defer'
@@ -286,35 +288,37 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                     ELSE 'no manual deferral or exclusion' END AS detail,
                10 AS ord
         FROM dd LEFT JOIN md ON md.donor_id = dd.id
-        WHERE $4 OR md.decision = 'exclude' OR (md.decision = 'defer' AND md.until > $2)
+        WHERE ($1).explain OR md.decision = 'exclude' OR (md.decision = 'defer' AND md.until > ($1).day)
         UNION ALL
         SELECT dd.id, 'age',
-               CASE WHEN dd.birth_year IS NULL THEN 'screening' WHEN y.age < $7 THEN 'deferred'
-                    WHEN y.age > $8 THEN 'excluded' ELSE 'pass' END,
-               CASE WHEN y.age < $7 THEN make_date(dd.birth_year + $7, 1, 1) END,
+               CASE WHEN dd.birth_year IS NULL THEN 'screening' WHEN y.age < ($1).min_age THEN 'deferred'
+                    WHEN y.age > ($1).max_age THEN 'excluded' ELSE 'pass' END,
+               CASE WHEN y.age < ($1).min_age THEN make_date(dd.birth_year + ($1).min_age, 1, 1) END,
                CASE WHEN dd.birth_year IS NULL THEN 'birth year not recorded'
-                    WHEN y.age < $7
+                    WHEN y.age < ($1).min_age
                       THEN format('%s in %s, below the minimum %s; deferred until %s', y.age,
-                                  $13, $7, make_date(dd.birth_year + $7, 1, 1))
-                    WHEN y.age > $8
-                      THEN format('%s in %s, above the maximum %s', y.age, $13, $8)
-                    ELSE format('%s in %s (clear %s to %s)', y.age, $13, $7, $8) END,
+                                  ($1).year, ($1).min_age, make_date(dd.birth_year + ($1).min_age, 1, 1))
+                    WHEN y.age > ($1).max_age
+                      THEN format('%s in %s, above the maximum %s', y.age, ($1).year, ($1).max_age)
+                    ELSE format('%s in %s (clear %s to %s)', y.age, ($1).year, ($1).min_age,
+                                ($1).max_age) END,
                20
-        FROM dd CROSS JOIN LATERAL (SELECT $13 - dd.birth_year AS age) y
-        WHERE $4 OR dd.birth_year IS NULL OR y.age < $7 OR y.age > $8
+        FROM dd CROSS JOIN LATERAL (SELECT ($1).year - dd.birth_year AS age) y
+        WHERE ($1).explain OR dd.birth_year IS NULL OR y.age < ($1).min_age OR y.age > ($1).max_age
         UNION ALL
         SELECT dd.id, 'questionnaire',
-               CASE WHEN dd.ql_id IS NULL OR dd.ql_date + $6 < $2 THEN 'screening' ELSE 'pass' END,
+               CASE WHEN dd.ql_id IS NULL OR dd.ql_date + ($1).validity < ($1).day THEN 'screening'
+                    ELSE 'pass' END,
                NULL,
                CASE WHEN dd.ql_id IS NULL THEN 'no full questionnaire recorded'
-                    WHEN dd.ql_date + $6 < $2
+                    WHEN dd.ql_date + ($1).validity < ($1).day
                       THEN format('the last full questionnaire, of %s, was valid through %s',
-                                  dd.ql_date, dd.ql_date + $6)
+                                  dd.ql_date, dd.ql_date + ($1).validity)
                     ELSE format('full questionnaire of %s, valid through %s', dd.ql_date,
-                                dd.ql_date + $6) END,
+                                dd.ql_date + ($1).validity) END,
                30
         FROM dd
-        WHERE $4 OR dd.ql_id IS NULL OR dd.ql_date + $6 < $2
+        WHERE ($1).explain OR dd.ql_id IS NULL OR dd.ql_date + ($1).validity < ($1).day
         UNION ALL
         SELECT irows.donor_id, irows.rule, irows.verdict, irows.until, irows.detail, irows.ord
         FROM irows JOIN dd ON dd.id = irows.donor_id
@@ -339,7 +343,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
         LEFT JOIN LATERAL (SELECT max(qa.date_value) AS last FROM qa
                            WHERE qa.donor_id = dd.id AND qa.item = i.code AND qa.kind = 'full') dl
              ON true
-        WHERE $4 AND dd.ql_id IS NOT NULL AND i.derived IS NULL
+        WHERE ($1).explain AND dd.ql_id IS NOT NULL AND i.derived IS NULL
           AND NOT EXISTS (SELECT 1 FROM irows x WHERE x.donor_id = dd.id AND x.rule = 'item:' || i.code)),
     -- test rules one per row: missing tests (only for donors with an unacceptable result, or
     -- when explaining) and tests with an unacceptable result
@@ -348,7 +352,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                t.miss_detail AS detail
         FROM dd CROSS JOIN LATERAL (SELECT * FROM tcat WHERE (dd.missmask >> tcat.test_no) & 1 = 1
                                     OFFSET 0) t
-        WHERE dd.missmask <> 0 AND (dd.badtests <> 0 OR $4)
+        WHERE dd.missmask <> 0 AND (dd.badtests <> 0 OR ($1).explain)
         UNION ALL
         SELECT bp.donor_id, bp.test_no, 'test:' || bp.code, bp.verdict,
                CASE bp.verdict
@@ -359,7 +363,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                                              concat_ws(' ', bp.bad_result, bp.tunit), bp.last_bad,
                                              concat_ws(' ', bp.accept, bp.tunit))
                  WHEN 'screening' THEN format('no acceptable result collected from %s to %s (the retest of %s collected %s was collected %s)',
-                                              $2 - $6, $2,
+                                              ($1).day - ($1).validity, ($1).day,
                                               concat_ws(' ', bp.bad_result, bp.tunit), bp.last_bad,
                                               bp.ok_after)
                  ELSE format('acceptable retest collected %s, valid through %s (after %s collected %s)',
@@ -367,7 +371,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                              bp.last_bad)
                END
         FROM bp JOIN dd ON dd.id = bp.donor_id
-        WHERE $4 OR bp.verdict <> 'pass')
+        WHERE ($1).explain OR bp.verdict <> 'pass')
     $q$
 $fn$;
 
@@ -381,12 +385,10 @@ RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reaso
                next_screening_due date, rule_set_version integer)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp SET jit = off
     SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
-DECLARE p record;
 BEGIN
     IF p_at IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the eligibility evaluation';
     END IF;
-    p := fmtbank.eligibility_params(p_at);
     RETURN QUERY EXECUTE fmtbank.eligibility_sql() || $q$
     ,
     -- the failing rules other than tests, per donor (input sorted so the array is in rule order)
@@ -417,7 +419,7 @@ BEGIN
            CASE WHEN st.status = 'excluded' THEN NULL
                 WHEN st.status = 'deferred' AND NOT st.open_ended THEN greatest(dd.due, oa.until)
                 ELSE dd.due END,
-           $9
+           ($1).rule_set_version
     FROM dd
     LEFT JOIN oagg oa ON oa.donor_id = dd.id
     LEFT JOIN tarr ta ON ta.donor_id = dd.id
@@ -429,8 +431,7 @@ BEGIN
                     ELSE 'eligible' END AS status,
                coalesce(oa.open_ended, false) OR dd.t_defer AS open_ended) st
     $q$
-    USING p_at, p.day, p_donor_id, false, p.required, p.validity, p.min_age, p.max_age,
-          p.rule_set_version, p.ops, p.limits, p.excluding, p.year;
+    USING fmtbank.eligibility_params(p_at, p_donor_id, false);
 END $fn$;
 
 -- Every rule for one donor (or all with p_donor_id NULL) with its verdict, the passing ones
@@ -441,12 +442,10 @@ CREATE OR REPLACE FUNCTION fmtbank.eligibility_rules(p_at timestamptz, p_donor_i
 RETURNS TABLE (donor_id uuid, rule text, verdict text, until date, detail text, ord integer)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp SET jit = off
     SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
-DECLARE p record;
 BEGIN
     IF p_at IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the eligibility evaluation';
     END IF;
-    p := fmtbank.eligibility_params(p_at);
     RETURN QUERY EXECUTE fmtbank.eligibility_sql() || $q$
     SELECT o.donor_id, o.rule, o.verdict, o.until, o.detail, o.ord FROM orows o
     UNION ALL
@@ -455,14 +454,14 @@ BEGIN
     -- required tests that pass: the result that supports eligibility
     SELECT dd.id, 'test:' || t.code, 'pass', NULL,
            format('%s collected %s, valid through %s', concat_ws(' ', lp.result, lp.unit),
-                  lp.collected, lp.collected + $6),
+                  lp.collected, lp.collected + ($1).validity),
            1000 + t.test_no
     FROM dd CROSS JOIN LATERAL (SELECT * FROM tcat WHERE (dd.satmask >> tcat.test_no) & 1 = 1
                                 OFFSET 0) t
     CROSS JOIN LATERAL (
         SELECT r.collected, r.result, r.unit FROM fmtbank.result r
-        WHERE r.donor_id = dd.id AND r.test_no = t.test_no AND r.collected <= $2
-          AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
+        WHERE r.donor_id = dd.id AND r.test_no = t.test_no AND r.collected <= ($1).day
+          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
           AND fmtbank.result_acceptable(r.result, r.value, t.accept_op, t.accept_limit)
         ORDER BY r.collected DESC, r.recorded_at DESC LIMIT 1) lp
     UNION ALL
@@ -471,8 +470,7 @@ BEGIN
            9999
     FROM dd
     $q$
-    USING p_at, p.day, p_donor_id, true, p.required, p.validity, p.min_age, p.max_age,
-          p.rule_set_version, p.ops, p.limits, p.excluding, p.year;
+    USING fmtbank.eligibility_params(p_at, p_donor_id, true);
 END $fn$;
 
 -- Every donor registered by p_at, in one statement. (This wrapper and the next have no SET
@@ -528,7 +526,7 @@ SELECT fmtbank.status_register('donor', 'fmtbank.status_donors()');
 GRANT EXECUTE ON FUNCTION
     fmtbank.donor_manual_at(uuid, timestamp with time zone),
     fmtbank.donor_decide(text, text, text),
-    fmtbank.eligibility_params(timestamp with time zone),
+    fmtbank.eligibility_params(timestamp with time zone, uuid, boolean),
     fmtbank.eligibility_sql(),
     fmtbank.eligibility_summary(timestamp with time zone, uuid),
     fmtbank.eligibility_rules(timestamp with time zone, uuid),

@@ -65,6 +65,21 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     WHERE c.opened_at <= p_at AND c.source = 'result'
 $$;
 
+-- The parameters of one evaluation (lot_eval): one value of this type, the single parameter of
+-- its statement, whose fields it names (($1).day, ($1).cat.required_pre); EXECUTE ... USING
+-- plans the statement with the value as a constant, so every field is a constant to the planner.
+-- at, lots, statuses, details: lot_eval's arguments; day: the date of at; pre_days, post_days,
+-- max_hours: the windows and processing limit in force at "at"; donors: the lots' donors (NULL:
+-- most of them, no filter); first_day: the first day of their windows; review: the stored status
+-- is set aside; cat: the catalog (010 catalog_vectors_at). A type of the code set, like
+-- catalog_vectors (010).
+DROP TYPE IF EXISTS fmtbank.lot_eval_param CASCADE;
+CREATE TYPE fmtbank.lot_eval_param AS (at timestamptz, lots uuid[], statuses text[],
+                                       details boolean, day date, pre_days integer,
+                                       post_days integer, max_hours numeric, donors uuid[],
+                                       first_day date, review boolean,
+                                       cat fmtbank.catalog_vectors);
+
 -- The evaluation, one statement for some lots or all of them. p_lots: the lots, or NULL for all;
 -- p_statuses: only lots stored in one of these states (NULL: any). p_mode 'rules': every rule of
 -- every lot, (lot, rule, ord, ok, detail), details written for failing rules and, when p_details,
@@ -83,102 +98,88 @@ RETURNS TABLE (lot uuid, rule text, ord integer, ok boolean, detail text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off
     SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
 DECLARE
-    c record;
-    donors uuid[];
-    first_day date;
-    pre integer;
+    p fmtbank.lot_eval_param;
     q text;
 BEGIN
     IF p_at IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the release evaluation';
     END IF;
-    pre := fmtbank.rule_value('pre_window_days', p_at)::integer;
-    SELECT array_agg(DISTINCT l.donor_id), min(l.collected_at)::date - pre - 1
-    INTO donors, first_day
+    p.at := p_at;
+    p.lots := p_lots;
+    p.statuses := p_statuses;
+    p.details := p_details;
+    p.day := p_at::date;
+    p.pre_days := fmtbank.rule_value('pre_window_days', p_at)::integer;
+    p.post_days := fmtbank.rule_value('post_window_days', p_at)::integer;
+    p.max_hours := fmtbank.rule_value('max_processing_hours', p_at);
+    p.review := p_mode = 'review';
+    p.cat := fmtbank.catalog_vectors_at(p_at);
+    SELECT coalesce(array_agg(DISTINCT l.donor_id), '{}'), min(l.collected_at)::date - p.pre_days - 1
+    INTO p.donors, p.first_day
     FROM fmtbank.lot l
     WHERE (p_lots IS NULL OR l.id = ANY (p_lots)) AND (p_statuses IS NULL OR l.status = ANY (p_statuses))
       AND l.created_at <= p_at;
-    donors := coalesce(donors, '{}');
     -- most donors: a plain pass over the results is cheaper than looking each row's donor up
-    IF cardinality(donors) > 0.5 * (SELECT pc.reltuples FROM pg_class pc
-                                    WHERE pc.oid = 'fmtbank.donor'::regclass) THEN
-        donors := NULL;
+    IF cardinality(p.donors) > 0.5 * (SELECT pc.reltuples FROM pg_class pc
+                                      WHERE pc.oid = 'fmtbank.donor'::regclass) THEN
+        p.donors := NULL;
     END IF;
-    -- the catalog at p_at as arrays indexed by test_no + 1 (op: 1 for <=, 2 for <, 0 negative)
-    SELECT coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_pre), 0) AS req_pre,
-           coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_post), 0) AS req_post,
-           count(*) FILTER (WHERE t.required_pre)::integer AS n_pre,
-           count(*) FILTER (WHERE t.required_post)::integer AS n_post,
-           array_agg(CASE t.accept_op WHEN '<=' THEN 1 WHEN '<' THEN 2 ELSE 0 END ORDER BY n) AS ops,
-           array_agg(t.accept_limit ORDER BY n) AS limits,
-           array_agg(t.code ORDER BY n) AS codes, array_agg(t.unit ORDER BY n) AS units
-    INTO c
-    FROM generate_series(0, 62) n LEFT JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = n;
 
-    -- $1 p_at, $2 p_lots, $3 p_statuses, $4 p_details, $5 the day of p_at, $6 pre_window_days,
-    -- $7 post_window_days, $8 max_processing_hours, $9/$10 masks of the tests required pre/post,
-    -- $11/$12 accept ops and limits, $13/$14 number of tests required pre/post, $15 the donors
-    -- (NULL: most of them, no filter),
-    -- $16 the first day of their windows, $17 test codes, $18 ('ready'/'review') whether the
-    -- stored status is set aside, $19 units
+    -- one parameter, $1: p (lot_eval_param, above), whose fields the text names
     q := $q$
     WITH
     lots AS MATERIALIZED (
         SELECT l.id, l.lot_id, l.donor_id, l.status, l.collected_at, l.collected_at::date AS cd,
                l.processed_at, l.reject_reasons
         FROM fmtbank.lot l
-        WHERE ($2::uuid[] IS NULL OR l.id = ANY ($2::uuid[]))
-          AND ($3::text[] IS NULL OR l.status = ANY ($3::text[]))
-          AND l.created_at <= $1),
+        WHERE (($1).lots IS NULL OR l.id = ANY (($1).lots))
+          AND (($1).statuses IS NULL OR l.status = ANY (($1).statuses))
+          AND l.created_at <= ($1).at),
     -- acceptable results per donor and collection day as a bitmask over test_no (a panel is
     -- one row)
     dm AS MATERIALIZED (
         SELECT r.donor_id, r.collected, bit_or(1::bigint << r.test_no) AS okmask
         FROM fmtbank.result r
-        WHERE ($15::uuid[] IS NULL OR r.donor_id = ANY ($15::uuid[])) AND r.collected >= $16
-          AND r.collected <= $5
-          AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
-          AND (r.result = 'negative'
-               OR (r.value IS NOT NULL AND CASE $11[r.test_no + 1]
-                                             WHEN 1 THEN r.value <= $12[r.test_no + 1]
-                                             WHEN 2 THEN r.value < $12[r.test_no + 1]
-                                             ELSE false END))
+        WHERE (($1).donors IS NULL OR r.donor_id = ANY (($1).donors)) AND r.collected >= ($1).first_day
+          AND r.collected <= ($1).day
+          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
+          AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
+                                        ($1).cat.limits[r.test_no + 1])
         GROUP BY r.donor_id, r.collected),
     -- unacceptable results (never "negative": the partial index of the others covers them; the
     -- unit of a numeric result is its test's)
     bd AS MATERIALIZED (
         SELECT r.donor_id, r.test_no, r.collected, r.result
         FROM fmtbank.result r
-        WHERE ($15::uuid[] IS NULL OR r.donor_id = ANY ($15::uuid[])) AND r.result <> 'negative'
-          AND r.collected >= $16 AND r.collected <= $5
-          AND r.recorded_at <= $1 AND (r.superseded_at IS NULL OR r.superseded_at > $1)
-          AND NOT (r.value IS NOT NULL AND CASE $11[r.test_no + 1]
-                                             WHEN 1 THEN r.value <= $12[r.test_no + 1]
-                                             WHEN 2 THEN r.value < $12[r.test_no + 1]
-                                             ELSE false END)),
+        WHERE (($1).donors IS NULL OR r.donor_id = ANY (($1).donors)) AND r.result <> 'negative'
+          AND r.collected >= ($1).first_day AND r.collected <= ($1).day
+          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
+          AND NOT fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
+                                            ($1).cat.limits[r.test_no + 1])),
     -- per lot: the tests with an acceptable result in each window
     m AS (
         SELECT lo.id AS lot,
                bit_or(dm.okmask) FILTER (WHERE dm.collected <= lo.cd) AS pre_ok,
                bit_or(dm.okmask) FILTER (WHERE dm.collected > lo.cd) AS post_ok
         FROM lots lo
-        JOIN dm ON dm.donor_id = lo.donor_id AND dm.collected >= lo.cd - $6
-               AND dm.collected <= lo.cd + $7
+        JOIN dm ON dm.donor_id = lo.donor_id AND dm.collected >= lo.cd - ($1).pre_days
+               AND dm.collected <= lo.cd + ($1).post_days
         GROUP BY lo.id),
     -- an unacceptable result in a lot's windows, unless an acceptable result of the same test
     -- lies between it and the donation, or it comes after the first acceptable one of the post
     -- window (a result the same day as an acceptable one is between)
     span AS (
-        SELECT lo.id AS lot, $17[b.test_no + 1] AS code, b.collected, b.result,
-               CASE WHEN b.result NOT IN ('positive', 'indeterminate') THEN $19[b.test_no + 1] END
+        SELECT lo.id AS lot, ($1).cat.codes[b.test_no + 1] AS code, b.collected, b.result,
+               CASE WHEN b.result NOT IN ('positive', 'indeterminate')
+                    THEN ($1).cat.units[b.test_no + 1] END
                    AS unit, lo.cd,
                max(dm.collected) FILTER (WHERE dm.collected <= lo.cd) AS lo,
                min(dm.collected) FILTER (WHERE dm.collected > lo.cd) AS hi
         FROM lots lo
-        JOIN bd b ON b.donor_id = lo.donor_id AND b.collected >= lo.cd - $6
-                 AND b.collected <= lo.cd + $7
-        LEFT JOIN dm ON dm.donor_id = lo.donor_id AND dm.collected >= lo.cd - $6
-                    AND dm.collected <= lo.cd + $7 AND (dm.okmask >> b.test_no) & 1 = 1
+        JOIN bd b ON b.donor_id = lo.donor_id AND b.collected >= lo.cd - ($1).pre_days
+                 AND b.collected <= lo.cd + ($1).post_days
+        LEFT JOIN dm ON dm.donor_id = lo.donor_id AND dm.collected >= lo.cd - ($1).pre_days
+                    AND dm.collected <= lo.cd + ($1).post_days AND (dm.okmask >> b.test_no) & 1 = 1
         GROUP BY lo.id, b.test_no, b.collected, b.result, lo.cd
         HAVING (max(dm.collected) FILTER (WHERE dm.collected <= lo.cd) IS NULL
                 OR b.collected >= max(dm.collected) FILTER (WHERE dm.collected <= lo.cd))
@@ -187,9 +188,9 @@ BEGIN
     -- donation-day questionnaires in force and their yes answers
     sq AS MATERIALIZED (
         SELECT x.id, x.donor_id, x.q_date FROM fmtbank.questionnaire x
-        WHERE ($15::uuid[] IS NULL OR x.donor_id = ANY ($15::uuid[])) AND x.kind = 'short'
-          AND x.q_date > $16
-          AND x.recorded_at <= $1 AND (x.superseded_at IS NULL OR x.superseded_at > $1)),
+        WHERE (($1).donors IS NULL OR x.donor_id = ANY (($1).donors)) AND x.kind = 'short'
+          AND x.q_date > ($1).first_day
+          AND x.recorded_at <= ($1).at AND (x.superseded_at IS NULL OR x.superseded_at > ($1).at)),
     -- (every yes to a donation-day item: few, from the partial index of flagged answers)
     ya AS MATERIALIZED (
         SELECT a.questionnaire_id, a.item, i.sort_order
@@ -199,19 +200,19 @@ BEGIN
         SELECT ya.questionnaire_id AS qid, string_agg(ya.item, ', ' ORDER BY ya.sort_order) AS items
         FROM ya JOIN sq ON sq.id = ya.questionnaire_id
         GROUP BY ya.questionnaire_id),
-    -- the holds in force at $1 on the lots as a whole (case_hold, 100: one row per case and lot)
+    -- the holds in force at ($1).at on the lots as a whole (case_hold, 100: one row per case and lot)
     lb AS (
         SELECT lo.id AS lot, c.case_code, c.source, fmtbank.case_summary(c) AS about
         FROM lots lo
-        JOIN fmtbank.case_hold h ON h.lot = lo.id AND h.aliquot IS NULL AND h.held_at <= $1
-             AND (h.ended_at IS NULL OR h.ended_at > $1)
+        JOIN fmtbank.case_hold h ON h.lot = lo.id AND h.aliquot IS NULL AND h.held_at <= ($1).at
+             AND (h.ended_at IS NULL OR h.ended_at > ($1).at)
         JOIN fmtbank.safety_case c ON c.id = h.case_id),
     -- the manual decision in force per donor
     md AS (
         SELECT DISTINCT ON (x.donor_id) x.donor_id, x.decision, x.reason, x.decided_by,
                x.recorded_at
         FROM fmtbank.donor_decision x
-        WHERE x.recorded_at <= $1 AND ($15::uuid[] IS NULL OR x.donor_id = ANY ($15::uuid[]))
+        WHERE x.recorded_at <= ($1).at AND (($1).donors IS NULL OR x.donor_id = ANY (($1).donors))
         ORDER BY x.donor_id, x.recorded_at DESC),
     spl AS (SELECT DISTINCT span.lot FROM span),
     lbl AS (SELECT DISTINCT lb.lot FROM lb),
@@ -219,10 +220,11 @@ BEGIN
     f AS MATERIALIZED (
         SELECT lo.id, lo.lot_id, lo.status, lo.cd, lo.collected_at, lo.processed_at,
                lo.reject_reasons, sq.id AS qid, sy.items AS yes_items,
-               $9 & ~coalesce(m.pre_ok, 0) AS miss_pre, $10 & ~coalesce(m.post_ok, 0) AS miss_post,
+               ($1).cat.required_pre & ~coalesce(m.pre_ok, 0) AS miss_pre,
+               ($1).cat.required_post & ~coalesce(m.post_ok, 0) AS miss_post,
                md.decision, md.reason, md.decided_by, md.recorded_at AS decided_at,
                lo.status IN ('quarantine', 'ready') AS ok_status,
-               coalesce(lo.processed_at - lo.collected_at <= $8 * interval '1 hour', false)
+               coalesce(lo.processed_at - lo.collected_at <= ($1).max_hours * interval '1 hour', false)
                    AS ok_processing,
                sq.id IS NOT NULL AND sy.items IS NULL AS ok_questionnaire,
                spl.lot IS NULL AS ok_results, lbl.lot IS NULL AS ok_lookback,
@@ -239,23 +241,19 @@ BEGIN
     IF p_mode IN ('ready', 'review') THEN
         RETURN QUERY EXECUTE q || $q$
         SELECT f.id, 'releasable'::text, 0,
-               (f.ok_status OR $18) AND f.ok_processing AND f.ok_questionnaire AND f.miss_pre = 0
+               (f.ok_status OR ($1).review) AND f.ok_processing AND f.ok_questionnaire AND f.miss_pre = 0
                    AND f.miss_post = 0 AND f.ok_results AND f.ok_lookback AND f.ok_donor,
                NULL::text
         FROM f
         $q$
-        USING p_at, p_lots, p_statuses, p_details, p_at::date, pre,
-              fmtbank.rule_value('post_window_days', p_at)::integer,
-              fmtbank.rule_value('max_processing_hours', p_at), c.req_pre, c.req_post, c.ops,
-              c.limits, c.n_pre, c.n_post, donors, first_day, c.codes,
-              p_mode = 'review', c.units;
+        USING p;
         RETURN;
     END IF;
     RETURN QUERY EXECUTE q || $q$
     ,
     -- names of the missing tests, once per distinct set of them
     mnames AS (
-        SELECT x.mask, string_agg($17[n + 1], ', ' ORDER BY n) AS names
+        SELECT x.mask, string_agg(($1).cat.codes[n + 1], ', ' ORDER BY n) AS names
         FROM (SELECT f.miss_pre AS mask FROM f WHERE f.miss_pre <> 0
               UNION SELECT f.miss_post FROM f WHERE f.miss_post <> 0) x
         CROSS JOIN generate_series(0, 62) n
@@ -263,7 +261,7 @@ BEGIN
         GROUP BY x.mask)
     SELECT f.id, 'status'::text, 10, f.ok_status,
            CASE WHEN f.ok_status THEN
-                  CASE WHEN $4 THEN format('not released, rejected or recalled (stored: %s)', f.status) END
+                  CASE WHEN ($1).details THEN format('not released, rejected or recalled (stored: %s)', f.status) END
                 WHEN f.status = 'released' THEN
                   'released' || coalesce((SELECT format(' on %s by %s', fmtbank.ts_text(s.signed_at),
                                                         s.printed_name)
@@ -279,73 +277,71 @@ BEGIN
     UNION ALL
     SELECT f.id, 'processing', 20, f.ok_processing,
            CASE WHEN f.processed_at IS NULL THEN 'not processed yet'
-                WHEN NOT f.ok_processing OR $4 THEN
+                WHEN NOT f.ok_processing OR ($1).details THEN
                   format('processed %s after collection (%s to %s); the limit is %s h',
                          fmtbank.duration_text(f.processed_at - f.collected_at),
                          fmtbank.ts_text(f.collected_at), fmtbank.ts_text(f.processed_at),
-                         fmtbank.num_text($8)) END
+                         fmtbank.num_text(($1).max_hours)) END
     FROM f
     UNION ALL
     SELECT f.id, 'donation_questionnaire', 30, f.ok_questionnaire,
            CASE WHEN f.qid IS NULL THEN format('no donation-day questionnaire recorded for %s', f.cd)
                 WHEN f.yes_items IS NOT NULL
                   THEN format('donation-day questionnaire of %s: yes to %s', f.cd, f.yes_items)
-                WHEN $4 THEN format('donation-day questionnaire of %s: every answer no', f.cd) END
+                WHEN ($1).details THEN format('donation-day questionnaire of %s: every answer no', f.cd) END
     FROM f
     UNION ALL
     SELECT f.id, 'pre_panel', 40, f.miss_pre = 0,
            CASE WHEN f.miss_pre = 0 THEN
-                  CASE WHEN $4 THEN format('acceptable results of all %s required tests collected from %s to %s',
-                                           $13, f.cd - $6, f.cd) END
-                WHEN f.miss_pre = $9 THEN
+                  CASE WHEN ($1).details THEN format('acceptable results of all %s required tests collected from %s to %s',
+                                           ($1).cat.n_pre, f.cd - ($1).pre_days, f.cd) END
+                WHEN f.miss_pre = ($1).cat.required_pre THEN
                   format('no acceptable result of the %s required tests collected from %s to %s',
-                         $13, f.cd - $6, f.cd)
+                         ($1).cat.n_pre, f.cd - ($1).pre_days, f.cd)
                 ELSE format('no acceptable %s result collected from %s to %s', n.names,
-                            f.cd - $6, f.cd) END
+                            f.cd - ($1).pre_days, f.cd) END
     FROM f LEFT JOIN mnames n ON n.mask = f.miss_pre
     UNION ALL
     SELECT f.id, 'post_panel', 50, f.miss_post = 0,
            CASE WHEN f.miss_post = 0 THEN
-                  CASE WHEN $4 THEN format('acceptable results of all %s required tests collected from %s to %s',
-                                           $14, f.cd + 1, f.cd + $7) END
+                  CASE WHEN ($1).details THEN format('acceptable results of all %s required tests collected from %s to %s',
+                                           ($1).cat.n_post, f.cd + 1, f.cd + ($1).post_days) END
                 ELSE format('%s collected from %s to %s (%s)',
-                            CASE WHEN f.miss_post = $10
-                                 THEN format('no acceptable result of the %s required tests', $14)
+                            CASE WHEN f.miss_post = ($1).cat.required_post
+                                 THEN format('no acceptable result of the %s required tests', ($1).cat.n_post)
                                  ELSE format('no acceptable %s result', n.names) END,
-                            f.cd + 1, f.cd + $7,
-                            CASE WHEN $5 <= f.cd THEN format('the window opens on %s', f.cd + 1)
-                                 WHEN $5 < f.cd + $7 THEN format('the window is open until %s', f.cd + $7)
-                                 ELSE format('the window closed on %s', f.cd + $7) END) END
+                            f.cd + 1, f.cd + ($1).post_days,
+                            CASE WHEN ($1).day <= f.cd THEN format('the window opens on %s', f.cd + 1)
+                                 WHEN ($1).day < f.cd + ($1).post_days
+                                   THEN format('the window is open until %s', f.cd + ($1).post_days)
+                                 ELSE format('the window closed on %s', f.cd + ($1).post_days) END) END
     FROM f LEFT JOIN mnames n ON n.mask = f.miss_post
     UNION ALL
     SELECT sp.lot, 'unacceptable_result', 60, false,
            format('%s %s collected %s, between the pre- and post-donation results (%s to %s)',
                   sp.code, concat_ws(' ', sp.result, sp.unit), sp.collected,
-                  coalesce(sp.lo, sp.cd - $6), coalesce(sp.hi, sp.cd + $7))
+                  coalesce(sp.lo, sp.cd - ($1).pre_days), coalesce(sp.hi, sp.cd + ($1).post_days))
     FROM span sp
     UNION ALL
     SELECT f.id, 'unacceptable_result', 60, true,
            'no unacceptable result between the pre- and post-donation results'
-    FROM f WHERE $4 AND f.ok_results
+    FROM f WHERE ($1).details AND f.ok_results
     UNION ALL
     SELECT lb.lot, 'hold', 70, false,
            format('held by case %s (%s): %s', lb.case_code, lb.source, lb.about)
     FROM lb
     UNION ALL
     SELECT f.id, 'hold', 70, true, 'no case holds the lot'
-    FROM f WHERE $4 AND f.ok_lookback
+    FROM f WHERE ($1).details AND f.ok_lookback
     UNION ALL
     SELECT f.id, 'donor_excluded', 80, f.ok_donor,
            CASE WHEN NOT f.ok_donor
                   THEN format('donor excluded by %s on %s: %s', f.decided_by, f.decided_at::date,
                               f.reason)
-                WHEN $4 THEN 'no manual exclusion of the donor in force' END
+                WHEN ($1).details THEN 'no manual exclusion of the donor in force' END
     FROM f
     $q$
-    USING p_at, p_lots, p_statuses, p_details, p_at::date, pre,
-          fmtbank.rule_value('post_window_days', p_at)::integer,
-          fmtbank.rule_value('max_processing_hours', p_at), c.req_pre, c.req_post, c.ops,
-          c.limits, c.n_pre, c.n_post, donors, first_day, c.codes, false, c.units;
+    USING p;
 END $fn$;
 
 -- Every rule for the lots selected, with its verdict (lot_eval 'rules').
