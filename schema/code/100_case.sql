@@ -253,6 +253,12 @@ BEGIN
     IF p_lot IS NOT NULL THEN
         l := fmtbank.lot_get(p_lot);
     END IF;
+    -- the lots before the signer, in id order, as release_sign locks them (NO KEY UPDATE: a
+    -- password check's row references a lot by a foreign key)
+    PERFORM 1 FROM fmtbank.lot x
+    WHERE x.id IN (SELECT h.lot FROM fmtbank.case_hold h
+                   WHERE h.case_id = c.id AND h.ended_at IS NULL AND (l.id IS NULL OR h.lot = l.id))
+    ORDER BY x.id FOR NO KEY UPDATE;
     sc := fmtbank.sign_signer_check(p_meaning);
     k := fmtbank.sign_check_take(p_attempt, sc.u, NULL, c.id, sc.m);
     IF NOT k.ok THEN
@@ -265,11 +271,6 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot decide case %s: it is closed', c.case_code);
     END IF;
-    -- the lots first, in id order (the order release_sign and aliquot_issue lock them)
-    PERFORM 1 FROM fmtbank.lot x
-    WHERE x.id IN (SELECT h.lot FROM fmtbank.case_hold h
-                   WHERE h.case_id = c.id AND h.ended_at IS NULL AND (l.id IS NULL OR h.lot = l.id))
-    ORDER BY x.id FOR UPDATE;
     SELECT array_agg(DISTINCT h.lot) FILTER (WHERE h.aliquot IS NULL),
            array_agg(h.aliquot) FILTER (WHERE h.aliquot IS NOT NULL)
     INTO held, tubes
