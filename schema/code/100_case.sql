@@ -490,6 +490,24 @@ BEGIN
     FROM fmtbank.case_list x WHERE x."case" = c.case_code;
 END $$;
 
+-- The cases of the case report: one (p_case) or those opened in [p_since, p_until) (default:
+-- the 90 days up to the last change to the database).
+CREATE OR REPLACE FUNCTION fmtbank.report_cases(p_case text, p_since timestamptz, p_until timestamptz)
+RETURNS SETOF fmtbank.safety_case
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    u timestamptz := coalesce(p_until, fmtbank.report_as_of());
+    s timestamptz := coalesce(p_since, coalesce(p_until, fmtbank.report_as_of()) - interval '90 days');
+BEGIN
+    PERFORM fmtbank.require_role('reading cases', 'technician', 'quality', 'auditor', 'admin');
+    IF p_case IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM fmtbank.safety_case c WHERE c.id = (fmtbank.case_get(p_case)).id;
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT * FROM fmtbank.safety_case c WHERE c.opened_at >= s AND c.opened_at < u
+                 ORDER BY c.case_code;
+END $$;
+
 -- The donor's open cases (donation_add records a new lot as rejected while there is one).
 CREATE OR REPLACE FUNCTION fmtbank.donor_open_cases(p_donor uuid) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -511,10 +529,12 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.case_decide(text, text, text, text, bigint),
     fmtbank.case_notify(text, text, text, text, text),
     fmtbank.case_close(text, text),
-    fmtbank.case_show(text)
+    fmtbank.case_show(text),
+    fmtbank.report_cases(text, timestamp with time zone, timestamp with time zone),
+    fmtbank.case_recipients(bigint)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 GRANT SELECT ON fmtbank.case_list
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 -- not granted (owner only): case_get, hold_refuse, case_open, case_hold_lots, tubes_in,
--- case_hold_tubes, case_open_donor, case_hold_new_lots, case_recipients, donor_open_cases,
+-- case_hold_tubes, case_open_donor, case_hold_new_lots, donor_open_cases,
 -- status_cases

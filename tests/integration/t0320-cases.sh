@@ -129,6 +129,26 @@ assert_contains "$OUT" "release signed" "what came before is"
 expect 4 "trace of an unknown ID" fmtbank --user audrey trace R-9999
 assert_contains "$ERR" 'nothing is known by "R-9999"' "says so"
 
+# --- the case report, read back with openpyxl
+expect 0 "case report of one case" fmtbank --user audrey report case --param case="$C1" -o "$TMP/case.xlsx"
+/usr/bin/python3 - "$TMP/case.xlsx" "$C1" "$L1" >"$TMP/case.out" 2>&1 <<'PY'
+import sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+print("sheets", ",".join(wb.sheetnames))
+def rows(name):
+    return [[c for c in r] for r in wb[name].iter_rows(values_only=True)]
+print("cases", any(sys.argv[2] in map(str, r) and "closed" in map(str, r) for r in rows("Cases")))
+print("holds", sum(1 for r in rows("Holds") if sys.argv[2] in map(str, r)))
+print("decisions", sorted(str(r[1]) for r in rows("Decisions") if sys.argv[2] in map(str, r)))
+print("told", any("R-0601" in map(str, r) and "phone" in map(str, r) for r in rows("Recipients")))
+PY
+assert_contains "$(cat "$TMP/case.out")" "sheets Cases,Holds,Decisions,Recipients" "four sheets"
+assert_contains "$(cat "$TMP/case.out")" "cases True" "the closed case"
+assert_contains "$(cat "$TMP/case.out")" "holds 2" "both lots it held"
+assert_contains "$(cat "$TMP/case.out")" "decisions ['lift', 'recall']" "the lift and the recall"
+assert_contains "$(cat "$TMP/case.out")" "told True" "the recipient told by phone"
+expect 3 "case report of a malformed case ID" fmtbank --user audrey report case --param case=C1 -o "$TMP/bad.xlsx"
+
 # --- an exclusion opens a manual case holding every lot; a donation is then rejected
 rel_donor D-6002
 L3=$(rel_lot_full D-6002 25)

@@ -7,7 +7,7 @@
 setup_db
 
 shipped=$(cd "$FMTBANK_SRC/reports" && ls ./*.report | sed 's|^\./||; s|\.report$||' | sort)
-assert_eq "$(printf '%s\n' "$shipped" | paste -sd' ')" "audit eligibility expiring inventory lookback release" "the shipped definitions"
+assert_eq "$(printf '%s\n' "$shipped" | paste -sd' ')" "audit case eligibility expiring inventory lookback release" "the shipped definitions"
 expect 0 "report check (all)" fmtbank report check
 assert_eq "$OUT" "$(printf '%s: ok\n' $shipped)" "every shipped definition checks"
 assert_eq "$ERR" "" "no problem reported"
@@ -16,7 +16,7 @@ for r in $shipped; do
     assert_eq "$(sed -n 's/^description = //p' "$FMTBANK_SRC/reports/$r.report" | grep -c .)" "1" "$r has a description for report list"
 done
 
-for r in eligibility expiring inventory; do
+for r in case eligibility expiring inventory; do
     for u in alice quinn audrey adam; do
         expect 0 "$r as $u" fmtbank --user "$u" report "$r" -o "$TMP/$r-$u.xlsx"
         DUMP "$TMP/$r-$u.xlsx" >"$TMP/dump" 2>&1 || not_ok "$r as $u: openpyxl reads it" "$(head -5 "$TMP/dump")"
