@@ -22,6 +22,27 @@ $$;
 -- Validates the lines of a questionnaire file (p_lines: a JSON array of {line, item, answer} and,
 -- for lines the CSV reader could not split, {line, item, error}). Returns every line normalised
 -- with its problem (NULL when good), then one row per missing item (line NULL); ord sorts them.
+-- A questionnaire kind in words.
+CREATE OR REPLACE FUNCTION fmtbank.questionnaire_kind_name(p_kind text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_kind WHEN 'short' THEN 'donation-day' WHEN 'followup' THEN 'follow-up'
+                       ELSE coalesce(p_kind, 'full') END
+$$;
+
+-- A time of day HH:MM (00:00 when NULL); FB001 naming the option otherwise.
+CREATE OR REPLACE FUNCTION fmtbank.parse_hhmm(p text, p_what text) RETURNS time
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p IS NULL THEN
+        RETURN '00:00'::time;
+    END IF;
+    IF btrim(p) !~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid %s "%s"', p_what, p),
+            HINT = 'Give the time of day as HH:MM, e.g. 08:30.';
+    END IF;
+    RETURN btrim(p)::time;
+END $$;
+
 CREATE OR REPLACE FUNCTION fmtbank.questionnaire_lines_check(p_kind text, p_date date, p_lines jsonb)
 RETURNS TABLE (line integer, item text, answer text, yes boolean, date_value date,
                num_value numeric, message text, ord integer)
@@ -49,7 +70,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
              WHEN NOT c.known THEN format('unknown item "%s"', c.raw_item)
              WHEN c.questionnaire <> p_kind THEN
                format('item "%s" belongs to the %s questionnaire', c.item,
-                      CASE c.questionnaire WHEN 'full' THEN 'full' ELSE 'donation-day (--short)' END)
+                      CASE c.questionnaire WHEN 'full' THEN 'full' WHEN 'short' THEN 'donation-day (--short)'
+                                           ELSE 'follow-up (--followup)' END)
              WHEN c.derived IS NOT NULL THEN
                format('item "%s" is not answered: it comes from the donor''s birth year', c.item)
              WHEN c.nth > 1 THEN
@@ -82,16 +104,18 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- "fmtbank questionnaire record": returns every problem as (line, message) and stores nothing,
--- or stores the questionnaire and returns one row with its id.
-CREATE OR REPLACE FUNCTION fmtbank.questionnaire_record(p_code text, p_date text, p_short boolean,
-                                             p_lines jsonb)
+-- or stores the questionnaire and returns one row with its id. p_kind: full, short (donation
+-- day) or followup (after a donation); p_time: HH:MM it was answered (NULL: 00:00).
+CREATE OR REPLACE FUNCTION fmtbank.questionnaire_record(p_code text, p_date text, p_kind text,
+                                             p_time text, p_lines jsonb)
 RETURNS TABLE (line integer, message text, questionnaire_id uuid)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     d fmtbank.donor;
     qd date;
-    k text := CASE WHEN p_short THEN 'short' ELSE 'full' END;
-    kname text := CASE WHEN p_short THEN 'donation-day' ELSE 'full' END;
+    k text := coalesce(p_kind, 'full');
+    kname text := fmtbank.questionnaire_kind_name(p_kind);
+    qt time;
     prev uuid;
     why text;
     qid uuid;
@@ -100,9 +124,15 @@ BEGIN
     PERFORM fmtbank.require_role('recording questionnaires', 'technician', 'quality', 'admin');
     d := fmtbank.donor_get(p_code);
     qd := fmtbank.parse_date(p_date, '--date');
-    IF qd > current_date THEN
+    IF k NOT IN ('full', 'short', 'followup') THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid questionnaire kind "%s"', k),
+            HINT = 'The kinds are full, short (donation day) and followup (after a donation).';
+    END IF;
+    qt := fmtbank.parse_hhmm(p_time, '--time');
+    IF qd > current_date OR qd + qt > localtimestamp THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001',
-            MESSAGE = format('questionnaire date %s is in the future', qd);
+            MESSAGE = format('questionnaire date %s%s is in the future', qd,
+                             CASE WHEN p_time IS NULL THEN '' ELSE ' ' || to_char(qt, 'HH24:MI') END);
     END IF;
     IF p_lines IS NULL OR jsonb_typeof(p_lines) <> 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'questionnaire lines must be a JSON array';
@@ -124,8 +154,8 @@ BEGIN
     END IF;
     t := clock_timestamp();
     UPDATE fmtbank.questionnaire SET superseded_at = t WHERE id = prev;
-    INSERT INTO fmtbank.questionnaire (donor_id, kind, q_date, recorded_at, supersedes, reason)
-    VALUES (d.id, k, qd, t, prev, why) RETURNING id INTO qid;
+    INSERT INTO fmtbank.questionnaire (donor_id, kind, q_date, q_time, recorded_at, supersedes, reason)
+    VALUES (d.id, k, qd, qt, t, prev, why) RETURNING id INTO qid;
     INSERT INTO fmtbank.questionnaire_answer (questionnaire_id, item, line, answer, yes, date_value,
                                               num_value)
     SELECT qid, c.item, c.line, c.answer, c.yes, c.date_value, c.num_value
@@ -192,7 +222,8 @@ CREATE OR REPLACE VIEW fmtbank.questionnaire_list AS
             WHERE a.questionnaire_id = q.id AND a.date_value IS NOT NULL) AS dates,
            (SELECT coalesce(jsonb_object_agg(a.item, a.num_value), '{}')
             FROM fmtbank.questionnaire_answer a
-            WHERE a.questionnaire_id = q.id AND a.num_value IS NOT NULL) AS numbers
+            WHERE a.questionnaire_id = q.id AND a.num_value IS NOT NULL) AS numbers,
+           to_char(q.q_time, 'HH24:MI') AS time
     FROM fmtbank.questionnaire q JOIN fmtbank.donor d ON d.id = q.donor_id;
 
 -- ---------------------------------------------------------------- privileges
@@ -201,7 +232,8 @@ CREATE OR REPLACE VIEW fmtbank.questionnaire_list AS
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.iso_date(text),
-    fmtbank.questionnaire_record(text, text, boolean, jsonb),
+    fmtbank.questionnaire_kind_name(text),
+    fmtbank.questionnaire_record(text, text, text, text, jsonb),
     fmtbank.questionnaire_get(text),
     fmtbank.short_questionnaire_asof(uuid, date, timestamp with time zone),
     fmtbank.short_questionnaire_at(uuid, date)

@@ -230,13 +230,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
         WHERE x.last + x.days > ($1).day
         UNION ALL
         SELECT x.donor_id, 'item:' || x.item, 'deferred', x.last + x.days,
-               format('yes on the donation-day questionnaire of %s; deferred %s days, until %s',
-                      x.last, x.days, x.last + x.days),
+               format('yes on the %s questionnaire of %s; deferred %s days, until %s',
+                      fmtbank.questionnaire_kind_name(x.kind), x.last, x.days, x.last + x.days),
                100 + x.sort_order
         FROM (SELECT qa.donor_id, qa.item, i.sort_order, i.defer_days AS days,
-                     max(qa.q_date) AS last
+                     max(qa.q_date) AS last, min(qa.kind) AS kind
               FROM qa JOIN iq i ON i.code = qa.item
-              WHERE qa.kind = 'short' AND qa.yes AND i.effect = 'defer'
+              WHERE qa.kind IN ('short', 'followup') AND qa.yes AND i.effect = 'defer'
               GROUP BY qa.donor_id, qa.item, i.sort_order, i.defer_days) x
         WHERE x.last + x.days > ($1).day
         UNION ALL
@@ -327,8 +327,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
         SELECT dd.id, 'item:' || i.code, 'pass', NULL,
                CASE WHEN i.effect = 'exclude'
                       THEN format('%s on the questionnaire of %s', a.answer, dd.ql_date)
-                    WHEN i.questionnaire = 'short'
-                      THEN format('no yes on a donation-day questionnaire within %s days', i.defer_days)
+                    WHEN i.questionnaire IN ('short', 'followup')
+                      THEN format('no yes on a %s questionnaire within %s days',
+                                  fmtbank.questionnaire_kind_name(i.questionnaire), i.defer_days)
                     WHEN i.type = 'date' AND dl.last IS NULL THEN 'never'
                     WHEN i.type = 'date'
                       THEN format('last on %s; the %s-day deferral ended %s', dl.last, i.defer_days,

@@ -29,8 +29,7 @@ cmd_catalog_questions(struct cmd_ctx *ctx)
 {
     return catalog_query(
         ctx,
-        "SELECT code, CASE questionnaire WHEN 'short' THEN 'donation-day' ELSE 'full' END"
-        " AS questionnaire, type, text,"
+        "SELECT code, fmtbank.questionnaire_kind_name(questionnaire) AS questionnaire, type, text,"
         " CASE WHEN type = 'boolean' THEN 'no' END AS clear,"
         " CASE WHEN type = 'number' THEN coalesce(clear_min, answer_min) END AS min,"
         " CASE WHEN type = 'number' THEN coalesce(clear_max, answer_max) END AS max,"
@@ -39,8 +38,10 @@ cmd_catalog_questions(struct cmd_ctx *ctx)
         "   WHEN 'defer' THEN CASE type WHEN 'date' THEN 'deferred until the date + defer_days'"
         "                     ELSE 'yes defers by defer_days' END"
         "   ELSE 'deferred when outside min to max' END AS effect,"
-        " answer_min, answer_max, derived, source"
-        " FROM fmtbank.question_item_at(fmtbank.parse_as_of($1)) ORDER BY sort_order");
+        " answer_min, answer_max, derived, source,"
+        " (SELECT x.lookback_days FROM fmtbank.question_item x WHERE x.code = q.code)"
+        " AS lookback_days"
+        " FROM fmtbank.question_item_at(fmtbank.parse_as_of($1)) q ORDER BY sort_order");
 }
 
 static int
@@ -68,8 +69,10 @@ const struct cmd_def cmd_defs_catalog[] = {
      "the questionnaire items: type, what answer is clear, deferral periods",
      "Boolean items are clear when answered no; number items inside min to max; date items\n"
      "(the date of the last occurrence, empty for never) when older than defer_days. The\n"
-     "donation-day items (questionnaire record --short) defer by defer_days after a yes. age\n"
-     "is not answered: it comes from the donor's birth year.\n"},
+     "donation-day items (questionnaire record --short) and the follow-up items (--followup)\n"
+     "defer by defer_days after a yes. age is not answered: it comes from the donor's birth\n"
+     "year. lookback_days: when an answer recorded after a donation reveals an event, the lots\n"
+     "collected from this many days before it are held (product.md section 11.0).\n"},
     {"catalog rules", cmd_catalog_rules, CMD_DB, {0}, as_of_opt,
      "the rule parameters in force, with their source and the version that set them",
      "Every number a rule uses is a parameter of the versioned rule set; \"fmtbank rules set\"\n"

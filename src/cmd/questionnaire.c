@@ -97,8 +97,13 @@ static int
 cmd_questionnaire_record(struct cmd_ctx *ctx)
 {
     const char *date = cmd_opt(ctx, "date"), *file = cmd_opt(ctx, "file");
-    bool is_short = cmd_flag(ctx, "short");
+    bool is_short = cmd_flag(ctx, "short"), is_followup = cmd_flag(ctx, "followup");
     int rc = 0;
+    if (is_short && is_followup) {
+        fb_error_set(&ctx->err, FB_ERR_USAGE, "--short and --followup exclude each other");
+        fb_error_hint(&ctx->err, "A questionnaire is full, donation-day (--short) or follow-up (--followup).");
+        return cmd_fail(ctx);
+    }
     struct strbuf json = STRBUF_INIT;
     PGresult *r = NULL;
     FILE *in = cmd_open_input(ctx, file);
@@ -113,11 +118,12 @@ cmd_questionnaire_record(struct cmd_ctx *ctx)
         rc = cmd_fail(ctx);
         goto done;
     }
-    const char *p[] = {ctx->args[0], date, is_short ? "t" : "f", strbuf_str(&json)};
+    const char *kind = is_short ? "short" : is_followup ? "followup" : "full";
+    const char *p[] = {ctx->args[0], date, kind, cmd_opt(ctx, "time"), strbuf_str(&json)};
     r = db_exec(ctx->conn,
                 "SELECT line, message, questionnaire_id"
-                " FROM fmtbank.questionnaire_record($1, $2, $3, $4::jsonb)",
-                4, p, &ctx->err);
+                " FROM fmtbank.questionnaire_record($1, $2, $3, $4, $5::jsonb)",
+                5, p, &ctx->err);
     if (!r) {
         rc = cmd_fail(ctx);
         goto done;
@@ -150,8 +156,8 @@ cmd_questionnaire_list(struct cmd_ctx *ctx)
         return cmd_fail(ctx);
     }
     int rc = out_query(ctx, OUT_LIST,
-                       "SELECT id, CASE kind WHEN 'short' THEN 'donation-day' ELSE 'full' END AS kind,"
-                       " date, recorded_at, recorded_by, superseded, supersedes, reason,"
+                       "SELECT id, fmtbank.questionnaire_kind_name(kind) AS kind,"
+                       " date, time, recorded_at, recorded_by, superseded, supersedes, reason,"
                        " pg_catalog.to_jsonb(yes_to) AS yes_to, dates, numbers"
                        " FROM fmtbank.questionnaire_list WHERE donor = (fmtbank.donor_get($1)).code"
                        " ORDER BY date, kind, recorded_at",
@@ -179,17 +185,22 @@ const struct cmd_def cmd_defs_questionnaire[] = {
     {"questionnaire record", cmd_questionnaire_record, CMD_DB, {"CODE", 1, 1, "donor CODE"},
      (const struct opt_spec[]){
          {"date", 0, OPT_STRING, "DATE", .help = "the day it was answered", .flags = OPT_REQUIRED},
+         {"time", 0, OPT_STRING, "HH:MM", .help = "the time it was answered (default 00:00)"},
          {"short", 0, OPT_FLAG, NULL, .help = "the donation-day questionnaire, not the full one"},
+         {"followup", 0, OPT_FLAG, NULL,
+          .help = "the follow-up questionnaire after a donation (post-donation health check)"},
          {"file", 0, OPT_STRING, "ANSWERS.csv", .help = "the answers (\"-\": standard input)",
           .flags = OPT_REQUIRED},
          {0}},
-     "record a donor's full (or, with --short, donation-day) questionnaire (prints its ID)",
+     "record a donor's full, donation-day (--short) or follow-up (--followup) questionnaire",
      "ANSWERS.csv has the header item,answer and one line per item of \"fmtbank catalog\n"
      "questions\": yes or no for boolean items; the date of the last occurrence (YYYY-MM-DD) or\n"
      "empty for never for date items; a number for number items (bmi, phq9 0-27, gad7 0-21).\n"
      "Every item must be answered exactly once. Every bad line is reported with its line\n"
      "number and nothing is stored unless the whole file is good. Recording the same donor,\n"
-     "kind and date again supersedes the earlier questionnaire and needs --reason.\n"},
+     "kind and date again supersedes the earlier questionnaire and needs --reason. Prints the\n"
+     "questionnaire's ID. An answer recorded after a donation that reveals an event near it\n"
+     "opens a case holding the lots it concerns (\"fmtbank case list\").\n"},
     {"questionnaire list", cmd_questionnaire_list, CMD_DB, {"CODE", 1, 1, "donor CODE"}, NULL,
      "a donor's questionnaires: yes answers, dates, numbers, superseded versions", NULL},
     {"questionnaire show", cmd_questionnaire_show, CMD_DB, {"ID", 1, 1, "questionnaire ID"}, NULL,

@@ -42,7 +42,7 @@ assert_eq "$excl" "${BLOOD_EXCLUDING[*]}" "the blood-borne markers exclude perma
 # ---- catalog questions
 expect 0 "catalog questions" fmtbank --user audrey --format json catalog questions
 q_json=$OUT
-assert_eq "$(jcount "$OUT")" "40" "40 items (33 full + age + 6 donation-day)"
+assert_eq "$(jcount "$OUT")" "47" "47 items (33 full + age + 6 donation-day + 7 follow-up)"
 assert_eq "$(jfield "$q_json" code clear "${FULL_BOOL[@]}" | sort -u)" '"no"' "boolean items: clear is no"
 want=$(for item in "${!FULL_DATE[@]}"; do echo "${FULL_DATE[$item]}"; done)
 assert_eq "$(jfield "$q_json" code defer_days "${!FULL_DATE[@]}")" "$want" "date items: deferral periods of domain.md"

@@ -138,7 +138,7 @@ sql_as alice "insert into fmtbank.questionnaire (donor_id, kind, q_date) values 
 assert_contains "$ERR" "permission denied for table questionnaire" "psql: no direct insert"
 sql_as alice "update fmtbank.questionnaire_answer set answer = 'no' where item = 'antibiotics_last'"
 assert_contains "$ERR" "permission denied for table questionnaire_answer" "psql: no direct update"
-sql_as audrey "select fmtbank.questionnaire_record('D-0002', '$(d 0)', false, '[]')"
+sql_as audrey "select fmtbank.questionnaire_record('D-0002', '$(d 0)', 'full', NULL, '[]')"
 assert_contains "$ERR" "permission denied" "psql: an auditor cannot call the function"
 sql_as quinn "delete from fmtbank.questionnaire"
 assert_contains "$ERR" "permission denied for table questionnaire" "psql: nobody deletes"

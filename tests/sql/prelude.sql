@@ -121,7 +121,7 @@ DECLARE bad text;
 BEGIN
     SELECT string_agg(format('line %s: %s', r.line, r.message), '; ') INTO bad
     FROM fmtbank.questionnaire_record(
-             p_code, p_date::text, p_short,
+             p_code, p_date::text, CASE WHEN p_short THEN 'short' ELSE 'full' END, NULL,
              (SELECT jsonb_agg(jsonb_build_object('line', n + 1, 'item', e.key, 'answer', e.value)
                                ORDER BY e.key)
               FROM jsonb_each_text(p_answers) WITH ORDINALITY e(key, value, n))) r
