@@ -108,3 +108,17 @@ SELECT pg_temp.donor('D-3016');
 INSERT INTO l VALUES ('pc-yes', pg_temp.lot('D-3016', 40, 3, true, '', false));
 SELECT pg_temp.followup_q('D-3016', current_date - 10, 'followup_fever');
 SELECT pg_temp.lot_details(lot) AS blocking FROM l WHERE k = 'pc-yes';
+
+-- A catalog case (source catalog): a test that becomes required holds the stock collected on or
+-- after the day it applies from that no result of the test screened; a lot screened for it, or
+-- collected before that day, is not held.
+SELECT pg_temp.donor(c) FROM unnest(ARRAY['D-3021', 'D-3022']) c;
+INSERT INTO l VALUES ('cat-before', pg_temp.lot('D-3021', 50, 3, true, '', false)),
+                     ('cat-untested', pg_temp.lot('D-3021', 30, 3, true, '', false)),
+                     ('cat-tested', pg_temp.lot('D-3022', 30, 3, true, '', false));
+SELECT pg_temp.result('D-3022', 'MRSA', current_date - 35, 'negative');
+SELECT c.source, pg_temp.rel(fmtbank.case_summary(c)) AS about
+FROM fmtbank.case_open_catalog('MRSA', current_date - 40, 'FDA alert') c;
+SELECT k, pg_temp.held(lot) AS held FROM l WHERE k LIKE 'cat-%' ORDER BY k;
+SELECT fmtbank.case_open_catalog('MRSA', current_date, 'nothing concerned') IS NULL AS no_case;
+SELECT pg_temp.try($$SELECT fmtbank.case_open_catalog('NOPE', current_date, 'x')$$) AS unknown_test;
