@@ -188,16 +188,36 @@ BEGIN
 END $$;
 
 -- "fmtbank result add": one result; returns its id.
+-- p_specimen: the aliquot tested (NULL: none named); the donor's, collected on its lot's day.
 CREATE OR REPLACE FUNCTION fmtbank.result_add(p_code text, p_test text, p_collected text, p_result text,
-                                   p_unit text, p_lab text) RETURNS uuid
+                                   p_unit text, p_lab text, p_specimen text DEFAULT NULL) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE v record;
+DECLARE
+    v record;
+    a fmtbank.aliquot;
+    l fmtbank.lot;
+    d fmtbank.donor;
 BEGIN
     PERFORM fmtbank.require_role('recording results', 'technician', 'quality', 'admin');
-    PERFORM fmtbank.donor_get(p_code);
+    d := fmtbank.donor_get(p_code);
     v := fmtbank.result_validate_one(p_code, p_test, p_collected, p_result, p_unit, p_lab, true);
-    INSERT INTO fmtbank.result (id, donor_id, test_no, collected, result, value, unit, lab, reported)
-    VALUES (v.id, v.donor_id, v.test_no, v.collected, v.result, v.value, v.unit, v.lab, v.reported);
+    IF p_specimen IS NOT NULL THEN
+        a := fmtbank.aliquot_get(p_specimen);
+        SELECT * INTO l FROM fmtbank.lot x WHERE x.id = a.lot;
+        IF l.donor_id <> d.id THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB001',
+                MESSAGE = format('specimen %s is not donor %s''s (lot %s)', a.aliquot_id, d.code, l.lot_id);
+        END IF;
+        IF l.collected_at::date <> v.collected THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB001',
+                MESSAGE = format('specimen %s was collected on %s with lot %s, not on %s', a.aliquot_id,
+                                 l.collected_at::date, l.lot_id, v.collected),
+                HINT = 'Give --collected as the day the specimen was collected.';
+        END IF;
+    END IF;
+    INSERT INTO fmtbank.result (id, donor_id, test_no, collected, result, value, unit, lab, reported,
+                                specimen)
+    VALUES (v.id, v.donor_id, v.test_no, v.collected, v.result, v.value, v.unit, v.lab, v.reported, a.id);
     RETURN v.id;
 END $$;
 
@@ -309,7 +329,7 @@ CREATE OR REPLACE VIEW fmtbank.result_list AS
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.result_import_stage(),
-    fmtbank.result_add(text, text, text, text, text, text),
+    fmtbank.result_add(text, text, text, text, text, text, text),
     fmtbank.result_correct(text, text, text),
     fmtbank.result_effective_at(timestamp with time zone, uuid)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
