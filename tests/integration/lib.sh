@@ -110,14 +110,19 @@ sql_as() {
 # setup_db: an embedded instance initialised with the demo users. Under CTest it is a copy of the
 # stopped template instance the fixture made with "fmtbank init --demo" (tests/integration/
 # template.sh; FMTBANK_TEMPLATE), started here with its socket in this test's FMTBANK_HOME;
-# without a template, init --demo itself.
+# without a template, or when this test already made an instance, init --demo itself.
 setup_db() {
     local tpl=${FMTBANK_TEMPLATE:-}
-    if [ -n "$tpl" ] && [ -f "$tpl/data/PG_VERSION" ]; then
+    if [ -n "$tpl" ] && [ -f "$tpl/data/PG_VERSION" ] && [ ! -e "$FMTBANK_HOME/data" ]; then
         cp -a "$tpl/." "$FMTBANK_HOME/" &&
             sed -i "s|^unix_socket_directories = .*|unix_socket_directories = '$FMTBANK_HOME'|" \
                 "$FMTBANK_HOME/data/postgresql.conf" &&
             fmtbank db start >/dev/null 2>"$TMP/init.err" || { cat "$TMP/init.err"; exit 1; }
+        # the server module's functions name it by its path in the template (migration 075):
+        # point them at this instance's copy, which the server preloads, before anything calls them
+        sql "UPDATE pg_catalog.pg_proc SET probin = '$FMTBANK_HOME/lib/fmtbank_auth.so'
+             WHERE probin = '$tpl/lib/fmtbank_auth.so'" >/dev/null ||
+            { echo "could not relocate the template's server module"; exit 1; }
         return
     fi
     fmtbank init --demo >/dev/null 2>"$TMP/init.err" || { cat "$TMP/init.err"; exit 1; }
