@@ -102,11 +102,11 @@ answer_err(struct scan_session *s, const char *msg, const char *detail, const ch
     struct strbuf sb = STRBUF_INIT;
     strbuf_adds(&sb, "ERR ");
     add_one_line(&sb, msg);
-    if (detail) {
+    if (detail && *detail) {
         strbuf_adds(&sb, " - ");
         add_one_line(&sb, detail);
     }
-    if (hint) {
+    if (hint && *hint) {
         strbuf_adds(&sb, " - ");
         add_one_line(&sb, hint);
     }
