@@ -18,13 +18,14 @@ decide() { # CASE DECISION: a signed case decision by quinn
 }
 
 # A quarantine lot (LQ), two released lots (LR, LS) and a released lot to recall (LC).
+# Released lots are at least 28 days old: their follow-up questionnaire is recorded (rel_lot_full).
 rel_donor D-2071
-LQ=$(rel_lot_full D-2071 40)
-LR=$(rel_lot_full D-2071 20 4)
-LS=$(rel_lot_full D-2071 22)
-LC=$(rel_lot_full D-2071 25 2)
+LQ=$(rel_lot_full D-2071 50)
+LR=$(rel_lot_full D-2071 35 4)
+LS=$(rel_lot_full D-2071 36)
+LC=$(rel_lot_full D-2071 37 2)
+rel_panel D-2071 "$(d -40)"
 rel_panel D-2071 "$(d -30)"
-rel_panel D-2071 "$(d -10)"
 for l in "$LR" "$LS" "$LC"; do sign "$l"; assert_eq "$RC" "0" "lot $l released"; done
 assert_eq "$(lot_stored "$LQ")" "quarantine" "LQ stays in quarantine"
 mapfile -t AR < <(aliquots_of "$LR")
