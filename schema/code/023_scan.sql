@@ -249,15 +249,20 @@ BEGIN
     PERFORM fmtbank.require_role('scanning', 'technician');
 END $$;
 
--- One scan. p_mode: store, retrieve or audit; p_box: the current box ID or NULL; p_pos: the
+-- One scan. p_mode: store, retrieve, audit or issue; p_box: the current box ID or NULL; p_pos: the
 -- position fixed for the next tube (store mode) or NULL; p_line: what was scanned; p_seen: the
--- tubes scanned in the current box in audit mode. Returns the answer lines, newline-separated
--- (each begins with OK or ERR, or is an indented continuation), what happened (event: mode,
--- end, box, box_again, position, stored, retrieved, seen), the new state, and the number of
--- audit discrepancies reported.
+-- tubes scanned in the current box in audit mode; p_recipient, p_site: whom the tubes scanned in
+-- issue mode go to (the session's --recipient and --site; issue mode needs both). Returns the
+-- answer lines, newline-separated (each begins with OK or ERR, or is an indented continuation),
+-- what happened (event: mode, end, box, box_again, position, stored, retrieved, seen, issued),
+-- the new state, and the number of audit discrepancies reported.
 -- A refused scan raises (FB001 invalid, FB002 unknown, FB003 refused) and changes nothing.
+-- Issue mode: each tube is one call of fmtbank.aliquot_issue (033) - its rules and the holds of
+-- the transition triggers (030) decide; a refusal is raised again as "<aliquot>: <why>". Boxes,
+-- lots, freezers and positions are refused: tubes are issued one by one.
 CREATE OR REPLACE FUNCTION fmtbank.scan(p_mode text, p_box text, p_pos text, p_line text,
-                             p_seen text[] DEFAULT NULL)
+                             p_seen text[] DEFAULT NULL, p_recipient text DEFAULT NULL,
+                             p_site text DEFAULT NULL)
 RETURNS TABLE (answer text, event text, mode text, box text, pos text, problems integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -268,6 +273,10 @@ DECLARE
     v_lines text[] := '{}';
     v_problems integer := 0;
     v_where text;
+    v_state text;
+    v_msg text;
+    v_detail text;
+    v_hint text;
     b fmtbank.box;
     a fmtbank.aliquot;
     pp record;
@@ -277,16 +286,24 @@ DECLARE
 BEGIN
     -- Who may scan: EXECUTE is granted to technicians only, and fmtbank.scan_begin() gives the
     -- CLI its message once per session; require_role() per scan would cost more than the scan.
-    IF v_mode NOT IN ('store', 'retrieve', 'audit') THEN
+    IF v_mode NOT IN ('store', 'retrieve', 'audit', 'issue') THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid scan mode "%s"', p_mode),
-            HINT = 'Use store, retrieve or audit.';
+            HINT = 'Use store, retrieve, audit or issue.';
+    END IF;
+    IF v_mode = 'issue' AND (p_recipient IS NULL OR p_site IS NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'issue mode needs a recipient and a site',
+            HINT = 'Start the session with "fmtbank scan --mode issue --recipient R --site S".';
     END IF;
 
     IF v_line ~ '^MODE( |$)' OR v_line = 'END' THEN
         v_new := CASE WHEN v_line = 'END' THEN v_mode ELSE lower(btrim(substr(v_line, 5))) END;
-        IF v_new NOT IN ('store', 'retrieve', 'audit') THEN
+        IF v_new NOT IN ('store', 'retrieve', 'audit', 'issue') THEN
             RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid scan mode "%s"', v_new),
                 HINT = 'Scan MODE store, MODE retrieve or MODE audit.';
+        END IF;
+        IF v_new = 'issue' AND (p_recipient IS NULL OR p_site IS NULL) THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'issue mode needs a recipient and a site',
+                HINT = 'Start the session with "fmtbank scan --mode issue --recipient R --site S".';
         END IF;
         IF v_mode = 'audit' AND p_box IS NOT NULL THEN
             SELECT * INTO v_lines, v_problems FROM fmtbank.box_audit_close(p_box, p_seen);
@@ -295,10 +312,14 @@ BEGIN
             RETURN QUERY SELECT array_to_string(v_lines || 'OK end of session'::text, E'\n'), 'end'::text, v_mode, NULL::text,
                                 NULL::text, v_problems;
         ELSE
-            -- An audit starts with the scan of a box: entering audit mode deselects the box.
-            RETURN QUERY SELECT array_to_string(v_lines || CASE WHEN v_new = 'audit'
-                                    THEN 'OK mode audit: scan a box to audit it' ELSE format('OK mode %s', v_new) END, E'\n'),
-                                'mode'::text, v_new, CASE WHEN v_new = 'audit' THEN NULL ELSE p_box END,
+            -- An audit starts with the scan of a box: entering audit mode deselects the box, as
+            -- does issue mode (tubes are issued wherever they are).
+            RETURN QUERY SELECT array_to_string(v_lines || CASE
+                                    WHEN v_new = 'audit' THEN 'OK mode audit: scan a box to audit it'
+                                    WHEN v_new = 'issue' THEN format('OK mode issue: each tube scanned is issued to %s at %s',
+                                                                     p_recipient, p_site)
+                                    ELSE format('OK mode %s', v_new) END, E'\n'),
+                                'mode'::text, v_new, CASE WHEN v_new IN ('audit', 'issue') THEN NULL ELSE p_box END,
                                 NULL::text, v_problems;
         END IF;
         RETURN;
@@ -307,6 +328,11 @@ BEGIN
     v_kind := fmtbank.id_kind(v_line);
     IF v_kind = 'box' THEN
         b := fmtbank.box_get(v_line);
+        IF v_mode = 'issue' THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB001',
+                MESSAGE = format('%s: a box is not issued in issue mode', b.box_id),
+                HINT = 'Issue tubes one by one: scan the label of each tube.';
+        END IF;
         IF v_mode = 'audit' AND p_box = b.box_id THEN
             -- the box being audited, scanned again: go on with its audit
             RETURN QUERY SELECT format('OK box %s: still auditing, %s tube%s scanned so far', b.box_id,
@@ -333,6 +359,11 @@ BEGIN
     END IF;
 
     IF v_line ~ '^[A-Z][0-9]{1,2}$' THEN
+        IF v_mode = 'issue' THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB001',
+                MESSAGE = format('cannot use position "%s" in issue mode', v_line),
+                HINT = 'Issue tubes one by one: scan the label of each tube.';
+        END IF;
         IF p_box IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'FB003',
                 MESSAGE = format('cannot use position "%s": no box selected', v_line),
@@ -359,6 +390,22 @@ BEGIN
 
     IF v_kind = 'aliquot' THEN
         a := fmtbank.aliquot_get(v_line);
+        IF v_mode = 'issue' THEN
+            BEGIN
+                PERFORM fmtbank.aliquot_issue(a.aliquot_id, p_recipient, p_site);
+            EXCEPTION WHEN SQLSTATE 'FB003' THEN
+                -- the issue rules' refusal, as "<aliquot>: <why>"
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+                RAISE EXCEPTION USING ERRCODE = v_state,
+                    MESSAGE = format('%s: %s', a.aliquot_id,
+                                     regexp_replace(v_msg, '^cannot issue "[^"]*": (it (is|was) )?', '')),
+                    DETAIL = coalesce(v_detail, ''), HINT = coalesce(v_hint, '');
+            END;
+            RETURN QUERY SELECT format('OK %s issued to %s', a.aliquot_id, upper(btrim(p_recipient))),
+                                'issued'::text, v_mode, NULL::text, NULL::text, 0;
+            RETURN;
+        END IF;
         IF p_box IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'FB003',
                 MESSAGE = format('cannot %s "%s": no box selected', v_mode, a.aliquot_id),
@@ -409,6 +456,11 @@ BEGIN
 
     IF v_kind IN ('lot', 'freezer') THEN
         PERFORM fmtbank.check_id(v_line, v_kind, fmtbank.id_pattern(v_kind));
+        IF v_mode = 'issue' THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB001',
+                MESSAGE = format('%s: a %s is not issued in issue mode', v_line, v_kind),
+                HINT = 'Issue tubes one by one: scan the label of each tube.';
+        END IF;
         RAISE EXCEPTION USING ERRCODE = 'FB001',
             MESSAGE = format('"%s" is a %s ID, not a box, position or tube', v_line, v_kind),
             HINT = 'Scan a box, a position (e.g. C4) or the label of a tube.';
@@ -434,5 +486,5 @@ GRANT EXECUTE ON FUNCTION
 -- not granted (owner only): box_lock, tube_store, tube_unplace, box_audit_close
 
 GRANT EXECUTE ON FUNCTION
-    fmtbank.scan(text, text, text, text, text[])
+    fmtbank.scan(text, text, text, text, text[], text, text)
     TO fmtbank_technician;

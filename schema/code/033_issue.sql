@@ -29,24 +29,33 @@ BEGIN
     RETURN c;
 END $$;
 
+-- The receiving site of an issue, trimmed (FB001 when empty or longer than 200 characters).
+CREATE OR REPLACE FUNCTION fmtbank.issue_site_check(p_site text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE s text := btrim(coalesce(p_site, ''));
+BEGIN
+    IF s = '' OR length(s) > 200 THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid site "%s"', coalesce(p_site, '')),
+            HINT = 'Give the receiving site (1 to 200 characters).';
+    END IF;
+    RETURN s;
+END $$;
+
 CREATE OR REPLACE FUNCTION fmtbank.aliquot_issue(p_id text, p_recipient text, p_site text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     a fmtbank.aliquot;
     l fmtbank.lot;
     rc text;
-    s text := btrim(coalesce(p_site, ''));
+    s text;
     prev fmtbank.aliquot_issue;
     t timestamptz;
 BEGIN
     PERFORM fmtbank.require_role('issuing aliquots', 'technician', 'quality');
     a := fmtbank.aliquot_get(p_id);
     rc := fmtbank.recipient_code_check(p_recipient);
-    IF s = '' OR length(s) > 200 THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB001',
-            MESSAGE = format('invalid site "%s"', coalesce(p_site, '')),
-            HINT = 'Give the receiving site (1 to 200 characters).';
-    END IF;
+    s := fmtbank.issue_site_check(p_site);
     SELECT * INTO l FROM fmtbank.lot WHERE id = a.lot FOR SHARE;
     SELECT * INTO a FROM fmtbank.aliquot WHERE id = a.id FOR UPDATE;
     t := clock_timestamp();
@@ -153,6 +162,7 @@ CREATE OR REPLACE VIEW fmtbank.issue_list AS
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.recipient_code_check(text),
+    fmtbank.issue_site_check(text),
     fmtbank.aliquot_issue(text, text, text),
     fmtbank.aliquot_thaw(text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

@@ -2,8 +2,8 @@
  * with a line beginning OK or ERR (bell on errors at a terminal), and ends with a summary line.
  * Malformed lines and bad check characters are answered locally (common/scanline); everything
  * else is ONE call of fmtbank.scan(), a prepared statement that decides and writes in a single
- * round trip. The session state (mode, current box, fixed position, tubes seen in audit mode)
- * lives here and travels with each call. */
+ * round trip. The session state (mode, current box, fixed position, tubes seen in audit mode, the
+ * recipient and site of issue mode) lives here and travels with each call. */
 #include "cmd/cmd.h"
 #include "cmd/labels.h"
 #include "db/db.h"
@@ -28,9 +28,10 @@ struct scan_session {
     char *pos;   /* position fixed for the next tube, or NULL */
     char **seen; /* audit mode: tubes scanned in the current box */
     size_t nseen, capseen;
-    bool bell; /* stdout is a terminal */
+    char *recipient, *site; /* issue mode: whom the tubes go to (checked, as the database has them) */
+    bool bell;              /* stdout is a terminal */
     /* counts for the summary */
-    long scans, ok, refused, stored, retrieved, seen_n, problems;
+    long scans, ok, refused, stored, retrieved, seen_n, issued, problems;
     enum fb_errkind worst; /* an unexpected (non-rule) failure of some scan */
     /* --timing: per-scan latency in microseconds */
     bool timing;
@@ -101,11 +102,11 @@ answer_err(struct scan_session *s, const char *msg, const char *detail, const ch
     struct strbuf sb = STRBUF_INIT;
     strbuf_adds(&sb, "ERR ");
     add_one_line(&sb, msg);
-    if (detail) {
+    if (detail && *detail) {
         strbuf_adds(&sb, " - ");
         add_one_line(&sb, detail);
     }
-    if (hint) {
+    if (hint && *hint) {
         strbuf_adds(&sb, " - ");
         add_one_line(&sb, hint);
     }
@@ -129,11 +130,11 @@ db_scan(struct scan_session *s, const char *text)
     if (s->mode == SCAN_MODE_AUDIT)
         pg_text_array(&seen, (const char *const *)s->seen, s->nseen);
     const char *p[] = {scan_mode_name(s->mode), s->box, s->pos, text,
-                       s->mode == SCAN_MODE_AUDIT ? seen.buf : NULL};
+                       s->mode == SCAN_MODE_AUDIT ? seen.buf : NULL, s->recipient, s->site};
     PGresult *r = NULL;
     struct fb_error *err = &s->ctx->err;
     for (int attempt = 0;; attempt++) {
-        r = PQexecPrepared(s->ctx->conn, SCAN_STMT, 5, p, NULL, NULL, 0);
+        r = PQexecPrepared(s->ctx->conn, SCAN_STMT, 7, p, NULL, NULL, 0);
         if (PQresultStatus(r) == PGRES_TUPLES_OK)
             break;
         db_error_fill(s->ctx->conn, r, err);
@@ -180,6 +181,8 @@ db_scan(struct scan_session *s, const char *text)
         s->stored++;
     else if (strcmp(event, "retrieved") == 0)
         s->retrieved++;
+    else if (strcmp(event, "issued") == 0)
+        s->issued++;
     if (strcmp(event, "seen") == 0) {
         s->seen_n++;
         seen_add(s, text);
@@ -220,9 +223,19 @@ scan_one(struct scan_session *s, const char *line, size_t len)
         return 1;
     s->scans++;
     switch (sl.kind) {
-    case SCAN_INVALID:
     case SCAN_LOT:
     case SCAN_FREEZER:
+        if (s->mode == SCAN_MODE_ISSUE) {
+            /* as fmtbank.scan() answers it */
+            char msg[128];
+            snprintf(msg, sizeof(msg), "%s: a %s is not issued in issue mode", sl.text,
+                     sl.kind == SCAN_LOT ? "lot" : "freezer");
+            answer_err(s, msg, NULL, "Issue tubes one by one: scan the label of each tube.");
+            return 1;
+        }
+        answer_err(s, sl.message, sl.detail, sl.hint);
+        return 1;
+    case SCAN_INVALID:
         answer_err(s, sl.message, sl.detail, sl.hint);
         return 1;
     case SCAN_MODE:
@@ -231,11 +244,23 @@ scan_one(struct scan_session *s, const char *line, size_t len)
         if (!(s->mode == SCAN_MODE_AUDIT && s->box)) {
             if (sl.kind == SCAN_END) {
                 answer(s, "OK end of session");
+            } else if (sl.mode == SCAN_MODE_ISSUE && !s->recipient) {
+                answer_err(s, "issue mode needs a recipient and a site", NULL,
+                           "Start the session with \"fmtbank scan --mode issue --recipient R --site "
+                           "S\".");
+                return 1;
             } else {
-                /* As fmtbank.scan() does: an audit starts with the scan of a box. */
+                /* As fmtbank.scan() does: an audit starts with the scan of a box; issue mode
+                 * needs none. */
                 if (sl.mode == SCAN_MODE_AUDIT && s->mode != SCAN_MODE_AUDIT) {
                     set_str(&s->box, NULL);
                     answer(s, "OK mode audit: scan a box to audit it");
+                } else if (sl.mode == SCAN_MODE_ISSUE) {
+                    set_str(&s->box, NULL);
+                    char *msg = xasprintf("OK mode issue: each tube scanned is issued to %s at %s",
+                                          s->recipient, s->site);
+                    answer(s, msg);
+                    free(msg);
                 } else {
                     char buf[32];
                     snprintf(buf, sizeof(buf), "OK mode %s", scan_mode_name(sl.mode));
@@ -297,23 +322,48 @@ cmd_scan(struct cmd_ctx *ctx)
     struct scan_session s = {.ctx = ctx, .mode = SCAN_MODE_STORE, .timing = timing};
     if (mode)
         scan_mode_parse(mode, &s.mode); /* one of the declared choices */
+    const char *recipient = cmd_opt(ctx, "recipient"); /* --site goes with it */
+    if (s.mode == SCAN_MODE_ISSUE && !recipient)
+        return cmd_usage_error(ctx, "missing --recipient and --site (issue mode issues each tube "
+                                    "to that recipient at that site)");
+    if (s.mode != SCAN_MODE_ISSUE && recipient)
+        return cmd_usage_error(ctx, "--recipient and --site go with --mode issue");
     /* Who may scan is checked once, before the first scan. */
     if (db_run(ctx->conn, "SELECT fmtbank.scan_begin()", 0, NULL, &ctx->err) != 0)
         return cmd_fail(ctx);
+    if (recipient) {
+        /* the recipient code and the site, checked once, as the issue function checks them */
+        const char *pr[] = {recipient, cmd_opt(ctx, "site")};
+        PGresult *r = db_exec(ctx->conn,
+                              "SELECT fmtbank.recipient_code_check($1), fmtbank.issue_site_check($2)",
+                              2, pr, &ctx->err);
+        if (!r)
+            return cmd_fail(ctx);
+        s.recipient = xstrdup(PQgetvalue(r, 0, 0));
+        s.site = xstrdup(PQgetvalue(r, 0, 1));
+        PQclear(r);
+    }
     PGresult *prep = PQprepare(ctx->conn, SCAN_STMT,
                                "SELECT answer, event, mode, box, pos, problems"
-                               " FROM fmtbank.scan($1, $2, $3, $4, $5::text[])",
-                               5, NULL);
+                               " FROM fmtbank.scan($1, $2, $3, $4, $5::text[], $6, $7)",
+                               7, NULL);
     if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
         db_error_fill(ctx->conn, prep, &ctx->err);
         PQclear(prep);
+        free(s.recipient);
+        free(s.site);
         return cmd_fail(ctx);
     }
     PQclear(prep);
     s.bell = isatty(STDOUT_FILENO);
-    if (isatty(STDIN_FILENO))
-        fprintf(stderr, "scan session in %s mode: scan a box, then tubes; END or Ctrl-D ends\n",
-                scan_mode_name(s.mode));
+    if (isatty(STDIN_FILENO)) {
+        if (s.mode == SCAN_MODE_ISSUE)
+            fprintf(stderr, "scan session in issue mode: each tube scanned is issued to %s at %s;"
+                            " END or Ctrl-D ends\n", s.recipient, s.site);
+        else
+            fprintf(stderr, "scan session in %s mode: scan a box, then tubes; END or Ctrl-D ends\n",
+                    scan_mode_name(s.mode));
+    }
 
     char *line = NULL;
     size_t cap = 0;
@@ -341,10 +391,13 @@ cmd_scan(struct cmd_ctx *ctx)
         rc = db_scan(&s, "END") < 0 ? -1 : 0;
         s.ok = ok;
     }
-    printf("SUMMARY %ld scan%s: %ld OK, %ld refused; %ld stored, %ld retrieved, %ld seen;"
+    char issued[48] = "";
+    if (s.recipient)
+        snprintf(issued, sizeof(issued), ", %ld issued", s.issued);
+    printf("SUMMARY %ld scan%s: %ld OK, %ld refused; %ld stored, %ld retrieved, %ld seen%s;"
            " %ld audit discrepanc%s\n",
            s.scans, s.scans == 1 ? "" : "s", s.ok, s.refused, s.stored, s.retrieved, s.seen_n,
-           s.problems, s.problems == 1 ? "y" : "ies");
+           issued, s.problems, s.problems == 1 ? "y" : "ies");
     fflush(stdout);
     if (s.timing)
         print_timing(&s, wall);
@@ -368,6 +421,8 @@ cmd_scan(struct cmd_ctx *ctx)
     free(s.seen);
     free(s.box);
     free(s.pos);
+    free(s.recipient);
+    free(s.site);
     free(s.lat);
     return exit_code;
 }
@@ -376,11 +431,15 @@ const struct cmd_def cmd_defs_scan[] = {
     {"scan", cmd_scan, CMD_DB, {0},
      (const struct opt_spec[]){
          {"mode", 0, OPT_STRING, "M", .help = "the starting mode",
-          .choices = "store|retrieve|audit", .def = "store"},
+          .choices = "store|retrieve|audit|issue", .def = "store"},
+         {"recipient", 0, OPT_STRING, "R",
+          .help = "issue mode: the pseudonymous recipient code the tubes are issued to",
+          .with = "site"},
+         {"site", 0, OPT_STRING, "S", .help = "issue mode: the receiving site", .with = "recipient"},
          {"timing", 0, OPT_FLAG, NULL,
           .help = "print scan throughput and latency (median, p99) to stderr at the end"},
          {0}},
-     "barcode session: store, retrieve or audit tubes in freezer boxes",
+     "barcode session: store, retrieve or audit tubes in freezer boxes, or issue them",
      "Reads one scan per line from standard input (a scanner types an ID and Enter) and\n"
      "answers each at once with one line beginning OK or ERR (with a bell at a terminal):\n"
      "  BOX ID           selects the current box and shows its free positions\n"
@@ -388,11 +447,18 @@ const struct cmd_def cmd_defs_scan[] = {
      "                   row by row)\n"
      "  ALIQUOT ID       stores the tube in the current box (store mode), takes it out\n"
      "                   (retrieve mode), or notes it as present (audit mode)\n"
-     "  MODE M           switches to store, retrieve or audit\n"
+     "  MODE M           switches to store, retrieve or audit (issue: only in a session\n"
+     "                   started with --mode issue)\n"
      "  END              ends the session (as does the end of input)\n"
      "In audit mode the tubes scanned in a box are compared with the database when the next\n"
      "box is scanned, the mode changes, or the session ends: missing and unexpected tubes are\n"
-     "listed and the audit is recorded. A refused scan changes nothing. A summary line ends the\n"
-     "session; the exit code is 5 if any scan was refused or an audit found discrepancies.\n"},
+     "listed and the audit is recorded.\n"
+     "--mode issue --recipient R --site S (technician) issues each tube scanned to recipient R at\n"
+     "site S, wherever it is stored, as \"aliquot issue\" does and by the same rules: OK ALIQUOT\n"
+     "issued to R, or ERR ALIQUOT: why (held, naming the case; recalled; expired; discarded;\n"
+     "already issued; thawed; the retained sample; not released). A box, lot or freezer label is\n"
+     "refused in issue mode: tubes are issued one by one.\n"
+     "A refused scan changes nothing. A summary line ends the session; the exit code is 5 if any\n"
+     "scan was refused or an audit found discrepancies.\n"},
     {0},
 };

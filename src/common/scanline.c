@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const mode_names[] = {"store", "retrieve", "audit"};
+static const char *const mode_names[] = {"store", "retrieve", "audit", "issue"};
 
 const char *
 scan_mode_name(enum scan_mode m)
@@ -20,7 +20,7 @@ scan_mode_name(enum scan_mode m)
 bool
 scan_mode_parse(const char *s, enum scan_mode *m)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < (int)(sizeof(mode_names) / sizeof(mode_names[0])); i++)
         if (strcasecmp(s, mode_names[i]) == 0) {
             *m = (enum scan_mode)i;
             return true;

@@ -13,11 +13,12 @@ enum scan_kind {
     SCAN_ALIQUOT,  /* L + 8 digits - 3 digits + check */
     SCAN_LOT,      /* a lot ID: valid, but not something to scan in a session */
     SCAN_FREEZER,  /* a freezer ID: likewise */
-    SCAN_MODE,     /* MODE store|retrieve|audit */
+    SCAN_MODE,     /* MODE store|retrieve|audit|issue */
     SCAN_END,      /* END */
 };
 
-enum scan_mode { SCAN_MODE_STORE, SCAN_MODE_RETRIEVE, SCAN_MODE_AUDIT };
+/* SCAN_MODE_ISSUE: a session started with --mode issue --recipient R --site S (src/cmd/scan.c). */
+enum scan_mode { SCAN_MODE_STORE, SCAN_MODE_RETRIEVE, SCAN_MODE_AUDIT, SCAN_MODE_ISSUE };
 
 #define SCANLINE_MAX 64
 
@@ -40,7 +41,7 @@ const char *scanline_unreadable(const char *line, size_t len);
 /* The same for len bytes that may hold a NUL byte or invalid UTF-8 (both SCAN_INVALID). */
 void scanline_parse_n(const char *line, size_t len, struct scan_line *out);
 const char *scan_mode_name(enum scan_mode m);
-/* Case-insensitive "store", "retrieve" or "audit". */
+/* Case-insensitive "store", "retrieve", "audit" or "issue". */
 bool scan_mode_parse(const char *s, enum scan_mode *m);
 
 #endif

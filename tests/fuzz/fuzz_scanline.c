@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case SCAN_MODE:
         CHECK(a.mode == SCAN_MODE_STORE || a.mode == SCAN_MODE_RETRIEVE ||
-              a.mode == SCAN_MODE_AUDIT);
+              a.mode == SCAN_MODE_AUDIT || a.mode == SCAN_MODE_ISSUE);
         CHECK(scan_mode_name(a.mode) != NULL);
         break;
     default:

@@ -58,6 +58,8 @@ lot=$(sql "INSERT INTO fmtbank.lot (lot_id, donor_id, collected_at, mass_g, bris
 vg "donation process with labels" fmtbank --user alice donation process "$lot" --processed "$(date '+%F %H:%M')" --doses 3 --labels "$TMP/l.zpl"
 { echo "$box"; sql "SELECT aliquot_id FROM fmtbank.aliquot"; echo C4; echo nonsense; echo "MODE audit"; echo "$box"; } >"$TMP/scan.in"
 vg_in "scan session" "$TMP/scan.in" fmtbank --user alice scan --timing
+{ sql "SELECT aliquot_id FROM fmtbank.aliquot LIMIT 1"; echo "$box"; echo "$lot"; echo "MODE store"; echo "MODE issue"; } >"$TMP/issue.in"
+vg_in "scan session in issue mode" "$TMP/issue.in" fmtbank --user alice scan --mode issue --recipient R-0001 --site "Site North"
 vg "location show" fmtbank --user alice location show "$box"
 vg "aliquot label" fmtbank --user alice aliquot label "$(sql "SELECT aliquot_id FROM fmtbank.aliquot LIMIT 1")"
 vg "aliquot history json" fmtbank --user alice --format json aliquot history "$(sql "SELECT aliquot_id FROM fmtbank.aliquot LIMIT 1")"

@@ -111,6 +111,8 @@ test_modes(void **state)
     enum scan_mode m;
     assert_true(scan_mode_parse("AUDIT", &m));
     assert_int_equal(m, SCAN_MODE_AUDIT);
+    assert_true(scan_mode_parse("Issue", &m));
+    assert_int_equal(m, SCAN_MODE_ISSUE);
     assert_false(scan_mode_parse("", &m));
     assert_string_equal(scan_mode_name(SCAN_MODE_RETRIEVE), "retrieve");
 }
