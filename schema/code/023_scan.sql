@@ -76,8 +76,8 @@ BEGIN
     IF EXISTS (SELECT 1 FROM fmtbank.lot l WHERE l.id = a.lot AND l.status = 'rejected') THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot store "%s": its lot is rejected', a.aliquot_id),
-            DETAIL = (SELECT string_agg(format('%s: %s', r ->> 'rule', r ->> 'detail'), E'\n')
-                      FROM fmtbank.lot l, jsonb_array_elements(l.reject_reasons) r WHERE l.id = a.lot),
+            DETAIL = (SELECT string_agg(format('%s: %s', j.e ->> 'rule', j.e ->> 'detail'), E'\n')
+                      FROM fmtbank.lot l, jsonb_array_elements(l.reject_reasons) j(e) WHERE l.id = a.lot),
             HINT = 'Its label is not valid: set the tube aside for discard ("fmtbank aliquot discard").';
     END IF;
     IF a.thawed_at IS NOT NULL THEN
@@ -400,8 +400,8 @@ BEGIN
                                     || coalesce(' WARN held: ' || (SELECT string_agg(format('%s (%s): %s',
                                            h ->> 'case', h ->> 'source', h ->> 'reason'), '; ')
                                        FROM jsonb_array_elements(fmtbank.holds_of(a.lot, a.id)) h), '')
-                                    || coalesce((SELECT ' WARN lot rejected: ' || string_agg(r ->> 'detail', '; ')
-                                                 FROM fmtbank.lot l, jsonb_array_elements(l.reject_reasons) r
+                                    || coalesce((SELECT ' WARN lot rejected: ' || string_agg(j.e ->> 'detail', '; ')
+                                                 FROM fmtbank.lot l, jsonb_array_elements(l.reject_reasons) j(e)
                                                  WHERE l.id = a.lot AND l.status = 'rejected'), '')), E'\n'),
                                 'retrieved'::text, v_mode, b.box_id, NULL::text, 0;
         ELSE

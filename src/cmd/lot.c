@@ -14,7 +14,8 @@
  * status, blocking, aliquots). */
 static const char lot_state_sql[] =
     "SELECT s.lot, s.donor, s.status, s.aliquots, s.doses, s.stored_status, s.collected_at,"
-    " s.processed_at, s.released_at, s.released_by, s.entered_at, s.entered_late,"
+    " s.processed_at, s.released_at, s.released_by, s.entered_at,"
+    " pg_catalog.date_trunc('second', s.entered_late) AS entered_late,"
     " s.entry_reason, s.held,"
     " (SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s): %s', h ->> 'case',"
     "   h ->> 'source', h ->> 'reason'), '; ') FROM pg_catalog.jsonb_array_elements(s.holds) h)"
@@ -157,7 +158,7 @@ const struct cmd_def cmd_defs_lot[] = {
      "lots with their status as of now and what blocks them",
      "In JSON, blocking is the array of {rule, detail}; in a table, the failing rules. JSON also\n"
      "gives entered_at, entered_late_seconds, entry_reason and reject_reasons (see lot show).\n"},
-    {"lot void", cmd_lot_void, CMD_DB, {"LOT", 1, 1, "lot ID"}, NULL,
+    {"lot void", cmd_lot_void, CMD_DB | CMD_REASON, {"LOT", 1, 1, "lot ID"}, NULL,
      "void a lot entered in error (quality; --reason required)",
      "The lot is kept and becomes rejected with the reason \"entered in error: REASON\"; its\n"
      "aliquots still in stock become recalled, so their labels no longer store or print (a\n"
