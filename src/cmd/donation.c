@@ -1,9 +1,8 @@
-/* donation.c: "fmtbank donation add|check|process": registering a donation (a lot), what registering
- * it would do, and processing it into dose aliquots plus the retained sample, with their labels.
- * The rules (eligibility,
- * donation-day questionnaire, Bristol range, mass, processing time) are in the database
- * (schema/code/022_processing.sql); refusals that must still record the material come back as a
- * row. */
+/* donation.c: "fmtbank donation add|check|process": registering a donation (a lot), what
+ * registering it would do, and processing it into dose aliquots plus the retained sample, with
+ * their labels. The rules (eligibility, donation-day questionnaire, Bristol range, mass,
+ * processing time, entry time, duplicates) are in the database (schema/code/022_processing.sql);
+ * refusals that must still record the material come back as a row. */
 #include "cmd/cmd.h"
 #include "cmd/labels.h"
 #include "db/db.h"
@@ -55,27 +54,28 @@ cmd_donation_check(struct cmd_ctx *ctx)
 {
     const char *p[] = {ctx->args[0], cmd_opt(ctx, "collected"), cmd_opt(ctx, "mass"),
                        cmd_opt(ctx, "bristol")};
-    PGresult *r = db_exec(ctx->conn,
-                          "SELECT would, c.status,"
-                          " pg_catalog.json_build_object('donor', c.donor, 'collected_at', c.collected_at,"
-                          "   'would', c.would, 'status', c.status, 'reasons', c.reasons,"
-                          "   'entered_late_seconds',"
-                          "   pg_catalog.floor(pg_catalog.date_part('epoch', c.entered_late))::bigint,"
-                          "   'needs_reason', c.needs_reason, 'duplicate_of', c.duplicate_of)::text,"
-                          " c.donor, c.collected_at, c.entered_late, c.needs_reason,"
-                          " pg_catalog.array_to_string(c.duplicate_of, ', '),"
-                          " (SELECT pg_catalog.string_agg(pg_catalog.format('%s: %s', x ->> 'rule',"
-                          "   x ->> 'detail'), E'\\n') FROM pg_catalog.jsonb_array_elements(c.reasons) x)"
-                          " FROM fmtbank.donation_check($1, $2, $3, $4) c",
-                          4, p, &ctx->err);
+    PGresult *r = db_exec(
+        ctx->conn,
+        "SELECT would, c.status,"
+        " pg_catalog.json_build_object('donor', c.donor, 'collected_at', c.collected_at,"
+        "   'would', c.would, 'status', c.status, 'reasons', c.reasons,"
+        "   'entered_late_seconds',"
+        "   pg_catalog.floor(pg_catalog.date_part('epoch', c.entered_late))::bigint,"
+        "   'needs_reason', c.needs_reason, 'duplicate_of', c.duplicate_of)::text,"
+        " c.donor, c.collected_at, pg_catalog.date_trunc('second', c.entered_late),"
+        " c.needs_reason, pg_catalog.array_to_string(c.duplicate_of, ', '),"
+        " (SELECT pg_catalog.string_agg(pg_catalog.format('%s: %s', x ->> 'rule',"
+        "   x ->> 'detail'), E'\\n') FROM pg_catalog.jsonb_array_elements(c.reasons) x)"
+        " FROM fmtbank.donation_check($1, $2, $3, $4) c",
+        4, p, &ctx->err);
     if (!r)
         return cmd_fail(ctx);
     const char *would = PQgetvalue(r, 0, 0);
     if (ctx->format == OUT_JSON) {
         printf("%s\n", PQgetvalue(r, 0, 2));
     } else {
-        static const char *const names[] = {"donor", "collected_at", "entered_late", "needs_reason",
-                                            "duplicate_of", "reasons"};
+        static const char *const names[] = {"donor",        "collected_at", "entered_late",
+                                            "needs_reason", "duplicate_of", "reasons"};
         printf("%-12s  %s\n", "would", would);
         printf("%-12s  %s\n", "status", PQgetvalue(r, 0, 1));
         for (int c = 0; c < 6; c++) {
@@ -94,7 +94,8 @@ cmd_donation_check(struct cmd_ctx *ctx)
         fprintf(stderr, "donation add would record the lot in quarantine\n");
     } else if (strcmp(would, "reason") == 0) {
         fb_error_set(&ctx->err, FB_ERR_INPUT,
-                     "donation add would refuse it: entered later than max_entry_hours, it needs --reason");
+                     "donation add would refuse it: entered later than max_entry_hours, "
+                     "it needs --reason");
         rc = FB_ERR_INPUT;
     } else if (strcmp(would, "duplicate") == 0) {
         fb_error_set(&ctx->err, FB_ERR_REFUSED,
@@ -103,8 +104,7 @@ cmd_donation_check(struct cmd_ctx *ctx)
         fb_error_hint(&ctx->err, "If it is a second donation, give --not-duplicate --reason TEXT.");
         rc = FB_ERR_REFUSED;
     } else {
-        fb_error_set(&ctx->err, FB_ERR_REFUSED,
-                     "donation add would record the lot as rejected");
+        fb_error_set(&ctx->err, FB_ERR_REFUSED, "donation add would record the lot as rejected");
         fb_error_hint(&ctx->err, "The reasons say why.");
         rc = FB_ERR_REFUSED;
     }
@@ -192,7 +192,7 @@ const struct cmd_def cmd_defs_donation[] = {
          {"mass", 0, OPT_STRING, "GRAMS", .help = "its mass", .flags = OPT_REQUIRED},
          {"bristol", 0, OPT_STRING, "N", .help = "its Bristol stool form", .flags = OPT_REQUIRED},
          {"not-duplicate", 0, OPT_FLAG, NULL,
-          .help = "a second donation within duplicate_donation_minutes of another (needs --reason)"},
+          .help = "a second donation within duplicate_donation_minutes of another (with --reason)"},
          {0}},
      "register a donation (a lot) from a donor; prints the lot ID",
      "TS is e.g. 2026-11-27 08:30. The donor is judged on the facts valid at TS as known now:\n"

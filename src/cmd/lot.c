@@ -26,7 +26,8 @@ static const char lot_state_sql[] =
     "   'stored_status', s.stored_status, 'collected_at', s.collected_at,"
     "   'processed_at', s.processed_at, 'released_at', s.released_at,"
     "   'released_by', s.released_by, 'entered_at', s.entered_at,"
-    "   'entered_late_seconds', pg_catalog.floor(pg_catalog.date_part('epoch', s.entered_late))::bigint,"
+    "   'entered_late_seconds',"
+    "   pg_catalog.floor(pg_catalog.date_part('epoch', s.entered_late))::bigint,"
     "   'entry_reason', s.entry_reason, 'reject_reasons', s.reject_reasons) AS json"
     " FROM fmtbank.lot_show($1) s";
 
