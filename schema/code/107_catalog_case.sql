@@ -5,8 +5,8 @@
 --
 -- "Screened" (choice, written here): the donor has a result of the test, whatever its outcome,
 -- collected in the lot's windows [collection day - pre_window_days, collection day +
--- post_window_days] (an unacceptable one has its own result case). A result on the lot's retained
--- sample (the catalog issue's --specimen) will count too.
+-- post_window_days] (an unacceptable one has its own result case), or a result on one of the lot's
+-- own tubes ("result add --specimen", its retained sample).
 
 -- Opens the case and holds what it covers; returns it (NULL when nothing in the bank is concerned).
 CREATE OR REPLACE FUNCTION fmtbank.case_open_catalog(p_test text, p_from date, p_reason text)
@@ -31,7 +31,9 @@ BEGIN
     WHERE l.collected_at::date >= p_from AND l.status IN ('quarantine', 'ready', 'released')
       AND NOT EXISTS (SELECT 1 FROM fmtbank.result r
                       WHERE r.donor_id = l.donor_id AND r.test_no = t.test_no AND r.superseded_at IS NULL
-                        AND r.collected BETWEEN l.collected_at::date - pre AND l.collected_at::date + post);
+                        AND r.collected BETWEEN l.collected_at::date - pre AND l.collected_at::date + post)
+      AND NOT EXISTS (SELECT 1 FROM fmtbank.result r JOIN fmtbank.aliquot a ON a.id = r.specimen
+                      WHERE a.lot = l.id AND r.test_no = t.test_no AND r.superseded_at IS NULL);
     IF lots IS NULL THEN
         RETURN NULL;
     END IF;

@@ -122,3 +122,21 @@ FROM fmtbank.case_open_catalog('MRSA', current_date - 40, 'FDA alert') c;
 SELECT k, pg_temp.held(lot) AS held FROM l WHERE k LIKE 'cat-%' ORDER BY k;
 SELECT fmtbank.case_open_catalog('MRSA', current_date, 'nothing concerned') IS NULL AS no_case;
 SELECT pg_temp.try($$SELECT fmtbank.case_open_catalog('NOPE', current_date, 'x')$$) AS unknown_test;
+-- a result on the lot's retained sample (--specimen) screens that lot: the next catalog case of
+-- the test does not hold it
+SELECT fmtbank.result_add('D-3021', 'VRE', (current_date - 30)::text, 'negative', NULL, 'Lab S',
+                          (SELECT a.aliquot_id FROM fmtbank.aliquot a JOIN fmtbank.lot x ON x.id = a.lot
+                           WHERE x.lot_id = (SELECT lot FROM l WHERE k = 'cat-untested') AND a.idx = 0)) IS NOT NULL AS recorded;
+SELECT c.source FROM fmtbank.case_open_catalog('VRE', current_date - 40, 'retained samples tested') c;
+SELECT k FROM l JOIN fmtbank.lot x ON x.lot_id = l.lot
+WHERE x.id IN (SELECT h.lot FROM fmtbank.case_hold h JOIN fmtbank.safety_case c ON c.id = h.case_id
+               WHERE c.source = 'catalog' AND c.reason LIKE 'retained samples tested%')
+  AND k LIKE 'cat-%'
+ORDER BY k;
+-- the specimen must be the donor's, and collected on its lot's day
+SELECT pg_temp.try(format('SELECT fmtbank.result_add(%L, %L, %L, %L, NULL, NULL, %L)', 'D-3022', 'VRE',
+                          (current_date - 30)::text, 'negative', a.aliquot_id)) AS other_donor,
+       pg_temp.rel(pg_temp.try(format('SELECT fmtbank.result_add(%L, %L, %L, %L, NULL, NULL, %L)', 'D-3021', 'VRE',
+                          (current_date - 29)::text, 'negative', a.aliquot_id))) AS other_day
+FROM fmtbank.aliquot a JOIN fmtbank.lot x ON x.id = a.lot
+WHERE x.lot_id = (SELECT lot FROM l WHERE k = 'cat-untested') AND a.idx = 0;
