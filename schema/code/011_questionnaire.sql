@@ -182,15 +182,19 @@ BEGIN
     RETURN qid;
 END $$;
 
--- The donation-day questionnaire of a donor for a date, as recorded by p_at: whether there is
--- one, whether every answer is no, and what it says.
-CREATE OR REPLACE FUNCTION fmtbank.short_questionnaire_asof(p_donor_id uuid, p_date date, p_at timestamptz)
+-- The donation-day questionnaire of a donor for a date, as recorded by p_known: whether there is
+-- one, whether every answer is no, and what it says. p_until: only a questionnaire whose date and
+-- time (q_date + q_time) is at or before it counts (a donation's evaluation: not one taken after
+-- the collection); NULL: any of that date.
+CREATE OR REPLACE FUNCTION fmtbank.short_questionnaire_eval(p_donor_id uuid, p_date date, p_until timestamp,
+                                                            p_known timestamptz)
 RETURNS TABLE (recorded boolean, clear boolean, detail text)
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     WITH q AS (
         SELECT x.id FROM fmtbank.questionnaire x
         WHERE x.donor_id = p_donor_id AND x.kind = 'short' AND x.q_date = p_date
-          AND x.recorded_at <= p_at AND (x.superseded_at IS NULL OR x.superseded_at > p_at)),
+          AND (p_until IS NULL OR x.q_date + x.q_time <= p_until)
+          AND x.recorded_at <= p_known AND (x.superseded_at IS NULL OR x.superseded_at > p_known)),
     y AS (
         SELECT string_agg(a.item, ', ' ORDER BY i.sort_order) AS items
         FROM q JOIN fmtbank.questionnaire_answer a ON a.questionnaire_id = q.id
@@ -203,6 +207,13 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
                   THEN format('donation-day questionnaire of %s: every answer no', p_date)
                 ELSE format('donation-day questionnaire of %s: yes to %s', p_date, y.items) END
     FROM y
+$$;
+
+-- ... as recorded by p_at, any time of that date.
+CREATE OR REPLACE FUNCTION fmtbank.short_questionnaire_asof(p_donor_id uuid, p_date date, p_at timestamptz)
+RETURNS TABLE (recorded boolean, clear boolean, detail text)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM fmtbank.short_questionnaire_eval(p_donor_id, p_date, NULL, p_at)
 $$;
 
 CREATE OR REPLACE FUNCTION fmtbank.short_questionnaire_at(p_donor_id uuid, p_date date)
@@ -235,6 +246,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.questionnaire_kind_name(text),
     fmtbank.questionnaire_record(text, text, text, text, jsonb),
     fmtbank.questionnaire_get(text),
+    fmtbank.short_questionnaire_eval(uuid, date, timestamp without time zone, timestamp with time zone),
     fmtbank.short_questionnaire_asof(uuid, date, timestamp with time zone),
     fmtbank.short_questionnaire_at(uuid, date)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

@@ -72,12 +72,20 @@ END $$;
 -- (index bounds, the branches for one donor or all). at: the time of the evaluation; day: its
 -- date; donor: one donor or NULL for all; explain: also the rules that pass; validity:
 -- screen_validity_days; year: the year of day; cat: the catalog (010 catalog_vectors_at).
+-- Valid time and knowledge time: at is the valid time (results collected, questionnaires dated,
+-- manual decisions, rule set and catalog in force by then); known is the knowledge time (only the
+-- records recorded, and not yet superseded, by then count). "--as-of" answers have known = at
+-- (what had been recorded by then, eligibility_params); a donation is judged on the facts valid
+-- at collection as known at entry (eligibility_params_entry: known = the entry time, and
+-- q_until = the collection time, by which a questionnaire's date and time must be; NULL: by
+-- its date alone, the whole day of at counts).
 -- A type of the code set, like catalog_vectors (010).
 DROP TYPE IF EXISTS fmtbank.eligibility_param CASCADE;
 CREATE TYPE fmtbank.eligibility_param AS (at timestamptz, day date, donor uuid, explain boolean,
                                           validity integer, min_age integer, max_age integer,
                                           rule_set_version integer, year integer,
-                                          cat fmtbank.catalog_vectors);
+                                          cat fmtbank.catalog_vectors, known timestamptz,
+                                          q_until timestamp);
 -- (the record-returning version of schema versions up to 90)
 DROP FUNCTION IF EXISTS fmtbank.eligibility_params(timestamp with time zone);
 
@@ -88,7 +96,18 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
            fmtbank.rule_value('screen_validity_days', p_at)::integer,
            fmtbank.rule_value('min_age', p_at)::integer, fmtbank.rule_value('max_age', p_at)::integer,
            fmtbank.rule_set_version_at(p_at), extract(year FROM p_at::date)::integer,
-           fmtbank.catalog_vectors_at(p_at)
+           fmtbank.catalog_vectors_at(p_at), p_at, NULL::timestamp
+$$;
+
+-- The parameters of a donation's evaluation: valid at the collection time p_collected, as known at
+-- p_known (the entry), questionnaires by their date and time (q_date + q_time <= collection).
+CREATE OR REPLACE FUNCTION fmtbank.eligibility_params_entry(p_collected timestamptz, p_known timestamptz,
+                                                            p_donor_id uuid)
+RETURNS fmtbank.eligibility_param
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT (p).at, (p).day, (p).donor, (p).explain, (p).validity, (p).min_age, (p).max_age,
+           (p).rule_set_version, (p).year, (p).cat, p_known, p_collected::timestamp
+    FROM (SELECT fmtbank.eligibility_params(p_collected, p_donor_id, false) AS p) x
 $$;
 
 -- The common part of the evaluation statement (a WITH clause): eligibility_summary and
@@ -115,12 +134,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     iq AS MATERIALIZED (SELECT * FROM fmtbank.question_item_at(($1).at)),
     dn AS MATERIALIZED (
         SELECT d.id, d.code, d.birth_year FROM fmtbank.donor d
-        WHERE d.created_at <= ($1).at AND (($1).donor IS NULL OR d.id = ($1).donor)),
+        WHERE d.created_at <= ($1).known AND (($1).donor IS NULL OR d.id = ($1).donor)),
     g AS MATERIALIZED (
         SELECT r.donor_id, r.collected + ($1).validity AS expires,
                bit_or(1::bigint << r.test_no) & ($1).cat.required_pre AS okmask
         FROM fmtbank.result r
-        WHERE r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
+        WHERE r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
           AND r.collected <= ($1).day AND r.collected >= ($1).day - ($1).validity
           AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
                                         ($1).cat.limits[r.test_no + 1])
@@ -138,7 +157,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                    AS excl_result
         FROM fmtbank.result r
         WHERE r.result <> 'negative'
-          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
+          AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
           AND r.collected <= ($1).day AND (($1).donor IS NULL OR r.donor_id = ($1).donor)
           AND NOT fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
                                             ($1).cat.limits[r.test_no + 1])
@@ -171,7 +190,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
             SELECT r.collected FROM fmtbank.result r
             WHERE r.donor_id = bad.donor_id AND r.test_no = bad.test_no AND r.collected <= ($1).day
               AND r.collected > bad.last_bad
-              AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
+              AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
               AND fmtbank.result_acceptable(r.result, r.value, t.accept_op, t.accept_limit)
             ORDER BY r.collected DESC LIMIT 1) ok ON true),
     bpd AS (
@@ -183,8 +202,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     -- questionnaires in force
     qf AS MATERIALIZED (
         SELECT q.id, q.donor_id, q.kind, q.q_date FROM fmtbank.questionnaire q
-        WHERE q.recorded_at <= ($1).at AND (q.superseded_at IS NULL OR q.superseded_at > ($1).at)
-          AND q.q_date <= ($1).day AND (($1).donor IS NULL OR q.donor_id = ($1).donor)),
+        WHERE q.recorded_at <= ($1).known AND (q.superseded_at IS NULL OR q.superseded_at > ($1).known)
+          AND q.q_date <= ($1).day AND (($1).q_until IS NULL OR q.q_date + q.q_time <= ($1).q_until)
+          AND (($1).donor IS NULL OR q.donor_id = ($1).donor)),
     ql AS MATERIALIZED (
         SELECT q.donor_id, q.id, q.q_date
         FROM (SELECT qf.donor_id, max(qf.q_date) AS q_date FROM qf WHERE qf.kind = 'full'
@@ -376,21 +396,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     $q$
 $fn$;
 
--- (The evaluation functions are PARALLEL RESTRICTED: they run in the leader, whose statement
--- inside uses parallel workers; in a worker they would run once per participant.)
--- Per donor: status, deferred_until (NULL when a deferral is open-ended), reasons (one object
--- {rule, detail} per failing rule, in the order of "donor explain"), next_screening_due (NULL
--- when excluded), rule-set version. p_donor_id NULL: every donor registered by p_at.
-CREATE OR REPLACE FUNCTION fmtbank.eligibility_summary(p_at timestamptz, p_donor_id uuid)
-RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
-               next_screening_due date, rule_set_version integer)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp SET jit = off
-    SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
-BEGIN
-    IF p_at IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the eligibility evaluation';
-    END IF;
-    RETURN QUERY EXECUTE fmtbank.eligibility_sql() || $q$
+-- The final part of the summary statement (appended to eligibility_sql): one row per donor.
+CREATE OR REPLACE FUNCTION fmtbank.eligibility_summary_sql() RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT $q$
     ,
     -- the failing rules other than tests, per donor (input sorted so the array is in rule order)
     oagg AS (
@@ -432,7 +441,41 @@ BEGIN
                     ELSE 'eligible' END AS status,
                coalesce(oa.open_ended, false) OR dd.t_defer AS open_ended) st
     $q$
+$fn$;
+
+-- (The evaluation functions are PARALLEL RESTRICTED: they run in the leader, whose statement
+-- inside uses parallel workers; in a worker they would run once per participant.)
+-- Per donor: status, deferred_until (NULL when a deferral is open-ended), reasons (one object
+-- {rule, detail} per failing rule, in the order of "donor explain"), next_screening_due (NULL
+-- when excluded), rule-set version. p_donor_id NULL: every donor registered by p_at.
+CREATE OR REPLACE FUNCTION fmtbank.eligibility_summary(p_at timestamptz, p_donor_id uuid)
+RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
+               next_screening_due date, rule_set_version integer)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp SET jit = off
+    SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
+BEGIN
+    IF p_at IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the eligibility evaluation';
+    END IF;
+    RETURN QUERY EXECUTE fmtbank.eligibility_sql() || fmtbank.eligibility_summary_sql()
     USING fmtbank.eligibility_params(p_at, p_donor_id, false);
+END $fn$;
+
+-- One donor judged for a donation collected at p_collected, entered at p_known: the facts valid
+-- at the collection (results by collection date, questionnaires by their date and time, manual
+-- decisions, rule set and catalog in force) as recorded by the entry; the statement of
+-- eligibility_summary. (--as-of answers stay by recorded time: donor_status_at.)
+CREATE OR REPLACE FUNCTION fmtbank.donor_status_entry(p_donor_id uuid, p_collected timestamptz,
+                                                      p_known timestamptz)
+RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
+               next_screening_due date, rule_set_version integer)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp SET jit = off AS $fn$
+BEGIN
+    IF p_donor_id IS NULL OR p_collected IS NULL OR p_known IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing donor or time for the eligibility evaluation';
+    END IF;
+    RETURN QUERY EXECUTE fmtbank.eligibility_sql() || fmtbank.eligibility_summary_sql()
+    USING fmtbank.eligibility_params_entry(p_collected, p_known, p_donor_id);
 END $fn$;
 
 -- Every rule for one donor (or all with p_donor_id NULL) with its verdict, the passing ones
@@ -462,7 +505,7 @@ BEGIN
     CROSS JOIN LATERAL (
         SELECT r.collected, r.result, r.unit FROM fmtbank.result r
         WHERE r.donor_id = dd.id AND r.test_no = t.test_no AND r.collected <= ($1).day
-          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
+          AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
           AND fmtbank.result_acceptable(r.result, r.value, t.accept_op, t.accept_limit)
         ORDER BY r.collected DESC, r.recorded_at DESC LIMIT 1) lp
     UNION ALL
@@ -528,8 +571,11 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.donor_manual_at(uuid, timestamp with time zone),
     fmtbank.donor_decide(text, text, text),
     fmtbank.eligibility_params(timestamp with time zone, uuid, boolean),
+    fmtbank.eligibility_params_entry(timestamp with time zone, timestamp with time zone, uuid),
     fmtbank.eligibility_sql(),
+    fmtbank.eligibility_summary_sql(),
     fmtbank.eligibility_summary(timestamp with time zone, uuid),
+    fmtbank.donor_status_entry(uuid, timestamp with time zone, timestamp with time zone),
     fmtbank.eligibility_rules(timestamp with time zone, uuid),
     fmtbank.donor_eligibility_at(timestamp with time zone),
     fmtbank.donor_status_at(uuid, timestamp with time zone),

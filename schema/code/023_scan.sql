@@ -72,6 +72,14 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot store "%s": it is %s', a.aliquot_id, st);
     END IF;
+    -- the tubes of a rejected lot (a lot voided as entered in error: its labels are invalid)
+    IF EXISTS (SELECT 1 FROM fmtbank.lot l WHERE l.id = a.lot AND l.status = 'rejected') THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot store "%s": its lot is rejected', a.aliquot_id),
+            DETAIL = (SELECT string_agg(format('%s: %s', j.e ->> 'rule', j.e ->> 'detail'), E'\n')
+                      FROM fmtbank.lot l, jsonb_array_elements(l.reject_reasons) j(e) WHERE l.id = a.lot),
+            HINT = 'Its label is not valid: set the tube aside for discard ("fmtbank aliquot discard").';
+    END IF;
     IF a.thawed_at IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot store "%s": it was thawed at %s', a.aliquot_id,
@@ -438,7 +446,10 @@ BEGIN
             RETURN QUERY SELECT array_to_string(v_lines || (format('OK retrieved %s from %s', a.aliquot_id, v_where)
                                     || coalesce(' WARN held: ' || (SELECT string_agg(format('%s (%s): %s',
                                            h ->> 'case', h ->> 'source', h ->> 'reason'), '; ')
-                                       FROM jsonb_array_elements(fmtbank.holds_of(a.lot, a.id)) h), '')), E'\n'),
+                                       FROM jsonb_array_elements(fmtbank.holds_of(a.lot, a.id)) h), '')
+                                    || coalesce((SELECT ' WARN lot rejected: ' || string_agg(j.e ->> 'detail', '; ')
+                                                 FROM fmtbank.lot l, jsonb_array_elements(l.reject_reasons) j(e)
+                                                 WHERE l.id = a.lot AND l.status = 'rejected'), '')), E'\n'),
                                 'retrieved'::text, v_mode, b.box_id, NULL::text, 0;
         ELSE
             b := fmtbank.box_get(p_box);

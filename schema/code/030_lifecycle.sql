@@ -8,7 +8,9 @@
 -- 022/023); application roles have no UPDATE privilege on lot or aliquot at all. The triggers
 -- below are the second line: whatever function changes a state, only these transitions happen:
 --   lot:     quarantine -> ready -> released;  ready -> quarantine (no longer releasable);
---            quarantine|ready -> rejected;  quarantine|ready|released -> recalled
+--            quarantine|ready -> rejected;  quarantine|ready|released -> recalled;
+--            released -> rejected only as a void (reason entered_in_error, lot void, 120_entry);
+--            never rejected while held or with issued doses (for every session, the superuser's too)
 --   aliquot: quarantine -> released -> issued;  quarantine|released -> recalled|expired;
 --            quarantine|released|recalled|expired -> discarded
 -- and a lot becomes released only with its release signature, an aliquot only when its lot is
@@ -32,10 +34,32 @@ $$;
 -- ---------------------------------------------------------------- state machines
 CREATE OR REPLACE FUNCTION fmtbank.lot_transition_check() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE v text;
 BEGIN
     -- holds bind everyone, the superuser too (product.md §11.0.1)
     IF NEW.status = 'released' THEN
         PERFORM fmtbank.hold_refuse(NEW.id, NULL, format('release lot "%s"', OLD.lot_id));
+    END IF;
+    -- held material and a lot with issued doses are never rejected (a void, product.md §11.2, or
+    -- any other way), whoever updates: held material leaves the bank only by a signed decision
+    IF NEW.status = 'rejected' THEN
+        PERFORM fmtbank.hold_refuse(NEW.id, NULL, format('reject lot "%s"', OLD.lot_id));
+        SELECT string_agg(DISTINCT c.case_code, ', ') INTO v FROM fmtbank.case_hold h
+        JOIN fmtbank.safety_case c ON c.id = h.case_id
+        WHERE h.lot = NEW.id AND h.aliquot IS NOT NULL AND h.ended_at IS NULL;
+        IF v IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB003',
+                MESSAGE = format('cannot reject lot "%s": aliquots of it are held by case %s', OLD.lot_id, v),
+                HINT = 'Only a quality officer''s signed decision ends a hold: "fmtbank case decide CASE --lift|--recall|--discard".';
+        END IF;
+        SELECT string_agg(a.aliquot_id, ', ' ORDER BY a.idx) INTO v FROM fmtbank.aliquot a
+        WHERE a.lot = NEW.id AND a.status = 'issued';
+        IF v IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB003',
+                MESSAGE = format('cannot reject lot "%s": doses of it were issued (%s)', OLD.lot_id, v),
+                DETAIL = 'Issued material has reached recipients; rejecting the lot would hide that.',
+                HINT = 'Open a case for the lot ("fmtbank hold add --lot LOT") and decide it (recall, notify the recipients).';
+        END IF;
     END IF;
     IF fmtbank.session_is_superuser() THEN
         RETURN NEW;
@@ -43,12 +67,17 @@ BEGIN
     IF (OLD.status, NEW.status) NOT IN (('quarantine', 'ready'), ('ready', 'quarantine'),
                                         ('ready', 'released'), ('quarantine', 'rejected'),
                                         ('ready', 'rejected'), ('quarantine', 'recalled'),
-                                        ('ready', 'recalled'), ('released', 'recalled')) THEN
+                                        ('ready', 'recalled'), ('released', 'recalled'))
+       -- a released lot entered in error is voided (lot void): rejected with that reason
+       AND NOT ((OLD.status, NEW.status) = ('released', 'rejected')
+                AND NEW.reject_reasons @> '[{"rule": "entered_in_error"}]'
+                AND NOT OLD.reject_reasons @> '[{"rule": "entered_in_error"}]') THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot change lot "%s" from %s to %s', OLD.lot_id, OLD.status,
                              NEW.status),
             DETAIL = 'A lot goes quarantine -> ready -> released, back to quarantine when it is no '
-                     'longer releasable, or to rejected or recalled; rejected and recalled are final.';
+                     'longer releasable, or to rejected or recalled (a released lot to rejected only '
+                     'when voided as entered in error); rejected and recalled are final.';
     END IF;
     IF NEW.status = 'released'
        AND NOT EXISTS (SELECT 1 FROM fmtbank.release_signature s WHERE s.lot = NEW.id) THEN

@@ -432,13 +432,15 @@ RETURN CASE WHEN p_status IN ('quarantine', 'ready')
             ELSE p_status END;
 
 -- Every lot with its displayed status and what blocks its release now (product.md §5: lot,
--- donor, status, blocking, aliquots).
+-- donor, status, blocking, aliquots), when it was entered and how long after its collection
+-- (product.md §11.2), the reason required then, and why it was rejected.
 CREATE OR REPLACE VIEW fmtbank.lot_state AS
     SELECT l.lot_id AS lot, d.code AS donor, fmtbank.lot_status_shown(l.status, b.blocking) AS status,
            b.blocking, (SELECT count(*) FROM fmtbank.aliquot a WHERE a.lot = l.id) AS aliquots,
            l.doses, l.status AS stored_status, l.collected_at, l.processed_at,
            s.signed_at AS released_at, s.printed_name AS released_by, l.id AS uuid,
-           l.donor_id, h.holds <> '[]'::jsonb AS held, h.holds
+           l.donor_id, h.holds <> '[]'::jsonb AS held, h.holds, l.created_at AS entered_at,
+           l.created_at - l.collected_at AS entered_late, l.entry_reason, l.reject_reasons
     FROM fmtbank.lot l
     CROSS JOIN LATERAL (SELECT fmtbank.holds_of(l.id, NULL) AS holds) h
     JOIN fmtbank.donor d ON d.id = l.donor_id
@@ -454,7 +456,8 @@ BEGIN
     SELECT l.lot_id, d.code, fmtbank.lot_status_shown(l.status, b.blocking), b.blocking,
            (SELECT count(*) FROM fmtbank.aliquot a WHERE a.lot = l.id), l.doses, l.status,
            l.collected_at, l.processed_at, s.signed_at, s.printed_name, l.id, l.donor_id,
-           h.holds <> '[]'::jsonb, h.holds
+           h.holds <> '[]'::jsonb, h.holds, l.created_at, l.created_at - l.collected_at,
+           l.entry_reason, l.reject_reasons
     FROM fmtbank.donor d
     CROSS JOIN (SELECT fmtbank.holds_of(l.id, NULL) AS holds) h
     JOIN fmtbank.lot_blocking_at(clock_timestamp(), l.id) b ON b.lot = l.id

@@ -1,7 +1,8 @@
-/* donation.c: "fmtbank donation add|process": registering a donation (a lot) and processing it
- * into dose aliquots plus the retained sample, with their labels. The rules (eligibility,
- * donation-day questionnaire, Bristol range, mass, processing time) are in the database
- * (schema/022_processing.sql); refusals that must still record the material come back as a row. */
+/* donation.c: "fmtbank donation add|check|process": registering a donation (a lot), what
+ * registering it would do, and processing it into dose aliquots plus the retained sample, with
+ * their labels. The rules (eligibility, donation-day questionnaire, Bristol range, mass,
+ * processing time, entry time, duplicates) are in the database (schema/code/022_processing.sql);
+ * refusals that must still record the material come back as a row. */
 #include "cmd/cmd.h"
 #include "cmd/labels.h"
 #include "db/db.h"
@@ -29,17 +30,84 @@ cmd_donation_add(struct cmd_ctx *ctx)
     const char *collected = cmd_opt(ctx, "collected"), *mass = cmd_opt(ctx, "mass");
     const char *bristol = cmd_opt(ctx, "bristol");
     int rc = 0;
-    const char *p[] = {ctx->args[0], collected, mass, bristol};
+    const char *p[] = {ctx->args[0], collected, mass, bristol,
+                       cmd_flag(ctx, "not-duplicate") ? "t" : "f"};
     PGresult *r = db_exec(ctx->conn,
                           "SELECT lot_id, status, message, detail, hint"
-                          " FROM fmtbank.donation_add($1, $2, $3, $4)",
-                          4, p, &ctx->err);
+                          " FROM fmtbank.donation_add($1, $2, $3, $4, $5::boolean)",
+                          5, p, &ctx->err);
     if (!r)
         return cmd_fail(ctx);
     /* The lot exists either way: its ID goes on the material, also when it is rejected. */
     printf("%s\n", PQgetvalue(r, 0, 0));
     if (strcmp(PQgetvalue(r, 0, 1), "rejected") == 0)
         rc = refusal_from_row(ctx, r, 2);
+    PQclear(r);
+    return rc;
+}
+
+/* "donation check": what "donation add" would do, creating nothing; exit 0 when it would record a
+ * lot in quarantine, 5 when it would record a rejected lot or refuse it as a probable duplicate,
+ * 3 when it would refuse it for want of --reason (entered later than max_entry_hours). */
+static int
+cmd_donation_check(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->args[0], cmd_opt(ctx, "collected"), cmd_opt(ctx, "mass"),
+                       cmd_opt(ctx, "bristol")};
+    PGresult *r = db_exec(
+        ctx->conn,
+        "SELECT would, c.status,"
+        " pg_catalog.json_build_object('donor', c.donor, 'collected_at', c.collected_at,"
+        "   'would', c.would, 'status', c.status, 'reasons', c.reasons,"
+        "   'entered_late_seconds',"
+        "   pg_catalog.floor(pg_catalog.date_part('epoch', c.entered_late))::bigint,"
+        "   'needs_reason', c.needs_reason, 'duplicate_of', c.duplicate_of)::text,"
+        " c.donor, c.collected_at, pg_catalog.date_trunc('second', c.entered_late),"
+        " c.needs_reason, pg_catalog.array_to_string(c.duplicate_of, ', '),"
+        " (SELECT pg_catalog.string_agg(pg_catalog.format('%s: %s', x ->> 'rule',"
+        "   x ->> 'detail'), E'\\n') FROM pg_catalog.jsonb_array_elements(c.reasons) x)"
+        " FROM fmtbank.donation_check($1, $2, $3, $4) c",
+        4, p, &ctx->err);
+    if (!r)
+        return cmd_fail(ctx);
+    const char *would = PQgetvalue(r, 0, 0);
+    if (ctx->format == OUT_JSON) {
+        printf("%s\n", PQgetvalue(r, 0, 2));
+    } else {
+        static const char *const names[] = {"donor",        "collected_at", "entered_late",
+                                            "needs_reason", "duplicate_of", "reasons"};
+        printf("%-12s  %s\n", "would", would);
+        printf("%-12s  %s\n", "status", PQgetvalue(r, 0, 1));
+        for (int c = 0; c < 6; c++) {
+            const char *v = PQgetisnull(r, 0, c + 3) ? "" : PQgetvalue(r, 0, c + 3);
+            printf("%-12s  ", names[c]);
+            for (const char *q = v; *q; q++) {
+                putchar(*q);
+                if (*q == '\n')
+                    printf("%-12s  ", "");
+            }
+            putchar('\n');
+        }
+    }
+    int rc = 0;
+    if (strcmp(would, "quarantine") == 0) {
+        fprintf(stderr, "donation add would record the lot in quarantine\n");
+    } else if (strcmp(would, "reason") == 0) {
+        fb_error_set(&ctx->err, FB_ERR_INPUT,
+                     "donation add would refuse it: entered later than max_entry_hours, "
+                     "it needs --reason");
+        rc = FB_ERR_INPUT;
+    } else if (strcmp(would, "duplicate") == 0) {
+        fb_error_set(&ctx->err, FB_ERR_REFUSED,
+                     "donation add would refuse it as a probable duplicate of %s",
+                     PQgetvalue(r, 0, 7));
+        fb_error_hint(&ctx->err, "If it is a second donation, give --not-duplicate --reason TEXT.");
+        rc = FB_ERR_REFUSED;
+    } else {
+        fb_error_set(&ctx->err, FB_ERR_REFUSED, "donation add would record the lot as rejected");
+        fb_error_hint(&ctx->err, "The reasons say why.");
+        rc = FB_ERR_REFUSED;
+    }
     PQclear(r);
     return rc;
 }
@@ -123,14 +191,39 @@ const struct cmd_def cmd_defs_donation[] = {
           .flags = OPT_REQUIRED},
          {"mass", 0, OPT_STRING, "GRAMS", .help = "its mass", .flags = OPT_REQUIRED},
          {"bristol", 0, OPT_STRING, "N", .help = "its Bristol stool form", .flags = OPT_REQUIRED},
+         {"not-duplicate", 0, OPT_FLAG, NULL,
+          .help = "a second donation within duplicate_donation_minutes of another (with --reason)"},
          {0}},
      "register a donation (a lot) from a donor; prints the lot ID",
-     "TS is e.g. 2026-11-27 08:30. Refused (exit 5) when the donor is not eligible at that\n"
-     "time, the donation-day questionnaire (questionnaire record --short) of that day is\n"
-     "missing or not clear, the Bristol form N is outside the rule range\n"
-     "(bristol_min..bristol_max), or the mass is below one dose (dose_mass_g). Because the\n"
-     "material exists, a refused donation is still recorded as a rejected lot with its\n"
-     "reasons, and its lot ID is printed for labelling the discard.\n"},
+     "TS is e.g. 2026-11-27 08:30. The donor is judged on the facts valid at TS as known now:\n"
+     "results collected by that day, questionnaires whose date and time (questionnaire record\n"
+     "--time, default 00:00) are at or before TS, manual decisions, rules and catalog in force\n"
+     "at TS, all as recorded by now (paperwork typed in the evening counts for a morning\n"
+     "collection). Refused (exit 5) when the donor is not eligible then, the donation-day\n"
+     "questionnaire (questionnaire record --short) of that day is missing, not clear or taken\n"
+     "after TS, the Bristol form N is outside the rule range (bristol_min..bristol_max), the\n"
+     "mass is below one dose (dose_mass_g), or the donor has an open case. Because the material\n"
+     "exists, such a donation is still recorded as a rejected lot with its reasons, and its lot\n"
+     "ID is printed for labelling the discard. Nothing is recorded when it is entered more than\n"
+     "max_entry_hours after TS without --reason (exit 3), or when another lot of the donor was\n"
+     "collected within duplicate_donation_minutes of TS, either side (a probable duplicate,\n"
+     "exit 5) unless --not-duplicate with --reason; the reason is kept with the lot.\n"},
+    {"donation check", cmd_donation_check, CMD_DB, {"CODE", 1, 1, "donor CODE"},
+     (const struct opt_spec[]){
+         {"collected", 0, OPT_STRING, "TS", .help = "when the stool was collected (local time)",
+          .flags = OPT_REQUIRED},
+         {"mass", 0, OPT_STRING, "GRAMS", .help = "its mass (its rule is judged only if given)"},
+         {"bristol", 0, OPT_STRING, "N",
+          .help = "its Bristol stool form (its rule is judged only if given)"},
+         {0}},
+     "what donation add would do now, creating nothing",
+     "The same evaluation as donation add (one function in the database), recording nothing:\n"
+     "no lot, no lot number used, no audit row. Prints would (quarantine, rejected, duplicate,\n"
+     "or reason: refused without --reason), the status, the donor, collected_at, entered_late,\n"
+     "needs_reason, duplicate_of and every reason; JSON: donor, collected_at, would, status,\n"
+     "reasons [{rule, detail}], entered_late_seconds, needs_reason, duplicate_of. Exit 0 when\n"
+     "the lot would be recorded in quarantine, 5 when rejected or refused as a duplicate, 3\n"
+     "when --reason would be required and none is given.\n"},
     {"donation process", cmd_donation_process, CMD_DB, {"LOT", 1, 1, "lot ID"},
      (const struct opt_spec[]){
          {"processed", 0, OPT_STRING, "TS", .help = "when the lot was processed",

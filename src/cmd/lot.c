@@ -1,4 +1,4 @@
-/* lot.c: "fmtbank lot show|list": a lot's state and what blocks its release, evaluated by the
+/* lot.c: "fmtbank lot show|list|void": a lot's state and what blocks its release, evaluated by the
  * database at the moment of the command (schema/031_readiness.sql), so the status shown is never
  * stale: a quarantined lot that nothing blocks shows as ready. */
 #include "cmd/lot.h"
@@ -14,7 +14,9 @@
  * status, blocking, aliquots). */
 static const char lot_state_sql[] =
     "SELECT s.lot, s.donor, s.status, s.aliquots, s.doses, s.stored_status, s.collected_at,"
-    " s.processed_at, s.released_at, s.released_by, s.held,"
+    " s.processed_at, s.released_at, s.released_by, s.entered_at,"
+    " pg_catalog.date_trunc('second', s.entered_late) AS entered_late,"
+    " s.entry_reason, s.held,"
     " (SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s): %s', h ->> 'case',"
     "   h ->> 'source', h ->> 'reason'), '; ') FROM pg_catalog.jsonb_array_elements(s.holds) h)"
     "   AS holds, s.blocking::text AS blocking,"
@@ -23,7 +25,10 @@ static const char lot_state_sql[] =
     "   'blocking', s.blocking, 'aliquots', s.aliquots, 'doses', s.doses,"
     "   'stored_status', s.stored_status, 'collected_at', s.collected_at,"
     "   'processed_at', s.processed_at, 'released_at', s.released_at,"
-    "   'released_by', s.released_by) AS json"
+    "   'released_by', s.released_by, 'entered_at', s.entered_at,"
+    "   'entered_late_seconds',"
+    "   pg_catalog.floor(pg_catalog.date_part('epoch', s.entered_late))::bigint,"
+    "   'entry_reason', s.entry_reason, 'reject_reasons', s.reject_reasons) AS json"
     " FROM fmtbank.lot_show($1) s";
 
 static void
@@ -105,7 +110,9 @@ cmd_lot_list(struct cmd_ctx *ctx)
     return out_query(ctx, OUT_LIST,
                      ctx->format == OUT_JSON
                          ? "SELECT lot, donor, status, held, holds, blocking, aliquots, doses,"
-                           " collected_at, processed_at, released_at, released_by"
+                           " collected_at, processed_at, released_at, released_by, entered_at,"
+                           " pg_catalog.floor(pg_catalog.date_part('epoch', entered_late))::bigint"
+                           "   AS entered_late_seconds, entry_reason, reject_reasons"
                            " FROM fmtbank.lot_list($1) WHERE held OR NOT $2::boolean"
                          : "SELECT lot, donor, status, held, aliquots, collected_at, processed_at,"
                            " (SELECT pg_catalog.string_agg(y.r, ', ' ORDER BY y.o) FROM"
@@ -114,6 +121,19 @@ cmd_lot_list(struct cmd_ctx *ctx)
                            "   AS x(e, o) GROUP BY 1) y) AS blocking"
                            " FROM fmtbank.lot_list($1) WHERE held OR NOT $2::boolean",
                      2, p, NULL);
+}
+
+static int
+cmd_lot_void(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->args[0]};
+    PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.lot_void($1)", 1, p, &ctx->err);
+    if (!r)
+        return cmd_fail(ctx);
+    fprintf(stderr, "voided lot \"%s\": rejected as entered in error, %s aliquot%s recalled\n",
+            ctx->args[0], PQgetvalue(r, 0, 0), strcmp(PQgetvalue(r, 0, 0), "1") == 0 ? "" : "s");
+    PQclear(r);
+    return 0;
 }
 
 const struct cmd_def cmd_defs_lot[] = {
@@ -126,7 +146,10 @@ const struct cmd_def cmd_defs_lot[] = {
      "holds it), holds (the holds in force: [{case, source, reason}], [] when none), blocking\n"
      "(array of {rule, detail}), aliquots (count, the retained sample included), doses,\n"
      "stored_status (the state the last sweep stored), collected_at, processed_at,\n"
-     "released_at, released_by.\n"},
+     "released_at, released_by, entered_at (when the donation was registered),\n"
+     "entered_late_seconds (entered_at - collected_at, in whole seconds), entry_reason (the\n"
+     "--reason required when it was entered late or as --not-duplicate, else null) and\n"
+     "reject_reasons (array of {rule, detail}; entered_in_error for a voided lot).\n"},
     {"lot list", cmd_lot_list, CMD_DB, {0},
      (const struct opt_spec[]){
          {"status", 0, OPT_STRING, "S", .help = "only the lots in that state (evaluated now)",
@@ -134,6 +157,15 @@ const struct cmd_def cmd_defs_lot[] = {
          {"held", 0, OPT_FLAG, NULL, .help = "only the lots a case holds"},
          {0}},
      "lots with their status as of now and what blocks them",
-     "In JSON, blocking is the array of {rule, detail}; in a table, the failing rules.\n"},
+     "In JSON, blocking is the array of {rule, detail}; in a table, the failing rules. JSON also\n"
+     "gives entered_at, entered_late_seconds, entry_reason and reject_reasons (see lot show).\n"},
+    {"lot void", cmd_lot_void, CMD_DB | CMD_REASON, {"LOT", 1, 1, "lot ID"}, NULL,
+     "void a lot entered in error (quality; --reason required)",
+     "The lot is kept and becomes rejected with the reason \"entered in error: REASON\"; its\n"
+     "aliquots still in stock become recalled, so their labels no longer store or print (a\n"
+     "scan in store mode refuses them, retrieve mode warns). Refused (exit 5) for a lot already\n"
+     "rejected or recalled, for held material (a hold of the lot or of one of its aliquots:\n"
+     "only a signed case decision ends it) and for a lot with issued doses (open a case\n"
+     "instead). Audited with the reason.\n"},
     {0},
 };

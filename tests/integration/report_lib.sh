@@ -5,7 +5,7 @@
 
 DUMP() { /usr/bin/python3 "$FMTBANK_SRC/tests/integration/xlsxdump.py" "$1"; }
 
-# now_s: the current local time to the second (a collection time the donor was registered by).
+# now_s: the current local time to the second.
 now_s() { date '+%F %H:%M:%S'; }
 
 # rep_eligible CODE...: makes each donor eligible through the CLI: an acceptable full panel
@@ -32,7 +32,6 @@ rep_eligible() {
 # sample), one a line.
 rep_donation() {
     local at lot
-    sleep 1 # collected after the donor's registration, to the second
     at=$(now_s)
     lot=$(fmtbank --user alice donation add "$1" --collected "$at" --mass 500 --bristol 4 2>"$TMP/don.err") ||
         { cat "$TMP/don.err" >&2; exit 1; }

@@ -9,8 +9,11 @@ setup_db
 # D-0001 and D-0003 eligible (questionnaire and panel of yesterday); D-0002 never screened.
 make_eligible D-0001
 make_eligible D-0003
-# Eligibility at the collection time counts what was recorded by then: collect just after.
+# The donor is judged on the facts valid at the collection time as known at entry.
 COLL=$(date -d '+20 seconds' '+%Y-%m-%d %H:%M:%S')
+# Several donations of one donor at one time in this test: each after the first is a probable
+# duplicate (duplicate_donation_minutes) registered on purpose (t0206 tests the rule itself).
+ND=(--not-duplicate --reason "several donations at one time in this test")
 DAY=${COLL:0:10}
 yy=${DAY:2:2}
 short_q D-0001 "$DAY"
@@ -21,21 +24,21 @@ assert_eq "${L1:0:9}" "L${yy}000001" "lot ID: L, year, sequence"
 assert_eq "$(sql "SELECT fmtbank.check_char('${L1:0:9}')")" "${L1:9:1}" "ends in its check character"
 assert_eq "$(sql "SELECT status || ':' || mass_g || ':' || bristol || ':' || to_char(collected_at, 'YYYY-MM-DD HH24:MI:SS') || ':' || (rule_set_version IS NOT NULL) || ':' || created_by FROM fmtbank.lot")" \
     "quarantine:180.0:4:$COLL:true:alice" "recorded in quarantine with what was given and the rule set"
-expect 0 "a second donation" fmtbank --user alice donation add d-0001 --collected "$COLL" --mass 62.5 --bristol 3
+expect 0 "a second donation" fmtbank --user alice donation add d-0001 --collected "$COLL" --mass 62.5 --bristol 3 "${ND[@]}"
 assert_eq "${OUT:0:9}" "L${yy}000002" "the next sequence number"
 
 # Refused by a rule: the material exists, so the lot is recorded as rejected with every reason.
-expect 5 "Bristol form outside the range" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 180 --bristol 6
+expect 5 "Bristol form outside the range" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 180 --bristol 6 "${ND[@]}"
 LB=$OUT
 assert_eq "${LB:0:9}" "L${yy}000003" "prints the rejected lot's ID (for labelling the discard)"
 assert_contains "$ERR" "cannot accept the donation of donor \"D-0001\": lot \"$LB\" is recorded as rejected" "says it is refused and recorded"
 assert_contains "$ERR" "bristol: Bristol stool form 6 is outside the accepted range 3 to 5." "names the rule"
 assert_contains "$ERR" "Label the material with the lot ID and discard it." "says what to do"
 assert_eq "$(sql "SELECT status || ':' || (reject_reasons -> 0 ->> 'rule') FROM fmtbank.lot WHERE lot_id = '$LB'")" "rejected:bristol" "rejected with the reason"
-expect 5 "Bristol form too low" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 180 --bristol 2
-expect 5 "less than one dose" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 49.9 --bristol 4
+expect 5 "Bristol form too low" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 180 --bristol 2 "${ND[@]}"
+expect 5 "less than one dose" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 49.9 --bristol 4 "${ND[@]}"
 assert_contains "$ERR" "dose_mass_g: Mass 49.9 g is less than one dose (50 g)." "names the rule and the masses"
-expect 5 "two reasons at once" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 10 --bristol 7
+expect 5 "two reasons at once" fmtbank --user alice donation add D-0001 --collected "$COLL" --mass 10 --bristol 7 "${ND[@]}"
 LBOTH=$OUT
 assert_eq "$(sql "SELECT string_agg(r ->> 'rule', ',') FROM fmtbank.lot, jsonb_array_elements(reject_reasons) r WHERE lot_id = '$LBOTH'")" "bristol,dose_mass_g" "every reason recorded"
 expect 5 "a rejected lot is not processed" fmtbank --user alice donation process "$LB" --processed "$(ts now)" --doses 1
@@ -55,12 +58,16 @@ expect 5 "an eligible donor without the donation-day questionnaire" fmtbank --us
 assert_contains "$ERR" "donation_questionnaire: No donation-day questionnaire is recorded for D-0003 on $DAY." "the questionnaire is missing"
 assert_not_contains "$ERR" "donor_eligible" "and that is the only reason"
 short_q D-0003 "$DAY" fever_or_illness
-expect 5 "a yes on the donation-day questionnaire" fmtbank --user alice donation add D-0003 --collected "$COLL" --mass 180 --bristol 4
+expect 5 "a yes on the donation-day questionnaire" fmtbank --user alice donation add D-0003 --collected "$COLL" --mass 180 --bristol 4 "${ND[@]}"
 assert_contains "$ERR" "donation_questionnaire: donation-day questionnaire of $DAY: yes to fever_or_illness" "names the answer"
 expect 0 "the yes also defers the donor" fmtbank --user alice --format json donor show D-0003
 assert_contains "$OUT" '"status":"deferred","deferred_until":"'"$(date -d "$DAY + 28 days" +%F)"'"' "deferred by the item's period"
-expect 5 "collected before the screening was recorded: judged on what was known then" fmtbank --user alice donation add D-0001 --collected "$(ts '-1 day')" --mass 180 --bristol 4
-assert_contains "$ERR" "donor_eligible: Donor D-0001" "not eligible with what was known at that time"
+# Part II (product.md §11.2) changed this: a donation collected yesterday is judged on the facts
+# valid then (the screening of yesterday, dated 00:00) as known now, not on what had been recorded
+# by then; only the donation-day questionnaire of that day is missing.
+expect 5 "collected yesterday: judged on the facts valid then as known now" fmtbank --user alice --reason "typed a day late" donation add D-0001 --collected "$(d -1) 12:00" --mass 180 --bristol 4
+assert_contains "$ERR" "donation_questionnaire: No donation-day questionnaire is recorded for D-0001" "rejected for the missing questionnaire of that day"
+assert_not_contains "$ERR" "donor_eligible" "not for the donor's eligibility"
 # Invalid input: nothing recorded.
 state=$(inv_state)
 expect 4 "unknown donor" fmtbank --user alice donation add D-9999 --collected "$COLL" --mass 180 --bristol 4
