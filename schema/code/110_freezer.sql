@@ -78,11 +78,11 @@ BEGIN
     t := fmtbank.parse_ts(p_at, '--at');
     SELECT r.temp_c INTO same FROM fmtbank.freezer_reading r WHERE r.freezer = f.id AND r.at = t;
     why := fmtbank.reading_problem(p_freezer, f, p_at, t, p_temp, c, same);
-    IF why IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = CASE WHEN same IS NOT NULL THEN 'FB003' ELSE 'FB001' END,
-            MESSAGE = why,
-            HINT = CASE WHEN same IS NOT NULL
-                        THEN 'A reading is never changed; the same reading again is accepted and changes nothing.' END;
+    IF why IS NOT NULL AND same IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = why,
+            HINT = 'A reading is never changed; the same reading again is accepted and changes nothing.';
+    ELSIF why IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = why;
     END IF;
     IF same IS NOT NULL THEN
         RETURN 'unchanged';
