@@ -476,8 +476,8 @@ BEGIN
                        'ended_at', fmtbank.ts_utc(h.ended_at),
                        'decision', cd.decision) ORDER BY l.lot_id, a.aliquot_id), '[]'::jsonb)
             FROM fmtbank.case_hold h JOIN fmtbank.lot l ON l.id = h.lot
-            LEFT JOIN LATERAL unnest(h.aliquots) t(id) ON true
-            LEFT JOIN fmtbank.aliquot a ON a.id = t.id
+            LEFT JOIN LATERAL unnest(h.aliquots) hu(aid) ON true
+            LEFT JOIN fmtbank.aliquot a ON a.id = hu.aid
             LEFT JOIN fmtbank.case_decision cd ON cd.id = h.decision_id
             WHERE h.case_id = c.id),
            (SELECT coalesce(jsonb_agg(jsonb_build_object(
