@@ -111,7 +111,7 @@ fmtbank --user alice --format tsv catalog questions | awk -F'\t' '
     $3 == "date" { print $1 ","; next }
     { v = $6; if ($1 == "bmi") v = 23; if ($1 == "phq9") v = 3; if ($1 == "gad7") v = 2; print $1 "," v }' \
     >"$DEMO_TMP/full.csv"
-fmtbank --user alice questionnaire record "$CODE" --date "$(day -25)" --file "$DEMO_TMP/full.csv" >/dev/null
+fmtbank --user alice questionnaire record "$CODE" --date "$(day -45)" --file "$DEMO_TMP/full.csv" >/dev/null
 # A panel (every test of the catalog, acceptable: negative, or half its limit) collected on a day.
 panel() {
     fmtbank --user alice --format tsv catalog tests | awk -F'\t' -v code="$CODE" -v day="$1" '
@@ -120,18 +120,18 @@ panel() {
           print code "," $1 "," day "," r "," $7 ",Demo Lab" }' >"$DEMO_TMP/panel-$1.csv"
     fmtbank --user alice result import "$DEMO_TMP/panel-$1.csv" >/dev/null
 }
-step "pre-donation panel collected $(day -24); the donor is eligible"
-panel "$(day -24)"
+step "pre-donation panel collected $(day -44); the donor is eligible"
+panel "$(day -44)"
 fmtbank --user alice donor show "$CODE" | head -3
 
-step "donation-day questionnaire and the donation of $(day -20) 08:30"
+step "donation-day questionnaire and the donation of $(day -40) 08:30"
 fmtbank --user alice --format tsv catalog questions | awk -F'\t' 'NR == 1 { print "item,answer"; next }
     $2 == "donation-day" { print $1 ",no" }' >"$DEMO_TMP/short.csv"
-fmtbank --user alice questionnaire record "$CODE" --date "$(day -20)" --short --file "$DEMO_TMP/short.csv" >/dev/null
+fmtbank --user alice questionnaire record "$CODE" --date "$(day -40)" --short --file "$DEMO_TMP/short.csv" >/dev/null
 # "donation add" judges eligibility with what was recorded by the collection time; this demo
-# records the donor's history today, so the donation of 20 days ago is registered directly, as
+# records the donor's history today, so the donation of 40 days ago is registered directly, as
 # donation add would have registered it then (a quarantined lot).
-LOT=$(fmtbank db psql -X -A -t -q -v ON_ERROR_STOP=1 -v code="$CODE" -v at="$(day -20) 08:30" <<'SQL'
+LOT=$(fmtbank db psql -X -A -t -q -v ON_ERROR_STOP=1 -v code="$CODE" -v at="$(day -40) 08:30" <<'SQL'
 INSERT INTO fmtbank.lot (lot_id, donor_id, collected_at, mass_g, bristol, rule_set_version)
 SELECT fmtbank.lot_next_id(now()), d.id, :'at', 180, 4, fmtbank.rule_set_version_at(:'at')
 FROM fmtbank.donor d WHERE d.code = :'code' RETURNING lot_id;
@@ -140,7 +140,7 @@ SQL
 echo "lot $LOT"
 
 step "processing into 3 doses and a retained sample, labels printed"
-IDS=$(fmtbank --user alice donation process "$LOT" --processed "$(day -20) 10:05" --doses 3 \
+IDS=$(fmtbank --user alice donation process "$LOT" --processed "$(day -40) 10:05" --doses 3 \
           --labels "$DEMO_TMP/labels.zpl")
 echo "$IDS"
 
@@ -155,6 +155,12 @@ fmtbank --user alice lot show "$LOT" || true
 
 step "post-donation panel collected $(day -1); release check"
 panel "$(day -1)"
+fmtbank --user quinn release check "$LOT" || true
+
+step "the post-donation health check: the follow-up questionnaire of $(day -12), 28 days after the donation"
+fmtbank --user alice --format tsv catalog questions | awk -F'\t' 'NR == 1 { print "item,answer"; next }
+    $2 == "follow-up" { print $1 ",no" }' >"$DEMO_TMP/followup.csv"
+fmtbank --user alice questionnaire record "$CODE" --date "$(day -12)" --followup --file "$DEMO_TMP/followup.csv" >/dev/null
 fmtbank --user quinn release check "$LOT"
 
 step "a suspicion holds the lot at once (a manual case); only quality's signed decision lifts it"

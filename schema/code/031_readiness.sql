@@ -14,6 +14,11 @@
 --                          [cd - pre_window_days, cd]
 --   post_panel             every test required post-donation has an acceptable result collected
 --                          in (cd, cd + post_window_days]
+--   post_donation_check    a clear follow-up or full questionnaire dated in [cd + followup_min_days,
+--                          cd + post_window_days]: no yes, and no date answer whose disclosure
+--                          window [D - lookback_days, D + defer_days) holds cd (106). A flagged one
+--                          opens its case (106), whose hold blocks until decided; the check itself
+--                          is passed only by a clear questionnaire in the window
 --   unacceptable_result    no unacceptable result (positive, out of limit, indeterminate) "in
 --                          between": for a test T, an unacceptable T collected in the windows
 --                          blocks unless an acceptable T collected after it and on or before cd
@@ -71,14 +76,14 @@ $$;
 -- at, lots, statuses, details: lot_eval's arguments; day: the date of at; pre_days, post_days,
 -- max_hours: the windows and processing limit in force at "at"; donors: the lots' donors (NULL:
 -- most of them, no filter); first_day: the first day of their windows; review: the stored status
--- is set aside; cat: the catalog (010 catalog_vectors_at). A type of the code set, like
+-- is set aside; cat: the catalog (010 catalog_vectors_at); fu_days: followup_min_days. A type of the code set, like
 -- catalog_vectors (010).
 DROP TYPE IF EXISTS fmtbank.lot_eval_param CASCADE;
 CREATE TYPE fmtbank.lot_eval_param AS (at timestamptz, lots uuid[], statuses text[],
                                        details boolean, day date, pre_days integer,
                                        post_days integer, max_hours numeric, donors uuid[],
                                        first_day date, review boolean,
-                                       cat fmtbank.catalog_vectors);
+                                       cat fmtbank.catalog_vectors, fu_days integer);
 
 -- The evaluation, one statement for some lots or all of them. p_lots: the lots, or NULL for all;
 -- p_statuses: only lots stored in one of these states (NULL: any). p_mode 'rules': every rule of
@@ -112,6 +117,7 @@ BEGIN
     p.pre_days := fmtbank.rule_value('pre_window_days', p_at)::integer;
     p.post_days := fmtbank.rule_value('post_window_days', p_at)::integer;
     p.max_hours := fmtbank.rule_value('max_processing_hours', p_at);
+    p.fu_days := fmtbank.rule_value('followup_min_days', p_at)::integer;
     p.review := p_mode = 'review';
     p.cat := fmtbank.catalog_vectors_at(p_at);
     SELECT coalesce(array_agg(DISTINCT l.donor_id), '{}'), min(l.collected_at)::date - p.pre_days - 1
@@ -200,6 +206,30 @@ BEGIN
         SELECT ya.questionnaire_id AS qid, string_agg(ya.item, ', ' ORDER BY ya.sort_order) AS items
         FROM ya JOIN sq ON sq.id = ya.questionnaire_id
         GROUP BY ya.questionnaire_id),
+    -- follow-up and full questionnaires in force, and per lot those in its post-donation check
+    -- window with whether each is clear (106: the answers that would concern the lot)
+    pq AS MATERIALIZED (
+        SELECT x.id, x.donor_id, x.q_date FROM fmtbank.questionnaire x
+        WHERE (($1).donors IS NULL OR x.donor_id = ANY (($1).donors)) AND x.kind IN ('followup', 'full')
+          AND x.q_date > ($1).first_day
+          AND x.recorded_at <= ($1).at AND (x.superseded_at IS NULL OR x.superseded_at > ($1).at)),
+    pi AS MATERIALIZED (
+        SELECT i.code, i.defer_days, x.lookback_days
+        FROM fmtbank.question_item_at(($1).at) i JOIN fmtbank.question_item x ON x.code = i.code),
+    pc AS (
+        SELECT lo.id AS lot, min(pq.q_date) FILTER (WHERE fl.item IS NULL) AS clear_on,
+               min(pq.q_date) FILTER (WHERE fl.item IS NOT NULL) AS flagged_on,
+               min(fl.item) AS flagged_item
+        FROM lots lo
+        JOIN pq ON pq.donor_id = lo.donor_id AND pq.q_date >= lo.cd + ($1).fu_days
+               AND pq.q_date <= lo.cd + ($1).post_days
+        LEFT JOIN LATERAL (
+            SELECT a.item FROM fmtbank.questionnaire_answer a JOIN pi ON pi.code = a.item
+            WHERE a.questionnaire_id = pq.id
+              AND (a.yes OR (a.date_value IS NOT NULL AND lo.cd >= a.date_value - pi.lookback_days
+                             AND lo.cd < a.date_value + coalesce(pi.defer_days, 0)))
+            ORDER BY a.item LIMIT 1) fl ON true
+        GROUP BY lo.id),
     -- the holds in force at ($1).at on the lots (case_hold, 100: one row per case and lot; one
     -- that holds some of a lot's tubes holds the lot's release too, 019 holds_of)
     lb AS (
@@ -229,9 +259,11 @@ BEGIN
                    AS ok_processing,
                sq.id IS NOT NULL AND sy.items IS NULL AS ok_questionnaire,
                spl.lot IS NULL AS ok_results, lbl.lot IS NULL AS ok_lookback,
-               md.decision IS DISTINCT FROM 'exclude' AS ok_donor
+               md.decision IS DISTINCT FROM 'exclude' AS ok_donor,
+               pc.clear_on IS NOT NULL AS ok_check, pc.clear_on, pc.flagged_on, pc.flagged_item
         FROM lots lo
         LEFT JOIN m ON m.lot = lo.id
+        LEFT JOIN pc ON pc.lot = lo.id
         LEFT JOIN sq ON sq.donor_id = lo.donor_id AND sq.q_date = lo.cd
         LEFT JOIN sy ON sy.qid = sq.id
         LEFT JOIN md ON md.donor_id = lo.donor_id
@@ -243,7 +275,7 @@ BEGIN
         RETURN QUERY EXECUTE q || $q$
         SELECT f.id, 'releasable'::text, 0,
                (f.ok_status OR ($1).review) AND f.ok_processing AND f.ok_questionnaire AND f.miss_pre = 0
-                   AND f.miss_post = 0 AND f.ok_results AND f.ok_lookback AND f.ok_donor,
+                   AND f.miss_post = 0 AND f.ok_check AND f.ok_results AND f.ok_lookback AND f.ok_donor,
                NULL::text
         FROM f
         $q$
@@ -317,6 +349,22 @@ BEGIN
                                    THEN format('the window is open until %s', f.cd + ($1).post_days)
                                  ELSE format('the window closed on %s', f.cd + ($1).post_days) END) END
     FROM f LEFT JOIN mnames n ON n.mask = f.miss_post
+    UNION ALL
+    SELECT f.id, 'post_donation_check', 55, f.ok_check,
+           CASE WHEN f.ok_check THEN
+                  CASE WHEN ($1).details THEN format('clear questionnaire of %s, %s days after collection',
+                                                     f.clear_on, f.clear_on - f.cd) END
+                WHEN f.flagged_on IS NOT NULL
+                  THEN format('the questionnaire of %s is not clear (%s); a clear follow-up is needed from %s to %s',
+                              f.flagged_on, f.flagged_item, f.cd + ($1).fu_days, f.cd + ($1).post_days)
+                ELSE format('no clear follow-up or full questionnaire dated from %s to %s (%s)',
+                            f.cd + ($1).fu_days, f.cd + ($1).post_days,
+                            CASE WHEN ($1).day < f.cd + ($1).fu_days
+                                   THEN format('the window opens on %s', f.cd + ($1).fu_days)
+                                 WHEN ($1).day <= f.cd + ($1).post_days
+                                   THEN format('the window is open until %s', f.cd + ($1).post_days)
+                                 ELSE format('the window closed on %s', f.cd + ($1).post_days) END) END
+    FROM f
     UNION ALL
     SELECT sp.lot, 'unacceptable_result', 60, false,
            format('%s %s collected %s, between the pre- and post-donation results (%s to %s)',

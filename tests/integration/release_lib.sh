@@ -29,6 +29,19 @@ rel_short() {
         >/dev/null 2>"$TMP/short.err" || { echo "# short questionnaire: $(cat "$TMP/short.err")"; return 1; }
 }
 
+# rel_followup CODE DATE [item=yes ...]: the follow-up questionnaire of DATE (post-donation health
+# check); nothing when the donor already has one of that date
+rel_followup() {
+    local code=$1 day=$2
+    shift 2
+    [ "$(sql "SELECT count(*) FROM fmtbank.questionnaire q JOIN fmtbank.donor d ON d.id = q.donor_id
+              WHERE d.code = '$code' AND q.kind = 'followup' AND q.q_date = '$day'")" = 0 ] || return 0
+    write_followup "$TMP/followup.csv" "$@"
+    fmtbank --user alice questionnaire record "$code" --date "$day" --followup --file "$TMP/followup.csv" \
+        >/dev/null 2>"$TMP/followup.err" ||
+        { echo "# follow-up questionnaire: $(cat "$TMP/followup.err")"; return 1; }
+}
+
 # rel_lot CODE "DATE HH:MM" [MASS]: a lot collected then (superuser INSERT, see above); prints its ID
 rel_lot() {
     sql "INSERT INTO fmtbank.lot (lot_id, donor_id, collected_at, mass_g, bristol, rule_set_version)
@@ -47,13 +60,15 @@ rel_donor() {
 }
 
 # rel_lot_full CODE DAYS_AGO [DOSES]: a donation DAYS_AGO days ago with its donation-day
-# questionnaire, processed 90 minutes after collection; prints the lot ID. Panels are up to the
-# caller.
+# questionnaire, processed 90 minutes after collection, and, when DAYS_AGO is at least 28, a clear
+# follow-up questionnaire 28 days after it (followup_min_days); prints the lot ID. Panels are up to
+# the caller.
 rel_lot_full() {
     local code=$1 ago=$2 lot
     rel_short "$code" "$(d "-$ago")" || return 1
     lot=$(rel_lot "$code" "$(d "-$ago") 08:30") || return 1
     rel_process "$lot" "$(d "-$ago") 10:00" "${3:-3}" >/dev/null || return 1
+    if [ "$ago" -ge 28 ]; then rel_followup "$code" "$(d "-$((ago - 28))")" || return 1; fi
     echo "$lot"
 }
 

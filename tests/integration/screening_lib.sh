@@ -45,6 +45,24 @@ write_full() {
     } >"$f"
 }
 
+# The follow-up items (after a donation) with their deferral periods.
+declare -A FOLLOWUP=([followup_gi_symptoms]=28 [followup_fever]=28 [followup_covid_symptoms_or_contact]=28
+    [followup_mpox_symptoms_or_contact]=21 [followup_antibiotics]=90 [followup_hospitalisation]=180
+    [followup_travel]=180)
+
+# write_followup FILE [item=yes ...]: a follow-up questionnaire, every answer no unless given
+write_followup() {
+    local f=$1 kv item
+    shift
+    declare -A a=()
+    for item in "${!FOLLOWUP[@]}"; do a[$item]=no; done
+    for kv in "$@"; do a[${kv%%=*}]=${kv#*=}; done
+    {
+        echo "item,answer"
+        for item in "${!FOLLOWUP[@]}"; do echo "$item,${a[$item]}"; done
+    } >"$f"
+}
+
 # write_short FILE [item=yes ...]: a donation-day questionnaire, every answer no unless given
 write_short() {
     local f=$1 kv item

@@ -31,13 +31,13 @@ assert_contains "$OUT" "\"lot\":\"$L1\"" "listed as ready"
 # The windows at their edges, unacceptable results, processing, the donation-day questionnaire
 # and exclusions are scenarios of the SQL regression layer (tests/sql/sql/readiness.sql); here
 # the CLI contract of a refused release check and of the lot list.
-L=$(new_lot D-1003 20); rel_panel D-1003 "$(d -81)"; rel_panel D-1003 "$(d -5)"
+L=$(new_lot D-1003 40); rel_panel D-1003 "$(d -101)"; rel_panel D-1003 "$(d -25)"
 assert_eq "$(lot_rules "$L")" "pre_panel" "pre panel on day cd-61 does not count"
 expect 5 "release check of a lot without pre panel" fmtbank --user alice release check "$L"
 assert_contains "$ERR" "lot \"$L\" is not releasable" "refused with the lot"
 assert_contains "$OUT" "pre_panel  no acceptable result of the 40 required tests" "the rule listed in the table"
-L10=$(new_lot D-1010 20); rel_panel D-1010 "$(d -50)"; rel_panel D-1010 "$(d -10)"
-rel_result D-1010 NORO "$(d -30)" positive >/dev/null
+L10=$(new_lot D-1010 40); rel_panel D-1010 "$(d -70)"; rel_panel D-1010 "$(d -30)"
+rel_result D-1010 NORO "$(d -50)" positive >/dev/null
 assert_eq "$(lot_rules "$L10")" "unacceptable_result,hold" "a positive between the panels blocks"
 
 # --- a rejected lot shows its reasons
@@ -87,7 +87,7 @@ expect 0 "admin restores it" fmtbank --user adam rules set max_processing_hours 
 assert_eq "$(lot_shown "$L1")" "ready" "ready again"
 
 # --- released stock under a new rule: release review
-L19=$(new_lot D-1019 20); rel_panel D-1019 "$(d -30)"; rel_panel D-1019 "$(d -10)"
+L19=$(new_lot D-1019 40); rel_panel D-1019 "$(d -50)"; rel_panel D-1019 "$(d -30)"
 sign "$L19"
 assert_eq "$RC" "0" "a lot is released"
 expect 0 "release review is empty" fmtbank --user quinn release review
@@ -97,7 +97,7 @@ assert_eq "$(lot_shown "$L19")" "released" "the released lot stays released"
 expect 0 "release review" fmtbank --user quinn --format json release review
 assert_contains "$OUT" "\"lot\":\"$L19\"" "lists the released lot"
 assert_contains "$OUT" "\"in_stock\":3" "with its 3 doses in stock"
-assert_contains "$OUT" "CRP 1.5 mg/L collected $(d -30)" "and the result the new rule refuses"
+assert_contains "$OUT" "CRP 1.5 mg/L collected $(d -50)" "and the result the new rule refuses"
 assert_not_contains "$OUT" "\"rule\": \"status\"" "not its released status"
 assert_not_contains "$OUT" "\"lot\":\"$L1\"" "lots not released are not listed"
 assert_eq "$(lot_rules "$L1")" "pre_panel,post_panel,unacceptable_result,unacceptable_result" "an unreleased lot is no longer releasable"

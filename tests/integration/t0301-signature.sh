@@ -10,8 +10,8 @@
 setup_db
 
 ready_lot() { # CODE: a releasable lot of a new donor
-    rel_donor "$1" && local l && l=$(rel_lot_full "$1" 20) && rel_panel "$1" "$(d -30)" &&
-        rel_panel "$1" "$(d -10)" && echo "$l"
+    rel_donor "$1" && local l && l=$(rel_lot_full "$1" 40) && rel_panel "$1" "$(d -50)" &&
+        rel_panel "$1" "$(d -30)" && echo "$l"
 }
 L=$(ready_lot D-2001)
 assert_eq "$(lot_shown "$L")" "ready" "a releasable lot"
@@ -50,7 +50,7 @@ assert_eq "$(sql "SELECT count(*) FROM fmtbank.audit_log WHERE id > 0 AND tbl IN
 assert_eq "$(lot_stored "$L"):$(sql "SELECT count(*) FROM fmtbank.release_signature")" "quarantine:0" "nothing released, no signature"
 
 # --- a lot that is not releasable
-L2=$(rel_donor D-2002 && rel_lot_full D-2002 20); rel_panel D-2002 "$(d -30)"
+L2=$(rel_donor D-2002 && rel_lot_full D-2002 40); rel_panel D-2002 "$(d -50)"
 before=$(audit_count)
 sign "$L2"
 assert_eq "$RC" "5" "a lot without its post-donation panel cannot be signed"
@@ -73,7 +73,7 @@ assert_eq "$(sql "SELECT s.signer || '|' || s.printed_name || '|' || s.meaning |
 assert_eq "$(sql "SELECT encode(sha256(convert_to(snapshot::text, 'UTF8')), 'hex') = sha256 FROM fmtbank.release_signature")" "t" "the SHA-256 is that of the snapshot"
 snap=$(sql "SELECT snapshot::text FROM fmtbank.release_signature")
 for f in "\"lot\": \"$L\"" '"donor": "D-2001"' '"meaning": "Released for clinical use"' '"printed_name": "Quinn Qualmann"' \
-         '"user": "quinn"' '"rule_set_version": 1' "\"collection_day\": \"$(d -20)\"" '"processed_at": "' \
+         '"user": "quinn"' '"rule_set_version": 1' "\"collection_day\": \"$(d -40)\"" '"processed_at": "' \
          '"pre_window_days": 60' '"post_window_days": 60'; do
     assert_contains "$snap" "$f" "the snapshot has $f"
 done
@@ -82,7 +82,7 @@ assert_eq "$(sql "SELECT count(*) FILTER (WHERE e ->> 'phase' = 'pre' AND (e ->>
                   FROM fmtbank.release_signature, jsonb_array_elements(snapshot -> 'results') e")" "40/40" "every pre and post result used, with dates"
 assert_eq "$(sql "SELECT string_agg((e ->> 'rule') || '=' || (e ->> 'verdict'), ',')
                   FROM fmtbank.release_signature, jsonb_array_elements(snapshot -> 'rules') e")" \
-    "status=pass,processing=pass,donation_questionnaire=pass,pre_panel=pass,post_panel=pass,unacceptable_result=pass,hold=pass,donor_excluded=pass" "every rule verdict"
+    "status=pass,processing=pass,donation_questionnaire=pass,pre_panel=pass,post_panel=pass,post_donation_check=pass,unacceptable_result=pass,hold=pass,donor_excluded=pass" "every rule verdict"
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.release_signature, jsonb_array_elements(snapshot -> 'aliquots') e")" "4" "every aliquot"
 assert_eq "$(sql "SELECT jsonb_array_length(snapshot -> 'releases') FROM fmtbank.release_signature")" "3" "and which it released"
 assert_eq "$(sql "SELECT verified || ':' || released_aliquots || ':' || donor FROM fmtbank.release_record WHERE lot = '$L'")" "true:3:D-2001" "the release record verifies"

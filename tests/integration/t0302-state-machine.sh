@@ -10,10 +10,10 @@
 setup_db
 
 rel_donor D-3001
-LQ=$(rel_lot_full D-3001 20)
+LQ=$(rel_lot_full D-3001 40)
+rel_panel D-3001 "$(d -50)"
+LR=$(rel_lot_full D-3001 35)
 rel_panel D-3001 "$(d -30)"
-LR=$(rel_lot_full D-3001 15)
-rel_panel D-3001 "$(d -10)"
 sign "$LR"
 assert_eq "$RC" "0" "one lot released"
 mapfile -t AQ < <(aliquots_of "$LQ")

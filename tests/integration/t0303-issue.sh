@@ -10,10 +10,10 @@
 setup_db
 
 rel_donor D-4001
-LQ=$(rel_lot_full D-4001 40)
-LR=$(rel_lot_full D-4001 20 4)
+LQ=$(rel_lot_full D-4001 60)
+LR=$(rel_lot_full D-4001 40 4)
+rel_panel D-4001 "$(d -50)"
 rel_panel D-4001 "$(d -30)"
-rel_panel D-4001 "$(d -10)"
 sign "$LR"
 assert_eq "$RC" "0" "lot released"
 mapfile -t AR < <(aliquots_of "$LR")

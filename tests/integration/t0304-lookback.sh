@@ -28,9 +28,9 @@ apply() { # USER [lookback options]: lookback --apply signed with the user's pas
 # --- donor A: lookback_min_days decides. Negatives d-40 and d-30, ESBL positive d-10:
 #     hold_from = LEAST(d-30, d-10 - 28 = d-38) = d-38.
 rel_donor D-5001
-A1=$(rel_lot_full D-5001 39); A2=$(rel_lot_full D-5001 38); A3=$(rel_lot_full D-5001 35)
-A4=$(rel_lot_full D-5001 15)
-rel_panel D-5001 "$(d -40)"; rel_panel D-5001 "$(d -30)"
+A1=$(rel_lot_full D-5001 59); A2=$(rel_lot_full D-5001 58); A3=$(rel_lot_full D-5001 55)
+A4=$(rel_lot_full D-5001 35)
+rel_panel D-5001 "$(d -60)"; rel_panel D-5001 "$(d -50)"
 for l in "$A1" "$A2" "$A3"; do release_now "$l"; done
 mapfile -t AL1 < <(aliquots_of "$A1"); mapfile -t AL2 < <(aliquots_of "$A2"); mapfile -t AL3 < <(aliquots_of "$A3")
 issue "${AL1[1]}" R-0101 "Site North"
@@ -38,12 +38,12 @@ issue "${AL2[1]}" R-0102 "Site South"
 assert_eq "$(lot_shown "$A4")" "quarantine" "A4 waits for its post-donation panel"
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.lookback_case")" "0" "no case while every result is acceptable"
 
-rel_result D-5001 ESBL "$(d -10)" positive >/dev/null
+rel_result D-5001 ESBL "$(d -30)" positive >/dev/null
 assert_eq "$(sql "SELECT count(*) || ':' || min(status) || ':' || min(outcome) FROM fmtbank.lookback_case")" "1:open:positive" "the positive opened a case"
 CA=$(sql "SELECT case_code FROM fmtbank.lookback_case")
 expect 0 "preview (a technician may look)" fmtbank --user alice --format json lookback D-5001
 prev=$OUT
-assert_contains "$prev" "\"hold_from\":\"$(d -38)\"" "holds from 28 days before the positive"
+assert_contains "$prev" "\"hold_from\":\"$(d -58)\"" "holds from 28 days before the positive"
 assert_not_contains "$prev" "\"lot\":\"$A1\"" "A1 (collected d-39, bracketed by negatives) is not held"
 for l in "$A2" "$A3" "$A4"; do assert_contains "$prev" "\"lot\":\"$l\"" "lot $l is held"; done
 assert_contains "$prev" "\"aliquot\":\"${AL2[1]}\",\"aliquot_status\":\"issued\",\"action\":\"notify recipient\",\"recipient\":\"R-0102\",\"site\":\"Site South\"" "the issued dose of a held lot is listed with recipient and site"
@@ -55,7 +55,7 @@ assert_eq "$(lot_stored "$A2"):$(lot_stored "$A4")" "released:quarantine" "a pre
 state=$(audit_count)
 expect 5 "a held released dose cannot be issued" fmtbank --user alice aliquot issue "${AL3[1]}" --recipient R-0103 --site "Site East"
 assert_contains "$ERR" "held by case $CA" "says which case"
-rel_panel D-5001 "$(d -5)"   # a complete post panel for A4 (ESBL negative after the positive)
+rel_panel D-5001 "$(d -25)"   # a complete post panel for A4 (ESBL negative after the positive)
 state=$(audit_count)
 sign "$A4"
 assert_eq "$RC" "5" "a held lot cannot be released"
@@ -78,7 +78,7 @@ assert_eq "$(lot_stored "$A1"),$(lot_stored "$A2"),$(lot_stored "$A3"),$(lot_sto
 assert_eq "$(aliquot_states "$A1")" "quarantine,issued,released,released" "A1's doses untouched"
 assert_eq "$(aliquot_states "$A2")" "quarantine,issued,recalled,recalled" "A2: doses in stock recalled, the issued one stays issued, the retained sample kept"
 assert_eq "$(aliquot_states "$A4")" "quarantine,recalled,recalled,recalled" "A4 (in quarantine): its doses recalled"
-assert_eq "$(sql "SELECT status || ':' || hold_from || ':' || applied_by FROM fmtbank.lookback_case WHERE case_code = '$CA'")" "applied:$(d -38):quinn" "the case is applied, with its hold_from"
+assert_eq "$(sql "SELECT status || ':' || hold_from || ':' || applied_by FROM fmtbank.lookback_case WHERE case_code = '$CA'")" "applied:$(d -58):quinn" "the case is applied, with its hold_from"
 assert_eq "$(sql "SELECT decision || ':' || signed_by || ':' || meaning FROM fmtbank.case_decision")" "recall:quinn:Recall on lookback" "by quinn's signed decision"
 assert_eq "$(sql "SELECT string_agg(action || '=' || n, ',' ORDER BY action) FROM (SELECT action, count(*) n FROM fmtbank.lookback_hold GROUP BY action) x")" \
     "notify=1,recall_aliquot=8,recall_lot=3" "what was done is recorded"
@@ -99,18 +99,18 @@ assert_contains "$OUT" "R-0102     Site South" "with recipient and site"
 # --- donor B: the last acceptable result decides. SALM negatives d-90 and d-60 (full panels),
 #     SALM positive d-20 imported: hold_from = LEAST(d-60, d-48) = d-60.
 rel_donor D-5002
-B1=$(rel_lot_full D-5002 61); B2=$(rel_lot_full D-5002 60)
-rel_panel D-5002 "$(d -90)"; rel_panel D-5002 "$(d -60)"
+B1=$(rel_lot_full D-5002 81); B2=$(rel_lot_full D-5002 80)
+rel_panel D-5002 "$(d -110)"; rel_panel D-5002 "$(d -80)"
 release_now "$B1"
-printf 'donor,test,collected,result,unit,lab\nD-5002,SALM,%s,positive,,Lab B\n' "$(d -20)" >"$TMP/pos.csv"
+printf 'donor,test,collected,result,unit,lab\nD-5002,SALM,%s,positive,,Lab B\n' "$(d -40)" >"$TMP/pos.csv"
 expect 0 "a positive through result import" fmtbank --user alice result import "$TMP/pos.csv"
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.lookback_case c JOIN fmtbank.donor d ON d.id = c.donor_id WHERE d.code = 'D-5002' AND c.status = 'open'")" "1" "opens a case too"
 
 # --- donor C: no acceptable VRE ever before the positive: every lot held
 rel_donor D-5003
-C1=$(rel_lot_full D-5003 300); C2=$(rel_lot_full D-5003 70)
-rel_panel D-5003 "$(d -100)" VRE; rel_panel D-5003 "$(d -50)" VRE
-rel_result D-5003 VRE "$(d -5)" positive >/dev/null
+C1=$(rel_lot_full D-5003 320); C2=$(rel_lot_full D-5003 90)
+rel_panel D-5003 "$(d -120)" VRE; rel_panel D-5003 "$(d -70)" VRE
+rel_result D-5003 VRE "$(d -25)" positive >/dev/null
 expect 0 "preview of donor C" fmtbank --user quinn lookback D-5003
 assert_contains "$OUT" "$C1" "a lot collected 300 days ago is held"
 assert_contains "$OUT" "all" "hold_from: all"
@@ -130,10 +130,10 @@ assert_eq "$(sql "SELECT count(*) FROM fmtbank.lookback_case WHERE status = 'ope
 
 # --- corrections: one creates an unacceptable result, one withdraws it
 rel_donor D-5004
-D1=$(rel_lot_full D-5004 20); rel_panel D-5004 "$(d -30)"; rel_panel D-5004 "$(d -10)"
+D1=$(rel_lot_full D-5004 40); rel_panel D-5004 "$(d -50)"; rel_panel D-5004 "$(d -30)"
 assert_eq "$(lot_shown "$D1")" "ready" "ready"
 crp=$(sql "SELECT r.id FROM fmtbank.result r JOIN fmtbank.donor d ON d.id = r.donor_id JOIN fmtbank.screening_test t ON t.test_no = r.test_no
-           WHERE d.code = 'D-5004' AND t.code = 'CRP' AND r.collected = '$(d -10)'")
+           WHERE d.code = 'D-5004' AND t.code = 'CRP' AND r.collected = '$(d -30)'")
 expect 0 "a correction to an unacceptable value" fmtbank --user alice result correct "$crp" --result 9 --reason "transcription error: 9, not 1.5"
 crp2=$OUT
 assert_eq "$(sql "SELECT count(*) || ':' || min(c.status) || ':' || min(c.outcome) FROM fmtbank.lookback_case c WHERE c.result_id = '$crp2'")" "1:open:out_of_limit" "opens a case"

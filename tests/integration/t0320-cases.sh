@@ -19,8 +19,8 @@ decide() { # CASE DECISION [USER] [PASSWORD] [more options]: case decide with --
 
 # Two releasable lots of one donor, one released with a dose issued.
 rel_donor D-6001
-L1=$(rel_lot_full D-6001 30); L2=$(rel_lot_full D-6001 20)
-rel_panel D-6001 "$(d -40)"; rel_panel D-6001 "$(d -5)"
+L1=$(rel_lot_full D-6001 50); L2=$(rel_lot_full D-6001 40)
+rel_panel D-6001 "$(d -60)"; rel_panel D-6001 "$(d -25)"
 sign "$L1"; assert_eq "$RC" "0" "L1 released"
 mapfile -t A1 < <(aliquots_of "$L1")
 fmtbank --user alice aliquot issue "${A1[1]}" --recipient R-0601 --site "Site North" >/dev/null
@@ -151,7 +151,7 @@ expect 3 "case report of a malformed case ID" fmtbank --user audrey report case 
 
 # --- an exclusion opens a manual case holding every lot; a donation is then rejected
 rel_donor D-6002
-L3=$(rel_lot_full D-6002 25)
+L3=$(rel_lot_full D-6002 45)
 expect 0 "exclude" fmtbank --user quinn donor exclude D-6002 --reason "disclosed hepatitis B exposure"
 assert_eq "$(sql "select count(*) from fmtbank.case_list where donor = 'D-6002' and source = 'manual' and lots_held = 1")" "1" "a manual case holds the lot"
 assert_contains "$(lot_rules "$L3")" "hold" "L3 is held"
@@ -160,7 +160,7 @@ assert_contains "$(lot_rules "$L3")" "hold" "L3 is held"
 fmtbank --user adam freezer add "Hold freezer" --temp -80 --site "Main lab" >/dev/null
 BOX=$(fmtbank --user adam box add --freezer "Hold freezer" --rack R1 --rows 9 --cols 9)
 rel_donor D-6003
-L4=$(rel_lot_full D-6003 25)
+L4=$(rel_lot_full D-6003 45)
 mapfile -t A4 < <(aliquots_of "$L4")
 printf '%s\n' "$BOX" "${A4[@]}" END | fmtbank --user alice scan >/dev/null 2>&1
 expect 0 "hold the box" fmtbank --user alice hold add --box "$BOX" --reason "freezer door found open"

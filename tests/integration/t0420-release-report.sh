@@ -12,7 +12,7 @@ DUMP() { /usr/bin/python3 "$FMTBANK_SRC/tests/integration/xlsxdump.py" "$1"; }
 cells() { DUMP "$1" | grep '^cell ' | sed 's/ fmt=.*//'; } # cell contents only
 
 rel_donor D-4201
-L=$(rel_lot_full D-4201 20) && rel_panel D-4201 "$(d -30)" && rel_panel D-4201 "$(d -10)"
+L=$(rel_lot_full D-4201 40) && rel_panel D-4201 "$(d -50)" && rel_panel D-4201 "$(d -30)"
 assert_eq "$(lot_shown "$L")" "ready" "a releasable lot"
 
 # --- unsigned: a draft, bannered on every sheet
@@ -86,10 +86,11 @@ assert_contains "$OUT" "release: ok" "release definition ok"
 
 # --- timing: a lot of 100 aliquots (not asserted)
 rel_donor D-4202
-rel_short D-4202 "$(d -20)"
-L2=$(rel_lot D-4202 "$(d -20) 08:30" 6000)
-rel_process "$L2" "$(d -20) 10:00" 100 >/dev/null || echo "# could not process $L2"
- rel_panel D-4202 "$(d -30)" && rel_panel D-4202 "$(d -10)"
+rel_short D-4202 "$(d -40)"
+L2=$(rel_lot D-4202 "$(d -40) 08:30" 6000)
+rel_process "$L2" "$(d -40) 10:00" 100 >/dev/null || echo "# could not process $L2"
+rel_followup D-4202 "$(d -12)"
+ rel_panel D-4202 "$(d -50)" && rel_panel D-4202 "$(d -30)"
 sign "$L2"
 assert_eq "$RC" "0" "a 100-dose lot signed"
 t0=$(date +%s.%N)

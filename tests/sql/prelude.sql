@@ -100,7 +100,7 @@ BEGIN
     FOREACH kv IN ARRAY coalesce(regexp_split_to_array(nullif(btrim(p_changes), ''), '\s+'), '{}') LOOP
         a := a || jsonb_build_object(split_part(kv, '=', 1), pg_temp.resolve(split_part(kv, '=', 2)));
     END LOOP;
-    RETURN pg_temp.questionnaire(p_code, p_date, false, a);
+    RETURN pg_temp.questionnaire(p_code, p_date, 'full', a);
 END $$;
 
 -- short_q(code, date, 'item ...'): a donation-day questionnaire, the given items yes, others no.
@@ -112,16 +112,28 @@ BEGIN
                                     THEN 'yes' ELSE 'no' END) INTO a
     FROM unnest(ARRAY['new_gi_symptoms', 'fever_or_illness', 'antibiotics_since_last',
                       'travel_since_last', 'sick_contacts', 'new_medication']) i;
-    RETURN pg_temp.questionnaire(p_code, p_date, true, a);
+    RETURN pg_temp.questionnaire(p_code, p_date, 'short', a);
 END $$;
 
-CREATE FUNCTION pg_temp.questionnaire(p_code text, p_date date, p_short boolean, p_answers jsonb)
+-- followup_q(code, date, 'item item'): the follow-up questionnaire after a donation, every answer
+-- no but the items named.
+CREATE FUNCTION pg_temp.followup_q(p_code text, p_date date, p_yes text DEFAULT '')
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE a jsonb;
+BEGIN
+    SELECT jsonb_object_agg(i.code, CASE WHEN i.code = ANY (regexp_split_to_array(p_yes, '\s+'))
+                                         THEN 'yes' ELSE 'no' END) INTO a
+    FROM fmtbank.question_item i WHERE i.questionnaire = 'followup';
+    RETURN pg_temp.questionnaire(p_code, p_date, 'followup', a);
+END $$;
+
+CREATE FUNCTION pg_temp.questionnaire(p_code text, p_date date, p_kind text, p_answers jsonb)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE bad text;
 BEGIN
     SELECT string_agg(format('line %s: %s', r.line, r.message), '; ') INTO bad
     FROM fmtbank.questionnaire_record(
-             p_code, p_date::text, CASE WHEN p_short THEN 'short' ELSE 'full' END, NULL,
+             p_code, p_date::text, p_kind, NULL,
              (SELECT jsonb_agg(jsonb_build_object('line', n + 1, 'item', e.key, 'answer', e.value)
                                ORDER BY e.key)
               FROM jsonb_each_text(p_answers) WITH ORDINALITY e(key, value, n))) r
@@ -141,9 +153,11 @@ $$;
 -- at 08:30 that day (a superuser INSERT: "donation add" judges eligibility with what had been
 -- recorded at the collection time, and the test database did not exist then), with its
 -- donation-day questionnaire, processed 90 minutes later into DOSES doses (0: not processed).
--- Returns the lot ID.
+-- A clear follow-up questionnaire 28 days after collection once that day has come (unless
+-- p_followup is false). Returns the lot ID.
 CREATE FUNCTION pg_temp.lot(p_code text, p_ago integer, p_doses integer DEFAULT 3,
-                            p_short boolean DEFAULT true, p_yes text DEFAULT '')
+                            p_short boolean DEFAULT true, p_yes text DEFAULT '',
+                            p_followup boolean DEFAULT true)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE id text; day date := current_date - p_ago;
 BEGIN
@@ -156,6 +170,11 @@ BEGIN
     RETURNING lot_id INTO id;
     IF p_doses > 0 THEN
         PERFORM * FROM fmtbank.donation_process(id, (day + time '10:00')::text, p_doses::text);
+    END IF;
+    -- the post-donation health check, followup_min_days after collection, once that day has come
+    IF p_followup AND p_ago >= 28 AND NOT EXISTS (SELECT 1 FROM fmtbank.questionnaire q JOIN fmtbank.donor d ON d.id = q.donor_id
+                                   WHERE d.code = p_code AND q.kind = 'followup' AND q.q_date = day + 28) THEN
+        PERFORM pg_temp.followup_q(p_code, day + 28);
     END IF;
     RETURN id;
 END $$;

@@ -51,17 +51,17 @@ INSERT INTO eng (code, test, result, unit, expected) VALUES
 ('D-2007', 'NORO', 'positive', NULL, false),
 ('D-2008', 'NORO', 'indeterminate', NULL, false);
 SELECT count(pg_temp.donor(code)) AS donors FROM eng;
-UPDATE eng SET lot = pg_temp.lot(code, 20);
-SELECT count(pg_temp.panel(code, current_date - 30)) AS pre_panels,
-       count(pg_temp.panel(code, current_date - 10, ARRAY[test])) AS post_panels,
-       count(pg_temp.full_q(code, current_date - 10)) AS questionnaires,
-       count(pg_temp.result(code, test, current_date - 10, result, unit)) AS edge_results
+UPDATE eng SET lot = pg_temp.lot(code, 40);
+SELECT count(pg_temp.panel(code, current_date - 50)) AS pre_panels,
+       count(pg_temp.panel(code, current_date - 30, ARRAY[test])) AS post_panels,
+       count(pg_temp.full_q(code, current_date - 30)) AS questionnaires,
+       count(pg_temp.result(code, test, current_date - 30, result, unit)) AS edge_results
 FROM eng;
 
 CREATE TEMP TABLE verdict AS
 SELECT g.code, g.test, g.result, g.expected,
        (SELECT r.acceptable FROM fmtbank.result_effective r
-        WHERE r.donor = g.code AND r.test = g.test AND r.collected = current_date - 10) AS result_view,
+        WHERE r.donor = g.code AND r.test = g.test AND r.collected = current_date - 30) AS result_view,
        (SELECT x.verdict = 'pass' FROM fmtbank.donor_explain_at(d.id) x
         WHERE x.rule = 'test:' || g.test) AS eligibility,
        (SELECT count(*) = 0 FROM fmtbank.lookback_case c WHERE c.donor_id = d.id) AS no_lookback,
