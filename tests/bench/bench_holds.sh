@@ -41,16 +41,17 @@ q -f "$HERE/gen_release.sql" >/dev/null
 q -v tubes="$TUBES" <<'SQL' >/dev/null
 SET session_replication_role = replica;
 BEGIN;
+CREATE TEMP TABLE dn AS
+SELECT id, (row_number() OVER (ORDER BY code) - 1)::integer AS r FROM fmtbank.donor WHERE code ~ '^D-1';
 CREATE TEMP TABLE x AS
-SELECT gen_random_uuid() AS id, k, 'L24' || lpad(k::text, 6, '0') AS body,
-       (SELECT array_agg(id ORDER BY code) FROM fmtbank.donor WHERE code ~ '^D-1') AS donors
+SELECT gen_random_uuid() AS id, k, 'L24' || lpad(k::text, 6, '0') AS body
 FROM generate_series(1, greatest(0, (:tubes - (SELECT count(*) FROM fmtbank.aliquot)) / 5)) k;
 INSERT INTO fmtbank.lot (id, lot_id, donor_id, collected_at, mass_g, bristol, status, rule_set_version,
                          processed_at, processed_rule_set_version, doses, created_at, created_by)
-SELECT x.id, fmtbank.with_check(x.body), x.donors[1 + x.k % cardinality(x.donors)],
+SELECT x.id, fmtbank.with_check(x.body), dn.id,
        current_date - 20 + time '08:30', 250, 4, 'quarantine', 1, current_date - 20 + time '09:30', 1, 4,
        current_date - 20 + time '08:35', 'bench'
-FROM x;
+FROM x JOIN dn ON dn.r = x.k % (SELECT count(*) FROM dn);
 INSERT INTO fmtbank.aliquot (aliquot_id, lot, idx, retained, status, expires_at, volume_ml,
                              glycerol_percent, created_at, created_by)
 SELECT fmtbank.with_check(x.body || '-' || lpad(i::text, 3, '0')), x.id, i, i = 0, 'quarantine',
