@@ -4,7 +4,7 @@ TEST_BUILD ?= build-asan
 CLANG_BUILD ?= build-clang
 JOBS       ?= 2
 
-.PHONY: all deps build demo test test-only clang fuzz bench coverage clean
+.PHONY: all deps build demo test test-slow test-all test-only clang fuzz bench coverage clean
 
 all: build
 
@@ -18,17 +18,27 @@ build: deps
 demo: build
 	@bash scripts/demo.sh $(BUILD)
 
-# gcc + AddressSanitizer/UBSan build running all unit and integration tests, a plain build
-# running representative commands under valgrind, and a clang build that must compile without a
-# warning and builds the libFuzzer harnesses, each then run ~5 s over its seed corpus (label fuzz).
-test: deps clang
+# Two tiers. "make test", the fast tier: a gcc + AddressSanitizer/UBSan build running the unit
+# tests, the SQL regression layer and every integration test not labelled slow. "make test-slow",
+# the second tier: the slow integration suites (concurrency, crashes, restarts, bytes) under the
+# same sanitizers, a plain build running representative commands under valgrind, and a clang
+# build that must compile without a warning and builds the libFuzzer harnesses, each run ~5 s
+# over its seed corpus (label fuzz). "make test-all" (what .ci/run runs): both.
+test: deps
+	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFMTBANK_SANITIZE=ON >/dev/null
+	@cmake --build $(TEST_BUILD) -j $(JOBS)
+	@cd $(TEST_BUILD) && ctest -j $(JOBS) -LE slow --output-on-failure
+
+test-slow: deps clang
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFMTBANK_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFMTBANK_SANITIZE=OFF >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+	@cd $(TEST_BUILD) && ctest -j $(JOBS) -L slow --output-on-failure --no-tests=error
 	@cd $(BUILD) && ctest -L valgrind --output-on-failure --no-tests=error
-	@cd $(TEST_BUILD) && ctest -j $(JOBS) --output-on-failure
 	@cd $(CLANG_BUILD) && ctest -L fuzz -j $(JOBS) --output-on-failure --no-tests=error
+
+test-all: test test-slow
 
 clang:
 	@CC=clang cmake -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFMTBANK_FUZZ=ON >/dev/null

@@ -148,7 +148,9 @@ $$;
 -- lookback trigger and the set-based engines of 013 and 031 all call it). "negative" without a
 -- value is acceptable; a value is acceptable when within a limit (op <= or <; equal to the limit
 -- is within <= and outside <), never under a negative-only rule (op 'negative'); positive,
--- indeterminate or any other word is not. NULL only for a value under a NULL limit. A SQL-standard
+-- indeterminate or any other word is not. A censored number (130_wording) keeps its sign in the
+-- result: "<3" (value 3, some number below 3) is within either limit L when 3 <= L; ">100" is
+-- never acceptable (the number could be anything above). NULL only for a value under a NULL limit. A SQL-standard
 -- body: bound when created, it gets no SET clause from the ownership policy (src/db/migrate.c),
 -- so the planner inlines it into the statements that call it. Written as an OR whose first arm is
 -- result = 'negative' so that the planner estimates it from the column's statistics (most results
@@ -157,8 +159,11 @@ $$;
 CREATE OR REPLACE FUNCTION fmtbank.result_acceptable(p_result text, p_value numeric, p_op text, p_limit numeric)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN p_result = 'negative' AND p_value IS NULL
-       OR p_value IS NOT NULL AND CASE p_op WHEN '<=' THEN p_value <= p_limit
-                                            WHEN '<' THEN p_value < p_limit ELSE false END;
+       OR p_value IS NOT NULL AND left(p_result, 1) <> '>'
+          AND CASE p_op WHEN '<=' THEN p_value <= p_limit
+                        WHEN '<' THEN CASE WHEN left(p_result, 1) = '<' THEN p_value <= p_limit
+                                           ELSE p_value < p_limit END
+                        ELSE false END;
 
 -- The catalog at p_at as vectors, the one encoding the set-based engines (eligibility 013,
 -- readiness 031) read per result row without a join: arrays indexed by test_no + 1 (accept op

@@ -50,7 +50,7 @@ BEGIN
     PERFORM fmtbank.lock_wait(70640012, 'the results lock');
     DELETE FROM fmtbank_stage.result_checked c WHERE c.pid = me;
     INSERT INTO fmtbank_stage.result_checked (pid, line, id, donor_id, dcode, test_no, test_code,
-                                              collected, result, value, unit, lab, problem)
+                                              collected, result, value, unit, lab, reported, problem)
     WITH s AS (
         SELECT s.line, coalesce(s.donor, '') AS raw_donor,
                upper(btrim(coalesce(s.donor, ''))) AS dcode,
@@ -59,21 +59,43 @@ BEGIN
                nullif(btrim(coalesce(s.unit, '')), '') AS unit_raw,
                nullif(btrim(coalesce(s.lab, '')), '') AS lab
         FROM fmtbank_stage.result_stage s WHERE s.pid = me),
-    j AS (
+    -- a number as written: an optional censoring sign (<3, >100) and the number
+    n AS (
         SELECT s.*, d.id AS donor_id, t.test_no, t.code AS test_code, t.kind, t.unit AS cat_unit,
                t.unit_aliases, fmtbank.iso_date(s.coll_raw) AS coll,
-               CASE WHEN t.kind = 'numeric' AND s.res_raw ~ '^[0-9]{1,12}(\.[0-9]{1,12})?$'
-                    THEN s.res_raw::numeric END AS val,
-               CASE WHEN t.kind = 'qualitative' THEN lower(s.res_raw) ELSE s.res_raw END AS res
+               substring(s.res_raw FROM '^([<>]) ?[0-9]') AS censor,
+               CASE WHEN t.kind = 'numeric' AND s.res_raw ~ '^([<>] ?)?[0-9]{1,12}(\.[0-9]{1,12})?$'
+                    THEN ltrim(s.res_raw, '<> ')::numeric END AS num,
+               -- the factor into the test's unit: 1 for its unit or an alias, else an equivalence
+               CASE WHEN lower(s.unit_raw) = lower(t.unit) OR lower(s.unit_raw) = ANY (t.unit_aliases)
+                    THEN 1
+                    ELSE (SELECT e.factor FROM fmtbank.unit_equivalence e
+                          WHERE e.from_unit = lower(s.unit_raw) AND e.to_unit = lower(t.unit)) END
+                   AS factor,
+               -- a qualitative result: the word itself, or the test's wording, or a general one
+               CASE WHEN lower(s.res_raw) IN ('negative', 'positive', 'indeterminate') THEN lower(s.res_raw)
+                    ELSE (SELECT w.result FROM fmtbank.result_wording w
+                          WHERE w.wording = lower(s.res_raw) AND (w.test = t.code OR w.test IS NULL)
+                          ORDER BY w.test NULLS LAST LIMIT 1) END AS word
         FROM s
         LEFT JOIN fmtbank.donor d ON d.code = s.dcode
         LEFT JOIN fmtbank.screening_test t ON t.code = s.tcode),
+    j AS (
+        SELECT n.*, trim_scale(n.num * n.factor) AS val,
+               CASE WHEN n.kind = 'qualitative' THEN coalesce(n.word, lower(n.res_raw))
+                    WHEN n.num IS NOT NULL AND (n.censor IS NOT NULL OR n.factor <> 1)
+                      THEN coalesce(n.censor, '') || trim_scale(n.num * n.factor)::text
+                    ELSE n.res_raw END AS res
+        FROM n),
     k AS (
         SELECT j.*,
                min(j.line) OVER (PARTITION BY j.donor_id, j.test_no, j.coll, j.res, j.lab) AS first_line
         FROM j)
     SELECT me, k.line, pg_catalog.gen_random_uuid(), k.donor_id, k.dcode, k.test_no, k.test_code,
            k.coll, k.res, k.val, CASE WHEN k.kind = 'numeric' THEN k.cat_unit END, k.lab,
+           CASE WHEN k.res IS DISTINCT FROM k.res_raw
+                  OR (k.kind = 'numeric' AND k.unit_raw IS DISTINCT FROM k.cat_unit)
+                THEN concat_ws(' ', k.res_raw, k.unit_raw) END,
            CASE
              WHEN k.donor_id IS NULL
                   AND k.dcode !~ (SELECT value FROM fmtbank.site_setting WHERE name = 'donor_code_pattern')
@@ -84,20 +106,19 @@ BEGIN
                THEN format('invalid collected date "%s" (use YYYY-MM-DD)', k.coll_raw)
              WHEN k.coll > current_date THEN format('collected date %s is in the future', k.coll)
              WHEN k.kind = 'qualitative' AND k.res NOT IN ('negative', 'positive', 'indeterminate')
-               THEN format('result "%s" for test "%s" must be negative, positive or indeterminate',
+               THEN format('result "%s" for test "%s" must be negative, positive or indeterminate (or a wording of "fmtbank catalog wordings")',
                            k.res_raw, k.test_code)
              WHEN k.kind = 'qualitative' AND k.unit_raw IS NOT NULL
                THEN format('test "%s" is qualitative: its unit must be empty, not "%s"',
                            k.test_code, k.unit_raw)
-             WHEN k.kind = 'numeric' AND k.val IS NULL
-               THEN format('result "%s" for test "%s" is not a number (in %s)', k.res_raw,
-                           k.test_code, k.cat_unit)
+             WHEN k.kind = 'numeric' AND k.num IS NULL
+               THEN format('result "%s" for test "%s" is not a number (in %s; a bound such as <3 or >100 is one)',
+                           k.res_raw, k.test_code, k.cat_unit)
              WHEN k.kind = 'numeric' AND k.unit_raw IS NULL
                THEN format('unit missing for test "%s" (expected %s)', k.test_code, k.cat_unit)
-             WHEN k.kind = 'numeric' AND lower(k.unit_raw) <> lower(k.cat_unit)
-                  AND lower(k.unit_raw) <> ALL (k.unit_aliases)
-               THEN format('wrong unit "%s" for test "%s" (expected %s)', k.unit_raw, k.test_code,
-                           k.cat_unit)
+             WHEN k.kind = 'numeric' AND k.factor IS NULL
+               THEN format('wrong unit "%s" for test "%s" (expected %s or a unit of "fmtbank catalog wordings")',
+                           k.unit_raw, k.test_code, k.cat_unit)
              WHEN length(k.lab) > 200 THEN 'lab name is longer than 200 characters'
              WHEN k.first_line < k.line THEN format('same result as line %s', k.first_line)
              WHEN p_check_existing AND EXISTS (
@@ -124,8 +145,8 @@ BEGIN
     IF NOT FOUND THEN
         t := pg_catalog.clock_timestamp();
         INSERT INTO fmtbank.result (id, donor_id, test_no, collected, result, value, unit, lab,
-                                    recorded_at)
-        SELECT c.id, c.donor_id, c.test_no, c.collected, c.result, c.value, c.unit, c.lab, t
+                                    reported, recorded_at)
+        SELECT c.id, c.donor_id, c.test_no, c.collected, c.result, c.value, c.unit, c.lab, c.reported, t
         FROM fmtbank_stage.result_checked c WHERE c.pid = me ORDER BY c.line;
         RETURN QUERY SELECT c.line, NULL::text, c.id FROM fmtbank_stage.result_checked c
                      WHERE c.pid = me ORDER BY c.line;
@@ -142,7 +163,8 @@ CREATE OR REPLACE FUNCTION fmtbank.result_validate_one(p_code text, p_test text,
                                                        OUT id uuid, OUT donor_id uuid,
                                                        OUT test_no smallint, OUT collected date,
                                                        OUT result text, OUT value numeric,
-                                                       OUT unit text, OUT lab text)
+                                                       OUT unit text, OUT lab text,
+                                                       OUT reported text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     problem text;
@@ -152,8 +174,9 @@ BEGIN
     INSERT INTO fmtbank_stage.result_stage (pid, line, donor, test, collected, result, unit, lab)
     VALUES (me, 1, p_code, p_test, p_collected, p_result, p_unit, p_lab);
     PERFORM fmtbank.result_stage_validate(p_check_existing);
-    SELECT c.problem, c.id, c.donor_id, c.test_no, c.collected, c.result, c.value, c.unit, c.lab
-    INTO problem, id, donor_id, test_no, collected, result, value, unit, lab
+    SELECT c.problem, c.id, c.donor_id, c.test_no, c.collected, c.result, c.value, c.unit, c.lab,
+           c.reported
+    INTO problem, id, donor_id, test_no, collected, result, value, unit, lab, reported
     FROM fmtbank_stage.result_checked c WHERE c.pid = me;
     DELETE FROM fmtbank_stage.result_stage s WHERE s.pid = me;
     DELETE FROM fmtbank_stage.result_checked c WHERE c.pid = me;
@@ -165,16 +188,36 @@ BEGIN
 END $$;
 
 -- "fmtbank result add": one result; returns its id.
+-- p_specimen: the aliquot tested (NULL: none named); the donor's, collected on its lot's day.
 CREATE OR REPLACE FUNCTION fmtbank.result_add(p_code text, p_test text, p_collected text, p_result text,
-                                   p_unit text, p_lab text) RETURNS uuid
+                                   p_unit text, p_lab text, p_specimen text DEFAULT NULL) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE v record;
+DECLARE
+    v record;
+    a fmtbank.aliquot;
+    l fmtbank.lot;
+    d fmtbank.donor;
 BEGIN
     PERFORM fmtbank.require_role('recording results', 'technician', 'quality', 'admin');
-    PERFORM fmtbank.donor_get(p_code);
+    d := fmtbank.donor_get(p_code);
     v := fmtbank.result_validate_one(p_code, p_test, p_collected, p_result, p_unit, p_lab, true);
-    INSERT INTO fmtbank.result (id, donor_id, test_no, collected, result, value, unit, lab)
-    VALUES (v.id, v.donor_id, v.test_no, v.collected, v.result, v.value, v.unit, v.lab);
+    IF p_specimen IS NOT NULL THEN
+        a := fmtbank.aliquot_get(p_specimen);
+        SELECT * INTO l FROM fmtbank.lot x WHERE x.id = a.lot;
+        IF l.donor_id <> d.id THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB001',
+                MESSAGE = format('specimen %s is not donor %s''s (lot %s)', a.aliquot_id, d.code, l.lot_id);
+        END IF;
+        IF l.collected_at::date <> v.collected THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB001',
+                MESSAGE = format('specimen %s was collected on %s with lot %s, not on %s', a.aliquot_id,
+                                 l.collected_at::date, l.lot_id, v.collected),
+                HINT = 'Give --collected as the day the specimen was collected.';
+        END IF;
+    END IF;
+    INSERT INTO fmtbank.result (id, donor_id, test_no, collected, result, value, unit, lab, reported,
+                                specimen)
+    VALUES (v.id, v.donor_id, v.test_no, v.collected, v.result, v.value, v.unit, v.lab, v.reported, a.id);
     RETURN v.id;
 END $$;
 
@@ -221,8 +264,9 @@ BEGIN
     t := clock_timestamp();
     UPDATE fmtbank.result SET superseded_at = t WHERE id = rid;
     INSERT INTO fmtbank.result (id, donor_id, test_no, collected, result, value, unit, lab,
-                                recorded_at, supersedes, reason)
-    VALUES (v.id, r.donor_id, r.test_no, r.collected, v.result, v.value, v.unit, r.lab, t, rid, why);
+                                reported, recorded_at, supersedes, reason)
+    VALUES (v.id, r.donor_id, r.test_no, r.collected, v.result, v.value, v.unit, r.lab, v.reported,
+            t, rid, why);
     RETURN v.id;
 END $$;
 
@@ -285,7 +329,7 @@ CREATE OR REPLACE VIEW fmtbank.result_list AS
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.result_import_stage(),
-    fmtbank.result_add(text, text, text, text, text, text),
+    fmtbank.result_add(text, text, text, text, text, text, text),
     fmtbank.result_correct(text, text, text),
     fmtbank.result_effective_at(timestamp with time zone, uuid)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

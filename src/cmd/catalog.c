@@ -1,5 +1,5 @@
-/* catalog.c: "fmtbank catalog tests|questions|rules": the screening tests, questionnaire items and
- * rule parameters in force now, or at a past moment (--as-of), as the database defines them
+/* catalog.c: "fmtbank catalog tests|questions|wordings|rules": the screening tests, questionnaire
+ * items, laboratory wordings and rule parameters in force now, or at a past moment (--as-of), as the database defines them
  * (schema/010_catalog.sql). */
 #include "cmd/cmd.h"
 #include "db/db.h"
@@ -45,6 +45,20 @@ cmd_catalog_questions(struct cmd_ctx *ctx)
 }
 
 static int
+cmd_catalog_wordings(struct cmd_ctx *ctx)
+{
+    return out_query(
+        ctx, OUT_LIST,
+        "SELECT 'result' AS kind, coalesce(test, 'every qualitative test') AS test, wording AS written,"
+        " result AS means, source FROM fmtbank.result_wording"
+        " UNION ALL"
+        " SELECT 'unit', from_unit || ' into ' || to_unit, from_unit,"
+        " pg_catalog.format('x %s %s', pg_catalog.trim_scale(factor), to_unit), source"
+        " FROM fmtbank.unit_equivalence ORDER BY 1, 2, 3",
+        0, NULL, NULL);
+}
+
+static int
 cmd_catalog_rules(struct cmd_ctx *ctx)
 {
     return catalog_query(ctx,
@@ -73,6 +87,12 @@ const struct cmd_def cmd_defs_catalog[] = {
      "defer by defer_days after a yes. age is not answered: it comes from the donor's birth\n"
      "year. lookback_days: when an answer recorded after a donation reveals an event, the lots\n"
      "collected from this many days before it are held (product.md section 11.0).\n"},
+    {"catalog wordings", cmd_catalog_wordings, CMD_DB, {0}, NULL,
+     "how laboratories may write results: words for qualitative results, unit equivalences",
+     "A qualitative result may be written as one of these words (for one test, or for every\n"
+     "qualitative test); a number may come in a unit that converts into the test's unit, and\n"
+     "as a bound (<3: some number below 3; >100: above 100), compared with the limit as such.\n"
+     "What the lab wrote is kept with the result (reported). Any other wording is refused.\n"},
     {"catalog rules", cmd_catalog_rules, CMD_DB, {0}, as_of_opt,
      "the rule parameters in force, with their source and the version that set them",
      "Every number a rule uses is a parameter of the versioned rule set; \"fmtbank rules set\"\n"

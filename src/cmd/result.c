@@ -19,9 +19,10 @@ cmd_result_add(struct cmd_ctx *ctx)
     const char *unit = cmd_opt(ctx, "unit"), *lab = cmd_opt(ctx, "lab");
     int rc = 0;
     {
-        const char *p[] = {ctx->args[0], ctx->args[1], collected, result, unit, lab};
+        const char *p[] = {ctx->args[0], ctx->args[1], collected, result, unit, lab,
+                           cmd_opt(ctx, "specimen")};
         PGresult *r = db_exec_retry(ctx->conn, "recording the result",
-                                    "SELECT fmtbank.result_add($1, $2, $3, $4, $5, $6)", 6, p,
+                                    "SELECT fmtbank.result_add($1, $2, $3, $4, $5, $6, $7)", 7, p,
                                     &ctx->err);
         if (r)
             out_ids(r);
@@ -108,10 +109,13 @@ const struct cmd_def cmd_defs_result[] = {
           .flags = OPT_REQUIRED},
          UNIT_OPT,
          {"lab", 0, OPT_STRING, "L", .help = "the laboratory"},
+         {"specimen", 0, OPT_STRING, "ALIQUOT",
+          .help = "the tube tested (the donor's, e.g. a lot's retained sample; --collected is its lot's day)"},
          {0}},
      "record one screening result (prints its ID)",
      "TEST is a code of \"fmtbank catalog tests\". A numeric result needs --unit. A result\n"
-     "identical to one in force (same test, day, result and lab) is refused.\n"},
+     "identical to one in force (same test, day, result and lab) is refused. The result may be\n"
+     "written as the lab wrote it (\"fmtbank catalog wordings\").\n"},
     {"result import", cmd_result_import, CMD_DB, {"FILE.csv", 1, 1, "FILE.csv"}, NULL,
      "record many results from a CSV file, all or nothing (prints their IDs)",
      "The file has the header line donor,test,collected,result,unit,lab (unit empty for\n"

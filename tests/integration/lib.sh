@@ -107,7 +107,19 @@ sql_as() {
 }
 
 # The demo users: alice (technician), quinn (quality), audrey (auditor), adam (admin).
+# setup_db: an embedded instance initialised with the demo users. Under CTest it is a copy of the
+# stopped template instance the fixture made with "fmtbank init --demo" (tests/integration/
+# template.sh; FMTBANK_TEMPLATE), started here with its socket in this test's FMTBANK_HOME;
+# without a template, init --demo itself.
 setup_db() {
+    local tpl=${FMTBANK_TEMPLATE:-}
+    if [ -n "$tpl" ] && [ -f "$tpl/data/PG_VERSION" ]; then
+        cp -a "$tpl/." "$FMTBANK_HOME/" &&
+            sed -i "s|^unix_socket_directories = .*|unix_socket_directories = '$FMTBANK_HOME'|" \
+                "$FMTBANK_HOME/data/postgresql.conf" &&
+            fmtbank db start >/dev/null 2>"$TMP/init.err" || { cat "$TMP/init.err"; exit 1; }
+        return
+    fi
     fmtbank init --demo >/dev/null 2>"$TMP/init.err" || { cat "$TMP/init.err"; exit 1; }
 }
 

@@ -52,28 +52,31 @@ declare -A FOLLOWUP=([followup_gi_symptoms]=28 [followup_fever]=28 [followup_cov
 
 # write_followup FILE [item=yes ...]: a follow-up questionnaire, every answer no unless given
 write_followup() {
-    local f=$1 kv item
+    local f=$1
     shift
+    write_answers "$f" FOLLOWUP "$@"
+}
+
+# write_answers FILE ITEMS [item=yes ...]: a yes/no questionnaire over the items of the
+# associative array named ITEMS, every answer no unless given
+write_answers() {
+    local f=$1 kv item
+    local -n items=$2
+    shift 2
     declare -A a=()
-    for item in "${!FOLLOWUP[@]}"; do a[$item]=no; done
+    for item in "${!items[@]}"; do a[$item]=no; done
     for kv in "$@"; do a[${kv%%=*}]=${kv#*=}; done
     {
         echo "item,answer"
-        for item in "${!FOLLOWUP[@]}"; do echo "$item,${a[$item]}"; done
+        for item in "${!items[@]}"; do echo "$item,${a[$item]}"; done
     } >"$f"
 }
 
 # write_short FILE [item=yes ...]: a donation-day questionnaire, every answer no unless given
 write_short() {
-    local f=$1 kv item
+    local f=$1
     shift
-    declare -A a=()
-    for item in "${!SHORT[@]}"; do a[$item]=no; done
-    for kv in "$@"; do a[${kv%%=*}]=${kv#*=}; done
-    {
-        echo "item,answer"
-        for item in "${!SHORT[@]}"; do echo "$item,${a[$item]}"; done
-    } >"$f"
+    write_answers "$f" SHORT "$@"
 }
 
 # panel_rows CODE DATE [omitted test ...]: result-import lines of an acceptable full panel

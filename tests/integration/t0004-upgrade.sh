@@ -34,7 +34,7 @@ expect 0 "the audit chain verifies across the upgrade" fmtbank --user audrey aud
 # catalog change) and the daemon's freezer sweep step (110), and nothing else
 assert_eq "$(sql "select string_agg(DISTINCT tbl || ' ' || op, ', ' ORDER BY tbl || ' ' || op)
                   from fmtbank.audit_log where id > (select max(id) from fmtbank.audit_log) - ($(audit_count) - $audit_before)")" \
-    "question_item INSERT, question_item UPDATE, rule_param INSERT, rule_param_value INSERT, sweep_step INSERT" \
+    "question_item INSERT, question_item UPDATE, result_wording INSERT, rule_param INSERT, rule_param_value INSERT, sweep_step INSERT, unit_equivalence INSERT" \
     "the upgrade audited only the catalog data and the sweep step it adds"
 expect 0 "a released lot reads" fmtbank --user quinn lot show L26000002R
 assert_contains "$OUT" "released" "still released"

@@ -20,12 +20,12 @@ n0=$(rcount); a0=$(audit_count)
 for case in "D-0001|FOO|$(d -1)|negative||3|unknown test \"FOO\"" \
             "D-0001|HIV|$(d 1)|negative||3|collected date $(d 1) is in the future" \
             "D-0001|HIV|2026-02-30|negative||3|invalid collected date \"2026-02-30\" (use YYYY-MM-DD)" \
-            "D-0001|HIV|$(d -1)|pos||3|result \"pos\" for test \"HIV\" must be negative, positive or indeterminate" \
+            "D-0001|HIV|$(d -1)|maybe||3|result \"maybe\" for test \"HIV\" must be negative, positive or indeterminate" \
             "D-0001|HIV|$(d -2)|negative|mg/L|3|test \"HIV\" is qualitative: its unit must be empty, not \"mg/L\"" \
-            "D-0001|CRP|$(d -1)|high|mg/L|3|result \"high\" for test \"CRP\" is not a number (in mg/L)" \
+            "D-0001|CRP|$(d -1)|high|mg/L|3|result \"high\" for test \"CRP\" is not a number (in mg/L" \
             "D-0001|CRP|$(d -1)|-1|mg/L|3|result \"-1\" for test \"CRP\" is not a number" \
             "D-0001|CRP|$(d -1)|3||3|unit missing for test \"CRP\" (expected mg/L)" \
-            "D-0001|CRP|$(d -1)|3|mg/dL|3|wrong unit \"mg/dL\" for test \"CRP\" (expected mg/L)" \
+            "D-0001|CRP|$(d -1)|3|g/L|3|wrong unit \"g/L\" for test \"CRP\" (expected mg/L" \
             "D-0001|HIV|$(d -1)|negative||5|already recorded: HIV negative collected $(d -1) for donor \"D-0001\"" \
             "D-9999|HIV|$(d -1)|negative||4|donor \"D-9999\" not found" \
             "x|HIV|$(d -1)|negative||4|donor \"x\" not found"; do
@@ -49,7 +49,7 @@ expect 2 "TEST is required" fmtbank --user alice result add D-0001 --collected "
     echo "D-0002,FOO,$(d -1),negative,,Lab A"
     echo "D-0002,HAV_IGM,2026-13-01,negative,,Lab A"
     echo "D-0002,HBSAG,$(d 1),negative,,Lab A"
-    echo "D-0002,ANTI_HBC,$(d -1),pos,,Lab A"
+    echo "D-0002,ANTI_HBC,$(d -1),maybe,,Lab A"
     echo "D-0002,HCV_AB,$(d -1),negative,mg/L,Lab A"
     echo "D-0002,CRP,$(d -1),high,mg/L,Lab A"
     echo "D-0002,CRP,$(d -1),3,,Lab A"
@@ -64,11 +64,11 @@ expect 3 "a file with bad lines is refused" fmtbank --user alice result import "
 for m in 'bad.csv:3: donor "D-9999" not found' 'bad.csv:4: invalid donor code "X-1"' \
          'bad.csv:5: unknown test "FOO"' 'bad.csv:6: invalid collected date "2026-13-01"' \
          "bad.csv:7: collected date $(d 1) is in the future" \
-         'bad.csv:8: result "pos" for test "ANTI_HBC" must be negative, positive or indeterminate' \
+         'bad.csv:8: result "maybe" for test "ANTI_HBC" must be negative, positive or indeterminate' \
          'bad.csv:9: test "HCV_AB" is qualitative: its unit must be empty, not "mg/L"' \
-         'bad.csv:10: result "high" for test "CRP" is not a number (in mg/L)' \
+         'bad.csv:10: result "high" for test "CRP" is not a number (in mg/L' \
          'bad.csv:11: unit missing for test "CRP" (expected mg/L)' \
-         'bad.csv:12: wrong unit "mg/L" for test "CALPRO" (expected µg/g)' \
+         'bad.csv:12: wrong unit "mg/L" for test "CALPRO" (expected µg/g' \
          'bad.csv:14: same result as line 13' \
          "bad.csv:15: already recorded: HIV negative collected $(d -1) for donor \"D-0001\"" \
          'bad.csv:16: invalid collected date ""' \

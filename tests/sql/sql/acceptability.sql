@@ -12,7 +12,9 @@ SELECT fmtbank.result_acceptable(x.r, x.v, x.o, x.l)
 FROM (VALUES ('5', 5::numeric, '<=', 5::numeric), ('negative', NULL, 'negative', NULL)) x(r, v, o, l);
 
 -- The edges: a value equal to the limit under <= and <, just inside and outside, the words of a
--- negative-only test, a word (no value) under a limit, a value under a negative-only rule.
+-- negative-only test, a word (no value) under a limit, a value under a negative-only rule, and
+-- censored numbers (130_wording): "<L" is within a limit L under either op, a bound above it is
+-- not, and ">N" never is.
 CREATE TEMP TABLE edge (n serial, result text, value numeric, op text, lim numeric,
                         expected boolean);
 INSERT INTO edge (result, value, op, lim, expected) VALUES
@@ -28,6 +30,12 @@ INSERT INTO edge (result, value, op, lim, expected) VALUES
 ('indeterminate', NULL, 'negative', NULL, false),
 ('indeterminate', NULL, '<=', 5, false),
 ('positive', NULL, '<', 50, false),
+('<5', 5, '<=', 5, true),
+('<5.01', 5.01, '<=', 5, false),
+('<50', 50, '<', 50, true),
+('<50.1', 50.1, '<', 50, false),
+('>1', 1, '<=', 5, false),
+('>0', 0, '<', 50, false),
 ('negative', NULL, '<=', 5, true),
 ('3', 3, 'negative', NULL, false);
 SELECT e.result, e.value, e.op, e.lim,

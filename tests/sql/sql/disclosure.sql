@@ -108,3 +108,35 @@ SELECT pg_temp.donor('D-3016');
 INSERT INTO l VALUES ('pc-yes', pg_temp.lot('D-3016', 40, 3, true, '', false));
 SELECT pg_temp.followup_q('D-3016', current_date - 10, 'followup_fever');
 SELECT pg_temp.lot_details(lot) AS blocking FROM l WHERE k = 'pc-yes';
+
+-- A catalog case (source catalog): a test that becomes required holds the stock collected on or
+-- after the day it applies from that no result of the test screened; a lot screened for it, or
+-- collected before that day, is not held.
+SELECT pg_temp.donor(c) FROM unnest(ARRAY['D-3021', 'D-3022']) c;
+INSERT INTO l VALUES ('cat-before', pg_temp.lot('D-3021', 50, 3, true, '', false)),
+                     ('cat-untested', pg_temp.lot('D-3021', 30, 3, true, '', false)),
+                     ('cat-tested', pg_temp.lot('D-3022', 30, 3, true, '', false));
+SELECT pg_temp.result('D-3022', 'MRSA', current_date - 35, 'negative');
+SELECT c.source, pg_temp.rel(fmtbank.case_summary(c)) AS about
+FROM fmtbank.case_open_catalog('MRSA', current_date - 40, 'FDA alert') c;
+SELECT k, pg_temp.held(lot) AS held FROM l WHERE k LIKE 'cat-%' ORDER BY k;
+SELECT fmtbank.case_open_catalog('MRSA', current_date, 'nothing concerned') IS NULL AS no_case;
+SELECT pg_temp.try($$SELECT fmtbank.case_open_catalog('NOPE', current_date, 'x')$$) AS unknown_test;
+-- a result on the lot's retained sample (--specimen) screens that lot: the next catalog case of
+-- the test does not hold it
+SELECT fmtbank.result_add('D-3021', 'VRE', (current_date - 30)::text, 'negative', NULL, 'Lab S',
+                          (SELECT a.aliquot_id FROM fmtbank.aliquot a JOIN fmtbank.lot x ON x.id = a.lot
+                           WHERE x.lot_id = (SELECT lot FROM l WHERE k = 'cat-untested') AND a.idx = 0)) IS NOT NULL AS recorded;
+SELECT c.source FROM fmtbank.case_open_catalog('VRE', current_date - 40, 'retained samples tested') c;
+SELECT k FROM l JOIN fmtbank.lot x ON x.lot_id = l.lot
+WHERE x.id IN (SELECT h.lot FROM fmtbank.case_hold h JOIN fmtbank.safety_case c ON c.id = h.case_id
+               WHERE c.source = 'catalog' AND c.reason LIKE 'retained samples tested%')
+  AND k LIKE 'cat-%'
+ORDER BY k;
+-- the specimen must be the donor's, and collected on its lot's day
+SELECT pg_temp.try(format('SELECT fmtbank.result_add(%L, %L, %L, %L, NULL, NULL, %L)', 'D-3022', 'VRE',
+                          (current_date - 30)::text, 'negative', a.aliquot_id)) AS other_donor,
+       pg_temp.rel(pg_temp.try(format('SELECT fmtbank.result_add(%L, %L, %L, %L, NULL, NULL, %L)', 'D-3021', 'VRE',
+                          (current_date - 29)::text, 'negative', a.aliquot_id))) AS other_day
+FROM fmtbank.aliquot a JOIN fmtbank.lot x ON x.id = a.lot
+WHERE x.lot_id = (SELECT lot FROM l WHERE k = 'cat-untested') AND a.idx = 0;
