@@ -24,7 +24,8 @@ SELECT c.case_code AS "case", l.lot_id AS lot, a.aliquot_id AS aliquot,
 FROM fmtbank.report_cases($1::text, $2::timestamptz, $3::timestamptz) c
 JOIN fmtbank.case_hold h ON h.case_id = c.id
 JOIN fmtbank.lot l ON l.id = h.lot
-LEFT JOIN fmtbank.aliquot a ON a.id = h.aliquot
+LEFT JOIN LATERAL unnest(h.aliquots) t(id) ON true
+LEFT JOIN fmtbank.aliquot a ON a.id = t.id
 LEFT JOIN fmtbank.case_decision d ON d.id = h.decision_id
 ORDER BY 1, 2, 3;
 

@@ -16,8 +16,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     LEFT JOIN fmtbank.screening_test t ON t.test_no = c.test_no
 $$;
 
--- The holds in force on a lot (p_aliquot NULL: holds of the whole lot) or on an aliquot (holds of
--- its lot and of the aliquot itself): [{case, source, reason}], [] when none.
+-- The holds in force on a lot (p_aliquot NULL) or on an aliquot: [{case, source, reason}], []
+-- when none. A hold row is per case and lot (case_hold.aliquots NULL: the lot and every dose of
+-- it; else the tubes of that lot it holds, a storage hold). An aliquot is held by the rows of its
+-- lot that hold the whole lot or name it. A lot is held by every row of it, also one that holds
+-- only some of its tubes: releasing a lot releases all its tubes, so a lot with a held tube is not
+-- ready and cannot be signed (its other tubes stay usable where they are already released).
 CREATE OR REPLACE FUNCTION fmtbank.holds_of(p_lot uuid, p_aliquot uuid) RETURNS jsonb
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object('case', c.case_code, 'source', c.source,
@@ -25,7 +29,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                               ORDER BY c.case_code), '[]'::jsonb)
     FROM (SELECT DISTINCT h.case_id FROM fmtbank.case_hold h
           WHERE h.lot = p_lot AND h.ended_at IS NULL
-            AND (h.aliquot IS NULL OR h.aliquot = p_aliquot)) x
+            AND (p_aliquot IS NULL OR h.aliquots IS NULL OR p_aliquot = ANY (h.aliquots))) x
     JOIN fmtbank.safety_case c ON c.id = x.case_id
 $$;
 

@@ -230,11 +230,12 @@ BEGIN
                              AND lo.cd < a.date_value + coalesce(pi.defer_days, 0)))
             ORDER BY a.item LIMIT 1) fl ON true
         GROUP BY lo.id),
-    -- the holds in force at ($1).at on the lots as a whole (case_hold, 100: one row per case and lot)
+    -- the holds in force at ($1).at on the lots (case_hold, 100: one row per case and lot; one
+    -- that holds some of a lot's tubes holds the lot's release too, 019 holds_of)
     lb AS (
         SELECT lo.id AS lot, c.case_code, c.source, fmtbank.case_summary(c) AS about
         FROM lots lo
-        JOIN fmtbank.case_hold h ON h.lot = lo.id AND h.aliquot IS NULL AND h.held_at <= ($1).at
+        JOIN fmtbank.case_hold h ON h.lot = lo.id AND h.held_at <= ($1).at
              AND (h.ended_at IS NULL OR h.ended_at > ($1).at)
         JOIN fmtbank.safety_case c ON c.id = h.case_id),
     -- the manual decision in force per donor

@@ -1,6 +1,6 @@
 -- 100_case: cases and holds (product.md §11.0). A case records a safety signal with its source
 -- and scope; what it holds is stored in the same transaction (fmtbank.case_hold: one row per
--- case and lot, or per case and aliquot for a storage scope) and ends only by a quality
+-- case and lot; a storage scope's row carries the lot's held tubes in its aliquots) and ends only by a quality
 -- officer's signed decision (case_decide). Held material cannot be released, issued or discarded
 -- (the transition triggers of 030 refuse it for every caller), nor thawed but by quality.
 
@@ -88,20 +88,24 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       AND s.start_at <= p_to AND (s.end_at IS NULL OR s.end_at > p_from)
 $$;
 
--- Holds tubes (aliquot-level rows) still in stock for a case; returns how many.
+-- Holds the tubes still in stock that were in a box or freezer during [p_from, p_to] for a case:
+-- one case_hold row per lot carrying its tubes (product.md §11.0.1: holding a million tubes is
+-- one statement). The hold names the tubes, so it follows each wherever it moves. Returns how
+-- many tubes.
 CREATE OR REPLACE FUNCTION fmtbank.case_hold_tubes(p_case bigint, p_box uuid, p_freezer uuid,
                                                    p_from timestamptz, p_to timestamptz)
 RETURNS integer
 LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     WITH ins AS (
-        INSERT INTO fmtbank.case_hold (case_id, lot, aliquot)
-        SELECT p_case, t.lot, t.aliquot
+        INSERT INTO fmtbank.case_hold (case_id, lot, aliquots)
+        SELECT p_case, t.lot, array_agg(t.aliquot ORDER BY t.aliquot)
         FROM fmtbank.tubes_in(p_box, p_freezer, p_from, p_to) t
         JOIN fmtbank.aliquot a ON a.id = t.aliquot
         WHERE a.status IN ('quarantine', 'released', 'recalled', 'expired')
-        ORDER BY t.lot, t.aliquot
-        RETURNING 1)
-    SELECT count(*)::integer FROM ins
+        GROUP BY t.lot
+        ORDER BY t.lot
+        RETURNING cardinality(aliquots) AS n)
+    SELECT coalesce(sum(n), 0)::integer FROM ins
 $$;
 
 -- A manual case holding every lot of a donor (donor exclude opens one in its transaction).
@@ -183,8 +187,8 @@ BEGIN
             a := fmtbank.aliquot_get(p_ref);
             SELECT * INTO l FROM fmtbank.lot x WHERE x.id = a.lot;
             c := fmtbank.case_open('manual', why, 'aliquot', l.donor_id, a.id, NULL, NULL);
-            INSERT INTO fmtbank.case_hold (case_id, lot, aliquot)
-            SELECT c.id, a.lot, a.id WHERE a.status NOT IN ('issued', 'discarded');
+            INSERT INTO fmtbank.case_hold (case_id, lot, aliquots)
+            SELECT c.id, a.lot, ARRAY[a.id] WHERE a.status NOT IN ('issued', 'discarded');
             GET DIAGNOSTICS na = ROW_COUNT;
         END IF;
     ELSIF p_kind IN ('box', 'freezer') THEN
@@ -271,8 +275,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot decide case %s: it is closed', c.case_code);
     END IF;
-    SELECT array_agg(DISTINCT h.lot) FILTER (WHERE h.aliquot IS NULL),
-           array_agg(h.aliquot) FILTER (WHERE h.aliquot IS NOT NULL)
+    SELECT array_agg(h.lot) FILTER (WHERE h.aliquots IS NULL),
+           (SELECT array_agg(x) FROM fmtbank.case_hold h2, unnest(h2.aliquots) x
+            WHERE h2.case_id = c.id AND h2.ended_at IS NULL AND (l.id IS NULL OR h2.lot = l.id))
     INTO held, tubes
     FROM fmtbank.case_hold h
     WHERE h.case_id = c.id AND h.ended_at IS NULL AND (l.id IS NULL OR h.lot = l.id);
@@ -337,8 +342,8 @@ RETURNS TABLE (recipient text, site text, aliquot text, issued_at timestamptz, n
                notified_by text, by_means text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT i.recipient, i.site, a.aliquot_id, i.issued_at, n.told_at, n.recorded_by, n.by_means
-    FROM (SELECT DISTINCT h.lot, h.aliquot FROM fmtbank.case_hold h WHERE h.case_id = p_case) h
-    JOIN fmtbank.aliquot a ON a.lot = h.lot AND (h.aliquot IS NULL OR a.id = h.aliquot)
+    FROM (SELECT DISTINCT h.lot, h.aliquots FROM fmtbank.case_hold h WHERE h.case_id = p_case) h
+    JOIN fmtbank.aliquot a ON a.lot = h.lot AND (h.aliquots IS NULL OR a.id = ANY (h.aliquots))
     JOIN fmtbank.aliquot_issue i ON i.aliquot = a.id
     LEFT JOIN LATERAL (SELECT * FROM fmtbank.case_notification x
                        WHERE x.case_id = p_case AND x.recipient = i.recipient
@@ -444,8 +449,8 @@ CREATE OR REPLACE VIEW fmtbank.case_list AS
            c.opened_at, c.opened_by,
            (SELECT count(DISTINCT h.lot) FROM fmtbank.case_hold h
             WHERE h.case_id = c.id AND h.ended_at IS NULL) AS lots_held,
-           (SELECT count(*) FROM fmtbank.case_hold h
-            WHERE h.case_id = c.id AND h.ended_at IS NULL AND h.aliquot IS NOT NULL) AS tubes_held,
+           (SELECT coalesce(sum(cardinality(h.aliquots)), 0) FROM fmtbank.case_hold h
+            WHERE h.case_id = c.id AND h.ended_at IS NULL) AS tubes_held,
            c.closed_at, c.closed_by, c.close_reason
     FROM fmtbank.safety_case c
     LEFT JOIN fmtbank.donor d ON d.id = c.donor_id;
@@ -471,7 +476,8 @@ BEGIN
                        'ended_at', fmtbank.ts_utc(h.ended_at),
                        'decision', cd.decision) ORDER BY l.lot_id, a.aliquot_id), '[]'::jsonb)
             FROM fmtbank.case_hold h JOIN fmtbank.lot l ON l.id = h.lot
-            LEFT JOIN fmtbank.aliquot a ON a.id = h.aliquot
+            LEFT JOIN LATERAL unnest(h.aliquots) hu(aid) ON true
+            LEFT JOIN fmtbank.aliquot a ON a.id = hu.aid
             LEFT JOIN fmtbank.case_decision cd ON cd.id = h.decision_id
             WHERE h.case_id = c.id),
            (SELECT coalesce(jsonb_agg(jsonb_build_object(

@@ -119,7 +119,8 @@ BEGIN
     UNION ALL
     SELECT h.held_at, 'held', d.code, tl.lot_id, a.aliquot_id, format('by case %s', c.case_code)
     FROM fmtbank.case_hold h JOIN tc c ON c.id = h.case_id JOIN tl ON tl.id = h.lot
-    JOIN fmtbank.donor d ON d.id = tl.donor_id LEFT JOIN fmtbank.aliquot a ON a.id = h.aliquot
+    JOIN fmtbank.donor d ON d.id = tl.donor_id
+    LEFT JOIN LATERAL unnest(h.aliquots) hu(aid) ON true LEFT JOIN fmtbank.aliquot a ON a.id = hu.aid
     WHERE h.held_at <= t
     UNION ALL
     SELECT cd.signed_at, 'case decision', d.code, l2.lot_id, NULL,

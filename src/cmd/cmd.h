@@ -96,6 +96,8 @@ extern const struct cmd_def cmd_defs_lookback[];
 extern const struct cmd_def cmd_defs_release_report[];
 extern const struct cmd_def cmd_defs_case[];
 extern const struct cmd_def cmd_defs_trace[];
+extern const struct cmd_def cmd_defs_freezer[];
+extern const struct cmd_def cmd_defs_todo[];
 
 int cmd_main(int argc, char **argv);
 

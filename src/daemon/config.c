@@ -3,6 +3,7 @@
  * SIGHUP the daemon keeps the configuration it had. The command line wins over the file. */
 #include "daemon/daemon.h"
 #include "db/donor_import.h"
+#include "db/reading_import.h"
 #include "db/result_import.h"
 #include "common/file.h"
 #include "common/options.h"
@@ -47,7 +48,7 @@ static const struct opt_spec daemon_opts[] = {
      .help = "the daily reports, separated by commas", .flags = OPT_KEY,
      .def = "inventory, expiring"},
     {"inbox-format", 0, OPT_STRING, "FORMAT",
-     .help = "auto (by each file's header line), result or donor",
+     .help = "auto (by each file's header line), result, donor or reading",
      .flags = OPT_KEY, .def = "auto"},
     {"reconnect-max", 0, OPT_STRING, "SECONDS",
      .help = "the cap of the reconnection back-off", .flags = OPT_KEY,
@@ -175,6 +176,7 @@ config_copy(const struct daemon_config *c)
 static const struct inbox_format formats[] = {
     {"result", "donor,test,collected,result,unit,lab", &result_import_spec},
     {"donor", "code,birth_year,sex", &donor_import_spec},
+    {"reading", "freezer,at,temp_c", &reading_import_spec},
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 

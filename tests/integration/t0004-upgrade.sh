@@ -31,11 +31,11 @@ assert_eq "$(sql "select entity || ' ' || state || ' ' || n from fmtbank.status_
 assert_contains "$counts_before" "lot released" "the fixture has released lots"
 expect 0 "the audit chain verifies across the upgrade" fmtbank --user audrey audit verify
 # the migrations add catalog data (new rule parameters and questionnaire items, audited like any
-# catalog change) and nothing else
+# catalog change) and the daemon's freezer sweep step (110), and nothing else
 assert_eq "$(sql "select string_agg(DISTINCT tbl || ' ' || op, ', ' ORDER BY tbl || ' ' || op)
                   from fmtbank.audit_log where id > (select max(id) from fmtbank.audit_log) - ($(audit_count) - $audit_before)")" \
-    "question_item INSERT, question_item UPDATE, result_wording INSERT, rule_param INSERT, rule_param_value INSERT, unit_equivalence INSERT" \
-    "the upgrade audited only the catalog data it adds"
+    "question_item INSERT, question_item UPDATE, result_wording INSERT, rule_param INSERT, rule_param_value INSERT, sweep_step INSERT, unit_equivalence INSERT" \
+    "the upgrade audited only the catalog data and the sweep step it adds"
 expect 0 "a released lot reads" fmtbank --user quinn lot show L26000002R
 assert_contains "$OUT" "released" "still released"
 expect 0 "donor explain" fmtbank --user alice donor explain D-0001

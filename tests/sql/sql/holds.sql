@@ -49,11 +49,12 @@ SELECT pg_temp.try('SELECT fmtbank.hold_add(''donor'', ''D-2002'', NULL, NULL)')
 SELECT pg_temp.as_reason('tube dropped');
 SELECT lots, aliquots FROM fmtbank.hold_add('lot', (SELECT lot FROM l WHERE k = 'w4'), NULL, NULL);
 SELECT pg_temp.held((SELECT lot FROM l WHERE k = 'w4')) AS w4_held;
+-- One tube held holds its lot's release (a release would release the tube), not its sister tubes.
 SELECT h.lots, h.aliquots
 FROM fmtbank.aliquot a JOIN fmtbank.lot x ON x.id = a.lot,
      LATERAL fmtbank.hold_add('aliquot', a.aliquot_id, NULL, NULL) h
 WHERE x.lot_id = (SELECT lot FROM l WHERE k = 'w1') AND a.idx = 1;
-SELECT pg_temp.held((SELECT lot FROM l WHERE k = 'w1')) AS w1_lot_not_held, a.idx,
+SELECT pg_temp.held((SELECT lot FROM l WHERE k = 'w1')) AS w1_lot_held, a.idx,
        regexp_replace(fmtbank.holds_of(a.lot, a.id)::text, 'C[0-9]{8}[0-9A-Z*]', 'C#', 'g') AS holds
 FROM fmtbank.aliquot a JOIN fmtbank.lot x ON x.id = a.lot
 WHERE x.lot_id = (SELECT lot FROM l WHERE k = 'w1') AND a.idx IN (1, 2) ORDER BY a.idx;
