@@ -72,7 +72,8 @@ SELECT cs.case_code AS "case", l.lot_id AS lot, a.aliquot_id AS aliquot, h.held_
 FROM cs
 JOIN fmtbank.case_hold h ON h.case_id = cs.id
 JOIN fmtbank.lot l ON l.id = h.lot
-LEFT JOIN fmtbank.aliquot a ON a.id = h.aliquot
+LEFT JOIN LATERAL unnest(h.aliquots) hu(aid) ON true
+LEFT JOIN fmtbank.aliquot a ON a.id = hu.aid
 LEFT JOIN fmtbank.case_decision cd ON cd.id = h.decision_id
 ORDER BY 1, 2, 3;
 

@@ -46,7 +46,7 @@ BEGIN
         PERFORM fmtbank.hold_refuse(NEW.id, NULL, format('reject lot "%s"', OLD.lot_id));
         SELECT string_agg(DISTINCT c.case_code, ', ') INTO v FROM fmtbank.case_hold h
         JOIN fmtbank.safety_case c ON c.id = h.case_id
-        WHERE h.lot = NEW.id AND h.aliquot IS NOT NULL AND h.ended_at IS NULL;
+        WHERE h.lot = NEW.id AND h.aliquots IS NOT NULL AND h.ended_at IS NULL;
         IF v IS NOT NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'FB003',
                 MESSAGE = format('cannot reject lot "%s": aliquots of it are held by case %s', OLD.lot_id, v),

@@ -169,7 +169,7 @@ LA=$(inv_lot D-0007 4)
 mapfile -t AA < <(inv_process "$LA" 1)
 expect 0 "a held aliquot" fmtbank --user alice --reason "cap cracked" hold add --aliquot "${AA[0]}"
 expect 5 "an aliquot held: void refused" fmtbank --user quinn --reason "wrong donor" lot void "$LA"
-assert_contains "$ERR" "it is held by case" "says the aliquot is held"
+assert_contains "$ERR" "the lot is held by case" "says the lot is held (one of its tubes is)"
 
 # released lots (fixture: superuser UPDATEs, as the release is signed elsewhere)
 LR=$(inv_lot D-0005 5)
