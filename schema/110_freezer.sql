@@ -13,6 +13,8 @@ ALTER TABLE fmtbank.case_hold ADD COLUMN aliquots uuid[]
 -- its one tube: nothing is deleted. New ones are one row per case and lot.
 UPDATE fmtbank.case_hold h SET aliquots = ARRAY[h.aliquot] WHERE h.aliquot IS NOT NULL;
 DROP INDEX fmtbank.case_hold_once;
+-- the view of cases (code set, re-created after the migrations) reads the column
+DROP VIEW IF EXISTS fmtbank.case_list;
 ALTER TABLE fmtbank.case_hold DROP COLUMN aliquot;
 CREATE UNIQUE INDEX case_hold_once ON fmtbank.case_hold
     (case_id, lot, coalesce(aliquots[1], '00000000-0000-0000-0000-000000000000'::uuid));
