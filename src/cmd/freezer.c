@@ -49,32 +49,29 @@ cmd_freezer_show(struct cmd_ctx *ctx)
                        3, p, "freezer not found");
     if (rc != 0)
         return rc;
-    printf("\nReadings:\n");
-    fflush(stdout);
-    rc = out_query(ctx, OUT_LIST,
-                   "SELECT (r ->> 'at')::timestamptz AS at, (r ->> 'temp_c')::numeric AS temp_c,"
-                   " CASE WHEN (r ->> 'above')::boolean THEN 'above the limit' ELSE '' END AS note"
-                   " FROM fmtbank.freezer_show($1, $2, $3) s, jsonb_array_elements(s.readings) r",
-                   3, p, NULL);
-    if (rc != 0)
-        return rc;
-    printf("\nExcursions:\n");
-    fflush(stdout);
-    rc = out_query(ctx, OUT_LIST,
-                   "SELECT e ->> 'kind' AS kind, (e ->> 'from')::timestamptz AS from,"
-                   " (e ->> 'to')::timestamptz AS to, e ->> 'max_temp_c' AS max_temp_c,"
-                   " e ->> 'case' AS case"
-                   " FROM fmtbank.freezer_show($1, $2, $3) s, jsonb_array_elements(s.excursions) e",
-                   3, p, NULL);
-    if (rc != 0)
-        return rc;
-    printf("\nCases:\n");
-    fflush(stdout);
-    return out_query(ctx, OUT_LIST,
-                     "SELECT c ->> 'case' AS case, c ->> 'status' AS status,"
-                     " c ->> 'tubes_held' AS tubes_held, c ->> 'about' AS about"
-                     " FROM fmtbank.freezer_show($1, $2, $3) s, jsonb_array_elements(s.cases) c",
-                     3, p, NULL);
+    /* the table view: one section per array of freezer_show, each a title and its columns */
+    static const struct {
+        const char *title, *sql;
+    } sections[] = {
+        {"Readings",
+         "SELECT (x ->> 'at')::timestamptz AS at, (x ->> 'temp_c')::numeric AS temp_c,"
+         " CASE WHEN (x ->> 'above')::boolean THEN 'above the limit' ELSE '' END AS note"
+         " FROM fmtbank.freezer_show($1, $2, $3) s, jsonb_array_elements(s.readings) x"},
+        {"Excursions",
+         "SELECT x ->> 'kind' AS kind, (x ->> 'from')::timestamptz AS from,"
+         " (x ->> 'to')::timestamptz AS to, x ->> 'max_temp_c' AS max_temp_c, x ->> 'case' AS case"
+         " FROM fmtbank.freezer_show($1, $2, $3) s, jsonb_array_elements(s.excursions) x"},
+        {"Cases",
+         "SELECT x ->> 'case' AS case, x ->> 'status' AS status, x ->> 'tubes_held' AS tubes_held,"
+         " x ->> 'about' AS about"
+         " FROM fmtbank.freezer_show($1, $2, $3) s, jsonb_array_elements(s.cases) x"},
+    };
+    for (size_t i = 0; rc == 0 && i < sizeof sections / sizeof sections[0]; i++) {
+        printf("\n%s:\n", sections[i].title);
+        fflush(stdout);
+        rc = out_query(ctx, OUT_LIST, sections[i].sql, 3, p, NULL);
+    }
+    return rc;
 }
 
 const struct cmd_def cmd_defs_freezer[] = {
