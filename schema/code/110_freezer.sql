@@ -111,9 +111,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE me integer := pg_catalog.pg_backend_pid();
 BEGIN
     PERFORM fmtbank.require_role('importing freezer readings', 'technician', 'quality', 'admin');
-    CREATE TEMPORARY TABLE IF NOT EXISTS reading_checked (line bigint, freezer uuid, fid text,
+    -- created here, never reused: a caller's own temporary relation of that name (which could
+    -- carry a trigger rewriting the checked rows) makes this fail instead of being written to
+    CREATE TEMPORARY TABLE reading_checked (line bigint, freezer uuid, fid text,
         at timestamptz, temp_c numeric, same numeric, problem text) ON COMMIT DROP;
-    TRUNCATE reading_checked;
     INSERT INTO reading_checked
     WITH s AS (
         SELECT s.line, s.freezer AS fg, s.at AS ag, s.temp_c AS tg,

@@ -161,6 +161,17 @@ SELECT line, message, id IS NOT NULL AS stored FROM fmtbank.reading_import_stage
 SELECT r.source, count(*) FROM fmtbank.freezer_reading r JOIN fmtbank.freezer f ON f.id = r.freezer
 WHERE f.name IN ('FU', 'FB') GROUP BY 1 ORDER BY 1;
 
+-- A caller's own temporary table named like the function's working table (a trigger on it could
+-- rewrite the checked rows) makes the import fail; nothing is stored.
+CREATE TEMP TABLE reading_checked (line bigint, freezer uuid, fid text, at timestamptz,
+                                   temp_c numeric, same numeric, problem text);
+SELECT fmtbank.reading_import_begin();
+INSERT INTO fmtbank_stage.reading_stage (line, freezer, at, temp_c)
+VALUES (2, pg_temp.fid('FU'), pg_temp.m(40)::text, '-300');
+SELECT pg_temp.try('SELECT * FROM fmtbank.reading_import_stage()') AS shadowed;
+DROP TABLE reading_checked;
+SELECT count(*) AS fu_readings FROM fmtbank.freezer_reading r JOIN fmtbank.freezer f ON f.id = r.freezer WHERE f.name = 'FU';
+
 -- freezer show: limit, monitored, the window's readings, excursions and cases.
 SELECT s.name, s.temp_c, s.limit_c, s.monitored, jsonb_array_length(s.readings) AS readings,
        jsonb_array_length(s.excursions) AS excursions, jsonb_array_length(s.cases) AS cases
