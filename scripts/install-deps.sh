@@ -10,6 +10,7 @@ packages=(
     libssl-dev                  # OpenSSL 3 libcrypto: Ed25519 audit-chain anchors
     postgresql-15 postgresql-client-15 postgresql-contrib
     postgresql-server-dev-15    # the server module src/pgmodule/fmtbank_auth.c (PGXS flags)
+    libkrb5-dev                 # gssapi/gssapi.h, included by the server headers (libpq-be.h)
     python3 python3-openpyxl    # independent xlsx reader used by the tests
     valgrind
     passwd                      # useradd, for the embedded server's system user
