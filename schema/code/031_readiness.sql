@@ -162,6 +162,16 @@ BEGIN
           AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
           AND NOT fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
                                             ($1).cat.limits[r.test_no + 1])),
+    -- acceptable results on a lot's own tubes ("result add --specimen": its retained sample,
+    -- tested for a test added later): they count in both of that lot's windows (131)
+    sp AS MATERIALIZED (
+        SELECT a.lot, bit_or(set_bit(($1).cat.zero, r.test_no, 1)) AS okmask
+        FROM fmtbank.result r JOIN fmtbank.aliquot a ON a.id = r.specimen
+        WHERE r.specimen IS NOT NULL AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))
+          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
+          AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
+                                        ($1).cat.limits[r.test_no + 1])
+        GROUP BY a.lot),
     -- per lot: the tests with an acceptable result in each window
     m AS (
         SELECT lo.id AS lot,
@@ -250,8 +260,10 @@ BEGIN
     f AS MATERIALIZED (
         SELECT lo.id, lo.lot_id, lo.status, lo.cd, lo.collected_at, lo.processed_at,
                lo.reject_reasons, sq.id AS qid, sy.items AS yes_items,
-               ($1).cat.required_pre & ~coalesce(m.pre_ok, ($1).cat.zero) AS miss_pre,
-               ($1).cat.required_post & ~coalesce(m.post_ok, ($1).cat.zero) AS miss_post,
+               ($1).cat.required_pre & ~coalesce(m.pre_ok, ($1).cat.zero)
+                   & ~coalesce(sp.okmask, ($1).cat.zero) AS miss_pre,
+               ($1).cat.required_post & ~coalesce(m.post_ok, ($1).cat.zero)
+                   & ~coalesce(sp.okmask, ($1).cat.zero) AS miss_post,
                md.decision, md.reason, md.decided_by, md.recorded_at AS decided_at,
                lo.status IN ('quarantine', 'ready') AS ok_status,
                coalesce(lo.processed_at - lo.collected_at <= ($1).max_hours * interval '1 hour', false)
@@ -262,6 +274,7 @@ BEGIN
                pc.clear_on IS NOT NULL AS ok_check, pc.clear_on, pc.flagged_on, pc.flagged_item
         FROM lots lo
         LEFT JOIN m ON m.lot = lo.id
+        LEFT JOIN sp ON sp.lot = lo.id
         LEFT JOIN pc ON pc.lot = lo.id
         LEFT JOIN sq ON sq.donor_id = lo.donor_id AND sq.q_date = lo.cd
         LEFT JOIN sy ON sy.qid = sq.id

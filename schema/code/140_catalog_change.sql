@@ -141,6 +141,21 @@ BEGIN
     RETURN v;
 END $$;
 
+-- A code added with a future --effective is not in force yet: FB003 saying when it will be.
+CREATE OR REPLACE FUNCTION fmtbank.catalog_not_yet(p_subject text, p_code text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE v fmtbank.catalog_version;
+BEGIN
+    SELECT * INTO v FROM fmtbank.catalog_version x
+    WHERE x.subject = p_subject AND x.code = p_code ORDER BY x.effective_from LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('%s "%s" is not in force yet: it takes effect at %s (catalog version %s)',
+                             p_subject, p_code, fmtbank.ts_text(v.effective_from), v.version),
+            HINT = 'A code''s changes take effect in the order they were made: change it after that time.';
+    END IF;
+END $$;
+
 -- ---------------------------------------------------------------- tests
 -- The definition in force now of test p_code (FB002 when unknown; FB003 when retired).
 CREATE OR REPLACE FUNCTION fmtbank.catalog_test_current(p_code text) RETURNS fmtbank.screening_test_def
@@ -152,6 +167,7 @@ BEGIN
     WHERE x.code = upper(btrim(p_code)) AND v.effective_from <= clock_timestamp()
     ORDER BY v.effective_from DESC LIMIT 1;
     IF NOT FOUND THEN
+        PERFORM fmtbank.catalog_not_yet('test', upper(btrim(p_code)));
         RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('test "%s" not found', p_code),
             HINT = 'Run "fmtbank catalog tests" for the tests in force.';
     END IF;
@@ -372,6 +388,7 @@ BEGIN
     WHERE x.code = lower(btrim(p_code)) AND v.effective_from <= clock_timestamp()
     ORDER BY v.effective_from DESC LIMIT 1;
     IF NOT FOUND THEN
+        PERFORM fmtbank.catalog_not_yet('question', lower(btrim(p_code)));
         RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('questionnaire item "%s" not found', p_code),
             HINT = 'Run "fmtbank catalog questions" for the items in force.';
     END IF;
@@ -564,7 +581,7 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT ON fmtbank.catalog_history
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
--- not granted (owner only): catalog_specimen, catalog_phases, catalog_accept, catalog_days,
+-- not granted (owner only): catalog_not_yet, catalog_specimen, catalog_phases, catalog_accept, catalog_days,
 -- catalog_text, catalog_version_new, catalog_test_current, catalog_test_store,
 -- catalog_change_result, catalog_take_effect, sweep_catalog (the daemon runs the sweep as
 -- owner), catalog_question_current, catalog_question_store
