@@ -8,7 +8,8 @@
 -- pending (a later --effective) is refused, so each code's versions take effect in the order they
 -- were made; codes are never reused (a retired test stays retired: add a new code); a change
 -- cannot turn an item into another kind of item (questionnaire, type, effect: retire it and add a
--- new one) but may change a test's accept rule, unit, validity, phases, specimen, name, source.
+-- new one), nor a test into another kind or unit (its results are stored in them), but may change
+-- a test's limit, validity, phases, specimen, name, source.
 
 -- ---------------------------------------------------------------- validation
 -- The specimen of the CLI (nasal_swab) as stored (nasal swab).
@@ -313,6 +314,15 @@ BEGIN
     IF p_validity IS NOT NULL THEN d.validity_days := fmtbank.catalog_days(p_validity, '--validity-days', 1); END IF;
     IF p_excludes IS NOT NULL THEN d.excludes_permanently := p_excludes; END IF;
     IF p_source IS NOT NULL THEN d.source := fmtbank.catalog_text(p_source, '--source', 200); END IF;
+    -- results are stored as reported, in the test's unit: a limit may change, not what the stored
+    -- values mean (a qualitative result has no value; a value in mg/L is not one in mg/dL)
+    IF d.kind <> was.kind OR d.unit IS DISTINCT FROM was.unit THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('test "%s" is %s%s: a change cannot make it %s%s', was.code, was.kind,
+                             coalesce(' in ' || was.unit, ''), d.kind, coalesce(' in ' || d.unit, '')),
+            DETAIL = 'Its results are stored in its kind and unit; the limit may change, not what they mean.',
+            HINT = 'Retire it and add the test under a new code.';
+    END IF;
     IF row(d.*) IS NOT DISTINCT FROM row(was.*) THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = format('test "%s": nothing to change', was.code),
             HINT = 'Give at least one option with a value different from the one in force.';
