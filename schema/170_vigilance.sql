@@ -7,8 +7,9 @@
 -- An adverse event (reaction) in a recipient. ID: E + 2-digit year + 6-digit sequence + MOD 37-2
 -- check character (per-year counter, like cases). kind: infection (a suspected transmitted
 -- infection), gi_symptoms, fever, allergic, death, other. serious (given by the reporter): death,
--- life threat, hospitalisation, disability or a transmitted infection. imputability and outcome
--- are the current values; every value they had is in recipient_event_history.
+-- life threat, hospitalisation, disability or a transmitted infection; a death is serious. A
+-- follow-up may make an event serious (never the reverse). imputability, outcome and serious are
+-- the current values; every value they had is in recipient_event_history.
 CREATE TABLE fmtbank.recipient_event (
     id            bigserial PRIMARY KEY,
     event_code    text NOT NULL UNIQUE CHECK (event_code ~ '^E[0-9]{8}[0-9A-Z*]$'),
@@ -25,12 +26,14 @@ CREATE TABLE fmtbank.recipient_event (
     outcome       text CHECK (outcome IN ('recovering', 'recovered', 'recovered_with_sequelae',
                                           'not_recovered', 'fatal', 'unknown')),
     recorded_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
-    recorded_by   text NOT NULL DEFAULT session_user
+    recorded_by   text NOT NULL DEFAULT session_user,
+    CHECK (serious OR (kind <> 'death' AND outcome IS DISTINCT FROM 'fatal'))
 );
 CREATE INDEX recipient_event_recipient ON fmtbank.recipient_event (recipient);
 CREATE INDEX recipient_event_date ON fmtbank.recipient_event (event_date);
 SELECT fmtbank.audit_enable('fmtbank.recipient_event', 'id');
--- the event as reported never changes; only its grade and outcome do (by recipient_event_update)
+-- the event as reported never changes; only its grade and outcome do, and a non-serious event may
+-- become serious (by recipient_event_update)
 CREATE FUNCTION fmtbank.recipient_event_fixed() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 BEGIN
@@ -38,13 +41,13 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
             MESSAGE = format('cannot delete adverse event "%s": nothing is ever deleted', OLD.event_code);
     END IF;
-    IF (NEW.id, NEW.event_code, NEW.recipient, NEW.event_date, NEW.kind, NEW.serious,
-        NEW.severity, NEW.description, NEW.recorded_at, NEW.recorded_by)
+    IF (NEW.id, NEW.event_code, NEW.recipient, NEW.event_date, NEW.kind, NEW.severity,
+        NEW.description, NEW.recorded_at, NEW.recorded_by)
        IS DISTINCT FROM (OLD.id, OLD.event_code, OLD.recipient, OLD.event_date, OLD.kind,
-                         OLD.serious, OLD.severity, OLD.description, OLD.recorded_at,
-                         OLD.recorded_by) THEN
+                         OLD.severity, OLD.description, OLD.recorded_at, OLD.recorded_by)
+       OR (OLD.serious AND NOT NEW.serious) THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('cannot change adverse event "%s" as reported: only its imputability and outcome change',
+            MESSAGE = format('cannot change adverse event "%s" as reported: only its imputability and outcome change, and it may become serious',
                              OLD.event_code);
     END IF;
     RETURN NEW;
@@ -52,7 +55,7 @@ END $$;
 CREATE TRIGGER recipient_event_fixed BEFORE UPDATE OR DELETE ON fmtbank.recipient_event
     FOR EACH ROW EXECUTE FUNCTION fmtbank.recipient_event_fixed();
 
--- Every grade and outcome an event had, append-only: the values recorded with the event, then one
+-- Every grade, outcome and seriousness an event had, append-only: the values recorded with the event, then one
 -- row per update (who, when, why). Never updated, never deleted.
 CREATE TABLE fmtbank.recipient_event_history (
     id            bigserial PRIMARY KEY,
@@ -60,6 +63,7 @@ CREATE TABLE fmtbank.recipient_event_history (
     action        text NOT NULL CHECK (action IN ('recorded', 'updated')),
     imputability  text NOT NULL,
     outcome       text,
+    serious       boolean NOT NULL,
     at            timestamptz NOT NULL DEFAULT clock_timestamp(),
     by_user       text NOT NULL DEFAULT session_user,
     reason        text

@@ -13,9 +13,9 @@
 -- ends the cases' claim: each not yet withdrawn is marked "signal withdrawn - lift proposed"
 -- (withdrawn_at, withdrawn_reason: the grade, who graded it and why), and its holds stay until a
 -- quality officer's signed "case decide --lift". Graded back to not_assessable, possible, probable
--- or definite, the event opens a NEW case on each donor whose every case of this event was
--- withdrawn (the withdrawn one keeps its history); a donor whose case of this event was never
--- withdrawn (open, decided or closed) gets none.
+-- or definite (or made serious by a follow-up while so graded), the event opens a NEW case on each
+-- donor whose every case of this event was withdrawn (the withdrawn one keeps its history); a donor
+-- whose case of this event was never withdrawn (open, decided or closed) gets none.
 
 -- ---------------------------------------------------------------- reading
 -- A recipient code (normalised, as issued), FB001 when malformed, FB002 when no dose was issued
@@ -255,6 +255,10 @@ BEGIN
                                  ARRAY['infection', 'gi_symptoms', 'fever', 'allergic', 'death', 'other']);
     PERFORM fmtbank.event_choice(p_serious, '--serious', ARRAY['yes', 'no']);
     PERFORM fmtbank.event_choice(p_severity, '--severity', ARRAY['mild', 'moderate', 'severe']);
+    IF p_kind = 'death' AND p_serious = 'no' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'invalid --serious "no" for a death',
+            HINT = 'A death is serious: --serious yes.';
+    END IF;
     IF descr = '' OR length(descr) > 4000 THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'invalid --description',
             HINT = 'Describe the event in 1 to 4000 characters (no names: the recipient is a code).';
@@ -272,17 +276,21 @@ BEGIN
                                          description, imputability, recorded_at)
     VALUES (code, r, d, p_kind, p_serious = 'yes', p_severity, descr, imp, t)
     RETURNING id INTO eid;
-    INSERT INTO fmtbank.recipient_event_history (event_id, action, imputability, outcome, at, reason)
-    VALUES (eid, 'recorded', imp, NULL, t, fmtbank.acting_reason(false, 'recording an adverse event'));
+    INSERT INTO fmtbank.recipient_event_history (event_id, action, imputability, outcome, serious,
+                                                 at, reason)
+    VALUES (eid, 'recorded', imp, NULL, p_serious = 'yes', t,
+            fmtbank.acting_reason(false, 'recording an adverse event'));
     PERFORM fmtbank.vigilance_open(eid);
     RETURN QUERY SELECT * FROM fmtbank.event_result(eid);
 END $$;
 
--- "fmtbank recipient event update EVENT [--outcome O] [--imputability I] --reason R": a follow-up
--- (any role but the auditor; the imputability only by quality). Graded excluded or unlikely, the
--- event's cases are marked withdrawn (lift proposed; holds stay); graded back, new cases open.
+-- "fmtbank recipient event update EVENT [--outcome O] [--imputability I] [--serious yes] --reason R":
+-- a follow-up (any role but the auditor; the imputability only by quality). --serious yes makes a
+-- non-serious event serious (hospitalised later; never back to no); a fatal outcome needs a serious
+-- event. Graded excluded or unlikely, the event's cases are marked withdrawn (lift proposed;
+-- holds stay); graded back, or made serious while plausible, it opens the cases of the rule.
 CREATE OR REPLACE FUNCTION fmtbank.recipient_event_update(p_event text, p_outcome text,
-                                                          p_imputability text)
+                                                          p_imputability text, p_serious text)
 RETURNS TABLE (event text, recipient text, serious boolean, imputability text, outcome text,
                cases jsonb)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -291,6 +299,7 @@ DECLARE
     why text;
     imp text;
     oc text;
+    ser boolean;
     t timestamptz := clock_timestamp();
 BEGIN
     PERFORM fmtbank.require_role('updating adverse events', 'technician', 'quality', 'admin');
@@ -298,29 +307,41 @@ BEGIN
         PERFORM fmtbank.require_role('grading imputability', 'quality');
     END IF;
     e := fmtbank.recipient_event_get(p_event);
-    IF p_outcome IS NULL AND p_imputability IS NULL THEN
+    IF p_outcome IS NULL AND p_imputability IS NULL AND p_serious IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'nothing to update',
-            HINT = 'Give --outcome, --imputability or both.';
+            HINT = 'Give --outcome, --imputability, --serious yes, or several.';
     END IF;
     imp := e.imputability;
     IF p_imputability IS NOT NULL THEN
         imp := fmtbank.event_choice(p_imputability, '--imputability', fmtbank.imputabilities());
     END IF;
+    oc := e.outcome;
     IF p_outcome IS NOT NULL THEN
         oc := fmtbank.event_choice(p_outcome, '--outcome', fmtbank.event_outcomes());
-    ELSE
-        oc := e.outcome;
+    END IF;
+    ser := e.serious;
+    IF p_serious IS NOT NULL THEN
+        PERFORM fmtbank.event_choice(p_serious, '--serious', ARRAY['yes']);
+        ser := true;
+    END IF;
+    IF oc = 'fatal' AND NOT ser THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid --outcome "fatal" for event %s: it is not serious', e.event_code),
+            HINT = 'A death is serious: give --serious yes with it.';
     END IF;
     why := fmtbank.acting_reason(true, 'updating an adverse event');
     SELECT * INTO e FROM fmtbank.recipient_event x WHERE x.id = e.id FOR UPDATE;
-    IF imp = e.imputability AND oc IS NOT DISTINCT FROM e.outcome THEN
+    IF imp = e.imputability AND oc IS NOT DISTINCT FROM e.outcome AND ser = e.serious THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('event %s already has imputability %s and outcome %s: nothing changes',
-                             e.event_code, e.imputability, coalesce(e.outcome, 'none'));
+            MESSAGE = format('event %s already has imputability %s and outcome %s%s: nothing changes',
+                             e.event_code, e.imputability, coalesce(e.outcome, 'none'),
+                             CASE WHEN e.serious THEN ' and is serious' ELSE '' END);
     END IF;
-    UPDATE fmtbank.recipient_event x SET imputability = imp, outcome = oc WHERE x.id = e.id;
-    INSERT INTO fmtbank.recipient_event_history (event_id, action, imputability, outcome, at, reason)
-    VALUES (e.id, 'updated', imp, oc, t, why);
+    UPDATE fmtbank.recipient_event x SET imputability = imp, outcome = oc, serious = ser
+    WHERE x.id = e.id;
+    INSERT INTO fmtbank.recipient_event_history (event_id, action, imputability, outcome, serious,
+                                                 at, reason)
+    VALUES (e.id, 'updated', imp, oc, ser, t, why);
     IF imp IN ('excluded', 'unlikely') AND e.imputability NOT IN ('excluded', 'unlikely') THEN
         UPDATE fmtbank.safety_case c
         SET withdrawn_at = t,
@@ -406,7 +427,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.recipient_show(text),
     fmtbank.donor_recipients(text),
     fmtbank.recipient_event_add(text, text, text, text, text, text, text),
-    fmtbank.recipient_event_update(text, text, text),
+    fmtbank.recipient_event_update(text, text, text, text),
     fmtbank.recipient_score_add(text, text, text, text, text),
     fmtbank.report_vigilance_events(date, date)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

@@ -115,11 +115,12 @@ cmd_recipient_event_add(struct cmd_ctx *ctx)
 static int
 cmd_recipient_event_update(struct cmd_ctx *ctx)
 {
-    const char *outcome = cmd_opt(ctx, "outcome"), *imp = cmd_opt(ctx, "imputability");
-    if (!outcome && !imp)
-        return cmd_usage_error(ctx, "give --outcome, --imputability or both");
-    const char *p[] = {ctx->args[0], outcome, imp};
-    return event_result(ctx, "fmtbank.recipient_event_update($1, $2, $3)", 3, p, "updated");
+    const char *outcome = cmd_opt(ctx, "outcome"), *imp = cmd_opt(ctx, "imputability"),
+               *serious = cmd_opt(ctx, "serious");
+    if (!outcome && !imp && !serious)
+        return cmd_usage_error(ctx, "give --outcome, --imputability, --serious yes, or several");
+    const char *p[] = {ctx->args[0], outcome, imp, serious};
+    return event_result(ctx, "fmtbank.recipient_event_update($1, $2, $3, $4)", 4, p, "updated");
 }
 
 static int
@@ -156,7 +157,8 @@ const struct cmd_def cmd_defs_recipient[] = {
          {"kind", 0, OPT_STRING, "K", .help = "what it is", .flags = OPT_REQUIRED,
           .choices = KINDS},
          {"serious", 0, OPT_STRING, "yes|no",
-          .help = "death, life threat, hospitalisation, disability or a transmitted infection",
+          .help = "death, life threat, hospitalisation, disability or a transmitted infection "
+                  "(a death is serious)",
           .flags = OPT_REQUIRED, .choices = "yes|no"},
          {"severity", 0, OPT_STRING, "S", .help = "how severe", .flags = OPT_REQUIRED,
           .choices = "mild|moderate|severe"},
@@ -180,13 +182,18 @@ const struct cmd_def cmd_defs_recipient[] = {
           .choices = "recovering|recovered|recovered_with_sequelae|not_recovered|fatal|unknown"},
          {"imputability", 0, OPT_STRING, "I", .help = "grade the link to the dose (quality)",
           .choices = IMPUTABILITIES},
+         {"serious", 0, OPT_STRING, "yes",
+          .help = "the event became serious (e.g. admitted later); never back to no",
+          .choices = "yes"},
          {0}},
-     "a follow-up of an adverse event: its outcome, its imputability (quality); kept in its history",
+     "a follow-up of an adverse event: outcome, imputability (quality), seriousness; kept in its "
+     "history",
      "Every grade and outcome stays in the event's history (recipient show, the vigilance\n"
      "report). Graded excluded or unlikely, the event's cases show \"signal withdrawn - lift\n"
      "proposed\": their holds stay until a quality officer's signed \"case decide --lift\".\n"
      "Graded back to not_assessable, possible, probable or definite, a serious event opens a\n"
-     "new case on each donor whose case of it was withdrawn.\n"},
+     "new case on each donor whose case of it was withdrawn; made serious, a plausible event\n"
+     "opens its cases then. A fatal outcome needs a serious event (a death is serious).\n"},
     {"recipient score", cmd_recipient_score, CMD_DB, RECIPIENT_ARG,
      (const struct opt_spec[]){
          {"visit", 0, OPT_STRING, "LABEL", .help = "the follow-up visit, e.g. week2",

@@ -88,7 +88,10 @@ expect 0 "recipient show JSON with the event" fmtbank --user alice --format json
 assert_eq "$(echo "$OUT" | /usr/bin/python3 -c 'import json,sys; e=json.load(sys.stdin)["events"][0]; print(e["event"], e["kind"], e["serious"], len(e["cases"]), e["cases"][0]["recipients"][0]["recipient"])')" \
     "$E1 infection True 2 R-4302" "the event, its two cases and the recipient to notify"
 expect 0 "a non-serious event" fmtbank --user adam recipient event add R-4309 --date "$(d 0)" --kind gi_symptoms --serious no --severity mild --description "bloating"
+E2=$OUT
 assert_not_contains "$ERR" "case " "opens nothing"
+expect 0 "another non-serious event" fmtbank --user alice recipient event add R-4303 --date "$(d 0)" --kind fever --serious no --severity mild --description "38.0 C"
+E3=$OUT
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.safety_case")" "2" "still two cases"
 
 # --- follow-ups: a reason, quality grades, the history kept
@@ -113,6 +116,15 @@ assert_eq "$(sql "SELECT string_agg(h.action || ':' || h.imputability || ':' || 
                   FROM fmtbank.recipient_event_history h JOIN fmtbank.recipient_event e ON e.id = h.event_id
                   WHERE e.event_code = '$E1'")" "recorded:not_assessable:- updated:not_assessable:recovering updated:unlikely:recovering" \
     "the append-only history of grades and outcomes"
+
+# a follow-up makes the non-serious event serious: the case on its donor opens then
+expect 2 "never back to not serious" fmtbank --user alice recipient event update "$E2" --serious no --reason x
+expect 0 "the event became serious" fmtbank --user alice recipient event update "$E2" --serious yes --reason "admitted with dehydration"
+assert_contains "$ERR" "case " "a case now"
+assert_contains "$ERR" "on donor D-4303: open, holds 1 lot; other recipients to notify: none" "D-4303's lot held, no other recipient"
+expect 3 "a fatal outcome of a non-serious event" fmtbank --user alice recipient event update "$E3" --outcome fatal --reason x
+assert_contains "$ERR" "it is not serious" "says why"
+expect 3 "a death is serious" fmtbank --user alice recipient event add R-4309 --date "$(d 0)" --kind death --serious no --severity severe --description x
 
 # --- scores
 expect 0 "a PHQ-9 score" fmtbank --user alice recipient score R-4301 --visit week2 --date "$(d 0)" --item phq9 --value 11
@@ -141,7 +153,10 @@ assert_contains "$(echo "$S" | grep "^cell Decisions!B5 ")" "text lift" "the sig
 assert_contains "$(echo "$S" | grep "^cell Notifications!B")" "text R-4302" "R-4302 to notify"
 assert_contains "$(echo "$S" | grep "^cell Notifications!B")" "text R-4303" "R-4303 to notify"
 assert_not_contains "$(echo "$S" | grep "^cell Notifications!B")" "text R-4301" "not the reporting recipient"
-assert_contains "$(echo "$S" | grep "^cell Summary!B")" "int 2" "two events"
+assert_contains "$(echo "$S" | grep "^cell Summary!B6 ")" "int 3" "summary: three events"
+assert_contains "$(echo "$S" | grep "^cell Summary!B7 ")" "int 2" "summary: two serious"
+assert_contains "$(echo "$S" | grep "^cell Summary!B10 ")" "int 3" "summary: three cases"
+assert_contains "$(echo "$S" | grep "^cell Summary!B12 ")" "int 2" "summary: two lots still held (D-4301's lifted)"
 expect 0 "an auditor writes it" fmtbank --user audrey report vigilance --param since="$(d -7)" --param until="$(d 0)" -o "$TMP/v2.xlsx"
 expect 3 "a malformed date parameter" fmtbank --user quinn report vigilance --param since=soon -o "$TMP/v3.xlsx"
 expect 0 "report check" fmtbank --user quinn report check

@@ -52,12 +52,10 @@ INSERT INTO l VALUES ('a1', pg_temp.released(pg_temp.lot('D-7001', 40))),
                      ('a2', pg_temp.released(pg_temp.lot('D-7001', 30))),
                      ('b1', pg_temp.released(pg_temp.lot('D-7002', 40))),
                      ('x1', pg_temp.released(pg_temp.lot('D-7003', 40)));
-SELECT pg_temp.issue((SELECT lot FROM l WHERE k = 'a1'), 1, 'R-0001'),
-       pg_temp.issue((SELECT lot FROM l WHERE k = 'a1'), 2, 'r-0002', 'Hospital B'),
-       pg_temp.issue((SELECT lot FROM l WHERE k = 'b1'), 1, 'R-0003'),
-       pg_temp.issue((SELECT lot FROM l WHERE k = 'b1'), 2, 'R-0004'),
-       pg_temp.issue((SELECT lot FROM l WHERE k = 'a1'), 3, 'R-0004', 'Hospital B'),
-       pg_temp.issue((SELECT lot FROM l WHERE k = 'x1'), 1, 'R-0005') IS NOT NULL AS issued;
+SELECT count(*) AS issued FROM (VALUES ('a1', 1, 'R-0001', 'Hospital A'), ('a1', 2, 'r-0002', 'Hospital B'),
+    ('b1', 1, 'R-0003', 'Hospital A'), ('b1', 2, 'R-0004', 'Hospital A'), ('a1', 3, 'R-0004', 'Hospital B'),
+    ('x1', 1, 'R-0005', 'Hospital A')) v(k, idx, r, site)
+WHERE pg_temp.issue((SELECT lot FROM l WHERE l.k = v.k), v.idx, v.r, v.site) IS NOT NULL;
 
 -- recipient show and donor recipients: doses, lots, donors, sites
 SELECT recipient, donors, sites, jsonb_array_length(doses) AS doses, events, scores
@@ -91,8 +89,9 @@ SELECT k, pg_temp.held(lot) AS held FROM l ORDER BY k;
 
 -- A non-serious event opens nothing; nor does a serious one recorded already graded excluded (by
 -- quality) or unlikely
-SELECT pg_temp.cases(cases) AS non_serious
-FROM fmtbank.recipient_event_add('R-0005', current_date::text, 'gi_symptoms', 'no', 'mild', NULL, 'bloating for two days');
+INSERT INTO ev SELECT 'ns', event FROM fmtbank.recipient_event_add('R-0005', current_date::text, 'gi_symptoms', 'no', 'mild', NULL, 'bloating for two days');
+SELECT pg_temp.cases(fmtbank.event_cases(e.id)) AS non_serious FROM fmtbank.recipient_event e
+WHERE e.event_code = (SELECT event FROM ev WHERE k = 'ns');
 SELECT pg_temp.cases(cases) AS excluded, imputability
 FROM fmtbank.recipient_event_add('R-0005', current_date::text, 'infection', 'yes', 'severe', 'excluded',
                                  'C. difficile infection; the strain differs from the donor''s');
@@ -100,12 +99,17 @@ SELECT pg_temp.cases(cases) AS unlikely, imputability
 FROM fmtbank.recipient_event_add('R-0005', current_date::text, 'other', 'yes', 'severe', 'unlikely',
                                  'fracture after a fall');
 SELECT pg_temp.held((SELECT lot FROM l WHERE k = 'x1')) AS x1_held;
+-- a follow-up makes the non-serious event serious (admitted two days later): the case opens then
+SELECT pg_temp.as_reason('admitted with dehydration');
+SELECT serious, pg_temp.cases(cases) AS made_serious
+FROM fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'ns'), NULL, NULL, 'yes');
+SELECT pg_temp.held((SELECT lot FROM l WHERE k = 'x1')) AS x1_held;
 
 -- Grading the infection unlikely ends its case's claim (signal withdrawn - lift proposed, naming
 -- the grade, who and why); the holds remain until a signed lift, and the case cannot be closed
 SELECT pg_temp.as_reason('isolate typed: not the donor strain');
 SELECT imputability, pg_temp.cases(cases) AS cases
-FROM fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), NULL, 'unlikely');
+FROM fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), NULL, 'unlikely', NULL);
 SELECT c.status, x.proposal, pg_temp.m(c.withdrawn_reason) AS withdrawn_reason, x.lots_held
 FROM fmtbank.safety_case c JOIN fmtbank.case_list x ON x."case" = c.case_code
 JOIN fmtbank.recipient_event e ON e.id = c.event_id WHERE e.event_code = (SELECT event FROM ev WHERE k = 'inf');
@@ -116,17 +120,19 @@ WHERE e.event_code = (SELECT event FROM ev WHERE k = 'inf');
 -- an outcome follow-up changes no case
 SELECT pg_temp.as_reason('discharged');
 SELECT outcome, pg_temp.cases(cases) AS cases
-FROM fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), 'recovered', NULL);
+FROM fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), 'recovered', NULL, NULL);
 -- graded back to probable: a new case (the withdrawn one keeps its history)
 SELECT pg_temp.as_reason('second isolate matches the donor strain');
 SELECT imputability, pg_temp.cases(cases) AS cases
-FROM fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), NULL, 'probable');
+FROM fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), NULL, 'probable', NULL);
 -- the append-only history of grades and outcomes
-SELECT h.action, h.imputability, h.outcome, h.by_user, h.reason
+SELECT h.action, h.imputability, h.outcome, h.serious, h.by_user, h.reason
 FROM fmtbank.recipient_event_history h JOIN fmtbank.recipient_event e ON e.id = h.event_id
 WHERE e.event_code = (SELECT event FROM ev WHERE k = 'inf') ORDER BY h.id;
 
--- Input refusals, each naming the field; nothing stored
+-- Input refusals, each naming the field; nothing stored (a death is serious: a non-serious
+-- event's outcome cannot be fatal without --serious yes; nothing makes an event not serious)
+INSERT INTO ev SELECT 'ns2', event FROM fmtbank.recipient_event_add('R-0003', current_date::text, 'fever', 'no', 'mild', NULL, '38.0 C for a day');
 CREATE TEMP TABLE n0 AS SELECT count(*) AS n FROM fmtbank.recipient_event;
 SELECT k, pg_temp.rel(pg_temp.m(pg_temp.try(q))) AS refused FROM (VALUES
  ('unknown recipient', $$SELECT fmtbank.recipient_event_add('R-9999', current_date::text, 'fever', 'no', 'mild', NULL, 'x')$$),
@@ -138,15 +144,18 @@ SELECT k, pg_temp.rel(pg_temp.m(pg_temp.try(q))) AS refused FROM (VALUES
  ('serious', $$SELECT fmtbank.recipient_event_add('R-0001', current_date::text, 'fever', 'maybe', 'mild', NULL, 'x')$$),
  ('severity', $$SELECT fmtbank.recipient_event_add('R-0001', current_date::text, 'fever', 'no', 'grave', NULL, 'x')$$),
  ('imputability', $$SELECT fmtbank.recipient_event_add('R-0001', current_date::text, 'fever', 'no', 'mild', 'likely', 'x')$$),
+ ('death not serious', $$SELECT fmtbank.recipient_event_add('R-0001', current_date::text, 'death', 'no', 'severe', NULL, 'x')$$),
  ('description', $$SELECT fmtbank.recipient_event_add('R-0001', current_date::text, 'fever', 'no', 'mild', NULL, '  ')$$),
- ('event ID', $$SELECT fmtbank.recipient_event_update('E26000001Q', 'recovered', NULL)$$),
- ('unknown event', $$SELECT fmtbank.recipient_event_update(fmtbank.with_check('E99999999'), 'recovered', NULL)$$),
- ('outcome', $$SELECT fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), 'cured', NULL)$$),
- ('nothing', $$SELECT fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), NULL, NULL)$$),
- ('no change', $$SELECT fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), 'recovered', 'probable')$$)
+ ('event ID', $$SELECT fmtbank.recipient_event_update('E26000001Q', 'recovered', NULL, NULL)$$),
+ ('unknown event', $$SELECT fmtbank.recipient_event_update(fmtbank.with_check('E99999999'), 'recovered', NULL, NULL)$$),
+ ('outcome', $$SELECT fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), 'cured', NULL, NULL)$$),
+ ('serious no', $$SELECT fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), NULL, NULL, 'no')$$),
+ ('fatal not serious', $$SELECT fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'ns2'), 'fatal', NULL, NULL)$$),
+ ('nothing', $$SELECT fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), NULL, NULL, NULL)$$),
+ ('no change', $$SELECT fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), 'recovered', 'probable', NULL)$$)
 ) x(k, q);
 SELECT pg_temp.as_reason('');
-SELECT pg_temp.m(pg_temp.try($$SELECT fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), 'fatal', NULL)$$)) AS without_reason;
+SELECT pg_temp.m(pg_temp.try($$SELECT fmtbank.recipient_event_update((SELECT event FROM ev WHERE k = 'inf'), 'fatal', NULL, NULL)$$)) AS without_reason;
 SELECT (SELECT count(*) FROM fmtbank.recipient_event) = (SELECT n FROM n0) AS nothing_stored;
 -- the event as reported and its history are never changed or deleted, by anyone
 SELECT pg_temp.m(pg_temp.try($$UPDATE fmtbank.recipient_event SET serious = false WHERE recipient = 'R-0001'$$)) AS rewrite_event,
@@ -177,7 +186,7 @@ SELECT pg_temp.as_reason('follow-up call');
 SELECT r,
        pg_temp.as_role(r, $$SELECT fmtbank.recipient_event_add('R-0002', current_date::text, 'gi_symptoms', 'no', 'mild', NULL, 'cramps')$$) AS record,
        pg_temp.as_role(r, $$SELECT fmtbank.recipient_event_add('R-0002', current_date::text, 'gi_symptoms', 'no', 'mild', 'possible', 'cramps')$$) AS record_graded,
-       pg_temp.as_role(r, format($$SELECT fmtbank.recipient_event_update(%L, NULL, 'definite')$$, (SELECT event FROM ev WHERE k = 'inf'))) AS grade,
+       pg_temp.as_role(r, format($$SELECT fmtbank.recipient_event_update(%L, NULL, 'definite', NULL)$$, (SELECT event FROM ev WHERE k = 'inf'))) AS grade,
        pg_temp.as_role(r, $$SELECT fmtbank.recipient_score_add('R-0002', 'week2', current_date::text, 'phq9', '3')$$) AS score,
        pg_temp.as_role(r, $$SELECT * FROM fmtbank.recipient_show('R-0001')$$) AS show,
        pg_temp.as_role(r, $$SELECT * FROM fmtbank.donor_recipients('D-7001')$$) AS donor_recipients,
