@@ -83,6 +83,8 @@ expect 5 "a held dose is not issued" fmtbank --user alice aliquot issue "${AA[3]
 expect 0 "case list" fmtbank --user quinn --format json case list --source adverse_event
 assert_eq "$(echo "$OUT" | /usr/bin/python3 -c 'import json,sys; print(" ".join(c["donor"] + ":" + c["status"] for c in json.load(sys.stdin)))')" \
     "D-4301:open D-4302:open" "two adverse_event cases, one per donor"
+expect 0 "todo asks quality to grade it" fmtbank --user quinn --format tsv todo
+assert_contains "$(echo "$OUT" | grep "^event_grading")" "$E1"$'\t'"grade its imputability (quality)" "event_grading names the event"
 C1=$(sql "SELECT c.case_code FROM fmtbank.safety_case c JOIN fmtbank.donor d ON d.id = c.donor_id WHERE d.code = 'D-4301'")
 expect 0 "recipient show JSON with the event" fmtbank --user alice --format json recipient show R-4301
 assert_eq "$(echo "$OUT" | /usr/bin/python3 -c 'import json,sys; e=json.load(sys.stdin)["events"][0]; print(e["event"], e["kind"], e["serious"], len(e["cases"]), e["cases"][0]["recipients"][0]["recipient"])')" \
@@ -105,6 +107,9 @@ expect 5 "the same again changes nothing" fmtbank --user alice recipient event u
 expect 0 "quality grades it unlikely" fmtbank --user quinn --format json recipient event update "$E1" --imputability unlikely --reason "isolate typed: not the donor strain"
 assert_eq "$(echo "$OUT" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["imputability"], " ".join(str(c["withdrawn"]) + ":" + str(c["lots_held"]) for c in d["cases"]))')" \
     "unlikely True:2 True:1" "JSON: both cases withdrawn, their holds still there"
+expect 0 "todo after the grading" fmtbank --user quinn --format tsv todo
+assert_not_contains "$OUT" "event_grading" "graded: nothing to grade"
+assert_contains "$(echo "$OUT" | grep "^signal_withdrawn")" "$C1" "the lift proposed for D-4301's case"
 expect 0 "case list shows the proposal" fmtbank --user quinn case list --source adverse_event
 assert_contains "$OUT" "signal withdrawn - lift proposed" "lift proposed"
 expect 5 "the held dose is still not issued" fmtbank --user alice aliquot issue "${AA[3]}" --recipient R-4310 --site "Hospital North"
