@@ -123,3 +123,19 @@ REVOKE ALL ON SEQUENCE fmtbank.recipient_event_id_seq, fmtbank.recipient_event_h
 GRANT SELECT ON fmtbank.recipient_event, fmtbank.recipient_event_history,
     fmtbank.score_instrument, fmtbank.recipient_score
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+
+-- "recipient score import FILE.csv" (recipient,visit,date,item,value) is staged like the other
+-- imports (060_owner_stage): one row per line, validated set-wise, stored all or nothing.
+CREATE UNLOGGED TABLE fmtbank_stage.score_stage (
+    pid        integer NOT NULL DEFAULT pg_catalog.pg_backend_pid()
+               CHECK (pid = pg_catalog.pg_backend_pid()),
+    line       bigint NOT NULL,
+    recipient  text,
+    visit      text,
+    visit_date text,
+    item       text,
+    value      text
+);
+ALTER TABLE fmtbank_stage.score_stage OWNER TO fmtbank_owner;
+REVOKE ALL ON fmtbank_stage.score_stage FROM PUBLIC;
+GRANT INSERT ON fmtbank_stage.score_stage TO fmtbank_technician, fmtbank_quality, fmtbank_admin;

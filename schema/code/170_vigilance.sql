@@ -354,41 +354,38 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------- outcome scores
--- "fmtbank recipient score R --visit LABEL --date D --item CODE --value N": a follow-up score of
--- an instrument of the catalog (fmtbank.score_instrument), in its range, an integer when it is
--- integral; one per recipient, visit and instrument. Any role but the auditor.
-CREATE OR REPLACE FUNCTION fmtbank.recipient_score_add(p_recipient text, p_visit text, p_date text,
-                                                       p_item text, p_value text)
-RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    r text;
-    d date;
-    v numeric;
-    s fmtbank.score_instrument;
-    vis text := btrim(coalesce(p_visit, ''));
-    sid bigint;
+-- A follow-up score checked (FB001 naming the field, FB002 for an unknown recipient, FB003 when
+-- the recipient already has that item at that visit): an instrument of the catalog
+-- (fmtbank.score_instrument), the value in its range, an integer when it is integral.
+CREATE OR REPLACE FUNCTION fmtbank.score_check(p_recipient text, p_visit text, p_date text,
+                                               p_item text, p_value text,
+                                               OUT recipient text, OUT visit text,
+                                               OUT visit_date date, OUT instrument text,
+                                               OUT value numeric)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE s fmtbank.score_instrument;
 BEGIN
-    PERFORM fmtbank.require_role('recording outcome scores', 'technician', 'quality', 'admin');
-    r := fmtbank.recipient_get(p_recipient);
-    IF vis !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$' THEN
+    recipient := fmtbank.recipient_get(p_recipient);
+    visit := btrim(coalesce(p_visit, ''));
+    IF visit !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$' THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid --visit "%s"', coalesce(p_visit, '')),
             HINT = 'A visit label is 1 to 32 letters, digits, ".", "_" or "-", e.g. week2.';
     END IF;
-    d := fmtbank.past_date(p_date, '--date');
+    visit_date := fmtbank.past_date(p_date, '--date');
     SELECT * INTO s FROM fmtbank.score_instrument x WHERE x.code = lower(btrim(coalesce(p_item, '')));
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('unknown score item "%s"', coalesce(p_item, '')),
             HINT = format('The score instruments are: %s.',
                           (SELECT string_agg(x.code, ', ' ORDER BY x.code) FROM fmtbank.score_instrument x));
     END IF;
+    instrument := s.code;
     BEGIN
-        v := btrim(coalesce(p_value, ''))::numeric;
+        value := btrim(coalesce(p_value, ''))::numeric;
     EXCEPTION WHEN invalid_text_representation THEN
-        v := NULL;
+        value := NULL;
     END;
-    IF v IS NULL OR v = 'NaN'::numeric OR v < s.min_value OR v > s.max_value
-       OR (s.integral AND v <> trunc(v)) THEN
+    IF value IS NULL OR value = 'NaN'::numeric OR value < s.min_value OR value > s.max_value
+       OR (s.integral AND value <> trunc(value)) THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001',
             MESSAGE = format('invalid --value "%s" for %s', coalesce(p_value, ''), s.code),
             HINT = format('%s is %s from %s to %s.', s.name,
@@ -396,15 +393,86 @@ BEGIN
                           s.min_value, s.max_value);
     END IF;
     IF EXISTS (SELECT 1 FROM fmtbank.recipient_score x
-               WHERE x.recipient = r AND x.visit = vis AND x.instrument = s.code) THEN
+               WHERE x.recipient = score_check.recipient AND x.visit = score_check.visit
+                 AND x.instrument = s.code) THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',
-            MESSAGE = format('recipient %s already has a %s score for visit %s', r, s.code, vis),
+            MESSAGE = format('recipient %s already has a %s score for visit %s', recipient, s.code,
+                             visit),
             HINT = 'Scores are append-only: one per recipient, visit and item.';
     END IF;
+END $$;
+
+-- "fmtbank recipient score R --visit LABEL --date D --item CODE --value N": one follow-up score.
+-- Any role but the auditor.
+CREATE OR REPLACE FUNCTION fmtbank.recipient_score_add(p_recipient text, p_visit text, p_date text,
+                                                       p_item text, p_value text)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v record;
+    sid bigint;
+BEGIN
+    PERFORM fmtbank.require_role('recording outcome scores', 'technician', 'quality', 'admin');
+    v := fmtbank.score_check(p_recipient, p_visit, p_date, p_item, p_value);
     INSERT INTO fmtbank.recipient_score (recipient, visit, visit_date, instrument, value)
-    VALUES (r, vis, d, s.code, v)
+    VALUES (v.recipient, v.visit, v.visit_date, v.instrument, v.value)
     RETURNING id INTO sid;
     RETURN sid;
+END $$;
+
+-- "fmtbank recipient score import FILE.csv" (recipient,visit,date,item,value), staged in
+-- fmtbank_stage.score_stage: step 1 clears this backend's stage.
+CREATE OR REPLACE FUNCTION fmtbank.score_import_begin() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM fmtbank.require_role('recording outcome scores', 'technician', 'quality', 'admin');
+    DELETE FROM fmtbank_stage.score_stage s WHERE s.pid = pg_catalog.pg_backend_pid();
+END $$;
+
+-- Step 3 (after COPY fmtbank_stage.score_stage (line, recipient, visit, visit_date, item, value)):
+-- every bad line (line, message, NULL), each checked as "recipient score" checks one (and a line
+-- repeating an earlier line's recipient, visit and item is bad), and nothing stored; else every
+-- score stored (line, NULL, recipient).
+CREATE OR REPLACE FUNCTION fmtbank.score_import_stage()
+RETURNS TABLE (line bigint, message text, id text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    me integer := pg_catalog.pg_backend_pid();
+    r record;
+    v record;
+    bad boolean := false;
+BEGIN
+    PERFORM fmtbank.require_role('recording outcome scores', 'technician', 'quality', 'admin');
+    FOR r IN
+        SELECT s.*, min(s.line) OVER (PARTITION BY upper(btrim(coalesce(s.recipient, ''))),
+                                                   btrim(coalesce(s.visit, '')),
+                                                   lower(btrim(coalesce(s.item, '')))) AS first_line
+        FROM fmtbank_stage.score_stage s WHERE s.pid = me ORDER BY s.line
+    LOOP
+        BEGIN
+            v := fmtbank.score_check(r.recipient, r.visit, r.visit_date, r.item, r.value);
+            IF r.first_line < r.line THEN
+                RAISE EXCEPTION USING ERRCODE = 'FB001',
+                    MESSAGE = format('recipient %s, visit %s, item %s appears on line %s already',
+                                     v.recipient, v.visit, v.instrument, r.first_line);
+            END IF;
+        EXCEPTION WHEN SQLSTATE 'FB001' OR SQLSTATE 'FB002' OR SQLSTATE 'FB003' THEN
+            bad := true;
+            line := r.line; message := SQLERRM; id := NULL;
+            RETURN NEXT;
+        END;
+    END LOOP;
+    IF NOT bad THEN
+        FOR r IN SELECT s.* FROM fmtbank_stage.score_stage s WHERE s.pid = me ORDER BY s.line LOOP
+            v := fmtbank.score_check(r.recipient, r.visit, r.visit_date, r.item, r.value);
+            INSERT INTO fmtbank.recipient_score (recipient, visit, visit_date, instrument, value)
+            VALUES (v.recipient, v.visit, v.visit_date, v.instrument, v.value);
+            line := r.line; message := NULL; id := v.recipient;
+            RETURN NEXT;
+        END LOOP;
+    END IF;
+    DELETE FROM fmtbank_stage.score_stage s WHERE s.pid = me;
 END $$;
 
 -- ---------------------------------------------------------------- the vigilance report
@@ -429,7 +497,10 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.recipient_event_add(text, text, text, text, text, text, text),
     fmtbank.recipient_event_update(text, text, text, text),
     fmtbank.recipient_score_add(text, text, text, text, text),
+    fmtbank.score_import_begin(),
+    fmtbank.score_import_stage(),
     fmtbank.report_vigilance_events(date, date)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 -- not granted (owner only): recipient_get, recipient_event_get, recipient_doses, event_cases,
--- vigilance_open, event_result, event_choice, imputabilities, event_outcomes, past_date
+-- vigilance_open, event_result, event_choice, imputabilities, event_outcomes, past_date,
+-- score_check

@@ -5,6 +5,8 @@
  * schema/code/170_vigilance.sql. */
 #include "cmd/cmd.h"
 #include "db/db.h"
+#include "db/import.h"
+#include "common/text.h"
 #include "common/util.h"
 
 #include <stdio.h>
@@ -137,6 +139,37 @@ cmd_recipient_score(struct cmd_ctx *ctx)
     return 0;
 }
 
+/* recipient,visit,date,item,value: validated and stored by fmtbank.score_import_stage()
+ * (schema/code/170_vigilance.sql), all or nothing. */
+static const struct import_spec score_import_spec = {
+    .columns = "recipient,visit,date,item,value",
+    .begin_sql = "SELECT fmtbank.score_import_begin()",
+    .copy_sql = "COPY fmtbank_stage.score_stage (line, recipient, visit, visit_date, item, value)"
+                " FROM STDIN",
+    .stage_sql = "SELECT line, message, id FROM fmtbank.score_import_stage()",
+};
+
+static int
+cmd_recipient_score_import(struct cmd_ctx *ctx)
+{
+    FILE *in = cmd_open_input(ctx, ctx->args[0]);
+    if (!in)
+        return cmd_fail(ctx);
+    long nbad = 0, nrows = 0;
+    FILE *esc = text_escaping_stream(stderr); /* a bad line quotes the file: escaped */
+    int rc = import_csv(ctx->conn, &score_import_spec, in, ctx->args[0], esc ? esc : stderr, NULL,
+                        &nbad, &nrows, &ctx->err);
+    if (esc)
+        fclose(esc);
+    if (in != stdin)
+        fclose(in);
+    if (rc != 0)
+        return cmd_fail(ctx);
+    fprintf(stderr, "recorded %ld score%s from \"%s\"\n", nrows, nrows == 1 ? "" : "s",
+            ctx->args[0]);
+    return 0;
+}
+
 #define RECIPIENT_ARG {"R", 1, 1, "recipient code R"}
 #define KINDS "infection|gi_symptoms|fever|allergic|death|other"
 #define IMPUTABILITIES "not_assessable|excluded|unlikely|possible|probable|definite"
@@ -208,6 +241,13 @@ const struct cmd_def cmd_defs_recipient[] = {
          {0}},
      "record an outcome follow-up score of a recipient at a visit (any role but the auditor)",
      "One value per recipient, visit and item; append-only. The instruments are catalog data:\n"
-     "phq9 (PHQ-9, 0 to 27) and gad7 (GAD-7, 0 to 21), integers.\n"},
+     "phq9 (PHQ-9, 0 to 27) and gad7 (GAD-7, 0 to 21), integers. Many at once: \"recipient\n"
+     "score import\".\n"},
+    {"recipient score import", cmd_recipient_score_import, CMD_DB,
+     {"FILE.csv", 1, 1, "FILE.csv"}, NULL,
+     "record outcome scores from a CSV file (recipient,visit,date,item,value), all or nothing",
+     "Each line is checked as \"recipient score\" checks one (and a line repeating an earlier\n"
+     "line's recipient, visit and item is refused); any bad line is reported with its number\n"
+     "and nothing is stored (exit 3). \"-\" reads standard input.\n"},
     {0},
 };

@@ -138,6 +138,27 @@ assert_contains "$ERR" "--value" "names the field"
 expect 3 "an unknown item" fmtbank --user alice recipient score R-4301 --visit week8 --date "$(d 0)" --item bdi --value 3
 expect 5 "twice for a visit" fmtbank --user alice recipient score R-4301 --visit week2 --date "$(d 0)" --item phq9 --value 12
 expect 6 "an auditor records no score" fmtbank --user audrey recipient score R-4301 --visit week8 --date "$(d 0)" --item gad7 --value 3
+# many at once from a file: all or nothing, each bad line named
+printf 'recipient,visit,date,item,value\nR-4301,week8,%s,phq9,7\nr-4302,week2,%s,gad7,4\n' "$(d 0)" "$(d 0)" >"$TMP/scores.csv"
+printf 'recipient,visit,date,item,value\nR-4301,week26,%s,phq9,30\nR-9999,week2,%s,phq9,1\nR-4302,week8,%s,phq9,2\nR-4302,week8,%s,PHQ9,3\n' \
+    "$(d 0)" "$(d 0)" "$(d 0)" "$(d 0)" >"$TMP/bad-scores.csv"
+before=$(audit_count)
+expect 3 "a file with bad lines" fmtbank --user alice recipient score import "$TMP/bad-scores.csv"
+assert_contains "$ERR" "bad-scores.csv:2: invalid --value \"30\" for phq9" "line 2: out of range"
+assert_contains "$ERR" "bad-scores.csv:3: recipient \"R-9999\" not found" "line 3: unknown recipient"
+assert_contains "$ERR" "bad-scores.csv:5: recipient R-4302, visit week8, item phq9 appears on line 4 already" "line 5: twice in the file"
+assert_not_contains "$ERR" "bad-scores.csv:4:" "line 4 is good"
+printf 'recipient,visit,item,value\n' >"$TMP/header.csv"
+expect 3 "a wrong header" fmtbank --user alice recipient score import "$TMP/header.csv"
+expect 6 "an auditor imports no score" fmtbank --user audrey recipient score import "$TMP/scores.csv"
+expect 4 "a missing file" fmtbank --user alice recipient score import "$TMP/none.csv"
+assert_eq "$(audit_count)" "$before" "nothing stored by a refused import"
+expect 0 "a good file" fmtbank --user alice recipient score import "$TMP/scores.csv"
+assert_contains "$ERR" "recorded 2 scores" "both lines"
+assert_eq "$(sql "SELECT string_agg(recipient || ':' || visit || ':' || instrument || '=' || value, ' ' ORDER BY id) FROM fmtbank.recipient_score")" \
+    "R-4301:week2:phq9=11 R-4301:week8:phq9=7 R-4302:week2:gad7=4" "the scores stored, codes and items normalised"
+expect 3 "the same file again: bad lines" fmtbank --user alice recipient score import "$TMP/scores.csv"
+assert_contains "$ERR" "scores.csv:2: recipient R-4301 already has a phq9 score for visit week8" "names the score already there"
 expect 0 "recipient show lists the score" fmtbank --user audrey recipient show R-4301
 assert_contains "$OUT" "week2" "the visit"; assert_contains "$OUT" "phq9" "the item"
 

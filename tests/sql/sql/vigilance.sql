@@ -180,6 +180,19 @@ SELECT k, pg_temp.rel(pg_temp.try(q)) AS refused FROM (VALUES
  ('unknown recipient', $$SELECT fmtbank.recipient_score_add('R-9999', 'week2', current_date::text, 'phq9', '12')$$)
 ) x(k, q);
 
+-- A file of scores (staged as "recipient score import" stages it): every bad line, nothing stored;
+-- then a good file stored whole
+INSERT INTO fmtbank_stage.score_stage (line, recipient, visit, visit_date, item, value) VALUES
+    (2, 'R-0003', 'week2', current_date::text, 'phq9', '5'), (3, 'R-0003', 'week2', current_date::text, 'gad7', '22'),
+    (4, 'R-0003', 'week2', current_date::text, 'phq9', '6'), (5, 'R-0001', 'week2', current_date::text, 'phq9', '1');
+SELECT line, message, id FROM fmtbank.score_import_begin(), fmtbank.score_import_stage() WHERE false;
+SELECT line, message, id FROM fmtbank.score_import_stage();
+SELECT count(*) AS r0003_scores FROM fmtbank.recipient_score WHERE recipient = 'R-0003';
+INSERT INTO fmtbank_stage.score_stage (line, recipient, visit, visit_date, item, value) VALUES
+    (2, 'r-0003', 'week2', current_date::text, 'phq9', '5'), (3, 'R-0003', 'week2', current_date::text, 'gad7', '21');
+SELECT line, message, id FROM fmtbank.score_import_stage();
+SELECT count(*) AS left_staged FROM fmtbank_stage.score_stage;
+
 -- Roles: technician, quality and admin record; only quality grades (at recording or later); the
 -- auditor records nothing and reads everything; no role writes the tables directly
 SELECT pg_temp.as_reason('follow-up call');
@@ -188,6 +201,7 @@ SELECT r,
        pg_temp.as_role(r, $$SELECT fmtbank.recipient_event_add('R-0002', current_date::text, 'gi_symptoms', 'no', 'mild', 'possible', 'cramps')$$) AS record_graded,
        pg_temp.as_role(r, format($$SELECT fmtbank.recipient_event_update(%L, NULL, 'definite', NULL)$$, (SELECT event FROM ev WHERE k = 'inf'))) AS grade,
        pg_temp.as_role(r, $$SELECT fmtbank.recipient_score_add('R-0002', 'week2', current_date::text, 'phq9', '3')$$) AS score,
+       pg_temp.as_role(r, $$SELECT * FROM fmtbank.score_import_stage()$$) AS score_import,
        pg_temp.as_role(r, $$SELECT * FROM fmtbank.recipient_show('R-0001')$$) AS show,
        pg_temp.as_role(r, $$SELECT * FROM fmtbank.donor_recipients('D-7001')$$) AS donor_recipients,
        pg_temp.as_role(r, $$SELECT * FROM fmtbank.report_vigilance_events(NULL, NULL)$$) AS report
