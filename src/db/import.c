@@ -68,9 +68,9 @@ check_header(const struct csv_record *rec, const struct import_spec *spec, bool 
         die("bad import column list");
     free(columns);
     *with_optional = spec->optional && rec->nfields == want.nfields;
-    if (!*with_optional)
-        want.nfields = nbase; /* the optional columns are left out: compare the first ones */
-    if (rec->nfields != want.nfields) {
+    /* without the optional columns, the first ones are compared */
+    size_t nwant = *with_optional ? want.nfields : nbase;
+    if (rec->nfields != nwant) {
         if (spec->optional)
             strbuf_addf(why, "wrong number of fields in header line: got %zu, expected %zu "
                              "(or %zu with %s)",
@@ -78,10 +78,10 @@ check_header(const struct csv_record *rec, const struct import_spec *spec, bool 
                         spec->optional);
         else
             strbuf_addf(why, "wrong number of fields in header line: got %zu, expected %zu",
-                        rec->nfields, want.nfields);
+                        rec->nfields, nwant);
         rc = -1;
     }
-    for (size_t i = 0; rc == 0 && i < want.nfields; i++)
+    for (size_t i = 0; rc == 0 && i < nwant; i++)
         if (strcmp(rec->fields[i], want.fields[i]) != 0) {
             strbuf_addf(why, "column name mismatch in header line field %zu: got \"%s\", "
                              "expected \"%s\"", i + 1, rec->fields[i], want.fields[i]);
