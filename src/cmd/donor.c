@@ -9,7 +9,6 @@
 #include "common/util.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,31 +227,26 @@ cmd_donor_identity(struct cmd_ctx *ctx)
 }
 
 /* "donor consent CODE --version V --signed DATE --scope S [--document SHA256]" records a signed
- * consent; "donor consent CODE --withdraw --date D" its withdrawal. The two forms share the
- * command: which options go with which is checked here, before any statement (usage errors). */
+ * consent; "donor consent CODE --withdraw --date D" its withdrawal. The options of each form go
+ * together (declared with .with, so checked before connecting); that one form is given, not
+ * both, is checked here before any statement (usage errors too). */
 static int
 cmd_donor_consent(struct cmd_ctx *ctx)
 {
-    static const char *const sign_opts[] = {"version", "signed", "scope", "document"};
-    bool withdraw = cmd_flag(ctx, "withdraw");
-    const char *date = cmd_opt(ctx, "date");
-    if (withdraw) {
-        for (size_t i = 0; i < sizeof(sign_opts) / sizeof(sign_opts[0]); i++)
-            if (cmd_opt(ctx, sign_opts[i]))
-                return cmd_usage_error(ctx, "--%s does not go with --withdraw", sign_opts[i]);
-        if (!date)
-            return cmd_usage_error(ctx, "missing --date (the day the donor withdrew consent)");
-        const char *p[] = {ctx->args[0], date};
+    /* --version brings --signed and --scope (and --document needs it): one test per form */
+    const char *version = cmd_opt(ctx, "version");
+    if (cmd_flag(ctx, "withdraw")) {
+        if (version)
+            return cmd_usage_error(ctx, "--version, --signed and --scope do not go with --withdraw");
+        const char *p[] = {ctx->args[0], cmd_opt(ctx, "date")};
         return out_query(ctx, OUT_OBJECT, "SELECT * FROM fmtbank.donor_consent_withdraw($1, $2)",
                          2, p, "donor not found");
     }
-    if (date)
-        return cmd_usage_error(ctx, "--date goes with --withdraw (a signed consent has --signed)");
-    for (size_t i = 0; i < 3; i++)
-        if (!cmd_opt(ctx, sign_opts[i]))
-            return cmd_usage_error(ctx, "missing --%s (or --withdraw --date D)", sign_opts[i]);
-    const char *p[] = {ctx->args[0], cmd_opt(ctx, "version"), cmd_opt(ctx, "signed"),
-                       cmd_opt(ctx, "scope"), cmd_opt(ctx, "document")};
+    if (!version)
+        return cmd_usage_error(ctx, "missing --version, --signed and --scope "
+                                    "(or --withdraw --date D)");
+    const char *p[] = {ctx->args[0], version, cmd_opt(ctx, "signed"), cmd_opt(ctx, "scope"),
+                       cmd_opt(ctx, "document")};
     return out_query(ctx, OUT_OBJECT,
                      "SELECT * FROM fmtbank.donor_consent_sign($1, $2, $3, $4, $5)", 5, p,
                      "donor not found");
@@ -295,14 +289,20 @@ const struct cmd_def cmd_defs_donor[] = {
      "consent_withdrawn (the day it was withdrawn) and consent_in_force (the uses allowed now).\n"},
     {"donor consent", cmd_donor_consent, CMD_DB, CODE_ARG,
      (const struct opt_spec[]){
-         {"version", 0, OPT_STRING, "V", .help = "the version of the consent form signed"},
-         {"signed", 0, OPT_STRING, "DATE", .help = "the day the donor signed it (not in the future)"},
+         {"version", 0, OPT_STRING, "V", .help = "the version of the consent form signed",
+          .with = "signed"},
+         {"signed", 0, OPT_STRING, "DATE", .help = "the day the donor signed it (not in the future)",
+          .with = "scope"},
          {"scope", 0, OPT_STRING, "USES",
-          .help = "what the material may be used for: clinical,research,trial (one or more)"},
+          .help = "what the material may be used for: clinical,research,trial (one or more)",
+          .with = "version"},
          {"document", 0, OPT_STRING, "SHA256",
-          .help = "the SHA-256 of the scanned signed form (64 hexadecimal digits)"},
-         {"withdraw", 0, OPT_FLAG, NULL, .help = "record that the donor withdrew consent"},
-         {"date", 0, OPT_STRING, "D", .help = "with --withdraw: the day it takes effect"},
+          .help = "the SHA-256 of the scanned signed form (64 hexadecimal digits)",
+          .with = "version"},
+         {"withdraw", 0, OPT_FLAG, NULL, .help = "record that the donor withdrew consent",
+          .with = "date"},
+         {"date", 0, OPT_STRING, "D", .help = "the day the withdrawal takes effect",
+          .with = "withdraw"},
          {0}},
      "record a donor's signed consent, or its withdrawal (--withdraw --date D --reason R)",
      "Signed: --version, --signed and --scope are required. Both forms print the donor's consent\n"

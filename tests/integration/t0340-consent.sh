@@ -32,9 +32,12 @@ expect 2 "no --scope" fmtbank --user alice donor consent D-3401 --version v1 --s
 assert_contains "$ERR" "missing --scope" "names --scope"
 expect 2 "--withdraw without --date" fmtbank --user alice --reason x donor consent D-3401 --withdraw
 assert_contains "$ERR" "missing --date" "names --date"
-expect 2 "--withdraw with --scope" fmtbank --user alice --reason x donor consent D-3401 --withdraw --date "$(d 0)" --scope clinical
-assert_contains "$ERR" "--scope does not go with --withdraw" "says so"
+expect 2 "--withdraw with the options of a signature" fmtbank --user alice --reason x donor consent D-3401 --withdraw --date "$(d 0)" --version v1 --signed "$(d -5)" --scope clinical
+assert_contains "$ERR" "--version, --signed and --scope do not go with --withdraw" "says so"
+expect 2 "--document alone" fmtbank --user alice donor consent D-3401 --document "$HASH"
+assert_contains "$ERR" "missing --version (it goes with --document)" "names the partner"
 expect 2 "--date without --withdraw" fmtbank --user alice donor consent D-3401 --version v1 --signed "$(d -5)" --scope clinical --date "$(d 0)"
+assert_contains "$ERR" "missing --withdraw (it goes with --date)" "names the partner"
 expect 2 "no donor code" fmtbank --user alice donor consent --version v1 --signed "$(d -5)" --scope clinical
 expect 2 "aliquot issue --use trial (trial dispensing is not an issue)" \
     fmtbank --user alice aliquot issue L26000001-0011 --recipient R-1 --site S --use trial
