@@ -52,6 +52,18 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE WHEN btrim(p) ~ '^[0-9A-Fa-f]{64}$' THEN lower(btrim(p)) END
 $$;
 
+-- A day typed for p_field that is not in the future (FB001 with p_hint otherwise).
+CREATE OR REPLACE FUNCTION fmtbank.consent_day(p text, p_field text, p_hint text) RETURNS date
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE day date := fmtbank.parse_date(p, p_field);
+BEGIN
+    IF day > current_date THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('%s %s is in the future', p_field, day), HINT = p_hint;
+    END IF;
+    RETURN day;
+END $$;
+
 -- The consent in force for a donor at p_at (valid time: its day), as known at p_known (only the
 -- events recorded by then; NULL: as known at p_at, what "--as-of" means). One row always:
 -- status none (no consent dated by then), in_force, or withdrawn; version, signed_on, scope and
@@ -146,12 +158,7 @@ BEGIN
             MESSAGE = format('invalid --version "%s"', coalesce(p_version, '')),
             HINT = 'Give the version of the consent form the donor signed (1 to 100 characters), e.g. 2026-03.';
     END IF;
-    day := fmtbank.parse_date(p_signed, '--signed');
-    IF day > current_date THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB001',
-            MESSAGE = format('--signed %s is in the future', day),
-            HINT = 'Give the day the donor signed the form.';
-    END IF;
+    day := fmtbank.consent_day(p_signed, '--signed', 'Give the day the donor signed the form.');
     s := fmtbank.consent_scope_check(p_scope, '--scope');
     IF p_document IS NOT NULL THEN
         doc := fmtbank.consent_sha256_norm(p_document);
@@ -189,12 +196,8 @@ DECLARE
 BEGIN
     PERFORM fmtbank.require_role('recording a consent withdrawal', 'technician', 'quality', 'admin');
     d := fmtbank.donor_get(p_code);
-    day := fmtbank.parse_date(p_date, '--date');
-    IF day > current_date THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB001',
-            MESSAGE = format('--date %s is in the future', day),
-            HINT = 'Give the day the donor withdrew consent (record it when it happens).';
-    END IF;
+    day := fmtbank.consent_day(p_date, '--date',
+                               'Give the day the donor withdrew consent (record it when it happens).');
     why := fmtbank.acting_reason(true, 'recording a consent withdrawal');
     PERFORM 1 FROM fmtbank.donor WHERE id = d.id FOR UPDATE;
     SELECT * INTO cur FROM fmtbank.consent_at(d.id, clock_timestamp(), clock_timestamp());
@@ -260,6 +263,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.consent_scope_norm(text),
     fmtbank.consent_scope_check(text, text),
     fmtbank.consent_sha256_norm(text),
+    fmtbank.consent_day(text, text, text),
     fmtbank.consent_at(uuid, timestamptz, timestamptz),
     fmtbank.consent_in_force(uuid, timestamptz, timestamptz),
     fmtbank.consent_now(uuid),
