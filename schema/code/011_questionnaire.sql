@@ -60,7 +60,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                CASE WHEN q.type = 'date' THEN fmtbank.iso_date(l.ans) END AS dv,
                CASE WHEN q.type = 'number' AND l.ans ~ '^-?[0-9]{1,12}(\.[0-9]{1,12})?$'
                     THEN l.ans::numeric END AS nv
-        FROM l LEFT JOIN fmtbank.question_item q ON q.code = l.item)
+        FROM l LEFT JOIN fmtbank.question_item_at(clock_timestamp()) q ON q.code = l.item)
     SELECT c.line, c.item,
            CASE WHEN c.type = 'boolean' THEN lower(c.ans) ELSE c.ans END,
            CASE WHEN c.type = 'boolean' THEN lower(c.ans) = 'yes' END, c.dv, c.nv,
@@ -98,7 +98,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     UNION ALL
     SELECT NULL, q.code, NULL, NULL, NULL, NULL, format('missing item "%s"', q.code),
            1000000000 + q.sort_order
-    FROM fmtbank.question_item q
+    FROM fmtbank.question_item_at(clock_timestamp()) q
     WHERE q.questionnaire = p_kind AND q.derived IS NULL
       AND NOT EXISTS (SELECT 1 FROM l WHERE l.item = q.code)
 $$;
