@@ -107,6 +107,7 @@ DECLARE
     max_h numeric := fmtbank.rule_value('max_entry_hours', p_at);
     dup_m numeric := fmtbank.rule_value('duplicate_donation_minutes', p_at);
     dups text[];
+    no_consent text;
 BEGIN
     SELECT * INTO d FROM fmtbank.donor WHERE id = p_donor_id;
     SELECT * INTO ds FROM fmtbank.donor_status_entry(d.id, p_at, p_known);
@@ -123,9 +124,9 @@ BEGIN
             || CASE WHEN jsonb_typeof(ds.reasons) = 'array' THEN ds.reasons ELSE '[]'::jsonb END;
     END IF;
     -- consent (150_consent.sql): a consent in force at the collection, any scope, as known at entry
-    IF fmtbank.consent_missing(d.id, p_at, p_known, NULL, 'the collection') IS NOT NULL THEN
-        r := r || jsonb_build_array(jsonb_build_object('rule', 'consent',
-            'detail', fmtbank.consent_missing(d.id, p_at, p_known, NULL, 'the collection')));
+    no_consent := fmtbank.consent_missing(d.id, p_at, p_known, NULL, 'the collection');
+    IF no_consent IS NOT NULL THEN
+        r := r || jsonb_build_array(jsonb_build_object('rule', 'consent', 'detail', no_consent));
     END IF;
     SELECT * INTO q FROM fmtbank.short_questionnaire_eval(d.id, p_at::date, p_at::timestamp, p_known);
     IF NOT coalesce(q.recorded, false) THEN
