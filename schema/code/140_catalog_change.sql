@@ -8,7 +8,8 @@
 -- pending (a later --effective) is refused, so each code's versions take effect in the order they
 -- were made; codes are never reused (a retired test stays retired: add a new code); a change
 -- cannot turn an item into another kind of item (questionnaire, type, effect: retire it and add a
--- new one) but may change a test's accept rule, unit, validity, phases, specimen, name, source.
+-- new one), nor a test into another kind or unit (its results are stored in them), but may change
+-- a test's limit, validity, phases, specimen, name, source.
 
 -- ---------------------------------------------------------------- validation
 -- The specimen of the CLI (nasal_swab) as stored (nasal swab).
@@ -157,43 +158,66 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------- tests
--- The definition in force now of test p_code (FB002 when unknown; FB003 when retired).
-CREATE OR REPLACE FUNCTION fmtbank.catalog_test_current(p_code text) RETURNS fmtbank.screening_test_def
+-- The catalog version whose definition of p_code is in force now, for p_subject 'test'
+-- (screening_test_def) or 'question' (question_item_def): FB002 when unknown, FB003 when retired
+-- or not in force yet.
+CREATE OR REPLACE FUNCTION fmtbank.catalog_in_force(p_subject text, p_code text) RETURNS integer
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE d fmtbank.screening_test_def;
+DECLARE
+    ver integer;
+    gone boolean;
+    what text := CASE p_subject WHEN 'test' THEN 'test' ELSE 'questionnaire item' END;
 BEGIN
-    SELECT x.* INTO d
-    FROM fmtbank.screening_test_def x JOIN fmtbank.catalog_version v ON v.version = x.version
-    WHERE x.code = upper(btrim(p_code)) AND v.effective_from <= clock_timestamp()
-    ORDER BY v.effective_from DESC LIMIT 1;
-    IF NOT FOUND THEN
-        PERFORM fmtbank.catalog_not_yet('test', upper(btrim(p_code)));
-        RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('test "%s" not found', p_code),
-            HINT = 'Run "fmtbank catalog tests" for the tests in force.';
+    EXECUTE format('SELECT x.version, x.retired FROM fmtbank.%I x
+                    JOIN fmtbank.catalog_version v ON v.version = x.version
+                    WHERE x.code = $1 AND v.effective_from <= clock_timestamp()
+                    ORDER BY v.effective_from DESC LIMIT 1',
+                   CASE p_subject WHEN 'test' THEN 'screening_test_def' ELSE 'question_item_def' END)
+    INTO ver, gone USING p_code;
+    IF ver IS NULL THEN
+        PERFORM fmtbank.catalog_not_yet(p_subject, p_code);
+        RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('%s "%s" not found', what, p_code),
+            HINT = format('Run "fmtbank catalog %s" for those in force.',
+                          CASE p_subject WHEN 'test' THEN 'tests' ELSE 'questions' END);
     END IF;
-    IF d.retired THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = format('test "%s" is retired', d.code),
-            HINT = 'A retired code is not reused: add the test under a new code.';
+    IF gone THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = format('%s "%s" is retired', what, p_code),
+            HINT = 'A retired code is not reused: add it under a new code.';
     END IF;
-    RETURN d;
+    RETURN ver;
 END $$;
 
--- Stores one definition of a test as a new version; returns the version.
-CREATE OR REPLACE FUNCTION fmtbank.catalog_test_store(d fmtbank.screening_test_def, p_action text,
-                                                      p_effective text, p_applies_from date)
+-- Stores one definition (a screening_test_def or question_item_def row) as a new catalog version
+-- and, when it is in force at once, carries out what it does; returns the version.
+CREATE OR REPLACE FUNCTION fmtbank.catalog_store(d anyelement, p_subject text, p_action text,
+                                                 p_effective text, p_applies_from date)
 RETURNS fmtbank.catalog_version
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE v fmtbank.catalog_version;
 BEGIN
-    v := fmtbank.catalog_version_new('test', d.code, p_action, p_effective, p_applies_from);
-    d.version := v.version;
-    INSERT INTO fmtbank.screening_test_def SELECT d.*;
+    v := fmtbank.catalog_version_new(p_subject, to_jsonb(d) ->> 'code', p_action, p_effective,
+                                     p_applies_from);
+    d := jsonb_populate_record(d, jsonb_build_object('version', v.version));
+    EXECUTE format('INSERT INTO %s SELECT ($1).*', pg_typeof(d)) USING d;
     IF v.effective_from <= clock_timestamp() THEN
         PERFORM fmtbank.catalog_take_effect(v.version);
         SELECT * INTO v FROM fmtbank.catalog_version x WHERE x.version = v.version;
     END IF;
     RETURN v;
 END $$;
+
+-- The definitions in force now of a test and of an item.
+CREATE OR REPLACE FUNCTION fmtbank.catalog_test_current(p_code text) RETURNS fmtbank.screening_test_def
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT x.* FROM fmtbank.screening_test_def x
+    WHERE x.code = upper(btrim(p_code)) AND x.version = fmtbank.catalog_in_force('test', upper(btrim(p_code)))
+$$;
+
+CREATE OR REPLACE FUNCTION fmtbank.catalog_question_current(p_code text) RETURNS fmtbank.question_item_def
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT x.* FROM fmtbank.question_item_def x
+    WHERE x.code = lower(btrim(p_code)) AND x.version = fmtbank.catalog_in_force('question', lower(btrim(p_code)))
+$$;
 
 -- "fmtbank catalog test add CODE --name N --specimen S --phases P --accept A [--unit U]
 -- --validity-days N [--excludes] --source S [--effective TS] [--applies-from DATE]".
@@ -242,7 +266,7 @@ BEGIN
     VALUES (c, (SELECT coalesce(max(t.test_no), -1) + 1 FROM fmtbank.screening_test t), d.name,
             d.specimen, d.kind, d.unit, d.accept_op, d.required_pre, d.required_post,
             d.excludes_permanently, d.source);
-    v := fmtbank.catalog_test_store(d, 'add', p_effective,
+    v := fmtbank.catalog_store(d, 'test', 'add', p_effective,
                                     CASE WHEN p_applies_from IS NOT NULL
                                          THEN fmtbank.parse_date(p_applies_from, '--applies-from') END);
     RETURN QUERY SELECT * FROM fmtbank.catalog_change_result(v);
@@ -290,11 +314,20 @@ BEGIN
     IF p_validity IS NOT NULL THEN d.validity_days := fmtbank.catalog_days(p_validity, '--validity-days', 1); END IF;
     IF p_excludes IS NOT NULL THEN d.excludes_permanently := p_excludes; END IF;
     IF p_source IS NOT NULL THEN d.source := fmtbank.catalog_text(p_source, '--source', 200); END IF;
+    -- results are stored as reported, in the test's unit: a limit may change, not what the stored
+    -- values mean (a qualitative result has no value; a value in mg/L is not one in mg/dL)
+    IF d.kind <> was.kind OR d.unit IS DISTINCT FROM was.unit THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('test "%s" is %s%s: a change cannot make it %s%s', was.code, was.kind,
+                             coalesce(' in ' || was.unit, ''), d.kind, coalesce(' in ' || d.unit, '')),
+            DETAIL = 'Its results are stored in its kind and unit; the limit may change, not what they mean.',
+            HINT = 'Retire it and add the test under a new code.';
+    END IF;
     IF row(d.*) IS NOT DISTINCT FROM row(was.*) THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = format('test "%s": nothing to change', was.code),
             HINT = 'Give at least one option with a value different from the one in force.';
     END IF;
-    v := fmtbank.catalog_test_store(d, 'change', p_effective,
+    v := fmtbank.catalog_store(d, 'test', 'change', p_effective,
                                     CASE WHEN p_applies_from IS NOT NULL
                                          THEN fmtbank.parse_date(p_applies_from, '--applies-from') END);
     RETURN QUERY SELECT * FROM fmtbank.catalog_change_result(v);
@@ -312,7 +345,7 @@ BEGIN
     PERFORM fmtbank.require_role('changing the catalog', 'admin');
     d := fmtbank.catalog_test_current(p_code);
     d.retired := true;
-    v := fmtbank.catalog_test_store(d, 'retire', p_effective, NULL);
+    v := fmtbank.catalog_store(d, 'test', 'retire', p_effective, NULL);
     RETURN QUERY SELECT * FROM fmtbank.catalog_change_result(v);
 END $$;
 
@@ -379,41 +412,6 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------- questionnaire items
-CREATE OR REPLACE FUNCTION fmtbank.catalog_question_current(p_code text) RETURNS fmtbank.question_item_def
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE d fmtbank.question_item_def;
-BEGIN
-    SELECT x.* INTO d
-    FROM fmtbank.question_item_def x JOIN fmtbank.catalog_version v ON v.version = x.version
-    WHERE x.code = lower(btrim(p_code)) AND v.effective_from <= clock_timestamp()
-    ORDER BY v.effective_from DESC LIMIT 1;
-    IF NOT FOUND THEN
-        PERFORM fmtbank.catalog_not_yet('question', lower(btrim(p_code)));
-        RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('questionnaire item "%s" not found', p_code),
-            HINT = 'Run "fmtbank catalog questions" for the items in force.';
-    END IF;
-    IF d.retired THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = format('questionnaire item "%s" is retired', d.code),
-            HINT = 'A retired code is not reused: add the item under a new code.';
-    END IF;
-    RETURN d;
-END $$;
-
-CREATE OR REPLACE FUNCTION fmtbank.catalog_question_store(d fmtbank.question_item_def, p_action text,
-                                                          p_effective text)
-RETURNS fmtbank.catalog_version
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE v fmtbank.catalog_version;
-BEGIN
-    v := fmtbank.catalog_version_new('question', d.code, p_action, p_effective, NULL);
-    d.version := v.version;
-    INSERT INTO fmtbank.question_item_def SELECT d.*;
-    IF v.effective_from <= clock_timestamp() THEN
-        PERFORM fmtbank.catalog_take_effect(v.version);
-    END IF;
-    RETURN v;
-END $$;
-
 -- "fmtbank catalog question add CODE --questionnaire full|short|followup --type boolean|date
 -- --effect exclude|defer --text T [--defer-days N] [--lookback-days N] --source S [--effective TS]".
 -- (Number items with clear ranges stay those shipped: their ranges are rule parameters.)
@@ -475,7 +473,7 @@ BEGIN
     INSERT INTO fmtbank.question_item (code, questionnaire, type, effect, text, lookback_days,
                                        source, sort_order)
     VALUES (c, d.questionnaire, d.type, d.effect, d.text, d.lookback_days, d.source, d.sort_order);
-    v := fmtbank.catalog_question_store(d, 'add', p_effective);
+    v := fmtbank.catalog_store(d, 'question', 'add', p_effective, NULL);
     RETURN QUERY SELECT * FROM fmtbank.catalog_change_result(v);
 END $$;
 
@@ -510,7 +508,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = format('questionnaire item "%s": nothing to change', was.code),
             HINT = 'Give at least one option with a value different from the one in force.';
     END IF;
-    v := fmtbank.catalog_question_store(d, 'change', p_effective);
+    v := fmtbank.catalog_store(d, 'question', 'change', p_effective, NULL);
     RETURN QUERY SELECT * FROM fmtbank.catalog_change_result(v);
 END $$;
 
@@ -529,7 +527,7 @@ BEGIN
             MESSAGE = format('item "%s" is derived from the donor record and cannot be retired', d.code);
     END IF;
     d.retired := true;
-    v := fmtbank.catalog_question_store(d, 'retire', p_effective);
+    v := fmtbank.catalog_store(d, 'question', 'retire', p_effective, NULL);
     RETURN QUERY SELECT * FROM fmtbank.catalog_change_result(v);
 END $$;
 
@@ -582,6 +580,6 @@ GRANT SELECT ON fmtbank.catalog_history
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
 -- not granted (owner only): catalog_not_yet, catalog_specimen, catalog_phases, catalog_accept, catalog_days,
--- catalog_text, catalog_version_new, catalog_test_current, catalog_test_store,
+-- catalog_text, catalog_version_new, catalog_in_force, catalog_store, catalog_test_current,
 -- catalog_change_result, catalog_take_effect, sweep_catalog (the daemon runs the sweep as
--- owner), catalog_question_current, catalog_question_store
+-- owner), catalog_question_current

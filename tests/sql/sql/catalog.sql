@@ -107,6 +107,19 @@ SELECT version, action FROM fmtbank.catalog_test_change('CRP', NULL, NULL, NULL,
 SELECT code, accept, unit, catalog_version FROM fmtbank.screening_test_at() WHERE code = 'CRP';
 SELECT e.status, e.reasons -> 0 ->> 'rule' AS rule FROM fmtbank.donor_eligibility_at() e WHERE e.code = 'D-5002';
 SELECT pg_temp.try($$SELECT fmtbank.catalog_test_change('CRP', NULL, NULL, NULL, '<=8', NULL, NULL, NULL, NULL, NULL, NULL)$$) AS same_again;
+-- its unit or kind cannot change (the stored values would change meaning), nor a qualitative test
+-- become numeric
+SELECT pg_temp.try($$SELECT fmtbank.catalog_test_change('CRP', NULL, NULL, NULL, '<=0.8', 'mg/dL', NULL, NULL, NULL, NULL, NULL)$$) AS new_unit,
+       pg_temp.try($$SELECT fmtbank.catalog_test_change('CRP', NULL, NULL, NULL, 'negative', NULL, NULL, NULL, NULL, NULL, NULL)$$) AS to_qualitative,
+       pg_temp.try($$SELECT fmtbank.catalog_test_change('NORO', NULL, NULL, NULL, '<5', 'copies', NULL, NULL, NULL, NULL, NULL)$$) AS to_numeric;
+-- a result is validated against the definition in force (a test added with its own limit and unit)
+SELECT version FROM fmtbank.catalog_test_add('FOBT', 'faecal occult blood', 'stool', 'none', '<20', 'ng/mL',
+                                             '60', false, 'site', NULL, NULL);
+CREATE TEMP TABLE n AS SELECT fmtbank.result_add('D-5002', 'FOBT', (current_date - 3)::text, '<10', 'ng/mL', 'Lab C') AS id;
+SELECT x.result, x.value, x.unit, x.reported, t.accept,
+       fmtbank.result_acceptable(x.result, x.value, t.accept_op, t.accept_limit) AS acceptable
+FROM n JOIN fmtbank.result x ON x.id = n.id JOIN fmtbank.screening_test_at() t ON t.test_no = x.test_no;
+SELECT pg_temp.try($$SELECT fmtbank.result_add('D-5002', 'FOBT', (current_date - 4)::text, '5', 'mg/L', 'Lab C')$$) AS other_unit;
 
 -- a test's own validity: 30 days
 SELECT version FROM fmtbank.catalog_test_add('SHORTV', 'short-lived marker', 'serum', 'pre', 'negative',
