@@ -49,12 +49,13 @@ BEGIN
     RETURN e;
 END $$;
 
--- The doses issued to a recipient, with lot, donor and site (oldest first).
+-- The doses issued to a recipient, with lot, donor, site and use (oldest first).
 CREATE OR REPLACE FUNCTION fmtbank.recipient_doses(p_recipient text)
 RETURNS TABLE (aliquot text, lot text, donor text, site text, issued_at timestamptz,
-               issued_by text, thawed_at timestamptz, donor_id uuid)
+               issued_by text, thawed_at timestamptz, use text, donor_id uuid)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT a.aliquot_id, l.lot_id, d.code, i.site, i.issued_at, i.issued_by, a.thawed_at, d.id
+    SELECT a.aliquot_id, l.lot_id, d.code, i.site, i.issued_at, i.issued_by, a.thawed_at, i.use,
+           d.id
     FROM fmtbank.aliquot_issue i
     JOIN fmtbank.aliquot a ON a.id = i.aliquot
     JOIN fmtbank.lot l ON l.id = a.lot
@@ -105,7 +106,7 @@ BEGIN
            (SELECT jsonb_agg(jsonb_build_object(
                        'aliquot', x.aliquot, 'lot', x.lot, 'donor', x.donor, 'site', x.site,
                        'issued_at', fmtbank.ts_utc(x.issued_at), 'issued_by', x.issued_by,
-                       'thawed_at', fmtbank.ts_utc(x.thawed_at))
+                       'use', x.use, 'thawed_at', fmtbank.ts_utc(x.thawed_at))
                    ORDER BY x.issued_at, x.aliquot)
             FROM fmtbank.recipient_doses(r) x),
            (SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -125,17 +126,17 @@ BEGIN
 END $$;
 
 -- "fmtbank donor recipients CODE": every dose of the donor issued, with recipient, site, lot,
--- issue date and how many adverse events that recipient has.
+-- issue date, use and how many adverse events that recipient has.
 CREATE OR REPLACE FUNCTION fmtbank.donor_recipients(p_code text)
 RETURNS TABLE (recipient text, site text, aliquot text, lot text, issued_at timestamptz,
-               thawed_at timestamptz, events bigint, serious_events bigint)
+               use text, thawed_at timestamptz, events bigint, serious_events bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE d fmtbank.donor;
 BEGIN
     PERFORM fmtbank.require_role('reading recipients', 'technician', 'quality', 'auditor', 'admin');
     d := fmtbank.donor_get(p_code);
     RETURN QUERY
-    SELECT i.recipient, i.site, a.aliquot_id, l.lot_id, i.issued_at, a.thawed_at,
+    SELECT i.recipient, i.site, a.aliquot_id, l.lot_id, i.issued_at, i.use, a.thawed_at,
            (SELECT count(*) FROM fmtbank.recipient_event e WHERE e.recipient = i.recipient),
            (SELECT count(*) FROM fmtbank.recipient_event e
             WHERE e.recipient = i.recipient AND e.serious)

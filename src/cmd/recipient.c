@@ -15,9 +15,10 @@
 
 /* The columns of recipient_show's doses, events and scores, for the table format. */
 #define DOSES_SQL                                                                                  \
-    "SELECT x.aliquot, x.lot, x.donor, x.site, x.issued_at, x.thawed_at"                           \
+    "SELECT x.aliquot, x.lot, x.donor, x.site, x.issued_at, x.use, x.thawed_at"                    \
     " FROM fmtbank.recipient_show($1) s, pg_catalog.jsonb_to_recordset(s.doses)"                   \
-    " AS x(aliquot text, lot text, donor text, site text, issued_at text, thawed_at text)"
+    " AS x(aliquot text, lot text, donor text, site text, issued_at text, use text,"               \
+    " thawed_at text)"
 #define EVENTS_SQL                                                                                 \
     "SELECT x.event, x.date, x.kind, CASE WHEN x.serious THEN 'yes' ELSE 'no' END AS serious,"     \
     " x.severity, x.imputability, x.outcome,"                                                      \
@@ -176,11 +177,11 @@ cmd_recipient_score_import(struct cmd_ctx *ctx)
 
 const struct cmd_def cmd_defs_recipient[] = {
     {"recipient show", cmd_recipient_show, CMD_DB, RECIPIENT_ARG, NULL,
-     "a recipient: doses (lot, donor, site, issue date), adverse events with their cases, scores",
+     "a recipient: doses (lot, donor, site, issue date, use), adverse events with cases, scores",
      "A recipient is the pseudonymous code its doses were issued to (\"aliquot issue\n"
      "--recipient\"); it is never linked to a name. Any role reads it.\n"},
     {"donor recipients", cmd_donor_recipients, CMD_DB, {"CODE", 1, 1, "donor CODE"}, NULL,
-     "every dose of a donor issued: recipient, site, aliquot, lot, issue date, adverse events",
+     "every dose of a donor issued: recipient, site, aliquot, lot, issue date, use, adverse events",
      NULL},
     {"recipient event add", cmd_recipient_event_add, CMD_DB, RECIPIENT_ARG,
      (const struct opt_spec[]){

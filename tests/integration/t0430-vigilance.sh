@@ -33,8 +33,8 @@ assert_contains "$OUT" "D-4301, D-4302" "both donors"
 assert_contains "$OUT" "${AA[1]}" "the dose of D-4301"; assert_contains "$OUT" "${BB[1]}" "the dose of D-4302"
 assert_contains "$OUT" "adverse events:" "the events section"
 expect 0 "recipient show JSON" fmtbank --user audrey --format json recipient show R-4301
-assert_eq "$(echo "$OUT" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["recipient"], len(d["doses"]), d["doses"][0]["site"], d["events"])')" \
-    "R-4301 2 Hospital North []" "JSON: recipient, doses, site, no event yet"
+assert_eq "$(echo "$OUT" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["recipient"], len(d["doses"]), d["doses"][0]["site"], d["doses"][0]["use"], d["events"])')" \
+    "R-4301 2 Hospital North clinical []" "JSON: recipient, doses, site, use, no event yet"
 expect 0 "donor recipients JSON" fmtbank --user alice --format json donor recipients D-4301
 assert_eq "$(echo "$OUT" | /usr/bin/python3 -c 'import json,sys; print(" ".join(r["recipient"] + "@" + r["lot"] for r in json.load(sys.stdin)))')" \
     "R-4301@$A1 R-4302@$A1" "every recipient of the donor, with the lot"
