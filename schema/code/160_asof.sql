@@ -117,6 +117,17 @@ LANGUAGE sql STABLE AS $$
       AND v.valid_from <= p_at AND (v.valid_to IS NULL OR v.valid_to > p_at)
 $$;
 
+-- Every position of the boxes registered by p_at with the tube in it then (NULL: free); for the
+-- inventory report as of then (reports/inventory.sql).
+CREATE OR REPLACE FUNCTION fmtbank.positions_at(p_at timestamptz)
+RETURNS TABLE (box uuid, prow smallint, pcol smallint, aliquot uuid)
+LANGUAGE sql STABLE AS $$
+    SELECT p.box, p.prow, p.pcol, v.aliquot
+    FROM fmtbank.placement p
+    JOIN fmtbank.box b ON b.id = p.box AND b.created_at <= p_at
+    LEFT JOIN fmtbank.placement_at(p_at) v ON v.box = p.box AND v.prow = p.prow AND v.pcol = p.pcol
+$$;
+
 -- A tube's displayed state at p_at (aliquot_status_now, 021, at another time).
 CREATE OR REPLACE FUNCTION fmtbank.aliquot_status_at(p_status text, p_expires_at timestamptz,
                                                      p_at timestamptz) RETURNS text
@@ -324,6 +335,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.lot_at(timestamp with time zone, uuid[]),
     fmtbank.aliquot_at(timestamp with time zone, uuid[], uuid),
     fmtbank.placement_at(timestamp with time zone, uuid),
+    fmtbank.positions_at(timestamp with time zone),
     fmtbank.aliquot_status_at(text, timestamp with time zone, timestamp with time zone),
     fmtbank.case_at(fmtbank.safety_case, timestamp with time zone),
     fmtbank.holds_of_at(uuid, uuid, timestamp with time zone),
