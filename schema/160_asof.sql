@@ -21,6 +21,8 @@ CREATE TABLE fmtbank.lot_version (
 );
 CREATE INDEX lot_version_lot ON fmtbank.lot_version (lot, valid_from);
 CREATE UNIQUE INDEX lot_version_current ON fmtbank.lot_version (lot) WHERE valid_to IS NULL;
+-- whether anything changed after a moment (031 lot_eval: the present-time path when nothing did)
+CREATE INDEX lot_version_from ON fmtbank.lot_version (valid_from);
 
 CREATE TABLE fmtbank.aliquot_version (
     aliquot     uuid NOT NULL REFERENCES fmtbank.aliquot,

@@ -122,9 +122,15 @@ BEGIN
     p.fu_days := fmtbank.rule_value('followup_min_days', p_at)::integer;
     p.review := p_mode = 'review';
     p.cat := fmtbank.catalog_vectors_at(p_at);
-    -- a past moment (before this transaction began): the lots as recorded then (their versions,
+    -- a past moment (a lot row changed after it): the lots as recorded then (their versions,
     -- 160 lot_at), so that no state stored later leaks into the answer; else the table itself
-    past := p_at < now();
+    -- (the present-time path: one index probe decides)
+    IF p_lots IS NULL THEN
+        past := EXISTS (SELECT 1 FROM fmtbank.lot_version v WHERE v.valid_from > p_at);
+    ELSE
+        past := EXISTS (SELECT 1 FROM fmtbank.lot_version v
+                        WHERE v.lot = ANY (p_lots) AND v.valid_from > p_at);
+    END IF;
     SELECT coalesce(array_agg(DISTINCT l.donor_id), '{}'), min(l.collected_at)::date - p.pre_days - 1
     INTO p.donors, p.first_day
     FROM (SELECT x.id, x.donor_id, x.status, x.collected_at, x.created_at FROM fmtbank.lot x
