@@ -68,15 +68,18 @@ GRANT SELECT ON fmtbank.lot_version, fmtbank.aliquot_version, fmtbank.placement_
 
 -- ---------------------------------------------------------------- backfill from the audit trail
 -- Every INSERT and UPDATE audit row of a lot (an aliquot) is a version from its time (an
--- INSERT's from the row's created_at) until the next one's.
+-- INSERT's from the row's created_at) until the next one's. A column added to the table after an
+-- audit row was written is absent from it: the version takes the value the row has now (set by
+-- the ALTER, or by a later change that is a version of its own).
 INSERT INTO fmtbank.lot_version (lot, valid_from, valid_to, row)
 SELECT v.lot, v.f, lead(v.f) OVER w, v.row
 FROM (SELECT (a.new_row ->> 'id')::uuid AS lot, a.id,
              CASE WHEN a.op = 'INSERT'
                   THEN least(a.at, coalesce((a.new_row ->> 'created_at')::timestamptz, a.at))
                   ELSE a.at END AS f,
-             a.new_row AS row
+             a.new_row || (to_jsonb(l) - ARRAY(SELECT jsonb_object_keys(a.new_row))) AS row
       FROM fmtbank.audit_log a
+      JOIN fmtbank.lot l ON l.id = (a.new_row ->> 'id')::uuid
       WHERE a.tbl = 'lot' AND a.op IN ('INSERT', 'UPDATE')) v
 WINDOW w AS (PARTITION BY v.lot ORDER BY v.id);
 
@@ -86,8 +89,9 @@ FROM (SELECT (a.new_row ->> 'id')::uuid AS aliquot, (a.new_row ->> 'lot')::uuid 
              CASE WHEN a.op = 'INSERT'
                   THEN least(a.at, coalesce((a.new_row ->> 'created_at')::timestamptz, a.at))
                   ELSE a.at END AS f,
-             a.new_row AS row
+             a.new_row || (to_jsonb(x) - ARRAY(SELECT jsonb_object_keys(a.new_row))) AS row
       FROM fmtbank.audit_log a
+      JOIN fmtbank.aliquot x ON x.id = (a.new_row ->> 'id')::uuid
       WHERE a.tbl = 'aliquot' AND a.op IN ('INSERT', 'UPDATE')) v
 WINDOW w AS (PARTITION BY v.aliquot ORDER BY v.id);
 
@@ -112,8 +116,8 @@ FROM (SELECT e.*, lead(e.t) OVER (PARTITION BY e.aliquot ORDER BY e.id, e.ord) A
               AND (a.new_row ->> 'aliquot') IS DISTINCT FROM (a.old_row ->> 'aliquot')) e) s
 WHERE s.opens;
 
--- Reconcile with the tables as they are: a row or a placement without its current version (no
--- audit row, or changed by a migration's ALTER) gets one from now.
+-- Reconcile with the tables as they are: a row or a placement whose current state has no version
+-- (no audit row: none is expected) gets one from now.
 UPDATE fmtbank.lot_version v SET valid_to = clock_timestamp()
 FROM fmtbank.lot l
 WHERE v.lot = l.id AND v.valid_to IS NULL AND v.row <> to_jsonb(l);

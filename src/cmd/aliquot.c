@@ -17,7 +17,7 @@
 #define ALIQUOT_COLUMNS "id, lot, donor, status, box, position, expires, retained, held"
 
 /* With --as-of TS (schema/code/160_asof.sql), the tubes as they were then, after a leading as_of
- * column; x.at is NULL without it (the present-time functions). */
+ * column; without it the present-time functions, as always. */
 #define AS_OF_FROM " FROM (SELECT fmtbank.as_of_given($1) AS at) x CROSS JOIN LATERAL "
 
 static int
@@ -25,12 +25,13 @@ cmd_aliquot_show(struct cmd_ctx *ctx)
 {
     const char *as_of = cmd_opt(ctx, "as-of");
     const char *p[] = {as_of, ctx->args[0]};
-#define SHOW_SQL(AS_OF)                                                                            \
+#define SHOW_SQL(AS_OF, FN)                                                                        \
     "SELECT " AS_OF ALIQUOT_COLUMNS ", volume_ml, glycerol_percent, processed_at,"                 \
-    " thawed_at, freezer, freezer_name, rack, status_reason, holds" AS_OF_FROM                     \
-    "fmtbank.aliquot_show_at($2, x.at) s"
-    return out_query(ctx, OUT_OBJECT, as_of ? SHOW_SQL("x.at AS as_of, ") : SHOW_SQL(""), 2, p,
-                     NULL);
+    " thawed_at, freezer, freezer_name, rack, status_reason, holds" AS_OF_FROM FN " s"
+    return out_query(ctx, OUT_OBJECT,
+                     as_of ? SHOW_SQL("x.at AS as_of, ", "fmtbank.aliquot_show_at($2, x.at)")
+                           : SHOW_SQL("", "fmtbank.aliquot_show($2)"),
+                     2, p, NULL);
 #undef SHOW_SQL
 }
 
@@ -40,14 +41,19 @@ cmd_aliquot_list(struct cmd_ctx *ctx)
     const char *as_of = cmd_opt(ctx, "as-of");
     const char *p[] = {as_of, cmd_opt(ctx, "status"), cmd_opt(ctx, "lot"), cmd_opt(ctx, "box"),
                        cmd_flag(ctx, "held") ? "t" : "f"};
-#define LIST_SQL(AS_OF, MORE)                                                                      \
-    "SELECT " AS_OF ALIQUOT_COLUMNS MORE AS_OF_FROM "fmtbank.aliquot_list_at($2, $3, $4, x.at) s"   \
-    " WHERE held OR NOT $5::boolean"
+#define LIST_SQL(AS_OF, MORE, FN)                                                                  \
+    "SELECT " AS_OF ALIQUOT_COLUMNS MORE AS_OF_FROM FN " s WHERE held OR NOT $5::boolean"
+#define AT "x.at AS as_of, "
+#define NOW "fmtbank.aliquot_list($2, $3, $4)"
+#define THEN "fmtbank.aliquot_list_at($2, $3, $4, x.at)"
     const char *sql;
     if (ctx->format == OUT_JSON)
-        sql = as_of ? LIST_SQL("x.at AS as_of, ", ", holds") : LIST_SQL("", ", holds");
+        sql = as_of ? LIST_SQL(AT, ", holds", THEN) : LIST_SQL("", ", holds", NOW);
     else
-        sql = as_of ? LIST_SQL("x.at AS as_of, ", "") : LIST_SQL("", "");
+        sql = as_of ? LIST_SQL(AT, "", THEN) : LIST_SQL("", "", NOW);
+#undef AT
+#undef NOW
+#undef THEN
 #undef LIST_SQL
     return out_query(ctx, OUT_LIST, sql, 5, p, NULL);
 }

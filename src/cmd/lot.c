@@ -23,9 +23,9 @@
     "   pg_catalog.floor(pg_catalog.date_part('epoch', s.entered_late))::bigint,"                  \
     "   'entry_reason', s.entry_reason, 'reject_reasons', s.reject_reasons"
 
-/* The state at x.at (--as-of, schema/code/160_asof.sql) or now (x.at NULL); AS_OF is the
- * leading as_of column, given only with --as-of. */
-#define LOT_STATE_SQL(AS_OF, JSON_AS_OF)                                                           \
+/* The state now (FN lot_show) or at x.at (--as-of: lot_show_at, schema/code/160_asof.sql, after
+ * a leading as_of column); the present-time query is the one it always was. */
+#define LOT_STATE_SQL(AS_OF, JSON_AS_OF, FN)                                                           \
     "SELECT " AS_OF "s.lot, s.donor, s.status, s.aliquots, s.doses, s.stored_status,"             \
     " s.collected_at, s.processed_at, s.released_at, s.released_by, s.entered_at,"                 \
     " pg_catalog.date_trunc('second', s.entered_late) AS entered_late,"                            \
@@ -35,13 +35,14 @@
     "   AS holds, s.blocking::text AS blocking,"                                                   \
     " pg_catalog.json_build_object(" JSON_AS_OF LOT_JSON_FIELDS ") AS json"                      \
     " FROM (SELECT fmtbank.as_of_given($2) AS at) x"                                               \
-    " CROSS JOIN LATERAL fmtbank.lot_show_at($1, x.at) s"
+    " CROSS JOIN LATERAL " FN " s"
 
 /* One evaluation, everything printed comes from: the fields, the blocking rules (JSON text, for
  * the table's rule list) and the JSON object made by PostgreSQL (product.md §5: lot, donor,
  * status, blocking, aliquots), with as_of first when --as-of is given. */
-static const char lot_state_sql[] = LOT_STATE_SQL("", "");
-static const char lot_state_as_of_sql[] = LOT_STATE_SQL("x.at AS as_of, ", "'as_of', x.at, ");
+static const char lot_state_sql[] = LOT_STATE_SQL("", "", "fmtbank.lot_show($1)");
+static const char lot_state_as_of_sql[] =
+    LOT_STATE_SQL("x.at AS as_of, ", "'as_of', x.at, ", "fmtbank.lot_show_at($1, x.at)");
 
 static void
 tsv_value(const char *s)
@@ -117,21 +118,23 @@ cmd_lot_show(struct cmd_ctx *ctx)
 
 /* lot list: the lots now, or at x.at with --as-of (then with a leading as_of column). In JSON,
  * blocking is the array of {rule, detail}; in a table, the failing rules' names. */
-#define LOT_LIST_FROM                                                                              \
+#define LOT_LIST_FROM(FN)                                                                          \
     " FROM (SELECT fmtbank.as_of_given($3) AS at) x"                                               \
-    " CROSS JOIN LATERAL fmtbank.lot_list_at($1, x.at) s WHERE s.held OR NOT $2::boolean"
-#define LOT_LIST_JSON_SQL(AS_OF)                                                                   \
+    " CROSS JOIN LATERAL " FN " s WHERE s.held OR NOT $2::boolean"
+#define LOT_LIST_NOW LOT_LIST_FROM("fmtbank.lot_list($1)")
+#define LOT_LIST_AS_OF LOT_LIST_FROM("fmtbank.lot_list_at($1, x.at)")
+#define LOT_LIST_JSON_SQL(AS_OF, FROM)                                                                   \
     "SELECT " AS_OF "s.lot, s.donor, s.status, s.held, s.holds, s.blocking, s.aliquots, s.doses,"  \
     " s.collected_at, s.processed_at, s.released_at, s.released_by, s.entered_at,"                 \
     " pg_catalog.floor(pg_catalog.date_part('epoch', s.entered_late))::bigint"                     \
-    "   AS entered_late_seconds, s.entry_reason, s.reject_reasons" LOT_LIST_FROM
-#define LOT_LIST_TABLE_SQL(AS_OF)                                                                  \
+    "   AS entered_late_seconds, s.entry_reason, s.reject_reasons" FROM
+#define LOT_LIST_TABLE_SQL(AS_OF, FROM)                                                                  \
     "SELECT " AS_OF "s.lot, s.donor, s.status, s.held, s.aliquots, s.collected_at,"               \
     " s.processed_at,"                                                                             \
     " (SELECT pg_catalog.string_agg(y.r, ', ' ORDER BY y.o) FROM"                                  \
     "  (SELECT x.e ->> 'rule' AS r, pg_catalog.min(x.o) AS o"                                      \
     "   FROM pg_catalog.jsonb_array_elements(s.blocking) WITH ORDINALITY"                          \
-    "   AS x(e, o) GROUP BY 1) y) AS blocking" LOT_LIST_FROM
+    "   AS x(e, o) GROUP BY 1) y) AS blocking" FROM
 
 static int
 cmd_lot_list(struct cmd_ctx *ctx)
@@ -140,9 +143,11 @@ cmd_lot_list(struct cmd_ctx *ctx)
     const char *p[] = {cmd_opt(ctx, "status"), cmd_flag(ctx, "held") ? "t" : "f", as_of};
     const char *sql;
     if (ctx->format == OUT_JSON)
-        sql = as_of ? LOT_LIST_JSON_SQL("x.at AS as_of, ") : LOT_LIST_JSON_SQL("");
+        sql = as_of ? LOT_LIST_JSON_SQL("x.at AS as_of, ", LOT_LIST_AS_OF)
+                    : LOT_LIST_JSON_SQL("", LOT_LIST_NOW);
     else
-        sql = as_of ? LOT_LIST_TABLE_SQL("x.at AS as_of, ") : LOT_LIST_TABLE_SQL("");
+        sql = as_of ? LOT_LIST_TABLE_SQL("x.at AS as_of, ", LOT_LIST_AS_OF)
+                    : LOT_LIST_TABLE_SQL("", LOT_LIST_NOW);
     return out_query(ctx, OUT_LIST, sql, 3, p, NULL);
 }
 

@@ -44,21 +44,31 @@ cmd_box_add(struct cmd_ctx *ctx)
 }
 
 /* The tubes of a box, for --format tsv/json and for the map. */
+/* x.at: the moment of --as-of ($2), NULL without it; the box and its tubes then (160_asof), or
+ * now by the present-time functions, as always. */
 #define AS_OF_X " FROM (SELECT fmtbank.as_of_given($2) AS at) x CROSS JOIN LATERAL "
 #define BOX_TUBES_COLS                                                                             \
     "t.position, t.id AS aliquot, t.lot, t.donor, t.status, t.expires, t.retained, t.held"
-#define BOX_TUBES_SQL "SELECT " BOX_TUBES_COLS AS_OF_X "fmtbank.box_tubes_at($1, x.at) t"
+#define TUBES_NOW "fmtbank.box_tubes($1)"
+#define TUBES_THEN "fmtbank.box_tubes_at($1, x.at)"
+#define BOX_NOW "fmtbank.location_of(NULL, $1)"
+#define BOX_THEN "fmtbank.location_at($1, x.at)"
+#define BOX_TUBES_SQL(TUBES) "SELECT " BOX_TUBES_COLS AS_OF_X TUBES " t"
 
 static int
 location_show_map(struct cmd_ctx *ctx, const char *box)
 {
     const char *as_of = cmd_opt(ctx, "as-of");
     const char *p[] = {box, as_of};
-    PGresult *h = db_exec(ctx->conn,
-                          "SELECT l.box, l.rows, l.cols, l.freezer, l.freezer_name, l.temp_c,"
-                          " coalesce(l.site, ''), coalesce(l.rack, ''), l.occupied,"
-                          " fmtbank.ts_text(x.at)" AS_OF_X "fmtbank.location_at($1, x.at) l",
-                          2, p, &ctx->err);
+#define HEAD_SQL(BOX)                                                                              \
+    "SELECT l.box, l.rows, l.cols, l.freezer, l.freezer_name, l.temp_c,"                           \
+    " coalesce(l.site, ''), coalesce(l.rack, ''), l.occupied, fmtbank.ts_text(x.at)" AS_OF_X BOX   \
+    " l"
+#define MAP_SQL(TUBES)                                                                             \
+    "SELECT ascii(t.position) - 64, substr(t.position, 2)::int, t.status, t.retained" AS_OF_X      \
+    TUBES " t"
+    PGresult *h = db_exec(ctx->conn, as_of ? HEAD_SQL(BOX_THEN) : HEAD_SQL(BOX_NOW), 2, p,
+                          &ctx->err);
     if (!h)
         return cmd_fail(ctx);
     if (PQntuples(h) != 1) { /* cannot happen: location_of raises for an unknown box */
@@ -66,10 +76,10 @@ location_show_map(struct cmd_ctx *ctx, const char *box)
         fb_error_set(&ctx->err, FB_ERR_NOTFOUND, "box \"%s\" not found", box);
         return FB_ERR_NOTFOUND;
     }
-    PGresult *t = db_exec(ctx->conn,
-                          "SELECT ascii(t.position) - 64, substr(t.position, 2)::int, t.status,"
-                          " t.retained" AS_OF_X "fmtbank.box_tubes_at($1, x.at) t",
-                          2, p, &ctx->err);
+    PGresult *t = db_exec(ctx->conn, as_of ? MAP_SQL(TUBES_THEN) : MAP_SQL(TUBES_NOW), 2, p,
+                          &ctx->err);
+#undef HEAD_SQL
+#undef MAP_SQL
     if (!t) {
         PQclear(h);
         return cmd_fail(ctx);
@@ -112,20 +122,23 @@ cmd_location_show(struct cmd_ctx *ctx)
     int rc;
     const char *as_of = cmd_opt(ctx, "as-of");
     const char *p[] = {ctx->args[0], as_of};
-#define TSV_SQL(AS_OF) "SELECT " AS_OF BOX_TUBES_COLS AS_OF_X "fmtbank.box_tubes_at($1, x.at) t"
-#define JSON_SQL(AS_OF)                                                                            \
+#define TSV_SQL(AS_OF, TUBES) "SELECT " AS_OF BOX_TUBES_COLS AS_OF_X TUBES " t"
+#define JSON_SQL(AS_OF, BOX, TUBES)                                                                \
     "SELECT " AS_OF "l.box, l.freezer, l.freezer_name, l.temp_c, l.site, l.rack, l.rows,"          \
     " l.cols, l.occupied, l.free,"                                                                 \
-    " (SELECT coalesce(json_agg(t), '[]'::json) FROM (" BOX_TUBES_SQL ") t)"                       \
-    " AS tubes" AS_OF_X "fmtbank.location_at($1, x.at) l"
+    " (SELECT coalesce(json_agg(t), '[]'::json) FROM (" BOX_TUBES_SQL(TUBES) ") t)"                \
+    " AS tubes" AS_OF_X BOX " l"
     if (ctx->format == OUT_TABLE)
         rc = location_show_map(ctx, ctx->args[0]);
     else if (ctx->format == OUT_TSV)
-        rc = out_query(ctx, OUT_LIST, as_of ? TSV_SQL("x.at AS as_of, ") : TSV_SQL(""), 2, p,
-                       NULL);
+        rc = out_query(ctx, OUT_LIST,
+                       as_of ? TSV_SQL("x.at AS as_of, ", TUBES_THEN) : TSV_SQL("", TUBES_NOW), 2,
+                       p, NULL);
     else
-        rc = out_query(ctx, OUT_OBJECT, as_of ? JSON_SQL("x.at AS as_of, ") : JSON_SQL(""), 2, p,
-                       NULL);
+        rc = out_query(ctx, OUT_OBJECT,
+                       as_of ? JSON_SQL("x.at AS as_of, ", BOX_THEN, TUBES_THEN)
+                             : JSON_SQL("", BOX_NOW, TUBES_NOW),
+                       2, p, NULL);
 #undef TSV_SQL
 #undef JSON_SQL
     return rc;
