@@ -26,10 +26,10 @@ BEGIN
     IF TG_OP = 'UPDATE' THEN
         UPDATE fmtbank.lot_version v SET valid_to = t
         FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE v.lot = o.id AND v.valid_to IS NULL AND to_jsonb(n) <> to_jsonb(o);
+        WHERE v.lot = o.id AND v.valid_to IS NULL AND n IS DISTINCT FROM o;
         INSERT INTO fmtbank.lot_version (lot, valid_from, row)
         SELECT n.id, t, to_jsonb(n) FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE to_jsonb(n) <> to_jsonb(o);
+        WHERE n IS DISTINCT FROM o;
     ELSE
         INSERT INTO fmtbank.lot_version (lot, valid_from, row)
         SELECT n.id, least(n.created_at, t), to_jsonb(n) FROM new_rows n;
@@ -44,10 +44,10 @@ BEGIN
     IF TG_OP = 'UPDATE' THEN
         UPDATE fmtbank.aliquot_version v SET valid_to = t
         FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE v.aliquot = o.id AND v.valid_to IS NULL AND to_jsonb(n) <> to_jsonb(o);
+        WHERE v.aliquot = o.id AND v.valid_to IS NULL AND n IS DISTINCT FROM o;
         INSERT INTO fmtbank.aliquot_version (aliquot, lot, valid_from, row)
         SELECT n.id, n.lot, t, to_jsonb(n) FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE to_jsonb(n) <> to_jsonb(o);
+        WHERE n IS DISTINCT FROM o;
     ELSE
         INSERT INTO fmtbank.aliquot_version (aliquot, lot, valid_from, row)
         SELECT n.id, n.lot, least(n.created_at, t), to_jsonb(n) FROM new_rows n;
