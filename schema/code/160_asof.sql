@@ -161,6 +161,20 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     JOIN fmtbank.safety_case c ON c.id = x.case_id
 $$;
 
+-- FB002 when what is asked about (p_what: 'lot "L..."') was recorded (p_recorded: "entered",
+-- "made", "registered", at p_created) only after p_at.
+CREATE OR REPLACE FUNCTION fmtbank.require_recorded(p_what text, p_recorded text,
+                                                    p_created timestamptz, p_at timestamptz)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_created > p_at THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB002',
+            MESSAGE = format('%s had not been %s at %s', p_what, p_recorded, fmtbank.ts_text(p_at)),
+            DETAIL = format('It was %s at %s.', p_recorded, fmtbank.ts_text(p_created));
+    END IF;
+END $$;
+
 -- ---------------------------------------------------------------- lots
 -- The lots as lot_state (031) shows them, at p_at (p_lot: one lot, NULL: all): the stored
 -- status of then, shown as ready or quarantine by the rules evaluated at p_at with the records
@@ -191,11 +205,7 @@ BEGIN
         RETURN QUERY SELECT * FROM fmtbank.lot_show(p_lot);
         RETURN;
     END IF;
-    IF l.created_at > p_at THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB002',
-            MESSAGE = format('lot "%s" had not been entered at %s', l.lot_id, fmtbank.ts_text(p_at)),
-            DETAIL = format('It was entered at %s.', fmtbank.ts_text(l.created_at));
-    END IF;
+    PERFORM fmtbank.require_recorded(format('lot "%s"', l.lot_id), 'entered', l.created_at, p_at);
     RETURN QUERY SELECT * FROM fmtbank.lot_state_at(p_at, l.id);
 END $$;
 
@@ -254,11 +264,8 @@ BEGIN
         RETURN QUERY SELECT * FROM fmtbank.aliquot_show(p_id);
         RETURN;
     END IF;
-    IF a.created_at > p_at THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB002',
-            MESSAGE = format('aliquot "%s" had not been made at %s', a.aliquot_id, fmtbank.ts_text(p_at)),
-            DETAIL = format('It was made at %s.', fmtbank.ts_text(a.created_at));
-    END IF;
+    PERFORM fmtbank.require_recorded(format('aliquot "%s"', a.aliquot_id), 'made', a.created_at,
+                                     p_at);
     RETURN QUERY SELECT * FROM fmtbank.aliquot_view_at(p_at, ARRAY[a.id], NULL, NULL);
 END $$;
 
@@ -302,11 +309,8 @@ BEGIN
         RETURN QUERY SELECT * FROM fmtbank.location_of(NULL, p_box);
         RETURN;
     END IF;
-    IF b.created_at > p_at THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB002',
-            MESSAGE = format('box "%s" had not been registered at %s', b.box_id, fmtbank.ts_text(p_at)),
-            DETAIL = format('It was registered at %s.', fmtbank.ts_text(b.created_at));
-    END IF;
+    PERFORM fmtbank.require_recorded(format('box "%s"', b.box_id), 'registered', b.created_at,
+                                     p_at);
     RETURN QUERY
     SELECT f.freezer_id, f.name, f.temp_c, f.site, b.box_id, b.rack, b.nrows, b.ncols,
            coalesce(o.n, 0), b.nrows * b.ncols - coalesce(o.n, 0)
@@ -338,6 +342,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.positions_at(timestamp with time zone),
     fmtbank.aliquot_status_at(text, timestamp with time zone, timestamp with time zone),
     fmtbank.case_at(fmtbank.safety_case, timestamp with time zone),
+    fmtbank.require_recorded(text, text, timestamp with time zone, timestamp with time zone),
     fmtbank.holds_of_at(uuid, uuid, timestamp with time zone),
     fmtbank.lot_state_at(timestamp with time zone, uuid),
     fmtbank.lot_show_at(text, timestamp with time zone),
