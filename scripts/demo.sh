@@ -31,6 +31,17 @@ fmtbank --user alice donor list
 step "audit trail integrity"
 fmtbank --user audrey audit verify
 
+step "the catalog as data: an administrator adds a screening test (mpox PCR) in one command"
+# A new catalog version: donors need the test from now on, unreleased lots are not ready until
+# tested, and released stock collected from --applies-from that was never tested is held by a
+# catalog case. (Once: a later run finds it in force.)
+if ! fmtbank --user audrey --format tsv catalog tests | cut -f1 | grep -qx MPOX; then
+    fmtbank --user adam --reason "FDA 2022 safety alert: mpox screening of stool donors" \
+        catalog test add MPOX --name "mpox PCR" --specimen rectal_swab --phases pre,post \
+        --accept negative --validity-days 60 --source FDA22 --applies-from 2022-03-15 >/dev/null
+fi
+fmtbank --user audrey catalog history
+
 step "screening: D-0001's full questionnaire and screening panel make the donor eligible"
 today=$(date +%F)
 if [ "$(fmtbank --user alice --format tsv donor show D-0001 | awk -F'\t' 'NR == 2 { print $2 }')" != eligible ]; then

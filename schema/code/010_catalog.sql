@@ -124,24 +124,45 @@ CREATE OR REPLACE VIEW fmtbank.rule_history AS
     FROM fmtbank.rule_set s
     JOIN fmtbank.rule_param_value v ON v.version = s.version;
 
--- The catalog with the values in force at p_at: accept (negative or a limit such as <=5), the
--- validity in days (screen_validity_days, the same for every test), the required phases.
-CREATE OR REPLACE FUNCTION fmtbank.screening_test_at(p_at timestamptz DEFAULT clock_timestamp())
-RETURNS TABLE (code text, test_no smallint, name text, specimen text, kind text, required text[],
+-- The catalog version in force at p_at (140: the newest version, in creation order, of those
+-- effective by then).
+CREATE OR REPLACE FUNCTION fmtbank.catalog_version_at(p_at timestamptz) RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT max(version) FROM fmtbank.catalog_version WHERE effective_from <= p_at
+$$;
+
+-- The screening tests in force at p_at with the values in force then: per test, the definition of
+-- the catalog version effective last by p_at (140), unless that one retired it; accept (negative or
+-- a limit such as <=5: the test's own, or its rule parameter's), the validity in days (the test's
+-- own, or screen_validity_days), the required phases.
+DROP FUNCTION IF EXISTS fmtbank.screening_test_at(timestamp with time zone) CASCADE;
+CREATE FUNCTION fmtbank.screening_test_at(p_at timestamptz DEFAULT clock_timestamp())
+RETURNS TABLE (code text, test_no integer, name text, specimen text, kind text, required text[],
                required_pre boolean, required_post boolean, validity_days integer, accept text,
                accept_op text, accept_limit numeric, unit text, unit_aliases text[],
-               excludes_permanently boolean, source text, rule_set_version integer)
+               excludes_permanently boolean, source text, rule_set_version integer,
+               catalog_version integer, defined_in integer)
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT t.code, t.test_no, t.name, t.specimen, t.kind,
-           array_remove(ARRAY[CASE WHEN t.required_pre THEN 'pre' END,
-                              CASE WHEN t.required_post THEN 'post' END], NULL),
-           t.required_pre, t.required_post, val.value::integer,
-           CASE WHEN t.accept_op = 'negative' THEN 'negative' ELSE t.accept_op || lim.value END,
-           t.accept_op, lim.value, t.unit, t.unit_aliases, t.excludes_permanently, t.source,
-           fmtbank.rule_set_version_at(p_at)
-    FROM fmtbank.screening_test t
-    JOIN fmtbank.rule_params_at(p_at) val ON val.name = 'screen_validity_days'
-    LEFT JOIN fmtbank.rule_params_at(p_at) lim ON lim.name = t.limit_param
+    WITH d AS (
+        SELECT DISTINCT ON (x.code) x.*
+        FROM fmtbank.screening_test_def x JOIN fmtbank.catalog_version v ON v.version = x.version
+        WHERE v.effective_from <= p_at
+        ORDER BY x.code, v.effective_from DESC),
+    p AS (SELECT * FROM fmtbank.rule_params_at(p_at))
+    SELECT d.code, t.test_no::integer, d.name, d.specimen, d.kind,
+           array_remove(ARRAY[CASE WHEN d.required_pre THEN 'pre' END,
+                              CASE WHEN d.required_post THEN 'post' END], NULL),
+           d.required_pre, d.required_post,
+           coalesce(d.validity_days, (SELECT p.value FROM p WHERE p.name = 'screen_validity_days'))::integer,
+           CASE WHEN d.accept_op = 'negative' THEN 'negative'
+                ELSE d.accept_op || coalesce(d.accept_limit, lim.value) END,
+           d.accept_op, coalesce(d.accept_limit, lim.value), d.unit, d.unit_aliases,
+           d.excludes_permanently, d.source, fmtbank.rule_set_version_at(p_at),
+           fmtbank.catalog_version_at(p_at), d.version
+    FROM d
+    JOIN fmtbank.screening_test t ON t.code = d.code
+    LEFT JOIN p lim ON lim.name = d.limit_param
+    WHERE NOT d.retired
 $$;
 
 -- Whether a result is acceptable under an accept rule: the one definition (the views, the
@@ -167,46 +188,68 @@ RETURN p_result = 'negative' AND p_value IS NULL
 
 -- The catalog at p_at as vectors, the one encoding the set-based engines (eligibility 013,
 -- readiness 031) read per result row without a join: arrays indexed by test_no + 1 (accept op
--- and limit for result_acceptable, code, unit; NULL where no test has that number) and
--- bitmasks over test_no (required pre- and post-donation, excluding permanently) with the
--- number of tests required in each phase. A type of the code set (dropped and created again
--- whenever the set is applied, with what depends on it: the functions that return it, below and
--- in 013 and 031, and the parameter types that contain it).
+-- and limit for result_acceptable, code, unit, validity in days; NULL where no test in force has
+-- that number) and bit strings over test_no (required pre- and post-donation, excluding
+-- permanently), each as long as the highest test number + 1, so any number of tests fits
+-- (set_bit(zero, test_no, 1) is one test's bit; bit n is get_bit(mask, n)), with the number of
+-- tests required in each phase and the longest validity (the engines' lower bound on a
+-- collection date). A type of the code set (dropped and created again whenever the set is
+-- applied, with what depends on it: the functions that return it, below and in 013 and 031, and
+-- the parameter types that contain it).
 DROP TYPE IF EXISTS fmtbank.catalog_vectors CASCADE;
-CREATE TYPE fmtbank.catalog_vectors AS (required_pre bigint, required_post bigint, n_pre integer,
-                                        n_post integer, excluding bigint, ops text[],
-                                        limits numeric[], codes text[], units text[]);
+CREATE TYPE fmtbank.catalog_vectors AS (required_pre varbit, required_post varbit, n_pre integer,
+                                        n_post integer, excluding varbit, ops text[],
+                                        limits numeric[], codes text[], units text[],
+                                        validity integer[], max_validity integer, zero varbit);
 
 CREATE OR REPLACE FUNCTION fmtbank.catalog_vectors_at(p_at timestamptz) RETURNS fmtbank.catalog_vectors
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_pre), 0),
-           coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.required_post), 0),
+    WITH w AS (SELECT repeat('0', coalesce(max(x.test_no) + 1, 1))::varbit AS zero
+               FROM fmtbank.screening_test x)
+    SELECT coalesce(bit_or(set_bit(w.zero, n, 1)) FILTER (WHERE t.required_pre), w.zero),
+           coalesce(bit_or(set_bit(w.zero, n, 1)) FILTER (WHERE t.required_post), w.zero),
            count(*) FILTER (WHERE t.required_pre)::integer,
            count(*) FILTER (WHERE t.required_post)::integer,
-           coalesce(bit_or(1::bigint << t.test_no) FILTER (WHERE t.excludes_permanently), 0),
+           coalesce(bit_or(set_bit(w.zero, n, 1)) FILTER (WHERE t.excludes_permanently), w.zero),
            array_agg(t.accept_op ORDER BY n), array_agg(t.accept_limit ORDER BY n),
-           array_agg(t.code ORDER BY n), array_agg(t.unit ORDER BY n)
-    FROM generate_series(0, 62) n LEFT JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = n
+           array_agg(t.code ORDER BY n), array_agg(t.unit ORDER BY n),
+           array_agg(t.validity_days ORDER BY n),
+           coalesce(max(t.validity_days), fmtbank.rule_value('screen_validity_days', p_at)::integer),
+           w.zero
+    FROM w CROSS JOIN generate_series(0, length(w.zero) - 1) n
+    LEFT JOIN fmtbank.screening_test_at(p_at) t ON t.test_no = n
+    GROUP BY w.zero
 $$;
 
 CREATE OR REPLACE VIEW fmtbank.test_catalog AS
     SELECT * FROM fmtbank.screening_test_at(clock_timestamp());
 
--- The items with the periods and ranges in force at p_at.
-CREATE OR REPLACE FUNCTION fmtbank.question_item_at(p_at timestamptz DEFAULT clock_timestamp())
+-- The questionnaire items in force at p_at with the periods and ranges in force then: per item,
+-- the definition of the catalog version effective last by p_at (140), unless that one retired
+-- it; the deferral period is the item's own or its rule parameter's.
+DROP FUNCTION IF EXISTS fmtbank.question_item_at(timestamp with time zone) CASCADE;
+CREATE FUNCTION fmtbank.question_item_at(p_at timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (code text, questionnaire text, type text, effect text, text text,
                defer_days integer, clear_min numeric, clear_max numeric, answer_min numeric,
                answer_max numeric, integral boolean, derived text, source text,
-               sort_order integer, rule_set_version integer)
+               sort_order integer, rule_set_version integer, lookback_days integer,
+               catalog_version integer, defined_in integer)
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    WITH p AS (SELECT * FROM fmtbank.rule_params_at(p_at))
+    WITH p AS (SELECT * FROM fmtbank.rule_params_at(p_at)),
+    q AS (
+        SELECT DISTINCT ON (x.code) x.*
+        FROM fmtbank.question_item_def x JOIN fmtbank.catalog_version v ON v.version = x.version
+        WHERE v.effective_from <= p_at
+        ORDER BY x.code, v.effective_from DESC)
     SELECT q.code, q.questionnaire, q.type, q.effect, q.text,
-           (SELECT p.value::integer FROM p WHERE p.name = q.defer_param),
+           coalesce(q.defer_days, (SELECT p.value::integer FROM p WHERE p.name = q.defer_param)),
            (SELECT p.value FROM p WHERE p.name = q.min_param),
            (SELECT p.value FROM p WHERE p.name = q.max_param),
            q.answer_min, q.answer_max, q.integral, q.derived, q.source, q.sort_order,
-           fmtbank.rule_set_version_at(p_at)
-    FROM fmtbank.question_item q
+           fmtbank.rule_set_version_at(p_at), q.lookback_days, fmtbank.catalog_version_at(p_at),
+           q.version
+    FROM q
+    WHERE NOT q.retired
 $$;
 
 -- ---------------------------------------------------------------- privileges
@@ -215,6 +258,7 @@ $$;
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.rule_set_version_at(timestamp with time zone),
+    fmtbank.catalog_version_at(timestamp with time zone),
     fmtbank.rule_params_at(timestamp with time zone),
     fmtbank.rule_value(text, timestamp with time zone),
     fmtbank.rules_set(text, text),

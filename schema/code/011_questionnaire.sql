@@ -53,20 +53,23 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                btrim(coalesce(e ->> 'answer', '')) AS ans, e ->> 'error' AS err
         FROM jsonb_array_elements(p_lines) e),
     c AS (
-        SELECT l.*, q.code IS NOT NULL AS known, q.questionnaire, q.type, q.derived,
+        SELECT l.*, q.code IS NOT NULL AS known, qi.code IS NOT NULL AS ever, q.questionnaire, q.type, q.derived,
                q.answer_min, q.answer_max, q.integral,
                row_number() OVER (PARTITION BY l.item ORDER BY l.line) AS nth,
                min(l.line) OVER (PARTITION BY l.item) AS first_line,
                CASE WHEN q.type = 'date' THEN fmtbank.iso_date(l.ans) END AS dv,
                CASE WHEN q.type = 'number' AND l.ans ~ '^-?[0-9]{1,12}(\.[0-9]{1,12})?$'
                     THEN l.ans::numeric END AS nv
-        FROM l LEFT JOIN fmtbank.question_item q ON q.code = l.item)
+        FROM l LEFT JOIN fmtbank.question_item_at(clock_timestamp()) q ON q.code = l.item
+        LEFT JOIN fmtbank.question_item qi ON qi.code = l.item)
     SELECT c.line, c.item,
            CASE WHEN c.type = 'boolean' THEN lower(c.ans) ELSE c.ans END,
            CASE WHEN c.type = 'boolean' THEN lower(c.ans) = 'yes' END, c.dv, c.nv,
            CASE
              WHEN c.err IS NOT NULL THEN c.err
              WHEN c.item = '' THEN 'missing item name'
+             WHEN NOT c.known AND c.ever
+               THEN format('item "%s" is not in the catalog in force (retired, or not yet in force)', c.item)
              WHEN NOT c.known THEN format('unknown item "%s"', c.raw_item)
              WHEN c.questionnaire <> p_kind THEN
                format('item "%s" belongs to the %s questionnaire', c.item,
@@ -98,7 +101,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     UNION ALL
     SELECT NULL, q.code, NULL, NULL, NULL, NULL, format('missing item "%s"', q.code),
            1000000000 + q.sort_order
-    FROM fmtbank.question_item q
+    FROM fmtbank.question_item_at(clock_timestamp()) q
     WHERE q.questionnaire = p_kind AND q.derived IS NULL
       AND NOT EXISTS (SELECT 1 FROM l WHERE l.item = q.code)
 $$;

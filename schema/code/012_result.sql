@@ -79,7 +79,14 @@ BEGIN
                           ORDER BY w.test NULLS LAST LIMIT 1) END AS word
         FROM s
         LEFT JOIN fmtbank.donor d ON d.code = s.dcode
-        LEFT JOIN fmtbank.screening_test t ON t.code = s.tcode),
+        -- the test's definition in force now (140), or, for a test retired or not yet in force,
+        -- its first one: a lab may still report it, and the result is kept
+        LEFT JOIN (SELECT x.code, x.test_no, coalesce(f.kind, x.kind) AS kind,
+                          coalesce(f.unit, x.unit) AS unit,
+                          coalesce(f.unit_aliases, x.unit_aliases) AS unit_aliases
+                   FROM fmtbank.screening_test x
+                   LEFT JOIN fmtbank.screening_test_at(clock_timestamp()) f ON f.code = x.code) t
+               ON t.code = s.tcode),
     j AS (
         SELECT n.*, trim_scale(n.num * n.factor) AS val,
                CASE WHEN n.kind = 'qualitative' THEN coalesce(n.word, lower(n.res_raw))

@@ -128,7 +128,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     WITH
     tcat AS MATERIALIZED (
         SELECT t.*, format('no acceptable result collected from %s to %s',
-                           ($1).day - ($1).validity, ($1).day)
+                           ($1).day - t.validity_days, ($1).day)
                     AS miss_detail
         FROM fmtbank.screening_test_at(($1).at) t),
     iq AS MATERIALIZED (SELECT * FROM fmtbank.question_item_at(($1).at)),
@@ -136,24 +136,25 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
         SELECT d.id, d.code, d.birth_year FROM fmtbank.donor d
         WHERE d.created_at <= ($1).known AND (($1).donor IS NULL OR d.id = ($1).donor)),
     g AS MATERIALIZED (
-        SELECT r.donor_id, r.collected + ($1).validity AS expires,
-               bit_or(1::bigint << r.test_no) & ($1).cat.required_pre AS okmask
+        SELECT r.donor_id, r.collected + ($1).cat.validity[r.test_no + 1] AS expires,
+               bit_or(set_bit(($1).cat.zero, r.test_no, 1)) & ($1).cat.required_pre AS okmask
         FROM fmtbank.result r
         WHERE r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
-          AND r.collected <= ($1).day AND r.collected >= ($1).day - ($1).validity
+          AND r.collected <= ($1).day AND r.collected >= ($1).day - ($1).cat.max_validity
+          AND r.collected >= ($1).day - ($1).cat.validity[r.test_no + 1]
           AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
                                         ($1).cat.limits[r.test_no + 1])
           AND (($1).donor IS NULL OR r.donor_id = ($1).donor)
-        GROUP BY r.donor_id, r.collected + ($1).validity),
+        GROUP BY r.donor_id, r.collected + ($1).cat.validity[r.test_no + 1]),
     -- unacceptable results (any age) per donor and test
     bad AS MATERIALIZED (
         SELECT r.donor_id, r.test_no, max(r.collected) AS last_bad,
                (array_agg(r.result ORDER BY r.collected DESC, r.recorded_at DESC))[1] AS bad_result,
                min(r.collected) FILTER (WHERE r.result <> 'indeterminate'
-                                        AND (($1).cat.excluding >> r.test_no) & 1 = 1) AS excl_date,
+                                        AND get_bit(($1).cat.excluding, r.test_no) = 1) AS excl_date,
                (array_agg(r.result ORDER BY r.collected, r.recorded_at)
                     FILTER (WHERE r.result <> 'indeterminate'
-                                  AND (($1).cat.excluding >> r.test_no) & 1 = 1))[1]
+                                  AND get_bit(($1).cat.excluding, r.test_no) = 1))[1]
                    AS excl_result
         FROM fmtbank.result r
         WHERE r.result <> 'negative'
@@ -163,14 +164,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                                             ($1).cat.limits[r.test_no + 1])
         GROUP BY r.donor_id, r.test_no),
     bd AS MATERIALIZED (
-        SELECT bad.donor_id, bit_or(1::bigint << bad.test_no) AS badtests FROM bad GROUP BY bad.donor_id),
+        SELECT bad.donor_id, bit_or(set_bit(($1).cat.zero, bad.test_no, 1)) AS badtests FROM bad GROUP BY bad.donor_id),
     -- required tests with no unacceptable result: which are satisfied, and until when all are
     cm AS (
-        SELECT g.donor_id, g.expires, ($1).cat.required_pre & ~coalesce(bd.badtests, 0) AS target,
-               bit_or(g.okmask & ~coalesce(bd.badtests, 0))
+        SELECT g.donor_id, g.expires, ($1).cat.required_pre & ~coalesce(bd.badtests, ($1).cat.zero) AS target,
+               bit_or(g.okmask & ~coalesce(bd.badtests, ($1).cat.zero))
                    OVER (PARTITION BY g.donor_id ORDER BY g.expires DESC) AS cum
         FROM g LEFT JOIN bd ON bd.donor_id = g.donor_id
-        WHERE g.okmask & ~coalesce(bd.badtests, 0) <> 0),
+        WHERE g.okmask & ~coalesce(bd.badtests, ($1).cat.zero) <> ($1).cat.zero),
     ts AS MATERIALIZED (
         SELECT cm.donor_id, bit_or(cm.cum) AS satmask,
                max(cm.expires) FILTER (WHERE cm.cum & cm.target = cm.target) AS all_until
@@ -178,11 +179,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     -- tests with an unacceptable result, one by one, with the latest acceptable result after it
     bp AS MATERIALIZED (
         SELECT bad.donor_id, bad.test_no, bad.last_bad, bad.bad_result, bad.excl_date,
-               bad.excl_result, t.code, t.required_pre, t.accept, t.unit AS tunit,
-               ok.collected AS ok_after, ok.collected + ($1).validity AS ok_expires,
+               bad.excl_result, t.code, t.required_pre, t.accept, t.unit AS tunit, t.validity_days,
+               ok.collected AS ok_after, ok.collected + t.validity_days AS ok_expires,
                CASE WHEN bad.excl_date IS NOT NULL THEN 'excluded'
                     WHEN ok.collected IS NULL THEN 'deferred'
-                    WHEN t.required_pre AND ok.collected + ($1).validity < ($1).day THEN 'screening'
+                    WHEN t.required_pre AND ok.collected + t.validity_days < ($1).day THEN 'screening'
                     ELSE 'pass' END AS verdict
         FROM bad
         JOIN tcat t ON t.test_no = bad.test_no
@@ -270,13 +271,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
         ORDER BY m.donor_id, m.recorded_at DESC),
     -- one row per donor with everything the per-donor rules need
     dd AS MATERIALIZED (
-        SELECT dn.id, dn.code, dn.birth_year, coalesce(bd.badtests, 0) AS badtests,
-               coalesce(ts.satmask, 0) AS satmask,
-               ($1).cat.required_pre & ~coalesce(bd.badtests, 0) & ~coalesce(ts.satmask, 0) AS missmask,
+        SELECT dn.id, dn.code, dn.birth_year, coalesce(bd.badtests, ($1).cat.zero) AS badtests,
+               coalesce(ts.satmask, ($1).cat.zero) AS satmask,
+               ($1).cat.required_pre & ~coalesce(bd.badtests, ($1).cat.zero) & ~coalesce(ts.satmask, ($1).cat.zero) AS missmask,
                coalesce(bpd.t_excl, false) AS t_excl, coalesce(bpd.t_defer, false) AS t_defer,
                coalesce(bpd.t_screen, false) AS t_screen, ql.id AS ql_id, ql.q_date AS ql_date,
-               least(CASE WHEN (($1).cat.required_pre & ~coalesce(bd.badtests, 0)
-                                & ~coalesce(ts.satmask, 0)) <> 0
+               least(CASE WHEN (($1).cat.required_pre & ~coalesce(bd.badtests, ($1).cat.zero)
+                                & ~coalesce(ts.satmask, ($1).cat.zero)) <> ($1).cat.zero
                           THEN ($1).day ELSE ts.all_until END,
                      CASE WHEN bpd.missing THEN ($1).day ELSE bpd.until END,
                      CASE WHEN ql.id IS NULL OR ql.q_date + ($1).validity < ($1).day THEN ($1).day
@@ -371,9 +372,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     tf AS (
         SELECT dd.id AS donor_id, t.test_no, 'test:' || t.code AS rule, 'screening' AS verdict,
                t.miss_detail AS detail
-        FROM dd CROSS JOIN LATERAL (SELECT * FROM tcat WHERE (dd.missmask >> tcat.test_no) & 1 = 1
+        FROM dd CROSS JOIN LATERAL (SELECT * FROM tcat WHERE get_bit(dd.missmask, tcat.test_no) = 1
                                     OFFSET 0) t
-        WHERE dd.missmask <> 0 AND (dd.badtests <> 0 OR ($1).explain)
+        WHERE dd.missmask <> ($1).cat.zero AND (dd.badtests <> ($1).cat.zero OR ($1).explain)
         UNION ALL
         SELECT bp.donor_id, bp.test_no, 'test:' || bp.code, bp.verdict,
                CASE bp.verdict
@@ -384,7 +385,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                                              concat_ws(' ', bp.bad_result, bp.tunit), bp.last_bad,
                                              concat_ws(' ', bp.accept, bp.tunit))
                  WHEN 'screening' THEN format('no acceptable result collected from %s to %s (the retest of %s collected %s was collected %s)',
-                                              ($1).day - ($1).validity, ($1).day,
+                                              ($1).day - bp.validity_days, ($1).day,
                                               concat_ws(' ', bp.bad_result, bp.tunit), bp.last_bad,
                                               bp.ok_after)
                  ELSE format('acceptable retest collected %s, valid through %s (after %s collected %s)',
@@ -420,8 +421,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     mcache AS (
         SELECT m.m, jsonb_agg(jsonb_build_object('rule', 'test:' || t.code, 'detail', t.miss_detail)
                               ORDER BY t.test_no) AS reasons
-        FROM (SELECT DISTINCT dd.missmask AS m FROM dd WHERE dd.missmask <> 0 AND dd.badtests = 0) m
-        JOIN tcat t ON (m.m >> t.test_no) & 1 = 1
+        FROM (SELECT DISTINCT dd.missmask AS m FROM dd WHERE dd.missmask <> ($1).cat.zero AND dd.badtests = ($1).cat.zero) m
+        JOIN tcat t ON get_bit(m.m, t.test_no) = 1
         GROUP BY m.m)
     SELECT dd.id, dd.code, st.status,
            CASE WHEN st.status = 'deferred' AND NOT st.open_ended THEN oa.until END,
@@ -433,11 +434,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     FROM dd
     LEFT JOIN oagg oa ON oa.donor_id = dd.id
     LEFT JOIN tarr ta ON ta.donor_id = dd.id
-    LEFT JOIN mcache mc ON mc.m = dd.missmask AND dd.badtests = 0
+    LEFT JOIN mcache mc ON mc.m = dd.missmask AND dd.badtests = ($1).cat.zero
     CROSS JOIN LATERAL (
         SELECT CASE WHEN oa.excl OR dd.t_excl THEN 'excluded'
                     WHEN oa.defer OR dd.t_defer THEN 'deferred'
-                    WHEN oa.screen OR dd.missmask <> 0 OR dd.t_screen THEN 'screening'
+                    WHEN oa.screen OR dd.missmask <> ($1).cat.zero OR dd.t_screen THEN 'screening'
                     ELSE 'eligible' END AS status,
                coalesce(oa.open_ended, false) OR dd.t_defer AS open_ended) st
     $q$
@@ -498,9 +499,9 @@ BEGIN
     -- required tests that pass: the result that supports eligibility
     SELECT dd.id, 'test:' || t.code, 'pass', NULL,
            format('%s collected %s, valid through %s', concat_ws(' ', lp.result, lp.unit),
-                  lp.collected, lp.collected + ($1).validity),
+                  lp.collected, lp.collected + t.validity_days),
            1000 + t.test_no
-    FROM dd CROSS JOIN LATERAL (SELECT * FROM tcat WHERE (dd.satmask >> tcat.test_no) & 1 = 1
+    FROM dd CROSS JOIN LATERAL (SELECT * FROM tcat WHERE get_bit(dd.satmask, tcat.test_no) = 1
                                 OFFSET 0) t
     CROSS JOIN LATERAL (
         SELECT r.collected, r.result, r.unit FROM fmtbank.result r

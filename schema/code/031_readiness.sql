@@ -159,7 +159,7 @@ BEGIN
     -- acceptable results per donor and collection day as a bitmask over test_no (a panel is
     -- one row)
     dm AS MATERIALIZED (
-        SELECT r.donor_id, r.collected, bit_or(1::bigint << r.test_no) AS okmask
+        SELECT r.donor_id, r.collected, bit_or(set_bit(($1).cat.zero, r.test_no, 1)) AS okmask
         FROM fmtbank.result r
         WHERE (($1).donors IS NULL OR r.donor_id = ANY (($1).donors)) AND r.collected >= ($1).first_day
           AND r.collected <= ($1).day
@@ -177,6 +177,16 @@ BEGIN
           AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
           AND NOT fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
                                             ($1).cat.limits[r.test_no + 1])),
+    -- acceptable results on a lot's own tubes ("result add --specimen": its retained sample,
+    -- tested for a test added later): they count in both of that lot's windows (131)
+    sp AS MATERIALIZED (
+        SELECT a.lot, bit_or(set_bit(($1).cat.zero, r.test_no, 1)) AS okmask
+        FROM fmtbank.result r JOIN fmtbank.aliquot a ON a.id = r.specimen
+        WHERE r.specimen IS NOT NULL AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))
+          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
+          AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
+                                        ($1).cat.limits[r.test_no + 1])
+        GROUP BY a.lot),
     -- per lot: the tests with an acceptable result in each window
     m AS (
         SELECT lo.id AS lot,
@@ -200,7 +210,7 @@ BEGIN
         JOIN bd b ON b.donor_id = lo.donor_id AND b.collected >= lo.cd - ($1).pre_days
                  AND b.collected <= lo.cd + ($1).post_days
         LEFT JOIN dm ON dm.donor_id = lo.donor_id AND dm.collected >= lo.cd - ($1).pre_days
-                    AND dm.collected <= lo.cd + ($1).post_days AND (dm.okmask >> b.test_no) & 1 = 1
+                    AND dm.collected <= lo.cd + ($1).post_days AND get_bit(dm.okmask, b.test_no) = 1
         GROUP BY lo.id, b.test_no, b.collected, b.result, lo.cd
         HAVING (max(dm.collected) FILTER (WHERE dm.collected <= lo.cd) IS NULL
                 OR b.collected >= max(dm.collected) FILTER (WHERE dm.collected <= lo.cd))
@@ -229,8 +239,7 @@ BEGIN
           AND x.q_date > ($1).first_day
           AND x.recorded_at <= ($1).at AND (x.superseded_at IS NULL OR x.superseded_at > ($1).at)),
     pi AS MATERIALIZED (
-        SELECT i.code, i.defer_days, x.lookback_days
-        FROM fmtbank.question_item_at(($1).at) i JOIN fmtbank.question_item x ON x.code = i.code),
+        SELECT i.code, i.defer_days, i.lookback_days FROM fmtbank.question_item_at(($1).at) i),
     pc AS (
         SELECT lo.id AS lot, min(pq.q_date) FILTER (WHERE fl.item IS NULL) AS clear_on,
                min(pq.q_date) FILTER (WHERE fl.item IS NOT NULL) AS flagged_on,
@@ -266,8 +275,10 @@ BEGIN
     f AS MATERIALIZED (
         SELECT lo.id, lo.lot_id, lo.status, lo.cd, lo.collected_at, lo.processed_at,
                lo.reject_reasons, sq.id AS qid, sy.items AS yes_items,
-               ($1).cat.required_pre & ~coalesce(m.pre_ok, 0) AS miss_pre,
-               ($1).cat.required_post & ~coalesce(m.post_ok, 0) AS miss_post,
+               ($1).cat.required_pre & ~coalesce(m.pre_ok, ($1).cat.zero)
+                   & ~coalesce(sp.okmask, ($1).cat.zero) AS miss_pre,
+               ($1).cat.required_post & ~coalesce(m.post_ok, ($1).cat.zero)
+                   & ~coalesce(sp.okmask, ($1).cat.zero) AS miss_post,
                md.decision, md.reason, md.decided_by, md.recorded_at AS decided_at,
                lo.status IN ('quarantine', 'ready') AS ok_status,
                coalesce(lo.processed_at - lo.collected_at <= ($1).max_hours * interval '1 hour', false)
@@ -278,6 +289,7 @@ BEGIN
                pc.clear_on IS NOT NULL AS ok_check, pc.clear_on, pc.flagged_on, pc.flagged_item
         FROM lots lo
         LEFT JOIN m ON m.lot = lo.id
+        LEFT JOIN sp ON sp.lot = lo.id
         LEFT JOIN pc ON pc.lot = lo.id
         LEFT JOIN sq ON sq.donor_id = lo.donor_id AND sq.q_date = lo.cd
         LEFT JOIN sy ON sy.qid = sq.id
@@ -292,8 +304,8 @@ BEGIN
     IF p_mode IN ('ready', 'review') THEN
         RETURN QUERY EXECUTE q || $q$
         SELECT f.id, 'releasable'::text, 0,
-               (f.ok_status OR ($1).review) AND f.ok_processing AND f.ok_questionnaire AND f.miss_pre = 0
-                   AND f.miss_post = 0 AND f.ok_check AND f.ok_results AND f.ok_lookback AND f.ok_donor,
+               (f.ok_status OR ($1).review) AND f.ok_processing AND f.ok_questionnaire AND f.miss_pre = ($1).cat.zero
+                   AND f.miss_post = ($1).cat.zero AND f.ok_check AND f.ok_results AND f.ok_lookback AND f.ok_donor,
                NULL::text
         FROM f
         $q$
@@ -305,10 +317,10 @@ BEGIN
     -- names of the missing tests, once per distinct set of them
     mnames AS (
         SELECT x.mask, string_agg(($1).cat.codes[n + 1], ', ' ORDER BY n) AS names
-        FROM (SELECT f.miss_pre AS mask FROM f WHERE f.miss_pre <> 0
-              UNION SELECT f.miss_post FROM f WHERE f.miss_post <> 0) x
-        CROSS JOIN generate_series(0, 62) n
-        WHERE (x.mask >> n) & 1 = 1
+        FROM (SELECT f.miss_pre AS mask FROM f WHERE f.miss_pre <> ($1).cat.zero
+              UNION SELECT f.miss_post FROM f WHERE f.miss_post <> ($1).cat.zero) x
+        CROSS JOIN generate_series(0, length(($1).cat.zero) - 1) n
+        WHERE get_bit(x.mask, n) = 1
         GROUP BY x.mask)
     SELECT f.id, 'status'::text, 10, f.ok_status,
            CASE WHEN f.ok_status THEN
@@ -342,8 +354,8 @@ BEGIN
                 WHEN ($1).details THEN format('donation-day questionnaire of %s: every answer no', f.cd) END
     FROM f
     UNION ALL
-    SELECT f.id, 'pre_panel', 40, f.miss_pre = 0,
-           CASE WHEN f.miss_pre = 0 THEN
+    SELECT f.id, 'pre_panel', 40, f.miss_pre = ($1).cat.zero,
+           CASE WHEN f.miss_pre = ($1).cat.zero THEN
                   CASE WHEN ($1).details THEN format('acceptable results of all %s required tests collected from %s to %s',
                                            ($1).cat.n_pre, f.cd - ($1).pre_days, f.cd) END
                 WHEN f.miss_pre = ($1).cat.required_pre THEN
@@ -353,8 +365,8 @@ BEGIN
                             f.cd - ($1).pre_days, f.cd) END
     FROM f LEFT JOIN mnames n ON n.mask = f.miss_pre
     UNION ALL
-    SELECT f.id, 'post_panel', 50, f.miss_post = 0,
-           CASE WHEN f.miss_post = 0 THEN
+    SELECT f.id, 'post_panel', 50, f.miss_post = ($1).cat.zero,
+           CASE WHEN f.miss_post = ($1).cat.zero THEN
                   CASE WHEN ($1).details THEN format('acceptable results of all %s required tests collected from %s to %s',
                                            ($1).cat.n_post, f.cd + 1, f.cd + ($1).post_days) END
                 ELSE format('%s collected from %s to %s (%s)',

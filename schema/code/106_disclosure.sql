@@ -25,12 +25,10 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
         SELECT x.id, x.donor_id, x.kind, x.q_date FROM fmtbank.questionnaire x WHERE x.id = ANY (p_qids)),
     a AS (
         SELECT q.id AS qid, q.donor_id, q.kind, q.q_date, i.code AS item, i.effect, i.type,
-               i.lookback_days AS lb, an.date_value,
-               CASE WHEN i.defer_param IS NOT NULL THEN fmtbank.rule_value(i.defer_param)::integer END
-                   AS defer_days
+               i.lookback_days AS lb, an.date_value, i.defer_days
         FROM q
         JOIN fmtbank.questionnaire_answer an ON an.questionnaire_id = q.id
-        JOIN fmtbank.question_item i ON i.code = an.item
+        JOIN fmtbank.question_item_at(clock_timestamp()) i ON i.code = an.item
         WHERE (an.yes AND i.effect IN ('exclude', 'defer'))
            OR (an.date_value IS NOT NULL AND i.effect = 'defer')),
     w AS (

@@ -1,6 +1,7 @@
 -- 107_catalog_case: the case source "catalog" (product.md §11.0, §12): when a test becomes required,
--- the stock collected on or after the day it applies from that no result of the test screened is
--- held until a quality officer decides. Called by the catalog change (in its transaction) or by the
+-- the released stock collected on or after the day it applies from that no result of the test
+-- screened is held until a quality officer decides (unreleased lots need no case: the readiness
+-- rules already require the test, 031). Called by the catalog change (in its transaction) or by the
 -- daemon when a change with a future effective time takes effect.
 --
 -- "Screened" (choice, written here): the donor has a result of the test, whatever its outcome,
@@ -28,7 +29,7 @@ BEGIN
     END IF;
     SELECT array_agg(l.id ORDER BY l.id) INTO lots
     FROM fmtbank.lot l
-    WHERE l.collected_at::date >= p_from AND l.status IN ('quarantine', 'ready', 'released')
+    WHERE l.collected_at::date >= p_from AND l.status = 'released'
       AND NOT EXISTS (SELECT 1 FROM fmtbank.result r
                       WHERE r.donor_id = l.donor_id AND r.test_no = t.test_no AND r.superseded_at IS NULL
                         AND r.collected BETWEEN l.collected_at::date - pre AND l.collected_at::date + post)
@@ -39,8 +40,10 @@ BEGIN
     END IF;
     INSERT INTO fmtbank.safety_case (case_code, source, reason, scope_kind, test_no, scope_from)
     VALUES (fmtbank.year_next_id('case', 'C', clock_timestamp()), 'catalog',
-            format('%s: %s is required for the lots collected from %s on; these were not tested for it',
-                   btrim(p_reason), t.code, p_from),
+            format('%s: %s is required for %s; these released lots were not tested for it',
+                   btrim(p_reason), t.code,
+                   CASE WHEN p_from = '-infinity' THEN 'every lot'
+                        ELSE format('the lots collected from %s on', p_from) END),
             'test', t.test_no, p_from::timestamptz)
     RETURNING * INTO c;
     PERFORM fmtbank.case_hold_lots(c.id, lots);

@@ -1,10 +1,15 @@
-/* catalog.c: "fmtbank catalog tests|questions|wordings|rules": the screening tests, questionnaire
- * items, laboratory wordings and rule parameters in force now, or at a past moment (--as-of), as the database defines them
- * (schema/010_catalog.sql). */
+/* catalog.c: "fmtbank catalog tests|questions|wordings|rules|history": the screening tests,
+ * questionnaire items, laboratory wordings and rule parameters in force now, or at a past moment
+ * (--as-of), as the database defines them (schema/code/010_catalog.sql); "catalog test|question
+ * add|change|retire", each a new catalog version (schema/code/140_catalog_change.sql), and
+ * "catalog reinterview ITEM". */
 #include "cmd/cmd.h"
 #include "db/db.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 static int
 catalog_query(struct cmd_ctx *ctx, const char *sql)
@@ -19,7 +24,8 @@ cmd_catalog_tests(struct cmd_ctx *ctx)
 {
     return catalog_query(ctx,
                          "SELECT code, name, specimen, pg_catalog.to_jsonb(required) AS required,"
-                         " validity_days, accept, unit, excludes_permanently, rule_set_version"
+                         " validity_days, accept, unit, excludes_permanently, rule_set_version,"
+                         " catalog_version"
                          " FROM fmtbank.screening_test_at(fmtbank.parse_as_of($1))"
                          " ORDER BY test_no");
 }
@@ -38,9 +44,7 @@ cmd_catalog_questions(struct cmd_ctx *ctx)
         "   WHEN 'defer' THEN CASE type WHEN 'date' THEN 'deferred until the date + defer_days'"
         "                     ELSE 'yes defers by defer_days' END"
         "   ELSE 'deferred when outside min to max' END AS effect,"
-        " answer_min, answer_max, derived, source,"
-        " (SELECT x.lookback_days FROM fmtbank.question_item x WHERE x.code = q.code)"
-        " AS lookback_days"
+        " answer_min, answer_max, derived, source, lookback_days, catalog_version"
         " FROM fmtbank.question_item_at(fmtbank.parse_as_of($1)) q ORDER BY sort_order");
 }
 
@@ -66,6 +70,168 @@ cmd_catalog_rules(struct cmd_ctx *ctx)
                          " set_in_version, set_from, rule_set_version"
                          " FROM fmtbank.rule_params_at(fmtbank.parse_as_of($1)) ORDER BY sort_order");
 }
+
+static int
+cmd_catalog_history(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->nargs ? ctx->args[0] : NULL};
+    return out_query(ctx, OUT_LIST,
+                     "SELECT version, effective_from, subject, code, action, applies_from, taken_at,"
+                     " case_code, created_by, reason FROM fmtbank.catalog_history"
+                     " WHERE $1::text IS NULL OR upper(code) = upper($1) ORDER BY version DESC",
+                     1, p, NULL);
+}
+
+/* A catalog change: one call of the function, whose row (version, code, action, effective_from,
+ * case_code, lots_held) is printed; a line on stderr says what happened. */
+static int
+catalog_change(struct cmd_ctx *ctx, const char *sql, int n, const char *const *p)
+{
+    PGresult *r = db_exec(ctx->conn, sql, n, p, &ctx->err);
+    if (!r)
+        return cmd_fail(ctx);
+    fprintf(stderr, "catalog version %s: %s %s, effective %s\n", PQgetvalue(r, 0, 0),
+            PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 3));
+    if (!PQgetisnull(r, 0, 4))
+        fprintf(stderr, "case %s opened: it holds %s released lot(s) never tested for %s\n",
+                PQgetvalue(r, 0, 4), PQgetvalue(r, 0, 5), PQgetvalue(r, 0, 1));
+    out_ids(r);
+    PQclear(r);
+    return 0;
+}
+
+#define CHANGE_COLS "version, code, action, effective_from, case_code, lots_held"
+
+static int
+catalog_test_edit(struct cmd_ctx *ctx, const char *fn)
+{
+    bool change = strcmp(fn, "catalog_test_change") == 0;
+    const char *excl = cmd_flag(ctx, "excludes")                 ? "true"
+                       : change && cmd_flag(ctx, "no-excludes") ? "false"
+                                                                 : NULL;
+    const char *p[] = {ctx->args[0], cmd_opt(ctx, "name"), cmd_opt(ctx, "specimen"),
+                       cmd_opt(ctx, "phases"), cmd_opt(ctx, "accept"), cmd_opt(ctx, "unit"),
+                       cmd_opt(ctx, "validity-days"), excl, cmd_opt(ctx, "source"),
+                       cmd_opt(ctx, "effective"), cmd_opt(ctx, "applies-from")};
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT " CHANGE_COLS " FROM fmtbank.%s($1, $2, $3, $4, $5, $6, $7, $8::boolean, $9,"
+             " $10, $11)", fn);
+    return catalog_change(ctx, sql, 11, p);
+}
+
+static int
+cmd_catalog_test_add(struct cmd_ctx *ctx)
+{
+    return catalog_test_edit(ctx, "catalog_test_add");
+}
+
+static int
+cmd_catalog_test_change(struct cmd_ctx *ctx)
+{
+    return catalog_test_edit(ctx, "catalog_test_change");
+}
+
+static int
+cmd_catalog_test_retire(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->args[0], cmd_opt(ctx, "effective")};
+    return catalog_change(ctx, "SELECT " CHANGE_COLS " FROM fmtbank.catalog_test_retire($1, $2)", 2, p);
+}
+
+static int
+cmd_catalog_question_add(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->args[0], cmd_opt(ctx, "questionnaire"), cmd_opt(ctx, "type"),
+                       cmd_opt(ctx, "effect"), cmd_opt(ctx, "text"), cmd_opt(ctx, "defer-days"),
+                       cmd_opt(ctx, "lookback-days"), cmd_opt(ctx, "source"), cmd_opt(ctx, "effective")};
+    return catalog_change(ctx,
+                          "SELECT " CHANGE_COLS " FROM fmtbank.catalog_question_add($1, $2, $3, $4,"
+                          " $5, $6, $7, $8, $9)", 9, p);
+}
+
+static int
+cmd_catalog_question_change(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->args[0], cmd_opt(ctx, "text"), cmd_opt(ctx, "defer-days"),
+                       cmd_opt(ctx, "lookback-days"), cmd_opt(ctx, "source"), cmd_opt(ctx, "effective")};
+    return catalog_change(ctx,
+                          "SELECT " CHANGE_COLS " FROM fmtbank.catalog_question_change($1, $2, $3, $4,"
+                          " $5, $6)", 6, p);
+}
+
+static int
+cmd_catalog_question_retire(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->args[0], cmd_opt(ctx, "effective")};
+    return catalog_change(ctx, "SELECT " CHANGE_COLS " FROM fmtbank.catalog_question_retire($1, $2)",
+                          2, p);
+}
+
+static int
+cmd_catalog_reinterview(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->args[0]};
+    return out_query(ctx, OUT_LIST,
+                     "SELECT donor, status, last_questionnaire, item_from"
+                     " FROM fmtbank.catalog_reinterview($1)", 1, p, NULL);
+}
+
+#define EFFECTIVE_OPT                                                                              \
+    {"effective", 0, OPT_STRING, "TS",                                                              \
+     .help = "when the change takes effect (a future timestamp; default now)"}
+#define TEST_OPTS(req)                                                                             \
+    {"name", 0, OPT_STRING, "NAME", .help = "what the test detects", .flags = (req)},              \
+    {"specimen", 0, OPT_STRING, "S", .help = "what is tested", .flags = (req),                    \
+     .choices = "serum|stool|nasal_swab|rectal_swab|urine"},                                       \
+    {"phases", 0, OPT_STRING, "P", .help = "required before and after each donation, or not",     \
+     .flags = (req), .choices = "pre,post|pre|post|none"},                                         \
+    {"accept", 0, OPT_STRING, "RULE", .flags = (req),                                              \
+     .help = "negative, or a limit such as <=5 or <50 (with --unit)"},                             \
+    {"unit", 0, OPT_STRING, "U", .help = "the unit of a numeric result, e.g. mg/L"},               \
+    {"validity-days", 0, OPT_STRING, "N", .flags = (req),                                          \
+     .help = "days a result supports eligibility after its collection (1 to 3650)"},             \
+    {"excludes", 0, OPT_FLAG, NULL, .help = "an unacceptable result excludes the donor for good"}, \
+    {"source", 0, OPT_STRING, "S", .help = "where the requirement comes from", .flags = (req)},   \
+    EFFECTIVE_OPT,                                                                                 \
+    {"applies-from", 0, OPT_STRING, "DATE",                                                        \
+     .help = "a newly required test concerns released lots collected from this day (default: every lot)"}
+
+static const struct opt_spec test_add_opts[] = {TEST_OPTS(OPT_REQUIRED), {0}};
+static const struct opt_spec test_change_opts[] = {
+    TEST_OPTS(0),
+    {"no-excludes", 0, OPT_FLAG, NULL, .help = "an unacceptable result defers (no longer excludes)"},
+    {0},
+};
+static const struct opt_spec effective_opts[] = {EFFECTIVE_OPT, {0}};
+static const struct opt_spec question_add_opts[] = {
+    {"questionnaire", 0, OPT_STRING, "Q", .help = "which questionnaire asks it", .flags = OPT_REQUIRED,
+     .choices = "full|short|followup"},
+    {"type", 0, OPT_STRING, "T", .help = "a yes/no or the date of the last time",
+     .flags = OPT_REQUIRED, .choices = "boolean|date"},
+    {"effect", 0, OPT_STRING, "E", .help = "what a yes (or a recent date) does",
+     .flags = OPT_REQUIRED, .choices = "exclude|defer"},
+    {"text", 0, OPT_STRING, "TEXT", .help = "the question as asked", .flags = OPT_REQUIRED},
+    {"defer-days", 0, OPT_STRING, "N", .help = "the deferral period of a deferring item (0 to 3650)"},
+    {"lookback-days", 0, OPT_STRING, "N",
+     .help = "lots collected this many days before a disclosed event are held (default 0)"},
+    {"source", 0, OPT_STRING, "S", .help = "where the requirement comes from", .flags = OPT_REQUIRED},
+    EFFECTIVE_OPT,
+    {0},
+};
+static const struct opt_spec question_change_opts[] = {
+    {"text", 0, OPT_STRING, "TEXT", .help = "the question as asked"},
+    {"defer-days", 0, OPT_STRING, "N", .help = "the deferral period (0 to 3650)"},
+    {"lookback-days", 0, OPT_STRING, "N", .help = "the lookback before a disclosed event (0 to 3650)"},
+    {"source", 0, OPT_STRING, "S", .help = "where the requirement comes from"},
+    EFFECTIVE_OPT,
+    {0},
+};
+
+#define CHANGE_HELP                                                                                \
+    "Admin only, with --reason. Each change is a new catalog version, effective now or at\n"       \
+    "--effective; \"catalog tests|questions --as-of\" and every evaluation at a moment use the\n"  \
+    "catalog then in force, so past answers do not change (\"catalog history\" lists versions).\n"
 
 static const struct opt_spec as_of_opt[] = {
     {"as-of", 0, OPT_STRING, "WHEN",
@@ -93,6 +259,37 @@ const struct cmd_def cmd_defs_catalog[] = {
      "qualitative test); a number may come in a unit that converts into the test's unit, and\n"
      "as a bound (<3: some number below 3; >100: above 100), compared with the limit as such.\n"
      "What the lab wrote is kept with the result (reported). Any other wording is refused.\n"},
+    {"catalog history", cmd_catalog_history, CMD_DB, {"[CODE]", 0, 1, NULL}, NULL,
+     "every catalog version: what changed, when it took effect, who, why, the case it opened",
+     NULL},
+    {"catalog test add", cmd_catalog_test_add, CMD_DB | CMD_REASON, {"CODE", 1, 1, "CODE"},
+     test_add_opts, "add a screening test (admin): a new catalog version",
+     CHANGE_HELP
+     "A required test makes unreleased lots not ready until tested; when it takes effect (now,\n"
+     "or by the daemon at --effective) it opens a catalog case holding the released lots\n"
+     "collected from --applies-from that no result of it screened (a result on a lot's own\n"
+     "retained sample, \"result add --specimen\", screens that lot).\n"},
+    {"catalog test change", cmd_catalog_test_change, CMD_DB | CMD_REASON, {"CODE", 1, 1, "CODE"},
+     test_change_opts, "change a screening test (admin): the options given replace those in force",
+     CHANGE_HELP "A test made required by a change (--phases) opens a catalog case as one added.\n"},
+    {"catalog test retire", cmd_catalog_test_retire, CMD_DB | CMD_REASON, {"CODE", 1, 1, "CODE"},
+     effective_opts, "retire a screening test (admin): no longer required nor evaluated",
+     CHANGE_HELP "A retired code is never reused.\n"},
+    {"catalog question add", cmd_catalog_question_add, CMD_DB | CMD_REASON, {"CODE", 1, 1, "CODE"},
+     question_add_opts, "add a questionnaire item (admin): a new catalog version",
+     CHANGE_HELP
+     "Questionnaires recorded from then on must answer it; \"catalog reinterview CODE\" lists\n"
+     "the donors whose last questionnaire of its kind did not ask it.\n"},
+    {"catalog question change", cmd_catalog_question_change, CMD_DB | CMD_REASON,
+     {"CODE", 1, 1, "CODE"}, question_change_opts,
+     "change a questionnaire item's text or periods (admin)", CHANGE_HELP},
+    {"catalog question retire", cmd_catalog_question_retire, CMD_DB | CMD_REASON,
+     {"CODE", 1, 1, "CODE"}, effective_opts, "retire a questionnaire item (admin)",
+     CHANGE_HELP "A retired code is never reused.\n"},
+    {"catalog reinterview", cmd_catalog_reinterview, CMD_DB, {"ITEM", 1, 1, "ITEM"}, NULL,
+     "the donors to ask an item added after their last questionnaire of its kind",
+     "Every donor not excluded whose latest questionnaire of the item's kind was recorded before\n"
+     "the item took effect, or who has none.\n"},
     {"catalog rules", cmd_catalog_rules, CMD_DB, {0}, as_of_opt,
      "the rule parameters in force, with their source and the version that set them",
      "Every number a rule uses is a parameter of the versioned rule set; \"fmtbank rules set\"\n"

@@ -50,24 +50,26 @@ struct globals {
     bool help, version;
 };
 
+/* The command named by the longest run of argv[i..] (three words, two or one) that is one. */
 static const struct cmd_def *
-find_cmd(const char *w1, const char *w2, int *words)
+find_cmd(char **argv, int argc, int i, int *words)
 {
-    char two[128] = "";
-    if (w2)
-        snprintf(two, sizeof(two), "%s %s", w1, w2);
-    for (size_t g = 0; g < cmd_ngroups; g++)
-        for (const struct cmd_def *d = cmd_groups[g]; d->name; d++)
-            if (w2 && strcmp(d->name, two) == 0) {
-                *words = 2;
-                return d;
-            }
-    for (size_t g = 0; g < cmd_ngroups; g++)
-        for (const struct cmd_def *d = cmd_groups[g]; d->name; d++)
-            if (strcmp(d->name, w1) == 0) {
-                *words = 1;
-                return d;
-            }
+    for (int n = 3; n >= 1; n--) {
+        if (i + n > argc)
+            continue;
+        char name[128] = "";
+        size_t len = 0;
+        for (int k = 0; k < n && len < sizeof(name); k++)
+            len += (size_t)snprintf(name + len, sizeof(name) - len, "%s%s", k ? " " : "", argv[i + k]);
+        if (len >= sizeof(name))
+            continue;
+        for (size_t g = 0; g < cmd_ngroups; g++)
+            for (const struct cmd_def *d = cmd_groups[g]; d->name; d++)
+                if (strcmp(d->name, name) == 0) {
+                    *words = n;
+                    return d;
+                }
+    }
     return NULL;
 }
 
@@ -303,13 +305,25 @@ cmd_main(int argc, char **argv)
         goto usage_error;
     }
     int words = 0;
-    const struct cmd_def *d = find_cmd(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &words);
+    const struct cmd_def *d = find_cmd(argv, argc, i, &words);
     if (!d) {
-        if (is_group(argv[i])) {
-            FILE *out = g.help || (i + 1 < argc && strcmp(argv[i + 1], "--help") == 0) ? stdout
-                                                                                        : stderr;
-            fprintf(out, "Usage: fmtbank %s COMMAND\n\nCommands:\n", argv[i]);
-            print_list(out, argv[i]);
+        /* a group of commands ("catalog", "catalog test"): the list of its commands */
+        char grp[128];
+        snprintf(grp, sizeof(grp), "%s", argv[i]);
+        int gw = 1;
+        if (i + 1 < argc && argv[i + 1][0] != '-') {
+            char two[128];
+            snprintf(two, sizeof(two), "%s %s", argv[i], argv[i + 1]);
+            if (is_group(two)) {
+                snprintf(grp, sizeof(grp), "%s", two);
+                gw = 2;
+            }
+        }
+        if (is_group(grp)) {
+            FILE *out = g.help || (i + gw < argc && strcmp(argv[i + gw], "--help") == 0) ? stdout
+                                                                                         : stderr;
+            fprintf(out, "Usage: fmtbank %s COMMAND\n\nCommands:\n", grp);
+            print_list(out, grp);
             return out == stdout ? 0 : FB_ERR_USAGE;
         }
         fb_error_set(&err, FB_ERR_USAGE, "unknown command \"%s\"", argv[i]);

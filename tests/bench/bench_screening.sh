@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # bench_screening.sh [BUILD]: times the screening workload on a throwaway embedded instance and
 # prints the figures (a benchmark, not a test: nothing is asserted). Targets (product.md §9):
-# eligibility of 100,000 donors with full panels (~4,000,000 results) <= 3 s; result import of
-# 100,000 rows <= 3 s. Use a build without sanitizers (e.g. "make build", BUILD=build).
+# eligibility of 100,000 donors with full panels (~4,000,000 results) <= 3 s (Part II: 1 s); result
+# import of 100,000 rows <= 3 s. Use a build without sanitizers (e.g. "make build", BUILD=build).
 #   DONORS=100000   donors to generate (gen_screening.sql)
+#   EXTRA_TESTS=25  screening tests added first with "catalog test add" (40 shipped + 25 = 65: past
+#                   the 63 a 64-bit mask could hold), each in every donor's panel
 #   IMPORT_ROWS=100000  rows per import file (40 results per donor)
 #   BENCH_HOME=DIR  keep the instance in DIR instead of a temporary directory
 set -euo pipefail
 BUILD=${1:-build}
 DONORS=${DONORS:-100000}
+EXTRA_TESTS=${EXTRA_TESTS:-25}
 IMPORT_ROWS=${IMPORT_ROWS:-100000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export PATH="$(cd "$BUILD" && pwd):$PATH"
@@ -38,6 +41,13 @@ server_time() {
 echo "# fmtbank screening benchmark: $DONORS donors, import files of $IMPORT_ROWS rows"
 echo "# FMTBANK_HOME=$FMTBANK_HOME; $(nproc) CPUs; $(q -c 'select version()' | cut -d, -f1)"
 fmtbank init --demo >/dev/null 2>&1
+
+for n in $(seq 1 "$EXTRA_TESTS"); do
+    fmtbank --user adam --reason "benchmark: more tests than a 64-bit mask holds" catalog test add \
+        "XTEST_$n" --name "extra test $n" --specimen stool --phases pre,post --accept negative \
+        --validity-days 60 --source bench >/dev/null 2>&1
+done
+echo "catalog: $(q -c 'SELECT count(*) FROM fmtbank.screening_test_at(now())') tests in force"
 
 t0=$(now)
 q -v donors="$DONORS" -f "$HERE/gen_screening.sql" >"$WORK/gen.out"

@@ -109,13 +109,18 @@ INSERT INTO l VALUES ('pc-yes', pg_temp.lot('D-3016', 40, 3, true, '', false));
 SELECT pg_temp.followup_q('D-3016', current_date - 10, 'followup_fever');
 SELECT pg_temp.lot_details(lot) AS blocking FROM l WHERE k = 'pc-yes';
 
--- A catalog case (source catalog): a test that becomes required holds the stock collected on or
--- after the day it applies from that no result of the test screened; a lot screened for it, or
--- collected before that day, is not held.
+-- A catalog case (source catalog): a test that becomes required holds the released stock
+-- collected on or after the day it applies from that no result of the test screened; a lot
+-- screened for it, collected before that day, or not released (the readiness rules require the
+-- test of it) is not held. (The lots are marked released here as the superuser would, without a
+-- signature: the scenario is the case, not the release.)
 SELECT pg_temp.donor(c) FROM unnest(ARRAY['D-3021', 'D-3022']) c;
 INSERT INTO l VALUES ('cat-before', pg_temp.lot('D-3021', 50, 3, true, '', false)),
                      ('cat-untested', pg_temp.lot('D-3021', 30, 3, true, '', false)),
-                     ('cat-tested', pg_temp.lot('D-3022', 30, 3, true, '', false));
+                     ('cat-tested', pg_temp.lot('D-3022', 30, 3, true, '', false)),
+                     ('cat-unreleased', pg_temp.lot('D-3022', 29, 3, true, '', false));
+UPDATE fmtbank.lot SET status = 'released'
+WHERE lot_id IN (SELECT lot FROM l WHERE k IN ('cat-before', 'cat-untested', 'cat-tested'));
 SELECT pg_temp.result('D-3022', 'MRSA', current_date - 35, 'negative');
 SELECT c.source, pg_temp.rel(fmtbank.case_summary(c)) AS about
 FROM fmtbank.case_open_catalog('MRSA', current_date - 40, 'FDA alert') c;
