@@ -144,7 +144,7 @@ BEGIN
            format('%s by %s: %s', c.case_code, c.closed_by, c.close_reason)
     FROM tc c LEFT JOIN fmtbank.donor d ON d.id = c.donor_id
     WHERE c.closed_at IS NOT NULL AND c.closed_at <= t
-    ORDER BY 1, 2, 4, 5;
+    ORDER BY 1, 2, 4, 5, 6;   -- detail last: the same answer in the same order every time
 END $$;
 
 -- ---------------------------------------------------------------- privileges
