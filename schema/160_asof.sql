@@ -207,15 +207,18 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER version_ins AFTER INSERT ON fmtbank.lot REFERENCING NEW TABLE AS new_rows
+-- Named to fire before the audit triggers (AFTER triggers fire in name order): a version starts
+-- no later than the audit row of the same change, so an answer as of that audit row's time (the
+-- reports' fmtbank.report_as_of()) includes the change.
+CREATE TRIGGER asof_version_ins AFTER INSERT ON fmtbank.lot REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.lot_version_track();
-CREATE TRIGGER version_upd AFTER UPDATE ON fmtbank.lot REFERENCING OLD TABLE AS old_rows
+CREATE TRIGGER asof_version_upd AFTER UPDATE ON fmtbank.lot REFERENCING OLD TABLE AS old_rows
     NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.lot_version_track();
-CREATE TRIGGER version_ins AFTER INSERT ON fmtbank.aliquot REFERENCING NEW TABLE AS new_rows
+CREATE TRIGGER asof_version_ins AFTER INSERT ON fmtbank.aliquot REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.aliquot_version_track();
-CREATE TRIGGER version_upd AFTER UPDATE ON fmtbank.aliquot REFERENCING OLD TABLE AS old_rows
+CREATE TRIGGER asof_version_upd AFTER UPDATE ON fmtbank.aliquot REFERENCING OLD TABLE AS old_rows
     NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.aliquot_version_track();
-CREATE TRIGGER version_ins AFTER INSERT ON fmtbank.placement REFERENCING NEW TABLE AS new_rows
+CREATE TRIGGER asof_version_ins AFTER INSERT ON fmtbank.placement REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.placement_version_track();
-CREATE TRIGGER version_upd AFTER UPDATE ON fmtbank.placement REFERENCING OLD TABLE AS old_rows
+CREATE TRIGGER asof_version_upd AFTER UPDATE ON fmtbank.placement REFERENCING OLD TABLE AS old_rows
     NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.placement_version_track();

@@ -60,3 +60,9 @@ INSERT INTO fmtbank.placement_version SELECT * FROM fmtbank.placement_version LI
 RESET ROLE;
 SELECT pg_temp.try('DELETE FROM fmtbank.aliquot_version') AS owner_delete;
 SELECT pg_temp.try('TRUNCATE fmtbank.lot_version') AS owner_truncate;
+
+-- A version starts no later than the audit row of its change: as of the last audit row's time
+-- (what reports are made as of), the void is there.
+SELECT s.stored_status FROM fmtbank.lot_state_at((SELECT a.at FROM fmtbank.audit_log a
+                                                  WHERE a.tbl = 'lot' ORDER BY a.id DESC LIMIT 1),
+                                                 (fmtbank.lot_get((SELECT lot FROM l WHERE k = 'b'))).id) s;
