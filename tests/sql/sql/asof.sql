@@ -54,10 +54,14 @@ FROM fmtbank.lot_version v JOIN fmtbank.lot x ON x.id = v.lot
 WHERE x.lot_id = (SELECT lot FROM l WHERE k = 'a') ORDER BY v.valid_from;
 
 -- The version tables are written by the triggers only, and never deleted from.
-SET LOCAL ROLE fmtbank_quality;
-UPDATE fmtbank.lot_version SET valid_to = NULL;
-INSERT INTO fmtbank.placement_version SELECT * FROM fmtbank.placement_version LIMIT 1;
-RESET ROLE;
+SELECT r.rolname, t.tbl,
+       has_table_privilege(r.rolname, t.tbl, 'SELECT') AS can_read,
+       has_table_privilege(r.rolname, t.tbl, 'INSERT, UPDATE, DELETE, TRUNCATE') AS can_write
+FROM pg_roles r
+CROSS JOIN unnest(ARRAY['fmtbank.lot_version', 'fmtbank.aliquot_version',
+                        'fmtbank.placement_version']) t(tbl)
+WHERE r.rolname IN ('fmtbank_technician', 'fmtbank_quality', 'fmtbank_auditor', 'fmtbank_admin')
+ORDER BY 1, 2;
 SELECT pg_temp.try('DELETE FROM fmtbank.aliquot_version') AS owner_delete;
 SELECT pg_temp.try('TRUNCATE fmtbank.lot_version') AS owner_truncate;
 
