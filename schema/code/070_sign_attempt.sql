@@ -115,6 +115,8 @@ DECLARE sc record;
 BEGIN
     PERFORM fmtbank.require_role('signing releases', 'quality');
     l := fmtbank.lot_get(p_lot);
+    -- the meaning: one of the controlled list (schema/210_desk_audit.sql), NULL for its default
+    m := fmtbank.release_meaning(p_meaning);
     IF p_lock_lot THEN
         -- the lot before the signer, as every signer does (two officers signing one lot: the
         -- second finds it released), and before any audited write (settling) takes the audit
@@ -122,7 +124,7 @@ BEGIN
         -- key takes KEY SHARE) while holding the audit lock; FOR UPDATE would deadlock with it.
         SELECT * INTO l FROM fmtbank.lot WHERE id = l.id FOR NO KEY UPDATE;
     END IF;
-    sc := fmtbank.sign_signer_check(p_meaning);
+    sc := fmtbank.sign_signer_check(m);
     u := sc.u;
     m := sc.m;
 END $$;

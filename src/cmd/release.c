@@ -34,21 +34,45 @@ cmd_release_check(struct cmd_ctx *ctx)
     return rc;
 }
 
+/* Before the password: what is signed, from fmtbank.release_sign_preview, which refuses (exit 5)
+ * a lot that cannot be signed, so a password is never asked for (nor a typo counted) in vain. */
 static int
 cmd_release_sign(struct cmd_ctx *ctx)
 {
-    const char *meaning = cmd_opt(ctx, "meaning");
+    const char *pp[] = {ctx->args[0], cmd_opt(ctx, "meaning")};
+    PGresult *v = db_exec(ctx->conn,
+                          "SELECT refusal, refusal_detail, refusal_hint, lot, donor, collected,"
+                          " doses, meaning, rules_passed, rules"
+                          " FROM fmtbank.release_sign_preview($1, $2)",
+                          2, pp, &ctx->err);
+    if (!v)
+        return cmd_fail(ctx);
+    if (!PQgetisnull(v, 0, 0)) { /* the signer is locked */
+        int rc = sign_outcome(ctx, v, "", 0);
+        PQclear(v);
+        return rc;
+    }
+    char *meaning = xstrdup(PQgetvalue(v, 0, 7));
+    fprintf(stderr,
+            "Release of lot %s\n  donor:     %s\n  collected: %s\n  doses:     %s to release\n"
+            "  verdict:   releasable (%s of %s rules pass)\n  meaning:   \"%s\"\n",
+            PQgetvalue(v, 0, 3), PQgetvalue(v, 0, 4), PQgetvalue(v, 0, 5), PQgetvalue(v, 0, 6),
+            PQgetvalue(v, 0, 8), PQgetvalue(v, 0, 9), meaning);
+    PQclear(v);
     char *what = xasprintf("the release of lot %s", ctx->args[0]);
     char *pw = sign_password(ctx, what, meaning);
     free(what);
-    if (!pw)
+    if (!pw) {
+        free(meaning);
         return cmd_fail(ctx);
+    }
     const char *p[] = {ctx->args[0], meaning};
     PGresult *r = sign_run(ctx, pw, "SELECT fmtbank.sign_attempt($1, $2, $3)", ctx->args[0], meaning,
                            "SELECT outcome, signature, sha256, released, message, detail, hint"
                            " FROM fmtbank.release_sign($1, $2, $3::bigint)",
                            p, 2);
     sign_forget(pw);
+    free(meaning);
     if (!r)
         return cmd_fail(ctx);
     int rc = sign_outcome(ctx, r, "signed", 4);
@@ -60,6 +84,13 @@ cmd_release_sign(struct cmd_ctx *ctx)
     }
     PQclear(r);
     return rc;
+}
+
+static int
+cmd_release_meanings(struct cmd_ctx *ctx)
+{
+    return cmd_query_noargs(ctx, OUT_LIST,
+                            "SELECT meaning, \"default\" FROM fmtbank.release_meanings");
 }
 
 static int
@@ -95,8 +126,9 @@ const struct cmd_def cmd_defs_release[] = {
     {"release sign", cmd_release_sign, CMD_DB, LOT_ARG,
      (const struct opt_spec[]){
          {"meaning", 0, OPT_STRING, "TEXT",
-          .help = "what the signature means, e.g. \"Released for clinical use\" (21 CFR 11.50)",
-          .flags = OPT_REQUIRED},
+          .help = "what the signature means (21 CFR 11.50): one of the site's list (\"release "
+                  "meanings\"); default: the list's default, \"Released for clinical use\" as "
+                  "shipped"},
          {"password-stdin", 0, OPT_FLAG, NULL,
           .help = "read the signature password from the first line of standard input"},
          {0}},
@@ -104,7 +136,15 @@ const struct cmd_def cmd_defs_release[] = {
      "signature ID",
      "An electronic signature under 21 CFR Part 11: only a quality officer signs, as themselves,\n"
      "re-entering their own signature password (asked without echo at a terminal, or read from\n"
-     "standard input with --password-stdin). The lot must be releasable (\"release check\").\n"
+     "standard input with --password-stdin). The lot must be releasable (\"release check\"):\n"
+     "before the password is asked, everything that does not depend on it is checked (role,\n"
+     "meaning, signer not locked, lot releasable and not held) and a lot that cannot be signed\n"
+     "is refused (exit 5) without asking, so a mistyped password is never counted for it. Then\n"
+     "what is signed is shown on standard error: lot, donor, collection time, the doses to\n"
+     "release, the verdict (how many release rules pass) and the meaning.\n"
+     "The meaning is one of a controlled list held as site data (\"fmtbank release meanings\";\n"
+     "shipped: \"Released for clinical use\" (the default), \"Released for research use\",\n"
+     "\"Released for clinical trial use\"); any other is refused (exit 3).\n"
      "The signature records the printed name, user, time, meaning, rule-set version and a\n"
      "canonical JSON snapshot of the evaluation it was signed on with its SHA-256; it can never\n"
      "be changed. The lot and its doses in quarantine become released in the same transaction;\n"
@@ -112,6 +152,10 @@ const struct cmd_def cmd_defs_release[] = {
      "made and the other is refused.\n"
      "A wrong password is refused (exit 5) and recorded; after 5 consecutive failures the signer\n"
      "is locked until an administrator runs \"fmtbank user unlock\".\n"},
+    {"release meanings", cmd_release_meanings, CMD_DB, {0}, NULL,
+     "the meanings a release signature may carry (site data), the default marked",
+     "The controlled list of \"release sign --meaning\" (fmtbank.signature_meaning, audited): a\n"
+     "meaning is never deleted, only retired, so every past signature's meaning stays known.\n"},
     {"release review", cmd_release_review, CMD_DB, {0}, NULL,
      "released stock still in the freezers that the current rules would no longer release",
      "Lists released lots that still have released, unexpired doses in stock and fail a rule\n"

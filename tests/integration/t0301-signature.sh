@@ -23,16 +23,17 @@ for u in alice audrey adam; do
     assert_eq "$RC" "6" "$u cannot sign a release"
     assert_contains "$ERR" "permission denied: signing releases requires the quality role" "$u is told why"
 done
-expect 5 "the instance's superuser is no signer" sh -c "echo x | fmtbank --user postgres release sign $L --meaning 'Released' --password-stdin"
+expect 5 "the instance's superuser is no signer" sh -c "echo x | fmtbank --user postgres release sign $L --meaning 'Released for clinical use' --password-stdin"
 assert_contains "$ERR" "user \"postgres\" cannot sign: it is not an fmtbank user" "says so"
-expect 2 "no --meaning" sh -c "echo quinn-signs-1 | fmtbank --user quinn release sign $L --password-stdin"
-assert_contains "$ERR" "missing --meaning" "names the option"
+expect 3 "a meaning not on the site's list" sh -c "echo quinn-signs-1 | fmtbank --user quinn release sign $L --meaning 'Released' --password-stdin"
+assert_contains "$ERR" "meaning \"Released\" is not one of the site's release signature meanings" "says so"
+assert_contains "$ERR" "\"Released for clinical use\", \"Released for research use\"" "and lists them"
 expect 3 "an empty meaning" sh -c "echo quinn-signs-1 | fmtbank --user quinn release sign $L --meaning '  ' --password-stdin"
 assert_contains "$ERR" "the signature needs its meaning" "says so"
-expect 2 "no password source: no terminal to prompt at" fmtbank --user quinn release sign "$L" --meaning "Released"
+expect 2 "no password source: no terminal to prompt at" fmtbank --user quinn release sign "$L" --meaning "Released for clinical use"
 assert_contains "$ERR" "no terminal to ask for the signature password" "says so"
 assert_contains "$ERR" "--password-stdin" "and what to use"
-expect 2 "no lot" fmtbank --user quinn release sign --meaning "Released"
+expect 2 "no lot" fmtbank --user quinn release sign --meaning "Released for clinical use"
 assert_eq "$(audit_count)" "$before" "refusals changed nothing"
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.signature_attempt")" "0" "and recorded no attempt"
 assert_eq "$(lot_stored "$L"):$(aliquot_states "$L")" "quarantine:quarantine,quarantine,quarantine,quarantine" "the lot is untouched"
@@ -149,8 +150,8 @@ assert_contains "$ERR" "no password supplied" "says so"
 sql_as quinn "SELECT outcome FROM fmtbank.release_sign('$L4', 'Released', 'wrong-one')"
 assert_contains "$ERR" "fmtbank.release_sign(lot, meaning, password) is withdrawn" "psql: the old one-call signature is refused"
 assert_contains "$ERR" "fmtbank.sign_attempt(lot, meaning, password) and commit" "and says what to call instead"
-A=$(sql "SELECT fmtbank.sign_attempt('$L4', 'Released', 'wrong-one')" quinn)
-sql_as quinn "SELECT outcome FROM fmtbank.release_sign('$L4', 'Released', $A)"
+A=$(sql "SELECT fmtbank.sign_attempt('$L4', 'Released for clinical use', 'wrong-one')" quinn)
+sql_as quinn "SELECT outcome FROM fmtbank.release_sign('$L4', 'Released for clinical use', $A)"
 assert_eq "$OUT" "wrong_password" "psql: a wrong password returns the refusal"
 assert_eq "$(sql "SELECT failed_attempts FROM fmtbank.app_user WHERE name = 'quinn'")" "1" "and is recorded as well"
 sql_as quinn "UPDATE fmtbank.app_user SET failed_attempts = 0 WHERE name = 'quinn'"
@@ -160,9 +161,9 @@ assert_contains "$ERR" "permission denied" "quality cannot reset its own failure
 for round in 1 2 3; do
     Lc=$(ready_lot "D-21$round$round")
     printf 'quinn-signs-1\n' >"$TMP/p1"; printf 'quincy-signs-1\n' >"$TMP/p2"
-    fmtbank --user quinn release sign "$Lc" --meaning "Released (quinn)" --password-stdin <"$TMP/p1" >"$TMP/o1" 2>"$TMP/e1" &
+    fmtbank --user quinn release sign "$Lc" --meaning "Released for clinical use" --password-stdin <"$TMP/p1" >"$TMP/o1" 2>"$TMP/e1" &
     p1=$!
-    fmtbank --user quincy release sign "$Lc" --meaning "Released (quincy)" --password-stdin <"$TMP/p2" >"$TMP/o2" 2>"$TMP/e2" &
+    fmtbank --user quincy release sign "$Lc" --meaning "Released for research use" --password-stdin <"$TMP/p2" >"$TMP/o2" 2>"$TMP/e2" &
     p2=$!
     wait $p1; r1=$?
     wait $p2; r2=$?
@@ -177,9 +178,9 @@ if command -v script >/dev/null; then
     L5=$(ready_lot D-2005)
     # (typed after the prompt: input typed before it is flushed with the echo turned off)
     run bash -c "(sleep 3; printf 'quinn-signs-1\\n') |
-                 script -qec \"fmtbank --user quinn release sign $L5 --meaning 'Released at the terminal'\" /dev/null"
+                 script -qec \"fmtbank --user quinn release sign $L5 --meaning 'Released for research use'\" /dev/null"
     assert_eq "$RC" "0" "signed at a terminal"
-    assert_contains "$OUT" "Signing the release of lot $L5: \"Released at the terminal\"" "the prompt says what is signed"
+    assert_contains "$OUT" "Signing the release of lot $L5: \"Released for research use\"" "the prompt says what is signed"
     assert_contains "$OUT" "Signature password:" "and asks for the password"
     assert_not_contains "$OUT" "quinn-signs-1" "which is not echoed"
     assert_eq "$(lot_stored "$L5")" "released" "released"

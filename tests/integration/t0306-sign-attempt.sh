@@ -107,7 +107,7 @@ assert_eq "$(sql "SELECT max(u.failed_attempts) || ':' || count(*) FROM fmtbank.
 A2=$(sql "SELECT fmtbank.sign_attempt('$L', '$M', 'quinn-signs-1')" quinn)
 sql_as quinn "SELECT outcome FROM fmtbank.release_sign('$L2', '$M', $A2)"
 assert_contains "$ERR" "cannot sign with signature attempt $A2: it was made for another lot or meaning" "an attempt for another lot is refused"
-sql_as quinn "SELECT outcome FROM fmtbank.release_sign('$L', 'Released for research', $A2)"
+sql_as quinn "SELECT outcome FROM fmtbank.release_sign('$L', 'Released for research use', $A2)"
 assert_contains "$ERR" "it was made for another lot or meaning" "and for another meaning"
 PWQ='quincy-signs-1'
 printf '%s\n' "$PWQ" | fmtbank --user adam user add quincy --role quality --name "Quincy Quartermaine" --password-stdin >/dev/null

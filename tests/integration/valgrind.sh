@@ -74,7 +74,7 @@ vg "lot show" fmtbank --user alice lot show "$lot"
 vg "lot list json" fmtbank --user alice --format json lot list
 vg "release check (not releasable)" fmtbank --user quinn release check "$lot"
 printf 'wrong-password\n' >"$TMP/pw"
-vg_in "release sign (wrong password)" "$TMP/pw" fmtbank --user quinn release sign "$lot" --meaning "Released" --password-stdin
+vg_in "release sign (wrong password)" "$TMP/pw" fmtbank --user quinn release sign "$lot" --meaning "Released for clinical use" --password-stdin
 vg "lookback" fmtbank --user quinn --format json lookback D-0001
 vg "lookback list" fmtbank --user quinn lookback list
 vg "release review" fmtbank --user quinn release review
