@@ -16,24 +16,22 @@
 #include <time.h>
 #include <unistd.h>
 
+/* fmtbank.audit_trail (schema/code/210_desk_audit.sql) resolves codes, lists the changed fields
+ * and filters; the role check (quality, auditor, admin) is its first statement. */
 static int
 cmd_audit_log(struct cmd_ctx *ctx)
 {
-    const char *since = cmd_opt(ctx, "since"), *until = cmd_opt(ctx, "until");
-    const char *table = cmd_opt(ctx, "table"), *key = cmd_opt(ctx, "key");
-    const char *p[] = {since, until, table, key};
-    /* A date alone for --until means through the end of that day. */
+    const char *p[] = {cmd_opt(ctx, "since"), cmd_opt(ctx, "until"), cmd_opt(ctx, "table"),
+                       cmd_opt(ctx, "key"),   cmd_opt(ctx, "who"),   cmd_opt(ctx, "donor"),
+                       cmd_opt(ctx, "lot")};
     return out_query(ctx, OUT_LIST,
-                     "SELECT id, at, who, tbl AS \"table\", op, key, reason, old_row, new_row"
-                     " FROM fmtbank.audit_log"
-                     " WHERE ($1::text IS NULL OR at >= fmtbank.parse_ts($1, '--since'))"
-                     "   AND ($2::text IS NULL OR at < CASE WHEN $2 ~ '^\\d{4}-\\d{2}-\\d{2}$'"
-                     "        THEN fmtbank.parse_ts($2, '--until') + interval '1 day'"
-                     "        ELSE fmtbank.parse_ts($2, '--until') END)"
-                     "   AND ($3::text IS NULL OR tbl = $3)"
-                     "   AND ($4::text IS NULL OR key = $4)"
-                     " ORDER BY id",
-                     4, p, NULL);
+                     ctx->format == OUT_JSON
+                         ? "SELECT id, at, who, tbl AS \"table\", op, key, subject, changes, reason,"
+                           " old_row, new_row FROM fmtbank.audit_trail($1, $2, $3, $4, $5, $6, $7)"
+                         : "SELECT id, at, who, tbl AS \"table\", op, subject,"
+                           " changes, reason"
+                           " FROM fmtbank.audit_trail($1, $2, $3, $4, $5, $6, $7)",
+                     7, p, NULL);
 }
 
 /* Reads every anchor of an anchor log (blank lines skipped) and checks its signature. Returns
@@ -474,10 +472,26 @@ const struct cmd_def cmd_defs_audit[] = {
           .help = "only changes until then (a date: that whole day)"},
          {"table", 0, OPT_STRING, "T", .help = "only changes of table T"},
          {"key", 0, OPT_STRING, "K", .help = "only changes of the row with key K"},
+         {"who", 0, OPT_STRING, "USER", .help = "only changes made by USER"},
+         {"donor", 0, OPT_STRING, "CODE",
+          .help = "only changes concerning donor CODE, in every table"},
+         {"lot", 0, OPT_STRING, "LOT", .help = "only changes concerning lot LOT, in every table"},
          {0}},
-     "the audit trail: who changed what, when and why",
-     "WHEN is a date or timestamp. Audit rows of donor identity are shown to quality and admin\n"
-     "only.\n"},
+     "the audit trail: who changed what, when and why (quality, auditor, admin)",
+     "One row per change: id, time, who, table, operation, subject (what the change is about,\n"
+     "by codes: donor, lot, aliquot, box:position, freezer, case, test, questionnaire), changes\n"
+     "and reason. Changes lists, for an update, each changed field as \"field: old → new\",\n"
+     "and for an insert each field with a value; UUIDs and internal numbers of rows people know\n"
+     "by a code are shown as that code (donor code, lot, aliquot, box, freezer, case, test).\n"
+     "--format json adds the key and the full old and new rows.\n"
+     "WHEN is a date or timestamp. --who USER: changes made by USER (the acting user; the global\n"
+     "--user chooses who runs the command). --donor CODE: every change concerning the donor,\n"
+     "in every table: the donor, its identity, decisions, consents, questionnaires and answers,\n"
+     "results, lots, their doses and all that names them (placements, custody, labels, issues,\n"
+     "signatures, holds, cases). --lot LOT: the lot, its doses, all that names them and results\n"
+     "on its tubes. Filters combine (all must hold). An unknown donor, lot or user exits 4.\n"
+     "Quality, auditor and admin read the trail (anyone else: exit 6, naming the roles); audit\n"
+     "rows of donor identity are shown to quality and admin only.\n"},
     {"audit verify", cmd_audit_verify, CMD_DB, {0},
      (const struct opt_spec[]){
          {"anchors", 0, OPT_STRING, "FILE", .help = "the anchor log to check the trail against",
