@@ -288,13 +288,25 @@ END $$;
 --   case_decision        an open case waiting for a quality officer's decision
 --   event_grading        a serious adverse event in a recipient not graded yet (§13,
 --                        schema/code/170_vigilance.sql): quality assesses its imputability
+-- and, by the quality officer's and technician's desks (issue 14 item 9):
+--   release_sign         a lot nothing blocks now: ready for a quality officer's signature
+--   recipient_notification  a recipient of an issued dose of a case not closed, not notified
+--   inbox_rejected       an inbox file the daemon rejected, no file of that name imported since:
+--                        results (or readings) awaiting a corrected file
+--   rescreening_due      a donor not excluded whose screening runs out within 14 days (or has)
+--   expiring_stock       a lot with tubes in stock (quarantine or released, placed) expiring
+--                        within 30 days (the expiring report's default) or already expired
+--   excursion            a freezer excursion whose case is not decided yet (or not opened)
+-- role: who acts on it (quality or technician); "fmtbank todo" shows the acting user's kinds
+-- (admins and auditors, and --all: every kind).
 CREATE OR REPLACE VIEW fmtbank.todo AS
     SELECT 'unmonitored_freezer'::text AS kind, f.freezer_id AS subject,
            format('record its temperature: "fmtbank freezer reading %s --at TS --temp C" or an inbox file freezer,at,temp_c',
                   f.freezer_id) AS todo,
            f.created_at AS since,
            format('"%s" holds %s released tube%s and has no temperature reading', f.name, x.n,
-                  CASE WHEN x.n = 1 THEN '' ELSE 's' END) AS detail
+                  CASE WHEN x.n = 1 THEN '' ELSE 's' END) AS detail,
+           'technician'::text AS role
     FROM fmtbank.freezer f
     JOIN (SELECT b.freezer, count(*) AS n
           FROM fmtbank.placement p JOIN fmtbank.box b ON b.id = p.box
@@ -304,12 +316,12 @@ CREATE OR REPLACE VIEW fmtbank.todo AS
     UNION ALL
     SELECT 'signal_withdrawn', c.case_code,
            format('signal withdrawn - lift proposed: "fmtbank case decide %s --lift"', c.case_code),
-           c.withdrawn_at, c.withdrawn_reason
+           c.withdrawn_at, c.withdrawn_reason, 'quality'
     FROM fmtbank.safety_case c WHERE c.status = 'open' AND c.withdrawn_at IS NOT NULL
     UNION ALL
     SELECT 'case_decision', c.case_code,
            format('decide: "fmtbank case decide %s --lift|--recall|--discard"', c.case_code),
-           c.opened_at, fmtbank.case_summary(c)
+           c.opened_at, fmtbank.case_summary(c), 'quality'
     FROM fmtbank.safety_case c WHERE c.status = 'open' AND c.withdrawn_at IS NULL
     UNION ALL
     SELECT 'event_grading', e.event_code,
@@ -317,8 +329,87 @@ CREATE OR REPLACE VIEW fmtbank.todo AS
                   e.event_code),
            e.recorded_at,
            format('serious %s in recipient %s on %s, not assessable yet', replace(e.kind, '_', ' '),
-                  e.recipient, e.event_date)
-    FROM fmtbank.recipient_event e WHERE e.serious AND e.imputability = 'not_assessable';
+                  e.recipient, e.event_date), 'quality'
+    FROM fmtbank.recipient_event e WHERE e.serious AND e.imputability = 'not_assessable'
+    UNION ALL
+    SELECT 'release_sign', l.lot_id,
+           format('check and sign: "fmtbank release sign %s"', l.lot_id),
+           coalesce(l.processed_at, l.created_at),
+           format('donor %s, collected %s, %s dose%s to release', d.code, fmtbank.ts_text(l.collected_at),
+                  n.n, CASE WHEN n.n = 1 THEN '' ELSE 's' END),
+           'quality'
+    FROM fmtbank.lot_blocking_at(clock_timestamp(), NULL, ARRAY['quarantine', 'ready']) b
+    JOIN fmtbank.lot l ON l.id = b.lot
+    JOIN fmtbank.donor d ON d.id = l.donor_id
+    CROSS JOIN LATERAL (SELECT count(*) AS n FROM fmtbank.aliquot a
+                        WHERE a.lot = l.id AND NOT a.retained AND a.status = 'quarantine'
+                          AND a.expires_at > clock_timestamp()) n
+    WHERE b.blocking = '[]'::jsonb
+    UNION ALL
+    SELECT 'recipient_notification', c.case_code,
+           format('tell recipient %s: "fmtbank case notify %s --recipient %s --by phone|letter|email|in-person --at TS"',
+                  r.recipient, c.case_code, r.recipient),
+           c.opened_at,
+           format('recipient %s (%s) received %s on %s; case %s', r.recipient, r.site,
+                  string_agg(r.aliquot, ', ' ORDER BY r.aliquot), min(r.issued_at)::date, c.status),
+           'quality'
+    FROM fmtbank.safety_case c
+    CROSS JOIN LATERAL fmtbank.case_recipients(c.id) r
+    WHERE c.status <> 'closed' AND r.notified_at IS NULL
+    GROUP BY c.id, c.case_code, c.opened_at, c.status, r.recipient, r.site
+    UNION ALL
+    SELECT 'inbox_rejected', f.name,
+           format('correct the file and drop it into the inbox again (%s rejected it)', f.imported_by),
+           f.imported_at, coalesce(left(f.error_report, 200), 'rejected'),
+           'technician'
+    FROM fmtbank.inbox_file f
+    WHERE f.status = 'rejected'
+      AND NOT EXISTS (SELECT 1 FROM fmtbank.inbox_file g
+                      WHERE g.name = f.name AND g.status = 'imported' AND g.imported_at > f.imported_at)
+      AND NOT EXISTS (SELECT 1 FROM fmtbank.inbox_file g
+                      WHERE g.name = f.name AND g.status = 'rejected' AND g.id > f.id)
+    UNION ALL
+    SELECT 'rescreening_due', e.code,
+           format('screen again: full questionnaire and panel by %s ("fmtbank donor show %s")',
+                  e.next_screening_due, e.code),
+           e.next_screening_due::timestamptz,
+           format('%s; screening %s on %s', e.status,
+                  CASE WHEN e.next_screening_due < current_date THEN 'ran out' ELSE 'runs out' END,
+                  e.next_screening_due),
+           'technician'
+    FROM fmtbank.donor_eligibility_at(clock_timestamp()) e
+    WHERE e.status <> 'excluded' AND e.next_screening_due <= current_date + 14
+    UNION ALL
+    SELECT 'expiring_stock', l.lot_id,
+           CASE WHEN min(a.expires_at) <= clock_timestamp()
+                THEN format('discard the expired tubes ("fmtbank report run expiring")')
+                ELSE format('use first or plan their discard ("fmtbank report run expiring")') END,
+           min(a.expires_at),
+           format('%s tube%s in stock expiring %s to %s%s', count(*), CASE WHEN count(*) = 1 THEN '' ELSE 's' END,
+                  min(a.expires_at)::date, max(a.expires_at)::date,
+                  CASE WHEN min(a.expires_at) <= clock_timestamp() THEN ' (some expired)' ELSE '' END),
+           'technician'
+    FROM fmtbank.aliquot a
+    JOIN fmtbank.lot l ON l.id = a.lot
+    WHERE a.status IN ('quarantine', 'released') AND NOT a.retained
+      AND a.expires_at <= clock_timestamp() + interval '30 days'
+      AND EXISTS (SELECT 1 FROM fmtbank.placement p WHERE p.aliquot = a.id)
+    GROUP BY l.id, l.lot_id
+    UNION ALL
+    SELECT 'excursion', f.freezer_id,
+           format('check the freezer and its tubes ("fmtbank freezer show %s")', f.freezer_id),
+           x.from_at,
+           format('%s from %s to %s%s (limit %s °C); %s',
+                  CASE x.kind WHEN 'above' THEN 'above its limit' ELSE 'no reading' END,
+                  fmtbank.ts_text(x.from_at), fmtbank.ts_text(x.to_at),
+                  CASE WHEN x.max_temp_c IS NOT NULL THEN format(', up to %s °C', x.max_temp_c) ELSE '' END,
+                  x.limit_c, CASE WHEN c.id IS NULL THEN 'no case yet'
+                                   ELSE format('case %s %s', c.case_code, c.status) END),
+           'quality'
+    FROM fmtbank.freezer_excursion x
+    JOIN fmtbank.freezer f ON f.id = x.freezer
+    LEFT JOIN fmtbank.safety_case c ON c.id = x.case_id
+    WHERE c.id IS NULL OR c.status = 'open';
 
 -- ---------------------------------------------------------------- privileges
 GRANT EXECUTE ON FUNCTION

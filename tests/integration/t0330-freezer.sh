@@ -40,7 +40,7 @@ assert_contains "$OUT" "unmonitored_freezer" "lists the unmonitored freezer"
 assert_contains "$OUT" "$F" "names it"
 expect 0 "todo json" fmtbank --user audrey --format json todo
 assert_eq "$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted({k for r in d for k in r}))')" \
-    "['detail', 'kind', 'since', 'subject', 'todo']" "todo json: one object per item"
+    "['detail', 'kind', 'role', 'since', 'subject', 'todo']" "todo json: one object per item"
 expect 0 "freezer show of an unmonitored freezer" fmtbank --user alice --format json freezer show "$F"
 assert_contains "$OUT" '"monitored":false' "not monitored"
 
