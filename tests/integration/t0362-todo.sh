@@ -102,6 +102,22 @@ assert_contains "$OUT" "up to -52.0 °C (limit -60.0 °C); no case yet" "how far
 expect 0 "the technician's kinds" fmtbank --user alice todo --format tsv
 assert_not_contains "$(kinds)" "case_decision" "no quality items for the technician"
 assert_contains "$(kinds)" "expiring_stock" "but the expiring stock"
+# --- the same queue as a workbook, and posted daily by the daemon
+DUMP() { /usr/bin/python3 "$FMTBANK_SRC/tests/integration/xlsxdump.py" "$1"; }
+expect 0 "report todo" fmtbank --user quinn report todo -o "$TMP/todo.xlsx"
+d=$(DUMP "$TMP/todo.xlsx")
+assert_contains "$d" "props title=Work queue" "the report's title"
+assert_contains "$d" "text excursion" "the quality officer's items"
+assert_contains "$d" "text expiring_stock" "and the technician's"
+assert_contains "$d" "text $L" "by their subject"
+OUTBOX=$TMP/outbox
+mkdir -p "$OUTBOX"
+printf 'outbox = %s\nreport_time = 00:00\nreports = todo\n' "$OUTBOX" >"$TMP/todo.conf"
+expect 0 "the daemon posts it" fmtbankd --once --config "$TMP/todo.conf"
+f="$OUTBOX/todo-$(date +%F).xlsx"
+[ -f "$f" ] && ok "todo-$(date +%F).xlsx in the outbox" || not_ok "no $f: $ERR"
+assert_contains "$(DUMP "$f")" "text rescreening_due" "with the queue"
+
 expect 0 "help" fmtbank todo --help
 assert_contains "$OUT" "--kind KIND" "--help documents --kind"
 assert_contains "$OUT" "rescreening_due" "and the kinds"
