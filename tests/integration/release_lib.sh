@@ -72,6 +72,13 @@ rel_lot_full() {
     echo "$lot"
 }
 
+# ready_lot CODE: a releasable lot of a new donor CODE (consent, donation 40 days ago with its
+# questionnaires, acceptable panels 50 and 30 days ago); prints the lot ID.
+ready_lot() {
+    rel_donor "$1" && local l && l=$(rel_lot_full "$1" 40) && rel_panel "$1" "$(d -50)" &&
+        rel_panel "$1" "$(d -30)" && echo "$l"
+}
+
 # Lot helpers: stored status, displayed status (lot show JSON), blocking rules (comma-separated).
 lot_stored() { sql "SELECT status FROM fmtbank.lot WHERE lot_id = '$1'"; }
 lot_shown() { sql "SELECT status FROM fmtbank.lot_show('$1')"; }

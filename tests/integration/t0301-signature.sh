@@ -9,10 +9,6 @@
 . "$(dirname "$0")/release_lib.sh"
 setup_db
 
-ready_lot() { # CODE: a releasable lot of a new donor
-    rel_donor "$1" && local l && l=$(rel_lot_full "$1" 40) && rel_panel "$1" "$(d -50)" &&
-        rel_panel "$1" "$(d -30)" && echo "$l"
-}
 L=$(ready_lot D-2001)
 assert_eq "$(lot_shown "$L")" "ready" "a releasable lot"
 

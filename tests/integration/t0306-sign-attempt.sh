@@ -11,10 +11,6 @@
 . "$(dirname "$0")/release_lib.sh"
 setup_db
 
-ready_lot() { # CODE: a releasable lot of a new donor
-    rel_donor "$1" && local l && l=$(rel_lot_full "$1" 40) && rel_panel "$1" "$(d -50)" &&
-        rel_panel "$1" "$(d -30)" && echo "$l"
-}
 # psql_file ROLE: runs the psql script on stdin (meta-commands allowed) as ROLE; $RC, $OUT, $ERR.
 psql_file() {
     cat >"$TMP/script.sql"
