@@ -32,7 +32,7 @@ assert_contains "$counts_before" "lot released" "the fixture has released lots"
 expect 0 "the audit chain verifies across the upgrade" fmtbank --user audrey audit verify
 # the migrations add catalog data (new rule parameters and questionnaire items, the first catalog
 # version of 140 with its test and item definitions, audited like any catalog change, the score
-# instruments of 170) and the
+# instruments of 170, the release signature meanings of 210) and the
 # daemon's sweep steps (110 freezer, 140 catalog), and nothing else
 assert_eq "$(sql "select string_agg(DISTINCT tbl || ' ' || op, ', ' ORDER BY tbl || ' ' || op)
                   from fmtbank.audit_log where id > (select max(id) from fmtbank.audit_log) - ($(audit_count) - $audit_before)")" \
