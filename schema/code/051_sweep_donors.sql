@@ -33,14 +33,15 @@ BEGIN
                             SELECT x.donor_id FROM fmtbank.donor_state x
                             WHERE x.deferred_until <= t::date);
     END IF;
-    -- most donors: one pass over everything is cheaper than looking each one up
-    IF NOT every AND cardinality(ids) > 0.5 * (SELECT pc.reltuples FROM pg_catalog.pg_class pc
-                                              WHERE pc.oid = 'fmtbank.donor'::regclass) THEN
-        every := true;
-    END IF;
     PERFORM fmtbank.sweep_state_store('donors', t);
     IF NOT every AND cardinality(ids) = 0 THEN
         RETURN;
+    END IF;
+    -- most donors (by the planner's estimate, when there is one): one pass over everything is
+    -- cheaper than looking each one up
+    IF cardinality(ids) > 0.5 * (SELECT pc.reltuples FROM pg_catalog.pg_class pc
+                                 WHERE pc.oid = 'fmtbank.donor'::regclass AND pc.reltuples > 0) THEN
+        every := true;
     END IF;
     RETURN QUERY
     WITH e AS (
