@@ -13,19 +13,21 @@
 -- audited on donor_state, lot and aliquot).
 
 -- What changed since the last pass, per step: a donor (step donors: that donor; step release:
--- that donor's lots in quarantine or ready), a lot (step release), or neither (everything).
+-- that donor's lots in quarantine or ready), a lot (step release), or neither (everything). The
+-- donor step hands each donor it takes on to the release step (a record of a donor concerns
+-- both), so a result import writes one row per donor and collection day, not two.
 -- not_before: a record dated in the future (a result's collection day, a questionnaire's date)
--- counts from that day on, so its row waits for it. No unique key: concurrent writers append
--- without waiting for each other (no lock, no deadlock); the sweep takes the distinct ids.
+-- counts from that day on, so its row waits for it. No unique key and no index: concurrent
+-- writers append without waiting for each other (no lock, no deadlock, nothing to maintain);
+-- the sweep empties the table every pass and takes the distinct ids.
 CREATE TABLE fmtbank.sweep_dirty (
     step       text NOT NULL CHECK (step IN ('donors', 'release')),
     donor_id   uuid,
     lot        uuid,
     not_before date,
-    marked_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    marked_at  timestamptz NOT NULL DEFAULT now(),
     CHECK (donor_id IS NULL OR lot IS NULL)
 );
-CREATE INDEX sweep_dirty_step ON fmtbank.sweep_dirty (step, not_before);
 REVOKE ALL ON fmtbank.sweep_dirty FROM PUBLIC;
 GRANT SELECT ON fmtbank.sweep_dirty TO fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
@@ -54,7 +56,7 @@ CREATE FUNCTION fmtbank.sweep_mark_lot() RETURNS trigger LANGUAGE plpgsql AS $$ 
 CREATE FUNCTION fmtbank.sweep_mark_lot_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 CREATE FUNCTION fmtbank.sweep_mark_all() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 
--- results (new, corrected, superseded): the donor and the donor's lots, from the collection day
+-- results (new, corrected, superseded): the donor (then its lots), from the collection day
 CREATE TRIGGER sweep_dirty_ins AFTER INSERT ON fmtbank.result REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.sweep_mark_result();
 CREATE TRIGGER sweep_dirty_upd AFTER UPDATE ON fmtbank.result REFERENCING NEW TABLE AS new_rows
@@ -68,7 +70,7 @@ CREATE TRIGGER sweep_dirty_ins AFTER INSERT ON fmtbank.questionnaire_answer REFE
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.sweep_mark_answer();
 CREATE TRIGGER sweep_dirty_upd AFTER UPDATE ON fmtbank.questionnaire_answer REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.sweep_mark_answer();
--- manual decisions and the donor's own record (birth year): the donor and the donor's lots
+-- manual decisions and the donor's own record (birth year): the donor (then its lots)
 CREATE TRIGGER sweep_dirty_ins AFTER INSERT ON fmtbank.donor_decision REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.sweep_mark_donor('donor_id');
 CREATE TRIGGER sweep_dirty_upd AFTER UPDATE ON fmtbank.donor_decision REFERENCING NEW TABLE AS new_rows

@@ -50,7 +50,7 @@ BEGIN
 
     -- what to judge: the dirty set taken first, then the clock read (every record taken was
     -- committed before the evaluation time)
-    SELECT * INTO every, donors, lots FROM fmtbank.sweep_take('release', t::date);
+    SELECT * INTO every, donors, lots FROM fmtbank.sweep_take('release', t::date, NULL);
     t := clock_timestamp();
     SELECT * INTO changed, last_day FROM fmtbank.sweep_state_changed('release', t);
     every := every OR changed;

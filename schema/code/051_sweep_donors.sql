@@ -20,7 +20,7 @@ DECLARE
     changed boolean;
     last_day date;
 BEGIN
-    SELECT * INTO every, ids, no_lots FROM fmtbank.sweep_take('donors', today);
+    SELECT * INTO every, ids, no_lots FROM fmtbank.sweep_take('donors', today, 'release');
     t := clock_timestamp();
     SELECT * INTO changed, last_day FROM fmtbank.sweep_state_changed('donors', t);
     IF changed OR extract(year FROM last_day) <> extract(year FROM t::date) THEN

@@ -12,21 +12,21 @@
 -- checked function, the superuser in psql), its row is appended; they read only the transition
 -- table and trust nothing of the caller's (no temp objects, qualified names).
 
--- results: the donor for both steps, from the collection day (a result counts from the day it
--- was collected: one dated in the future waits for that day). A result on a lot's own tube (131)
--- counts for the lot at once.
+-- results: the donor, from the collection day (a result counts from the day it was collected:
+-- one dated in the future waits for that day); the donor step hands it on to the release step.
+-- A result on a lot's own tube (131) counts for the lot at once.
 CREATE OR REPLACE FUNCTION fmtbank.sweep_mark_result() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     INSERT INTO fmtbank.sweep_dirty (step, donor_id, not_before)
-    SELECT DISTINCT s.step, r.donor_id,
-           CASE WHEN s.step = 'release' AND r.specimen IS NOT NULL THEN NULL ELSE r.collected END
-    FROM new_rows r CROSS JOIN (VALUES ('donors'), ('release')) s(step);
+    SELECT DISTINCT 'donors', r.donor_id, r.collected FROM new_rows r
+    UNION ALL
+    SELECT DISTINCT 'release', r.donor_id, NULL::date FROM new_rows r WHERE r.specimen IS NOT NULL;
     RETURN NULL;
 END $$;
 
 -- questionnaires: eligibility counts one from its date, readiness (the donation-day and
--- post-donation checks) at once.
+-- post-donation checks) at once: a row for each step.
 CREATE OR REPLACE FUNCTION fmtbank.sweep_mark_questionnaire() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -47,19 +47,16 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- a donor's record or manual decision: the donor and the donor's lots, at once
+-- a donor's record or manual decision: the donor, at once (then its lots)
 CREATE OR REPLACE FUNCTION fmtbank.sweep_mark_donor() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF TG_TABLE_NAME = 'donor' THEN
         INSERT INTO fmtbank.sweep_dirty (step, donor_id)
-        SELECT s.step, d.id
-        FROM (SELECT DISTINCT n.id FROM new_rows n) d CROSS JOIN (VALUES ('donors'), ('release')) s(step);
+        SELECT DISTINCT 'donors', n.id FROM new_rows n;
     ELSE
         INSERT INTO fmtbank.sweep_dirty (step, donor_id)
-        SELECT s.step, d.donor_id
-        FROM (SELECT DISTINCT n.donor_id FROM new_rows n) d
-        CROSS JOIN (VALUES ('donors'), ('release')) s(step);
+        SELECT DISTINCT 'donors', n.donor_id FROM new_rows n;
     END IF;
     RETURN NULL;
 END $$;
@@ -123,10 +120,12 @@ $$;
 -- Takes a step's dirty rows due by p_day (deleting them in the caller's transaction: a failed
 -- step rolls back and leaves them) and returns what to judge: every = true (judge everything:
 -- a row with neither donor nor lot, a first pass, the rules or catalog in force changed, a new
--- year for the age rule), or the donors and lots named. The caller reads the clock after this,
--- so every record whose row was taken was committed before its evaluation time.
-CREATE OR REPLACE FUNCTION fmtbank.sweep_take(p_step text, p_day date, OUT every boolean,
-                                              OUT donors uuid[], OUT lots uuid[])
+-- year for the age rule), or the donors and lots named. The donors taken are handed on to
+-- p_forward's step (the donor step's to the release step: a donor's records concern its lots).
+-- The caller reads the clock after this, so every record whose row was taken was committed
+-- before its evaluation time.
+CREATE OR REPLACE FUNCTION fmtbank.sweep_take(p_step text, p_day date, p_forward text,
+                                              OUT every boolean, OUT donors uuid[], OUT lots uuid[])
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     WITH d AS (
@@ -138,6 +137,9 @@ BEGIN
            coalesce(array_agg(DISTINCT d.lot) FILTER (WHERE d.lot IS NOT NULL), '{}')
     INTO every, donors, lots
     FROM d;
+    IF p_forward IS NOT NULL AND cardinality(donors) > 0 THEN
+        INSERT INTO fmtbank.sweep_dirty (step, donor_id) SELECT p_forward, unnest(donors);
+    END IF;
 END $$;
 
 -- Reads and locks a step's state (one sweep of a step at a time; a second waits) and says
