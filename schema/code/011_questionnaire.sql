@@ -24,7 +24,7 @@ $$;
 -- with its problem (NULL when good), then one row per missing item (line NULL); ord sorts them.
 -- A questionnaire kind in words.
 CREATE OR REPLACE FUNCTION fmtbank.questionnaire_kind_name(p_kind text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE p_kind WHEN 'short' THEN 'donation-day' WHEN 'followup' THEN 'follow-up'
                        ELSE coalesce(p_kind, 'full') END
 $$;
