@@ -62,6 +62,8 @@ BEGIN
                       SELECT l.id FROM fmtbank.lot l
                       WHERE l.id = ANY (lots) AND l.status IN ('quarantine', 'ready'));
         IF cardinality(lots) = 0 THEN
+            what := 'lots ready'; n := 0; RETURN NEXT;
+            what := 'lots no longer ready'; n := 0; RETURN NEXT;
             PERFORM set_config('fmtbank.reason', coalesce(prev, ''), true);
             RETURN;
         END IF;
