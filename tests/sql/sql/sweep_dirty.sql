@@ -131,3 +131,15 @@ SELECT has_function_privilege('fmtbank_technician', 'fmtbank.sweep_full()', 'EXE
        has_function_privilege('fmtbank_quality', 'fmtbank.sweep_full()', 'EXECUTE') AS quality,
        has_function_privilege('fmtbank_daemon', 'fmtbank.sweep_full()', 'EXECUTE') AS daemon,
        has_table_privilege('fmtbank_technician', 'fmtbank.sweep_dirty', 'INSERT') AS technician_marks;
+
+-- The evaluations a full pass runs (eligibility of every donor, lot_eval of every lot) read
+-- millions of results: one parallel-unsafe function named in their statements keeps the whole
+-- statement from parallel workers (lot_eval of every lot took twice as long). Every function they
+-- name is PARALLEL SAFE (expected: none listed; lot_at only serves a past time).
+SELECT p.proname AS parallel_unsafe
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'fmtbank' AND p.proparallel <> 's' AND p.proname NOT IN ('lot_eval', 'lot_at')
+  AND (fmtbank.eligibility_sql() || fmtbank.eligibility_summary_sql()
+       || pg_get_functiondef('fmtbank.lot_eval(timestamptz, uuid[], text[], boolean, text)'::regprocedure))
+      LIKE '%fmtbank.' || p.proname || '(%'
+ORDER BY 1;
