@@ -53,7 +53,7 @@ CREATE FUNCTION fmtbank.sweep_mark_questionnaire() RETURNS trigger LANGUAGE plpg
 CREATE FUNCTION fmtbank.sweep_mark_answer() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 CREATE FUNCTION fmtbank.sweep_mark_donor() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 CREATE FUNCTION fmtbank.sweep_mark_lot() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
-CREATE FUNCTION fmtbank.sweep_mark_lot_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE FUNCTION fmtbank.sweep_mark_lot_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 CREATE FUNCTION fmtbank.sweep_mark_all() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 
 -- results (new, corrected, superseded): the donor (then its lots), from the collection day
@@ -79,11 +79,18 @@ CREATE TRIGGER sweep_dirty_ins AFTER INSERT ON fmtbank.donor REFERENCING NEW TAB
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.sweep_mark_donor('id');
 CREATE TRIGGER sweep_dirty_upd AFTER UPDATE ON fmtbank.donor REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.sweep_mark_donor('id');
--- lots (new, or changed other than by the sweep's own quarantine <-> ready) and holds on them
+-- lots: new ones, a change of what readiness reads of the lot itself, and holds on them. A change
+-- of status needs no mark: a lot enters quarantine only when it is made, and ready only from
+-- quarantine (the sweep itself, or a signature that found it releasable); every other status
+-- leaves the lots the sweep judges. So the sweep's own UPDATE of 98,800 lots (SET status) fires
+-- nothing here (a row trigger on the columns read, which processing updates one lot at a time).
 CREATE TRIGGER sweep_dirty_ins AFTER INSERT ON fmtbank.lot REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.sweep_mark_lot('id');
-CREATE TRIGGER sweep_dirty_upd AFTER UPDATE ON fmtbank.lot REFERENCING OLD TABLE AS old_rows
-    NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.sweep_mark_lot_update();
+CREATE TRIGGER sweep_dirty_upd AFTER UPDATE OF donor_id, collected_at, processed_at, created_at
+    ON fmtbank.lot FOR EACH ROW
+    WHEN ((old.donor_id, old.collected_at, old.processed_at, old.created_at)
+          IS DISTINCT FROM (new.donor_id, new.collected_at, new.processed_at, new.created_at))
+    EXECUTE FUNCTION fmtbank.sweep_mark_lot_row();
 CREATE TRIGGER sweep_dirty_ins AFTER INSERT ON fmtbank.case_hold REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION fmtbank.sweep_mark_lot('lot');
 CREATE TRIGGER sweep_dirty_upd AFTER UPDATE ON fmtbank.case_hold REFERENCING NEW TABLE AS new_rows

@@ -74,18 +74,11 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- a changed lot, unless the change is the sweep's own quarantine <-> ready (which changes nothing
--- the evaluation reads: else every pass would mark what it stored and never be idle)
-CREATE OR REPLACE FUNCTION fmtbank.sweep_mark_lot_update() RETURNS trigger
+-- a lot whose collection, processing, donor or creation changed (the trigger's WHEN: one row)
+CREATE OR REPLACE FUNCTION fmtbank.sweep_mark_lot_row() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    INSERT INTO fmtbank.sweep_dirty (step, lot)
-    SELECT 'release', n.id
-    FROM new_rows n JOIN old_rows o ON o.id = n.id
-    WHERE (n.donor_id, n.collected_at, n.processed_at, n.created_at, n.reject_reasons)
-          IS DISTINCT FROM (o.donor_id, o.collected_at, o.processed_at, o.created_at, o.reject_reasons)
-       OR (n.status IS DISTINCT FROM o.status
-           AND NOT (n.status IN ('quarantine', 'ready') AND o.status IN ('quarantine', 'ready')));
+    INSERT INTO fmtbank.sweep_dirty (step, lot) VALUES ('release', NEW.id);
     RETURN NULL;
 END $$;
 
@@ -187,5 +180,5 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.sweep_full()
     TO fmtbank_quality, fmtbank_admin, fmtbank_daemon;
 -- not granted (owner only): sweep_mark_result, sweep_mark_questionnaire, sweep_mark_answer,
--- sweep_mark_donor, sweep_mark_lot, sweep_mark_lot_update, sweep_mark_all, sweep_rules_key,
+-- sweep_mark_donor, sweep_mark_lot, sweep_mark_lot_row, sweep_mark_all, sweep_rules_key,
 -- sweep_take, sweep_state_changed, sweep_state_store, eligibility_summary_of

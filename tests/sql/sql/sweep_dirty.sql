@@ -60,7 +60,7 @@ SELECT pg_temp.donor_state('D-3001') AS d3001, pg_temp.donor_state('D-3002') AS 
 -- the sweep's own quarantine -> ready marked nothing: idle again
 SELECT pg_temp.sweep() AS idle_pass, pg_temp.pending() AS pending;
 
--- The unprocessed lot is processed (a lot change other than quarantine <-> ready): judged again.
+-- The unprocessed lot is processed (its processing time changed): judged again.
 SELECT count(*) FROM fmtbank.lot l JOIN fmtbank.donor d ON d.id = l.donor_id,
        fmtbank.donation_process(l.lot_id, (l.collected_at + interval '90 minutes')::text, '3')
 WHERE d.code = 'D-3001' AND l.processed_at IS NULL;
