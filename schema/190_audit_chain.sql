@@ -1,9 +1,13 @@
--- 190_audit_chain: the fast path of "audit verify" (product.md §16: >= 500,000 rows/s), when the
--- instance preloads the server module (embedded instance): fmtbank.audit_chain_raw(after, upto)
--- checks the links of the rows after < id <= upto in one C loop (src/pgmodule/audit_chain.c),
--- giving the same record as fmtbank.audit_verify_sql, the plain SQL definition it replaces in
--- fmtbank.audit_verify_range (schema/code/001_foundation.sql). Owner only, like the module's
--- other functions (075).
+-- 190_audit_chain: the audit trail's fast paths in the server module (product.md §16), when the
+-- instance preloads it (embedded instance; src/pgmodule/audit_chain.c). Owner only, like the
+-- module's other functions (075). Without the module the plain definitions serve, with the same
+-- answers (tests/sql/sql/audit_verify.sql holds them equal):
+--  - fmtbank.audit_chain_raw(after, upto): "audit verify" of the rows after < id <= upto in one C
+--    loop, the record of fmtbank.audit_verify_sql (schema/code/001_foundation.sql), which
+--    fmtbank.audit_verify_range calls instead when this function is absent;
+--  - fmtbank.hash_chain_step_raw: the transition function of the aggregate fmtbank.hash_chain
+--    that audit_write chains new rows with, the value of the PL/pgSQL fmtbank.hash_chain_step
+--    without a PL/pgSQL call per audited row; the code set makes the aggregate use it.
 DO $$
 DECLARE lib text;
 BEGIN
@@ -16,6 +20,11 @@ BEGIN
                        ' OUT last_id bigint) LANGUAGE c STABLE'
                        ' SET search_path = pg_catalog, pg_temp AS %L, %L',
                        lib, 'fmtbank_audit_chain');
-        REVOKE ALL ON FUNCTION fmtbank.audit_chain_raw(bigint, bigint) FROM PUBLIC;
+        EXECUTE format('CREATE FUNCTION fmtbank.hash_chain_step_raw(p_state bytea, p_seed bytea,'
+                       ' p_content text) RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE'
+                       ' SET search_path = pg_catalog, pg_temp AS %L, %L',
+                       lib, 'fmtbank_hash_chain_step');
+        REVOKE ALL ON FUNCTION fmtbank.audit_chain_raw(bigint, bigint),
+                               fmtbank.hash_chain_step_raw(bytea, bytea, text) FROM PUBLIC;
     END IF;
 END $$;

@@ -100,17 +100,18 @@ BEGIN
 END $$;
 
 -- The exact text each row's hash covers (timestamps in UTC so the session zone cannot change it).
--- A STABLE SQL function without a SET clause (every name qualified) so that the planner inlines
--- it into the audit INSERT: no call per audited row.
+-- A SQL-standard body (RETURN, bound when created, every name qualified), so that it keeps no SET
+-- clause (migrate.c) and the planner inlines it into the audit INSERT and audit_verify_sql: no
+-- function call per audited row (a SET clause had kept it from being inlined: 0.8 s per 100,000
+-- rows instead of 0.3 s).
 CREATE OR REPLACE FUNCTION fmtbank.audit_content(p_id bigint, p_at timestamptz, p_who text, p_tbl text,
                                       p_op text, p_key text, p_old jsonb, p_new jsonb,
                                       p_reason text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT pg_catalog.concat_ws(E'\x1f', p_id::text,
-                     pg_catalog.to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
-                     p_who, p_tbl, p_op, coalesce(p_key, ''), coalesce(p_old::text, ''),
-                     coalesce(p_new::text, ''), coalesce(p_reason, ''))
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN pg_catalog.concat_ws(E'\x1f', p_id::text,
+                            pg_catalog.to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+                            p_who, p_tbl, p_op, coalesce(p_key, ''), coalesce(p_old::text, ''),
+                            coalesce(p_new::text, ''), coalesce(p_reason, ''));
 
 CREATE OR REPLACE FUNCTION fmtbank.hash_chain_step(p_state bytea, p_seed bytea, p_content text)
 RETURNS bytea LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
@@ -119,7 +120,18 @@ BEGIN
 END $$;
 
 -- hash_chain(seed, content) OVER (ORDER BY id): each row's SHA-256 covers the previous row's.
-CREATE OR REPLACE AGGREGATE fmtbank.hash_chain(bytea, text) (SFUNC = fmtbank.hash_chain_step, STYPE = bytea);
+-- Its step is the server module's C function when the instance has it (190_audit_chain.sql: the
+-- same value, 3 times faster per row), else the PL/pgSQL step above.
+DO $$
+BEGIN
+    IF pg_catalog.to_regprocedure('fmtbank.hash_chain_step_raw(bytea,bytea,text)') IS NOT NULL THEN
+        CREATE OR REPLACE AGGREGATE fmtbank.hash_chain(bytea, text)
+            (SFUNC = fmtbank.hash_chain_step_raw, STYPE = bytea);
+    ELSE
+        CREATE OR REPLACE AGGREGATE fmtbank.hash_chain(bytea, text)
+            (SFUNC = fmtbank.hash_chain_step, STYPE = bytea);
+    END IF;
+END $$;
 
 -- Appends audit rows for one statement's changed rows, chained to the last row. The advisory
 -- lock (held to commit) serialises writers so ids follow commit order and the chain never forks.
@@ -408,7 +420,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.user_unlock(text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
--- not granted (owner only): audit_chain_raw (190), audit_content, hash_chain_step, hash_chain, audit_write, audit_stmt, refuse_delete, audit_enable, audit_append_only, check_password
+-- not granted (owner only): audit_chain_raw and hash_chain_step_raw (190), audit_content, hash_chain_step, hash_chain, audit_write, audit_stmt, refuse_delete, audit_enable, audit_append_only, check_password
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.audit_verify(),

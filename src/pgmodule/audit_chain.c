@@ -12,7 +12,12 @@
  * the reference: tests/sql/sql/audit_verify.sql compares both on tampered chains): ok,
  * rows_checked, first_broken, last_id. Every row's content is rebuilt from its stored columns and
  * hashed; only the per-row work moves from the executor's expression evaluation to one C loop
- * fed by the executor directly (a DestReceiver: no tuple copies). */
+ * fed by the executor directly (a DestReceiver: no tuple copies).
+ *
+ * fmtbank_hash_chain_step(state bytea, seed bytea, content text) is the transition function of
+ * the aggregate fmtbank.hash_chain that audit_write chains new rows with, in C: exactly
+ * sha256(coalesce(state, seed) || convert_to(content, 'UTF8')) (NULL when that is), the plain
+ * PL/pgSQL fmtbank.hash_chain_step without a PL/pgSQL call per audited row. */
 #include "postgres.h"
 
 #include "executor/spi.h"
@@ -28,6 +33,7 @@
 #include <openssl/evp.h>
 
 PG_FUNCTION_INFO_V1(fmtbank_audit_chain);
+PG_FUNCTION_INFO_V1(fmtbank_hash_chain_step);
 
 #define SHA256_LEN 32
 
@@ -305,4 +311,45 @@ fmtbank_audit_chain(PG_FUNCTION_ARGS)
     values[3] = Int64GetDatum(st.last_id);
     nulls[3] = st.rows == 0;
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/* The backend's SHA-256 of the aggregate step (fetched once: no algorithm lookup per row). */
+static EVP_MD *step_md;
+static EVP_MD_CTX *step_ctx;
+
+Datum
+fmtbank_hash_chain_step(PG_FUNCTION_ARGS)
+{
+    bytea *left, *content, *out;
+    const char *data;
+    size_t len;
+    char *conv = NULL;
+
+    if (PG_ARGISNULL(2) || (PG_ARGISNULL(0) && PG_ARGISNULL(1)))
+        PG_RETURN_NULL();
+    left = PG_ARGISNULL(0) ? PG_GETARG_BYTEA_PP(1) : PG_GETARG_BYTEA_PP(0);
+    content = PG_GETARG_TEXT_PP(2);
+    data = VARDATA_ANY(content);
+    len = VARSIZE_ANY_EXHDR(content);
+    if (GetDatabaseEncoding() != PG_UTF8) {
+        conv = pg_server_to_any(data, (int)len, PG_UTF8);
+        if (conv != data) {
+            data = conv;
+            len = strlen(conv);
+        }
+    }
+    if (step_md == NULL)
+        step_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (step_ctx == NULL)
+        step_ctx = EVP_MD_CTX_new();
+    if (step_md == NULL || step_ctx == NULL)
+        elog(ERROR, "could not initialize SHA-256");
+    out = (bytea *)palloc(VARHDRSZ + SHA256_LEN);
+    SET_VARSIZE(out, VARHDRSZ + SHA256_LEN);
+    if (!EVP_DigestInit_ex2(step_ctx, step_md, NULL) ||
+        !EVP_DigestUpdate(step_ctx, VARDATA_ANY(left), VARSIZE_ANY_EXHDR(left)) ||
+        !EVP_DigestUpdate(step_ctx, data, len) ||
+        !EVP_DigestFinal_ex(step_ctx, (unsigned char *)VARDATA(out), NULL))
+        elog(ERROR, "could not compute SHA-256");
+    PG_RETURN_BYTEA_P(out);
 }
