@@ -120,6 +120,11 @@ trap 'rm -rf "$DEMO_TMP"' EXIT
 day() { date -d "$1 days" +%F; }
 CODE="D-$(date +%s | tail -c 9)"
 fmtbank --user alice donor add "$CODE" --birth-year 1990 --sex F
+# The signed consent form (its scan's SHA-256 kept with it): clinical use and research. Without a
+# consent in force at the collection the donation would be recorded as a rejected lot.
+printf 'demo consent form of %s\n' "$CODE" >"$DEMO_TMP/consent.txt"
+fmtbank --user alice donor consent "$CODE" --version 2026-1 --signed "$(day -50)" --scope clinical,research \
+    --document "$(sha256sum "$DEMO_TMP/consent.txt" | cut -c1-64)"
 # The full questionnaire (every item clear: no, never, numbers inside their range), from the catalog.
 fmtbank --user alice --format tsv catalog questions | awk -F'\t' '
     NR == 1 { print "item,answer"; next }

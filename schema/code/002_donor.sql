@@ -68,6 +68,9 @@ BEGIN
     RETURN c;
 END $$;
 
+-- The consent columns (consent_version, consent_signed, consent_scope, consent_document; the file
+-- may leave them out) go together: a line gives version, signed day and scope, or none of the
+-- four; the document hash is optional. Each bad value is reported with its line and column.
 CREATE OR REPLACE FUNCTION fmtbank.donor_import_stage() RETURNS TABLE (line bigint, message text, code text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_column
@@ -77,7 +80,13 @@ DECLARE
 BEGIN
     PERFORM fmtbank.require_role('importing donors', 'technician', 'quality', 'admin');
     RETURN QUERY
-    WITH c AS (
+    WITH s AS (
+        SELECT s.*, nullif(btrim(coalesce(s.consent_version, '')), '') AS cv,
+               nullif(btrim(coalesce(s.consent_signed, '')), '') AS cs,
+               nullif(btrim(coalesce(s.consent_scope, '')), '') AS cscope,
+               nullif(btrim(coalesce(s.consent_document, '')), '') AS cdoc
+        FROM fmtbank_stage.donor_stage s WHERE s.pid = me),
+    c AS (
         SELECT s.line,
                CASE
                  WHEN upper(btrim(coalesce(s.code, ''))) !~ pat
@@ -93,14 +102,37 @@ BEGIN
                    THEN format('invalid birth_year "%s"', s.birth_year)
                  WHEN nullif(s.sex, '') IS NOT NULL AND upper(s.sex) NOT IN ('F', 'M', 'X')
                    THEN format('invalid sex "%s" (use F, M or X)', s.sex)
+                 WHEN (s.cv IS NULL OR s.cs IS NULL OR s.cscope IS NULL)
+                      AND (s.cv IS NOT NULL OR s.cs IS NOT NULL OR s.cscope IS NOT NULL OR s.cdoc IS NOT NULL)
+                   THEN format('consent_%s is missing (a consent needs consent_version, consent_signed and consent_scope)',
+                               CASE WHEN s.cv IS NULL THEN 'version' WHEN s.cs IS NULL THEN 'signed' ELSE 'scope' END)
+                 WHEN length(s.cv) > 100
+                   THEN format('invalid consent_version "%s" (1 to 100 characters)', s.cv)
+                 WHEN s.cs IS NOT NULL AND fmtbank.iso_date(s.cs) IS NULL
+                   THEN format('invalid consent_signed "%s" (use YYYY-MM-DD)', s.cs)
+                 WHEN fmtbank.iso_date(s.cs) > current_date
+                   THEN format('consent_signed %s is in the future', s.cs)
+                 WHEN s.cscope IS NOT NULL AND fmtbank.consent_scope_norm(s.cscope) IS NULL
+                   THEN format('invalid consent_scope "%s" (one or more of clinical, research, trial)', s.cscope)
+                 WHEN s.cdoc IS NOT NULL AND fmtbank.consent_sha256_norm(s.cdoc) IS NULL
+                   THEN format('invalid consent_document "%s" (the SHA-256 of the signed form: 64 hexadecimal digits)', s.cdoc)
                END AS problem
-        FROM fmtbank_stage.donor_stage s WHERE s.pid = me)
+        FROM s)
     SELECT c.line, c.problem, NULL::text FROM c WHERE c.problem IS NOT NULL ORDER BY c.line;
     IF NOT FOUND THEN
         INSERT INTO fmtbank.donor (code, birth_year, sex)
         SELECT upper(btrim(coalesce(s.code, ''))), nullif(s.birth_year, '')::int,
                upper(nullif(s.sex, ''))
         FROM fmtbank_stage.donor_stage s WHERE s.pid = me ORDER BY s.line;
+        INSERT INTO fmtbank.donor_consent (donor_id, event, effective_on, version, scope, document_sha256, reason)
+        SELECT d.id, 'signed', fmtbank.iso_date(btrim(s.consent_signed)), btrim(s.consent_version),
+               fmtbank.consent_scope_norm(s.consent_scope),
+               fmtbank.consent_sha256_norm(nullif(btrim(coalesce(s.consent_document, '')), '')),
+               fmtbank.acting_reason(false, NULL)
+        FROM fmtbank_stage.donor_stage s
+        JOIN fmtbank.donor d ON d.code = upper(btrim(coalesce(s.code, '')))
+        WHERE s.pid = me AND nullif(btrim(coalesce(s.consent_version, '')), '') IS NOT NULL
+        ORDER BY s.line;
         RETURN QUERY SELECT s.line, NULL::text, upper(btrim(coalesce(s.code, '')))
                      FROM fmtbank_stage.donor_stage s WHERE s.pid = me ORDER BY s.line;
     END IF;

@@ -88,7 +88,8 @@ END $$;
 -- p_known (results by collection date, questionnaires by their date and time, manual decisions,
 -- rule set and catalog by their effective time, all as recorded by p_known: product.md §11.2),
 -- the donation-day questionnaire of that day taken by the collection time, the Bristol form and
--- mass (when given), an open case of the donor. status: quarantine, or rejected with reasons
+-- mass (when given), an open case of the donor, the donor's consent in force at the collection
+-- (any scope, as known at the entry: 150_consent.sql). status: quarantine, or rejected with reasons
 -- [{rule, detail}]. late: how long after the collection it is entered; needs_reason: later than
 -- max_entry_hours; duplicate_of: the donor's other lots collected within
 -- duplicate_donation_minutes of p_at, either side (a lot voided as entered in error does not
@@ -106,6 +107,7 @@ DECLARE
     max_h numeric := fmtbank.rule_value('max_entry_hours', p_at);
     dup_m numeric := fmtbank.rule_value('duplicate_donation_minutes', p_at);
     dups text[];
+    no_consent text;
 BEGIN
     SELECT * INTO d FROM fmtbank.donor WHERE id = p_donor_id;
     SELECT * INTO ds FROM fmtbank.donor_status_entry(d.id, p_at, p_known);
@@ -120,6 +122,11 @@ BEGIN
                              CASE WHEN ds.deferred_until IS NOT NULL
                                   THEN format(', deferred until %s', ds.deferred_until) ELSE '' END)))
             || CASE WHEN jsonb_typeof(ds.reasons) = 'array' THEN ds.reasons ELSE '[]'::jsonb END;
+    END IF;
+    -- consent (150_consent.sql): a consent in force at the collection, any scope, as known at entry
+    no_consent := fmtbank.consent_missing(d.id, p_at, p_known, NULL, 'the collection');
+    IF no_consent IS NOT NULL THEN
+        r := r || jsonb_build_array(jsonb_build_object('rule', 'consent', 'detail', no_consent));
     END IF;
     SELECT * INTO q FROM fmtbank.short_questionnaire_eval(d.id, p_at::date, p_at::timestamp, p_known);
     IF NOT coalesce(q.recorded, false) THEN

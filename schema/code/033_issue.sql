@@ -42,13 +42,18 @@ BEGIN
     RETURN s;
 END $$;
 
-CREATE OR REPLACE FUNCTION fmtbank.aliquot_issue(p_id text, p_recipient text, p_site text) RETURNS text
+-- Use (migration 150): clinical (the default) or research; the donor's consent in force at the
+-- issue must cover it (the trigger consent_check of 150_consent.sql refuses the issue record
+-- otherwise, for every path). trial is recorded only by trial dispensing (product.md §14).
+CREATE OR REPLACE FUNCTION fmtbank.aliquot_issue(p_id text, p_recipient text, p_site text,
+                                                 p_use text DEFAULT 'clinical') RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     a fmtbank.aliquot;
     l fmtbank.lot;
     rc text;
     s text;
+    u text := lower(btrim(coalesce(p_use, 'clinical')));
     prev fmtbank.aliquot_issue;
     t timestamptz;
 BEGIN
@@ -56,6 +61,12 @@ BEGIN
     a := fmtbank.aliquot_get(p_id);
     rc := fmtbank.recipient_code_check(p_recipient);
     s := fmtbank.issue_site_check(p_site);
+    IF u NOT IN ('clinical', 'research') THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid use "%s"', coalesce(p_use, '')),
+            HINT = CASE WHEN u = 'trial' THEN 'Trial doses are dispensed by the trial commands, not issued.'
+                        ELSE 'Use clinical or research.' END;
+    END IF;
     SELECT * INTO l FROM fmtbank.lot WHERE id = a.lot FOR SHARE;
     SELECT * INTO a FROM fmtbank.aliquot WHERE id = a.id FOR UPDATE;
     t := clock_timestamp();
@@ -103,8 +114,8 @@ BEGIN
             HINT = 'A quality officer releases the lot with "fmtbank release sign".';
     END IF;
     PERFORM fmtbank.hold_refuse(l.id, a.id, format('issue "%s"', a.aliquot_id));
-    INSERT INTO fmtbank.aliquot_issue (aliquot, recipient, site, issued_at)
-    VALUES (a.id, rc, s, t);
+    INSERT INTO fmtbank.aliquot_issue (aliquot, recipient, site, issued_at, use)
+    VALUES (a.id, rc, s, t, u);
     PERFORM fmtbank.tube_unplace(a.id, 'issue', format('to recipient %s at %s', rc, s));
     UPDATE fmtbank.aliquot SET status = 'issued', status_at = t,
            status_reason = format('issued to %s at %s', rc, s)
@@ -150,7 +161,7 @@ END $$;
 -- Who received what from which donor: the issue records with the tube, lot and donor.
 CREATE OR REPLACE VIEW fmtbank.issue_list AS
     SELECT i.id, a.aliquot_id AS aliquot, l.lot_id AS lot, d.code AS donor, i.recipient, i.site,
-           i.issued_at, i.issued_by, a.thawed_at
+           i.issued_at, i.issued_by, a.thawed_at, i.use
     FROM fmtbank.aliquot_issue i
     JOIN fmtbank.aliquot a ON a.id = i.aliquot
     JOIN fmtbank.lot l ON l.id = a.lot
@@ -163,7 +174,7 @@ CREATE OR REPLACE VIEW fmtbank.issue_list AS
 GRANT EXECUTE ON FUNCTION
     fmtbank.recipient_code_check(text),
     fmtbank.issue_site_check(text),
-    fmtbank.aliquot_issue(text, text, text),
+    fmtbank.aliquot_issue(text, text, text, text),
     fmtbank.aliquot_thaw(text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 

@@ -14,17 +14,20 @@ static int
 cmd_aliquot_issue(struct cmd_ctx *ctx)
 {
     const char *recipient = cmd_opt(ctx, "recipient"), *site = cmd_opt(ctx, "site");
+    const char *use = cmd_opt(ctx, "use");
+    if (!use)
+        use = "clinical";
     int rc = 0;
     {
-        const char *p[] = {ctx->args[0], recipient, site};
+        const char *p[] = {ctx->args[0], recipient, site, use};
         PGresult *r = db_exec(ctx->conn,
-                              "SELECT fmtbank.aliquot_issue($1, $2, $3),"
+                              "SELECT fmtbank.aliquot_issue($1, $2, $3, $4),"
                               " fmtbank.recipient_code_check($2)",
-                              3, p, &ctx->err);
+                              4, p, &ctx->err);
         if (r) {
             out_ids(r);
-            fprintf(stderr, "issued \"%s\" to recipient %s at %s\n", PQgetvalue(r, 0, 0),
-                    PQgetvalue(r, 0, 1), site);
+            fprintf(stderr, "issued \"%s\" to recipient %s at %s for %s use\n",
+                    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), site, use);
         } else {
             rc = cmd_fail(ctx);
         }
@@ -57,12 +60,15 @@ const struct cmd_def cmd_defs_aliquot_use[] = {
           .help = "the pseudonymous recipient or trial-subject code (never a name)",
           .flags = OPT_REQUIRED},
          {"site", 0, OPT_STRING, "SITE", .help = "the receiving site", .flags = OPT_REQUIRED},
+         {"use", 0, OPT_STRING, "USE", .help = "what the dose is used for, kept on the issue",
+          .choices = "clinical|research", .def = "clinical"},
          {0}},
      "issue a released dose to a recipient (prints its ID)",
      "Only a released dose of a released lot that has not expired, is not recalled or held by\n"
-     "an open lookback case, was never thawed and is not the retained sample; otherwise refused\n"
-     "(exit 5) with the reason. The tube leaves its box (a custody event); the issue is what\n"
-     "lookback follows to the recipients to notify.\n"},
+     "an open lookback case, was never thawed and is not the retained sample, and only when the\n"
+     "donor's consent in force at the issue covers --use (\"fmtbank donor consent\"); otherwise\n"
+     "refused (exit 5) with the reason. The tube leaves its box (a custody event); the issue is\n"
+     "what lookback follows to the recipients to notify.\n"},
     {"aliquot thaw", cmd_aliquot_thaw, CMD_DB, {"ID", 1, 1, "aliquot ID"}, NULL,
      "record that a tube was thawed (it can never be stored or issued again)",
      "The tube leaves its box if it is in one (a custody event). Thawed material is used within\n"

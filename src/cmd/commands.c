@@ -50,6 +50,20 @@ struct globals {
     bool help, version;
 };
 
+/* Whether ARG ("--name" or "--name=value") is an option the command itself declares. */
+static bool
+own_option(const struct cmd_def *d, const char *arg)
+{
+    if (!d->opts || strncmp(arg, "--", 2) != 0)
+        return false;
+    const char *name = arg + 2, *eq = strchr(name, '=');
+    size_t n = eq ? (size_t)(eq - name) : strlen(name);
+    for (const struct opt_spec *s = d->opts; s->name; s++)
+        if (strlen(s->name) == n && strncmp(s->name, name, n) == 0)
+            return true;
+    return false;
+}
+
 /* The command named by the longest run of argv[i..] (three words, two or one) that is one. */
 static const struct cmd_def *
 find_cmd(char **argv, int argc, int i, int *words)
@@ -342,7 +356,9 @@ cmd_main(int argc, char **argv)
             hargv[hargc++] = argv[k];
             continue;
         }
-        if (!raw && (rc = take_global(argc, argv, &k, &g, &err)) != 0) {
+        /* an option of the command's own shadows a global one of the same name after the
+         * command ("donor consent --version V": the consent form's version) */
+        if (!raw && !own_option(d, argv[k]) && (rc = take_global(argc, argv, &k, &g, &err)) != 0) {
             if (rc < 0) {
                 free(hargv);
                 goto usage_error;

@@ -1,6 +1,7 @@
-/* donor.c: "fmtbank donor add|import|list|show|explain|identity|defer|exclude|reinstate": the
+/* donor.c: "fmtbank donor add|import|list|show|explain|consent|identity|defer|exclude|reinstate": the
  * pseudonymous donor registry, each donor's derived status (computed by the database, see
- * schema/013_eligibility.sql) and the quality officer's manual decisions. */
+ * schema/013_eligibility.sql), consent (schema/code/150_consent.sql) and the quality officer's
+ * manual decisions. */
 #include "cmd/cmd.h"
 #include "db/db.h"
 #include "db/donor_import.h"
@@ -94,9 +95,13 @@ cmd_donor_show(struct cmd_ctx *ctx)
     const char *p[] = {ctx->args[0]};
     int rc = out_query(ctx, OUT_OBJECT,
                        "SELECT e.code, e.status, e.deferred_until, e.reasons, e.next_screening_due,"
-                       " e.rule_set_version, d.birth_year, d.sex, d.created_at"
+                       " e.rule_set_version, d.birth_year, d.sex, d.created_at,"
+                       " c.consent, c.version AS consent_version, c.signed_on AS consent_signed,"
+                       " c.scope AS consent_scope, c.withdrawn_on AS consent_withdrawn,"
+                       " c.in_force AS consent_in_force"
                        " FROM fmtbank.donor_get($1) d"
-                       " JOIN fmtbank.donor_status_at(d.id) e ON e.donor_id = d.id",
+                       " JOIN fmtbank.donor_status_at(d.id) e ON e.donor_id = d.id"
+                       " CROSS JOIN fmtbank.consent_now(d.id) c",
                        1, p, "donor not found");
     return rc;
 }
@@ -221,6 +226,32 @@ cmd_donor_identity(struct cmd_ctx *ctx)
     return rc;
 }
 
+/* "donor consent CODE --version V --signed DATE --scope S [--document SHA256]" records a signed
+ * consent; "donor consent CODE --withdraw --date D" its withdrawal. The options of each form go
+ * together (declared with .with, so checked before connecting); that one form is given, not
+ * both, is checked here before any statement (usage errors too). */
+static int
+cmd_donor_consent(struct cmd_ctx *ctx)
+{
+    /* --version brings --signed and --scope (and --document needs it): one test per form */
+    const char *version = cmd_opt(ctx, "version");
+    if (cmd_flag(ctx, "withdraw")) {
+        if (version)
+            return cmd_usage_error(ctx, "--version, --signed and --scope do not go with --withdraw");
+        const char *p[] = {ctx->args[0], cmd_opt(ctx, "date")};
+        return out_query(ctx, OUT_OBJECT, "SELECT * FROM fmtbank.donor_consent_withdraw($1, $2)",
+                         2, p, "donor not found");
+    }
+    if (!version)
+        return cmd_usage_error(ctx, "missing --version, --signed and --scope "
+                                    "(or --withdraw --date D)");
+    const char *p[] = {ctx->args[0], version, cmd_opt(ctx, "signed"), cmd_opt(ctx, "scope"),
+                       cmd_opt(ctx, "document")};
+    return out_query(ctx, OUT_OBJECT,
+                     "SELECT * FROM fmtbank.donor_consent_sign($1, $2, $3, $4, $5)", 5, p,
+                     "donor not found");
+}
+
 #define CODE_ARG {"CODE", 1, 1, "donor CODE"}
 
 const struct cmd_def cmd_defs_donor[] = {
@@ -233,8 +264,12 @@ const struct cmd_def cmd_defs_donor[] = {
      "CODE must match the site's pattern (default D- and 4 to 8 digits, e.g. D-0001).\n"},
     {"donor import", cmd_donor_import, CMD_DB, {"FILE.csv", 1, 1, "FILE.csv"}, NULL,
      "register many donors from a legacy register, all or nothing",
-     "The file has the header line code,birth_year,sex. Every bad line is reported with its\n"
-     "line number and nothing is imported unless all lines are good. Prints the new codes.\n"},
+     "The file has the header line code,birth_year,sex, optionally followed by the consent\n"
+     "columns consent_version,consent_signed,consent_scope,consent_document (all four in the\n"
+     "header; on a line, version, signed day and scope together or none of them, the document\n"
+     "hash optional; a scope with commas is quoted: \"clinical,research\", or use ;). Every bad\n"
+     "line is reported with its line number and field, and nothing is imported unless all lines\n"
+     "are good. Prints the new codes.\n"},
     {"donor list", cmd_donor_list, CMD_DB, {0},
      (const struct opt_spec[]){
          {"status", 0, OPT_STRING, "S", .help = "only the donors in that state",
@@ -244,12 +279,40 @@ const struct cmd_def cmd_defs_donor[] = {
      "Status is derived, never typed: see \"fmtbank donor explain\". In JSON, reasons is the\n"
      "array of {rule, detail}.\n"},
     {"donor show", cmd_donor_show, CMD_DB, CODE_ARG, NULL,
-     "one donor: status, deferred_until, reasons, next_screening_due",
+     "one donor: status, deferred_until, reasons, next_screening_due, consent",
      "reasons has one {rule, detail} per failing rule, naming the test (test:HIV), the\n"
      "questionnaire item (item:antibiotics_last), age, questionnaire or manual. deferred_until\n"
      "is the first day the deferral no longer applies (null when it lasts until an acceptable\n"
      "retest or a clear questionnaire); next_screening_due is the last day on which every\n"
-     "required result and the full questionnaire are still valid.\n"},
+     "required result and the full questionnaire are still valid. consent: none, in_force or\n"
+     "withdrawn, with the version, signing day and scope of the last consent signed,\n"
+     "consent_withdrawn (the day it was withdrawn) and consent_in_force (the uses allowed now).\n"},
+    {"donor consent", cmd_donor_consent, CMD_DB, CODE_ARG,
+     (const struct opt_spec[]){
+         {"version", 0, OPT_STRING, "V", .help = "the version of the consent form signed",
+          .with = "signed"},
+         {"signed", 0, OPT_STRING, "DATE", .help = "the day the donor signed it (not in the future)",
+          .with = "scope"},
+         {"scope", 0, OPT_STRING, "USES",
+          .help = "what the material may be used for: clinical,research,trial (one or more)",
+          .with = "version"},
+         {"document", 0, OPT_STRING, "SHA256",
+          .help = "the SHA-256 of the scanned signed form (64 hexadecimal digits)",
+          .with = "version"},
+         {"withdraw", 0, OPT_FLAG, NULL, .help = "record that the donor withdrew consent",
+          .with = "date"},
+         {"date", 0, OPT_STRING, "D", .help = "the day the withdrawal takes effect",
+          .with = "withdraw"},
+         {0}},
+     "record a donor's signed consent, or its withdrawal (--withdraw --date D --reason R)",
+     "Signed: --version, --signed and --scope are required. Both forms print the donor's consent\n"
+     "now (consent: none, in_force or withdrawn; in_force: the uses allowed now).\n"
+     "Withdrawal: --withdraw --date D with --reason (how the withdrawal was received); D is not\n"
+     "in the future nor before the signing of the consent in force. Technicians, quality and\n"
+     "admin record both; records are append-only and audited. A later consent supersedes an\n"
+     "earlier one from its day. A donation needs a consent in force at its collection (any\n"
+     "scope) or its lot is recorded as rejected (rule consent); \"aliquot issue --use U\" needs\n"
+     "U in the scope in force at the issue. A withdrawal touches nothing already issued.\n"},
     {"donor identity", cmd_donor_identity, CMD_DB, CODE_ARG,
      (const struct opt_spec[]){
          {"full-name", 0, OPT_STRING, "N", .help = "record the full name"},

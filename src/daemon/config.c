@@ -176,6 +176,8 @@ config_copy(const struct daemon_config *c)
 static const struct inbox_format formats[] = {
     {"result", "donor,test,collected,result,unit,lab", &result_import_spec},
     {"donor", "code,birth_year,sex", &donor_import_spec},
+    {"donor", "code,birth_year,sex,consent_version,consent_signed,consent_scope,consent_document",
+     &donor_import_spec},
     {"reading", "freezer,at,temp_c", &reading_import_spec},
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))

@@ -7,6 +7,7 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,21 +43,45 @@ read_all(FILE *in, struct strbuf *sb)
     return ferror(in) ? -1 : 0;
 }
 
-/* The header must name the columns in order, as COPY's HEADER MATCH did. */
+static size_t
+count_columns(const char *columns)
+{
+    size_t n = 1;
+    for (const char *c = columns; *c; c++)
+        n += *c == ',';
+    return n;
+}
+
+/* The header must name the columns in order, as COPY's HEADER MATCH did: spec->columns, or
+ * spec->columns followed by all of spec->optional. *with_optional says which. */
 static int
-check_header(const struct csv_record *rec, const char *columns, struct strbuf *why)
+check_header(const struct csv_record *rec, const struct import_spec *spec, bool *with_optional,
+             struct strbuf *why)
 {
     struct csv_record want = {0};
     const char *perr = NULL;
     int rc = 0;
+    char *columns = spec->optional ? xasprintf("%s,%s", spec->columns, spec->optional)
+                                   : xstrdup(spec->columns);
+    size_t nbase = count_columns(spec->columns);
     if (csv_parse_line(columns, &want, &perr) != 1)
         die("bad import column list");
-    if (rec->nfields != want.nfields) {
-        strbuf_addf(why, "wrong number of fields in header line: got %zu, expected %zu",
-                    rec->nfields, want.nfields);
+    free(columns);
+    *with_optional = spec->optional && rec->nfields == want.nfields;
+    /* without the optional columns, the first ones are compared */
+    size_t nwant = *with_optional ? want.nfields : nbase;
+    if (rec->nfields != nwant) {
+        if (spec->optional)
+            strbuf_addf(why, "wrong number of fields in header line: got %zu, expected %zu "
+                             "(or %zu with %s)",
+                        rec->nfields, nbase, nbase + count_columns(spec->optional),
+                        spec->optional);
+        else
+            strbuf_addf(why, "wrong number of fields in header line: got %zu, expected %zu",
+                        rec->nfields, nwant);
         rc = -1;
     }
-    for (size_t i = 0; rc == 0 && i < want.nfields; i++)
+    for (size_t i = 0; rc == 0 && i < nwant; i++)
         if (strcmp(rec->fields[i], want.fields[i]) != 0) {
             strbuf_addf(why, "column name mismatch in header line field %zu: got \"%s\", "
                              "expected \"%s\"", i + 1, rec->fields[i], want.fields[i]);
@@ -78,15 +103,14 @@ read_rows(const struct import_spec *spec, FILE *in, const char *label, FILE *bad
         fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\"", label);
         return -1;
     }
-    size_t ncols = 1;
-    for (const char *c = spec->columns; *c; c++)
-        ncols += *c == ',';
+    size_t ncols = count_columns(spec->columns), npad = 0;
+    bool with_optional = false;
     const char *p = strbuf_str(&data), *end = p + data.len;
     if (data.len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3;
     struct csv_record rec = {0};
     struct strbuf line = STRBUF_INIT, why = STRBUF_INIT;
-    char msg[128];
+    char msg[256];
     int rc = 0, header = 1;
     for (long lineno = 1; p < end; lineno++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -124,17 +148,22 @@ read_rows(const struct import_spec *spec, FILE *in, const char *label, FILE *bad
         }
         if (header) {
             header = 0;
-            if (check_header(&rec, spec->columns, &why) < 0) {
+            if (check_header(&rec, spec, &with_optional, &why) < 0) {
                 fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\": line %ld: %s", label,
                              lineno, strbuf_str(&why));
                 rc = -1;
                 break;
             }
+            if (with_optional)
+                ncols = rec.nfields;
+            else if (spec->optional)
+                npad = count_columns(spec->optional);
             continue;
         }
         if (rec.nfields != ncols) {
-            snprintf(msg, sizeof(msg), "%zu field%s, expected %zu (%s)", rec.nfields,
-                     rec.nfields == 1 ? "" : "s", ncols, spec->columns);
+            snprintf(msg, sizeof(msg), "%zu field%s, expected %zu (%s%s%s)", rec.nfields,
+                     rec.nfields == 1 ? "" : "s", ncols, spec->columns,
+                     with_optional ? "," : "", with_optional ? spec->optional : "");
             bad_line(bad_out, label, lineno, msg, nbad);
             continue;
         }
@@ -143,6 +172,8 @@ read_rows(const struct import_spec *spec, FILE *in, const char *label, FILE *bad
             strbuf_addch(copy, '\t');
             copy_escape(copy, rec.fields[i]);
         }
+        for (size_t i = 0; i < npad; i++)
+            strbuf_adds(copy, "\t\\N");
         strbuf_addch(copy, '\n');
         (*nrows)++;
     }

@@ -18,6 +18,9 @@ struct import_spec {
     const char *copy_sql;  /* COPY fmtbank_stage.<stage> (line, a, b, c) FROM STDIN */
     const char *stage_sql; /* returns (line, message, id): the bad lines, or every stored row */
     const char *lock_sql;  /* run first in the transaction (fmtbank.write_lock()), or NULL */
+    const char *optional;  /* columns the header may add after columns, all of them or none
+                            * ("x,y"), or NULL; copy_sql names them too, and a file without
+                            * them stages them NULL */
 };
 
 /* Runs the import in one transaction, retried (db/retry.h) when a concurrent writer made it

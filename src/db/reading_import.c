@@ -7,4 +7,5 @@ const struct import_spec reading_import_spec = {
     "COPY fmtbank_stage.reading_stage (line, freezer, at, temp_c) FROM STDIN",
     "SELECT line, message, id FROM fmtbank.reading_import_stage()",
     NULL, /* writes no results: the audit chain's lock alone, taken by its trigger */
+    NULL,
 };

@@ -8,4 +8,5 @@ const struct import_spec result_import_spec = {
     "COPY fmtbank_stage.result_stage (line, donor, test, collected, result, unit, lab) FROM STDIN",
     "SELECT line, message, id FROM fmtbank.result_import_stage()",
     "SELECT fmtbank.write_lock()",
+    NULL,
 };

@@ -19,6 +19,11 @@ INSERT INTO fmtbank.donor (code, birth_year, sex, created_at)
 SELECT format('D-%s', 20000000 + i), 1970 + i % 30, (ARRAY['F', 'M', 'X'])[1 + i % 3],
        now() - interval '900 days'
 FROM generate_series(1, 1000) i;
+-- their signed consent, for every use, before any generated donation (150_consent.sql)
+INSERT INTO fmtbank.donor_consent (donor_id, event, effective_on, version, scope, recorded_at)
+SELECT d.id, 'signed', current_date - 900, 'bench-1', ARRAY['clinical', 'research', 'trial'],
+       now() - interval '900 days'
+FROM fmtbank.donor d WHERE d.code ~ '^D-2[0-9]{7}$';
 
 -- Lot and aliquot IDs with their MOD 37-2 check characters computed arithmetically (Horner's
 -- scheme over the fixed-length body: the same characters as fmtbank.check_char, which is too slow

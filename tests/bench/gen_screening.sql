@@ -24,6 +24,11 @@ INSERT INTO fmtbank.donor (code, birth_year, sex, created_at)
 SELECT format('D-%s', 10000000 + i), 1970 + i % 30, (ARRAY['F', 'M', 'X'])[1 + i % 3],
        now() - interval '400 days'
 FROM generate_series(1, :donors) i;
+-- their signed consent, for every use, before any generated donation (150_consent.sql)
+INSERT INTO fmtbank.donor_consent (donor_id, event, effective_on, version, scope, recorded_at)
+SELECT d.id, 'signed', current_date - 400, 'bench-1', ARRAY['clinical', 'research', 'trial'],
+       now() - interval '400 days'
+FROM fmtbank.donor d WHERE d.code ~ '^D-1[0-9]{7}$';
 
 CREATE TEMP TABLE gen_donor AS
 SELECT d.id, (substr(d.code, 3)::int - 10000000) AS i FROM fmtbank.donor d

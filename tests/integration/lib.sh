@@ -128,6 +128,17 @@ setup_db() {
     fmtbank init --demo >/dev/null 2>"$TMP/init.err" || { cat "$TMP/init.err"; exit 1; }
 }
 
+# donor_consent CODE...: records each donor's signed consent for every use, dated long before any
+# test's donations (what "donation add" and "aliquot issue" need: schema/code/150_consent.sql).
+donor_consent() {
+    local code
+    for code in "$@"; do
+        fmtbank --user alice donor consent "$code" --version test-1 --signed 2020-01-02 \
+            --scope clinical,research,trial >/dev/null 2>"$TMP/consent.err" ||
+            { echo "# consent of $code refused: $(cat "$TMP/consent.err")"; return 1; }
+    done
+}
+
 # Audit row count: a refused operation must not change it.
 audit_count() { sql "SELECT count(*) FROM fmtbank.audit_log"; }
 

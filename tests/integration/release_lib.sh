@@ -54,9 +54,9 @@ rel_process() {
     fmtbank --user alice donation process "$1" --processed "$2" --doses "$3" 2>/dev/null
 }
 
-# rel_donor CODE: registers a donor born in 1990
+# rel_donor CODE: registers a donor born in 1990, with a signed consent for every use
 rel_donor() {
-    fmtbank --user alice donor add "$1" --birth-year 1990 --sex F >/dev/null
+    fmtbank --user alice donor add "$1" --birth-year 1990 --sex F >/dev/null && donor_consent "$1"
 }
 
 # rel_lot_full CODE DAYS_AGO [DOSES]: a donation DAYS_AGO days ago with its donation-day

@@ -44,7 +44,7 @@ base=$(($(date -d '-3 hours' +%s) / 60 * 60))
 at() { date -d "@$((base + $1 * 60))" '+%F %H:%M'; }
 
 for c in D-0004 D-0005 D-0006 D-0007; do
-    fmtbank --user alice donor add "$c" --birth-year 1990 --sex F >/dev/null
+    fmtbank --user alice donor add "$c" --birth-year 1990 --sex F >/dev/null && donor_consent "$c"
 done
 for c in D-0001 D-0002 D-0003 D-0004 D-0005 D-0006 D-0007; do screened "$c"; done
 

@@ -9,6 +9,7 @@ today=$(date +%F)
 
 # Some history to report on.
 fmtbank --user alice --reason "new donor" donor add D-0100 --birth-year 1990 --sex F >/dev/null
+donor_consent D-0100
 fmtbank --user quinn donor identity D-0100 --full-name "Jane Doe" >/dev/null
 
 expect 0 "report list" fmtbank report list --format tsv

@@ -12,6 +12,7 @@ setup_db
 
 # ---------------------------------------------------------------- the donors
 for c in D-0101 D-0102 D-0103; do fmtbank --user alice donor add "$c" --birth-year 1990 --sex F >/dev/null; done
+donor_consent D-0101 D-0102 D-0103
 rep_eligible D-0001 D-0103                      # eligible (D-0103 then deferred by hand)
 mapfile -t LOT < <(rep_donation D-0001 2)
 {

@@ -146,7 +146,9 @@ END $$;
 
 -- donor(code): a donor born in 1990, as "fmtbank donor add".
 CREATE FUNCTION pg_temp.donor(p_code text) RETURNS integer LANGUAGE sql AS $$
-    SELECT 1 FROM fmtbank.donor_add(p_code, '1990', 'F')
+    SELECT 1 FROM fmtbank.donor_add(p_code, '1990', 'F');
+    -- a signed consent for every use, long before any donation of the files (150_consent.sql)
+    SELECT 1 FROM fmtbank.donor_consent_sign(p_code, 'test-1', '2020-01-02', 'clinical,research,trial', NULL);
 $$;
 
 -- lot(code, days ago[, doses, donation-day questionnaire, its yes items]): a donation collected
