@@ -48,6 +48,12 @@ CREATE TEMP TABLE m AS SELECT min(x.id) AS before, count(*) AS appended FROM (
     UNION ALL SELECT pg_temp.append('infinity', 'fay', 'INSERT', 'k', NULL, '[null]', NULL)
     UNION ALL SELECT pg_temp.append('-infinity', 'gil', 'INSERT', 'k', NULL, '{}', NULL)
     UNION ALL SELECT pg_temp.append(clock_timestamp(), 'hal', 'INSERT', 'k', NULL, '{"last": 1}', NULL)
+    UNION ALL SELECT pg_temp.append(clock_timestamp(), 'ida', 'UPDATE', 'k\"ey',
+                                    '{"k\"ey": {"a": [true, false, null, {"b": "\b\f\r\u001f\u007f \\\" /"}]}, "e": "", "x": [[]], "y": [{}, {"z": {"w": [1, [2, [3]]]}}]}',
+                                    '"\u001fraw string"', NULL)
+    UNION ALL SELECT pg_temp.append(clock_timestamp(), 'jo', 'INSERT', 'k', 'true', 'null', NULL)
+    UNION ALL SELECT pg_temp.append(clock_timestamp(), 'kim', 'INSERT', 'k', '-1.5e-3', '[]', NULL)
+    UNION ALL SELECT pg_temp.append(clock_timestamp(), 'lou', 'INSERT', 'k', '{}', '12345678901234567890.000100', NULL)
 ) x(id);
 SELECT appended FROM m;
 SELECT * FROM pg_temp.both('intact, whole trail', (SELECT before FROM m));
@@ -105,5 +111,8 @@ SELECT * FROM pg_temp.try('row copied to the end', 'INSERT INTO fmtbank.audit_lo
 SELECT * FROM pg_temp.try('hash replaced', 'UPDATE fmtbank.audit_log SET hash = sha256(hash) WHERE id = %s', 2);
 SELECT * FROM pg_temp.try('hash shortened', 'UPDATE fmtbank.audit_log SET hash = ''\x01'' WHERE id = %s', 2);
 SELECT * FROM pg_temp.try('hash NULL', 'UPDATE fmtbank.audit_log SET hash = NULL WHERE id = %s', 2);
-SELECT * FROM pg_temp.try('last row', 'UPDATE fmtbank.audit_log SET new_row = ''{"last": 2}'' WHERE id = %s', 7);
+SELECT * FROM pg_temp.try('a later row', 'UPDATE fmtbank.audit_log SET new_row = ''{"last": 2}'' WHERE id = %s', 7);
+SELECT * FROM pg_temp.try('nested JSON, one escaped character', 'UPDATE fmtbank.audit_log SET old_row = jsonb_set(old_row, ARRAY[''k"ey'', ''a'', ''3'', ''b''], to_jsonb(replace(old_row #>> ARRAY[''k"ey'', ''a'', ''3'', ''b''], chr(31), chr(30)))) WHERE id = %s', 8);
+SELECT * FROM pg_temp.try('raw JSON scalar', 'UPDATE fmtbank.audit_log SET new_row = ''"raw string"'' WHERE id = %s', 8);
+SELECT * FROM pg_temp.try('JSON number, same value', 'UPDATE fmtbank.audit_log SET new_row = ''12345678901234567890.0001'' WHERE id = %s', 11);
 SELECT * FROM pg_temp.try('a demo row before the appended ones', 'UPDATE fmtbank.audit_log SET who = who || ''x'' WHERE id = %s', NULL);
