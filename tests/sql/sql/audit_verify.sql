@@ -116,3 +116,27 @@ SELECT * FROM pg_temp.try('nested JSON, one escaped character', 'UPDATE fmtbank.
 SELECT * FROM pg_temp.try('raw JSON scalar', 'UPDATE fmtbank.audit_log SET new_row = ''"raw string"'' WHERE id = %s', 8);
 SELECT * FROM pg_temp.try('JSON number, same value', 'UPDATE fmtbank.audit_log SET new_row = ''12345678901234567890.0001'' WHERE id = %s', 11);
 SELECT * FROM pg_temp.try('a demo row before the appended ones', 'UPDATE fmtbank.audit_log SET who = who || ''x'' WHERE id = %s', NULL);
+
+-- The chain aggregate's C step gives the PL/pgSQL step's value, NULLs included.
+SELECT fmtbank.hash_chain_step_raw(NULL, '\x01', 'é') = fmtbank.hash_chain_step(NULL, '\x01', 'é') AS seed,
+       fmtbank.hash_chain_step_raw('\x02', '\x01', 'a' || chr(31)) = fmtbank.hash_chain_step('\x02', '\x01', 'a' || chr(31)) AS state,
+       fmtbank.hash_chain_step_raw('\x02', NULL, '') = fmtbank.hash_chain_step('\x02', NULL, '') AS empty,
+       fmtbank.hash_chain_step_raw(NULL, NULL, 'a') IS NULL AND fmtbank.hash_chain_step(NULL, NULL, 'a') IS NULL AS no_left,
+       fmtbank.hash_chain_step_raw('\x02', '\x01', NULL) IS NULL AND fmtbank.hash_chain_step('\x02', '\x01', NULL) IS NULL AS no_content;
+SELECT p.proname AS hash_chain_step_in_use FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggtransfn
+WHERE a.aggfnoid = 'fmtbank.hash_chain(bytea, text)'::regprocedure;
+-- Writes chained by the C step verify by the SQL definition, and writes chained by the PL/pgSQL
+-- step verify by the C loop.
+SELECT pg_temp.donor('D-4701');
+SELECT ok, first_broken, rows_checked > 0 AS rows_checked FROM fmtbank.audit_verify_sql((SELECT before + 11 FROM m), NULL);
+CREATE OR REPLACE AGGREGATE fmtbank.hash_chain(bytea, text) (SFUNC = fmtbank.hash_chain_step, STYPE = bytea);
+SELECT pg_temp.donor('D-4702');
+SELECT ok, first_broken, rows_checked > 0 AS rows_checked FROM fmtbank.audit_chain_raw((SELECT before + 11 FROM m), NULL);
+-- An instance without the module: audit_verify() gives the SQL definition's answer.
+DROP FUNCTION fmtbank.audit_chain_raw(bigint, bigint);
+SELECT ok, first_broken FROM fmtbank.audit_verify();
+SELECT (SELECT row(ok, rows_checked, first_broken, last_id)::text FROM fmtbank.audit_verify())
+       = (SELECT row(ok, rows_checked, first_broken, last_id)::text FROM fmtbank.audit_verify_sql(NULL, NULL))
+       AS without_module_same_answer;
+UPDATE fmtbank.audit_log SET who = who || 'x' WHERE id = (SELECT max(id) FROM fmtbank.audit_log);
+SELECT ok, first_broken = (SELECT max(id) FROM fmtbank.audit_log) AS at_the_changed_row FROM fmtbank.audit_verify();
