@@ -208,27 +208,14 @@ verdict_add(struct chain_verdict *v, PGconn *conn, PGresult *r, struct fb_error 
     return 0;
 }
 
-/* Verifies the id ranges (bound[i], bound[i+1]] (NULL: open) at once, range i on conns[i], each in
- * a transaction on the snapshot snap of the first connection (whose transaction is open). Every
- * link reads only stored rows, so the ranges' answers add up to the whole trail's. Returns 0, or
- * -1 with err set. */
+/* Verifies the id ranges (bound[i], bound[i+1]] (NULL: open) at once, range i on conns[i], all
+ * in transactions on one snapshot (see verify_chain). Every link reads only stored rows, so the
+ * ranges' answers add up to the whole trail's. Returns 0, or -1 with err set. */
 static int
-verify_ranges(PGconn **conns, int n, const char *const *bound, const char *snap,
-              struct chain_verdict *v, struct fb_error *err)
+verify_ranges(PGconn **conns, int n, const char *const *bound, struct chain_verdict *v,
+              struct fb_error *err)
 {
     int rc = 0;
-    /* SET TRANSACTION SNAPSHOT takes no parameter: the server's snapshot name (hex digits and
-     * dashes, checked) is quoted as a literal. */
-    if (snap[0] == '\0' || strspn(snap, "0123456789ABCDEFabcdef-") != strlen(snap)) {
-        fb_error_set(err, FB_ERR_INTERNAL, "unexpected snapshot name \"%s\"", snap);
-        return -1;
-    }
-    char *set = xasprintf("SET TRANSACTION SNAPSHOT '%s'", snap);
-    for (int i = 1; i < n && rc == 0; i++)
-        if (db_run(conns[i], "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0 ||
-            db_run(conns[i], set, 0, NULL, err) < 0)
-            rc = -1;
-    free(set);
     int sent = 0;
     for (int i = 0; i < n && rc == 0; i++, sent++) {
         const char *p[] = {bound[i], bound[i + 1]};
@@ -249,12 +236,28 @@ verify_ranges(PGconn **conns, int n, const char *const *bound, const char *snap,
             PQclear(r);
         }
     }
-    for (int i = 1; i < n; i++) {
-        struct fb_error ignore = {0};
-        db_run(conns[i], "COMMIT", 0, NULL, &ignore);
-        fb_error_clear(&ignore);
-    }
     return rc;
+}
+
+/* Opens a further connection in a REPEATABLE READ transaction on the snapshot snap (exported by
+ * the first one, whose transaction is open), or NULL. SET TRANSACTION SNAPSHOT takes no
+ * parameter: the server's snapshot name (hex digits and dashes, checked) is quoted as a literal. */
+static PGconn *
+connect_on_snapshot(struct cmd_ctx *ctx, const char *snap)
+{
+    if (snap[0] == '\0' || strspn(snap, "0123456789ABCDEFabcdef-") != strlen(snap))
+        return NULL;
+    struct fb_error ignore = {0};
+    PGconn *c = db_connect(ctx->dsn, ctx->user, &ignore);
+    char *set = xasprintf("SET TRANSACTION SNAPSHOT '%s'", snap);
+    if (c && (db_run(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, &ignore) < 0 ||
+              db_run(c, set, 0, NULL, &ignore) < 0)) {
+        PQfinish(c);
+        c = NULL;
+    }
+    free(set);
+    fb_error_clear(&ignore);
+    return c;
 }
 
 /* The chain check. A long trail is split into id ranges verified at once over up to
@@ -282,15 +285,11 @@ verify_chain(struct cmd_ctx *ctx, bool in_tx, struct chain_verdict *v)
     if (PQgetisnull(r, 0, 1) || hi - lo < VERIFY_SPLIT_ROWS)
         jobs = 1;
     PGconn *conns[VERIFY_MAX_JOBS] = {ctx->conn};
-    for (int i = 1; i < jobs; i++) {
-        struct fb_error ignore = {0};
-        conns[i] = db_connect(ctx->dsn, ctx->user, &ignore);
-        fb_error_clear(&ignore);
-        if (!conns[i]) {
+    for (int i = 1; i < jobs; i++)
+        if (!(conns[i] = connect_on_snapshot(ctx, PQgetvalue(r, 0, 0)))) {
             jobs = i; /* as many as could be opened */
             break;
         }
-    }
     char bounds[VERIFY_MAX_JOBS + 1][24];
     const char *bound[VERIFY_MAX_JOBS + 1] = {NULL};
     for (int i = 1; i < jobs; i++) {
@@ -298,10 +297,10 @@ verify_chain(struct cmd_ctx *ctx, bool in_tx, struct chain_verdict *v)
         bound[i] = bounds[i];
     }
     bound[jobs] = NULL;
-    int rc = verify_ranges(conns, jobs, bound, PQgetvalue(r, 0, 0), v, &ctx->err);
+    int rc = verify_ranges(conns, jobs, bound, v, &ctx->err);
     PQclear(r);
     for (int i = 1; i < jobs; i++)
-        PQfinish(conns[i]);
+        PQfinish(conns[i]); /* ends its read-only transaction */
     if (!in_tx) {
         struct fb_error ignore = {0};
         db_run(ctx->conn, "COMMIT", 0, NULL, &ignore);
