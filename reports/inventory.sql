@@ -1,4 +1,10 @@
--- inventory.sql: the queries of the inventory report. No parameter.
+-- inventory.sql: the queries of the inventory report. $1 = as_of (text, null when not given):
+-- the stock as recorded at that moment (fmtbank.as_of_given: "--as-of" of the other commands, a
+-- date alone is the end of that day): the tubes' states and positions of then (their recorded
+-- versions, schema/code/160_asof.sql), the freezers and boxes registered by then. Each source is
+-- a UNION ALL of the present table (when $1 is null) and the recorded versions (when it is
+-- not); the branch not taken is a one-time filter, so the present-time report reads the tables as
+-- it always did.
 --
 -- A state is what "aliquot list" shows (fmtbank.aliquot_status_now: a quarantined or released
 -- tube past its expiry time is expired). Boxes come in freezer, rack, box order everywhere.
@@ -14,7 +20,8 @@
 -- every tube it looked up (Memoize): each holds the stock in memory, or worse.
 
 -- @query meta
-SELECT format('Stock on %s', current_date) AS subtitle;
+SELECT CASE WHEN $1::text IS NULL THEN format('Stock on %s', current_date)
+            ELSE format('Stock as of %s', fmtbank.ts_text(fmtbank.as_of_given($1))) END AS subtitle;
 
 -- @query summary
 -- The three summary sheets (By state, By freezer, By box) from one pass over the positions (a
@@ -22,7 +29,19 @@ SELECT format('Stock on %s', current_date) AS subtitle;
 -- sheet keeps its own rows (filter) from the sections below, in the order given here: every
 -- state in the product's order (also those without a tube), then each freezer (also those
 -- without a box) followed by its boxes by rack (none first) and box.
-WITH pos AS MATERIALIZED (
+WITH at AS MATERIALIZED (SELECT coalesce(fmtbank.as_of_given($1), now()) AS t),
+-- the positions with the tube in each, now or as of then
+place AS (
+    SELECT p.box, p.aliquot FROM fmtbank.placement p WHERE $1::text IS NULL
+    UNION ALL
+    SELECT p.box, p.aliquot FROM at CROSS JOIN fmtbank.positions_at(at.t) p WHERE $1::text IS NOT NULL),
+-- the tubes, now or as of then
+tube AS (
+    SELECT a.id, a.status, a.expires_at, a.retained FROM fmtbank.aliquot a WHERE $1::text IS NULL
+    UNION ALL
+    SELECT a.id, a.status, a.expires_at, a.retained
+    FROM at CROSS JOIN fmtbank.aliquot_at(at.t) a WHERE $1::text IS NOT NULL),
+pos AS MATERIALIZED (
     SELECT p.box, count(*) AS positions, count(p.aliquot) AS occupied,
            count(*) FILTER (WHERE x.state = 'quarantine') AS quarantine,
            count(*) FILTER (WHERE x.state = 'released') AS released,
@@ -30,15 +49,16 @@ WITH pos AS MATERIALIZED (
            count(*) FILTER (WHERE x.state = 'recalled') AS recalled,
            count(*) FILTER (WHERE x.state = 'expired') AS expired,
            count(*) FILTER (WHERE x.state = 'discarded') AS discarded
-    FROM fmtbank.placement p
-    LEFT JOIN fmtbank.aliquot a ON a.id = p.aliquot
-    CROSS JOIN LATERAL (SELECT fmtbank.aliquot_status_now(a.status, a.expires_at) AS state) x
+    FROM place p
+    LEFT JOIN tube a ON a.id = p.aliquot
+    CROSS JOIN LATERAL (SELECT fmtbank.aliquot_status_at(a.status, a.expires_at, (SELECT at.t FROM at)) AS state) x
     GROUP BY p.box),
 tubes AS (
-    SELECT fmtbank.aliquot_status_now(a.status, a.expires_at) AS state, count(*) AS aliquots,
+    SELECT fmtbank.aliquot_status_at(a.status, a.expires_at, (SELECT at.t FROM at)) AS state,
+           count(*) AS aliquots,
            count(*) FILTER (WHERE a.retained) AS retained, min(a.expires_at) AS first_expiry,
            max(a.expires_at) AS last_expiry
-    FROM fmtbank.aliquot a
+    FROM tube a
     GROUP BY 1),
 in_box AS (
     SELECT s.state, (CASE s.state WHEN 'quarantine' THEN sum(pos.quarantine)
@@ -83,6 +103,7 @@ rows AS (
            coalesce(sum(bx.recalled), 0)::bigint, coalesce(sum(bx.expired), 0)::bigint
     FROM fmtbank.freezer f
     LEFT JOIN boxes bx ON bx.freezer = f.id
+    WHERE $1::text IS NULL OR f.created_at <= (SELECT at.t FROM at)
     GROUP BY f.id
     UNION ALL
     SELECT 2, 0, f.freezer_id, 1, bx.rack, bx.box_id,
@@ -107,7 +128,8 @@ ORDER BY r.section, r.ord, r.freezer_key, r.level, r.rack_key NULLS FIRST, r.box
 SELECT s.freezer_id AS freezer, s.rack, s.box_id AS box,
        fmtbank.position_text(s.prow, s.pcol) AS position, (s.a).aliquot_id AS aliquot,
        ld.lot_id AS lot, ld.donor,
-       fmtbank.aliquot_status_now((s.a).status, (s.a).expires_at) AS state,
+       fmtbank.aliquot_status_at((s.a).status, (s.a).expires_at,
+                                 coalesce(fmtbank.as_of_given($1), now())) AS state,
        (s.a).retained AS retained, ld.processed_at AS processed,
        (s.a).expires_at::date AS expires,
        s.caption, s.nrows, s.ncols, s.prow::integer AS row, s.pcol::integer AS col,
@@ -119,11 +141,18 @@ FROM (SELECT bx.freezer_id, bx.rack, bx.box_id, bx.caption, bx.nrows, bx.ncols, 
                    format('%s — %s (%s)%s', b.box_id, f.name, f.freezer_id,
                           ', rack ' || b.rack) AS caption
             FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
+            WHERE $1::text IS NULL OR b.created_at <= fmtbank.as_of_given($1)
             ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id) bx
       LEFT JOIN LATERAL (
           SELECT p.prow, p.pcol, (SELECT a FROM fmtbank.aliquot a WHERE a.id = p.aliquot) AS a
           FROM fmtbank.placement p
-          WHERE p.box = bx.id AND p.aliquot IS NOT NULL OFFSET 0) t ON true
+          WHERE $1::text IS NULL AND p.box = bx.id AND p.aliquot IS NOT NULL
+          UNION ALL
+          SELECT v.prow, v.pcol,
+                 (SELECT a FROM fmtbank.aliquot_at(fmtbank.as_of_given($1), ARRAY[v.aliquot]) a) AS a
+          FROM fmtbank.placement_at(fmtbank.as_of_given($1), bx.id) v
+          WHERE $1::text IS NOT NULL
+          OFFSET 0) t ON true
       ORDER BY bx.freezer_id, bx.rack NULLS FIRST, bx.box_id, t.prow, t.pcol) s
 LEFT JOIN LATERAL (
     SELECT l.lot_id, l.processed_at, d.code AS donor
@@ -132,12 +161,18 @@ LEFT JOIN LATERAL (
 ORDER BY s.freezer_id, s.rack NULLS FIRST, s.box_id, s.prow, s.pcol;
 
 -- @query unstored
+WITH at AS MATERIALIZED (SELECT fmtbank.as_of_given($1) AS t)
 SELECT a.aliquot_id AS aliquot, l.lot_id AS lot, d.code AS donor,
-       fmtbank.aliquot_status_now(a.status, a.expires_at) AS state, a.status_at AS since,
+       fmtbank.aliquot_status_at(a.status, a.expires_at, coalesce((SELECT at.t FROM at), now()))
+           AS state, a.status_at AS since,
        a.status_reason AS reason, a.retained, l.processed_at AS processed,
        a.expires_at::date AS expires
-FROM fmtbank.aliquot a
+FROM (SELECT a.* FROM fmtbank.aliquot a
+      WHERE $1::text IS NULL AND NOT EXISTS (SELECT 1 FROM fmtbank.placement p WHERE p.aliquot = a.id)
+      UNION ALL
+      SELECT a.* FROM at CROSS JOIN fmtbank.aliquot_at(at.t) a
+      WHERE $1::text IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM fmtbank.placement_at(at.t) p WHERE p.aliquot = a.id)) a
 JOIN fmtbank.lot l ON l.id = a.lot
 JOIN fmtbank.donor d ON d.id = l.donor_id
-WHERE NOT EXISTS (SELECT 1 FROM fmtbank.placement p WHERE p.aliquot = a.id)
 ORDER BY a.aliquot_id;

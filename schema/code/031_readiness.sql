@@ -7,7 +7,8 @@
 -- questionnaires and decisions in force at p_at (recorded by then, not superseded by then) and the
 -- rule set in force at p_at (so a rule change reaches banked stock at once). Days are the
 -- collection day cd = collected_at::date in the session's time zone, as eligibility (013) does.
---   status                 stored status quarantine or ready (not rejected, recalled, released)
+--   status                 stored status quarantine or ready (not rejected, recalled, released);
+--                          at a past p_at the status stored then (the lot's version, 160_asof)
 --   processing             processed, within max_processing_hours of collection
 --   donation_questionnaire the donation-day questionnaire of cd is recorded and every answer no
 --   pre_panel              every test required pre-donation has an acceptable result collected in
@@ -105,6 +106,7 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off
 DECLARE
     p fmtbank.lot_eval_param;
     q text;
+    past boolean;
 BEGIN
     IF p_at IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the release evaluation';
@@ -120,9 +122,22 @@ BEGIN
     p.fu_days := fmtbank.rule_value('followup_min_days', p_at)::integer;
     p.review := p_mode = 'review';
     p.cat := fmtbank.catalog_vectors_at(p_at);
+    -- a past moment (a lot row changed after it): the lots as recorded then (their versions,
+    -- 160 lot_at), so that no state stored later leaks into the answer; else the table itself
+    -- (the present-time path: one index probe decides)
+    IF p_lots IS NULL THEN
+        past := EXISTS (SELECT 1 FROM fmtbank.lot_version v WHERE v.valid_from > p_at);
+    ELSE
+        past := EXISTS (SELECT 1 FROM fmtbank.lot_version v
+                        WHERE v.lot = ANY (p_lots) AND v.valid_from > p_at);
+    END IF;
     SELECT coalesce(array_agg(DISTINCT l.donor_id), '{}'), min(l.collected_at)::date - p.pre_days - 1
     INTO p.donors, p.first_day
-    FROM fmtbank.lot l
+    FROM (SELECT x.id, x.donor_id, x.status, x.collected_at, x.created_at FROM fmtbank.lot x
+          WHERE NOT past
+          UNION ALL
+          SELECT x.id, x.donor_id, x.status, x.collected_at, x.created_at
+          FROM fmtbank.lot_at(p_at, p_lots) x WHERE past) l
     WHERE (p_lots IS NULL OR l.id = ANY (p_lots)) AND (p_statuses IS NULL OR l.status = ANY (p_statuses))
       AND l.created_at <= p_at;
     -- most donors: a plain pass over the results is cheaper than looking each row's donor up
@@ -137,7 +152,7 @@ BEGIN
     lots AS MATERIALIZED (
         SELECT l.id, l.lot_id, l.donor_id, l.status, l.collected_at, l.collected_at::date AS cd,
                l.processed_at, l.reject_reasons
-        FROM fmtbank.lot l
+        FROM fmtbank.lot l /* the lots */
         WHERE (($1).lots IS NULL OR l.id = ANY (($1).lots))
           AND (($1).statuses IS NULL OR l.status = ANY (($1).statuses))
           AND l.created_at <= ($1).at),
@@ -242,7 +257,7 @@ BEGIN
     -- the holds in force at ($1).at on the lots (case_hold, 100: one row per case and lot; one
     -- that holds some of a lot's tubes holds the lot's release too, 019 holds_of)
     lb AS (
-        SELECT lo.id AS lot, c.case_code, c.source, fmtbank.case_summary(c) AS about
+        SELECT lo.id AS lot, c.case_code, c.source, fmtbank.case_summary(fmtbank.case_at(c, ($1).at)) AS about
         FROM lots lo
         JOIN fmtbank.case_hold h ON h.lot = lo.id AND h.held_at <= ($1).at
              AND (h.ended_at IS NULL OR h.ended_at > ($1).at)
@@ -282,6 +297,9 @@ BEGIN
         LEFT JOIN spl ON spl.lot = lo.id
         LEFT JOIN lbl ON lbl.lot = lo.id)
     $q$;
+    IF past THEN
+        q := replace(q, 'FROM fmtbank.lot l /* the lots */', 'FROM fmtbank.lot_at(($1).at, ($1).lots) l');
+    END IF;
 
     IF p_mode IN ('ready', 'review') THEN
         RETURN QUERY EXECUTE q || $q$

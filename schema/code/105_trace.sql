@@ -57,7 +57,12 @@ BEGIN
     PERFORM fmtbank.require_role('tracing', 'technician', 'quality', 'auditor', 'admin');
     s := fmtbank.trace_scope(p_id);
     RETURN QUERY
-    WITH tl AS (SELECT x.* FROM fmtbank.lot x WHERE x.id = ANY (s.lots) AND x.created_at <= t),
+    -- the lots as recorded at t (their versions, 160_asof, when p_at is given: the status and
+    -- processing of then), their tubes made by t
+    WITH tl AS (SELECT x.* FROM fmtbank.lot x
+                WHERE p_at IS NULL AND x.id = ANY (s.lots) AND x.created_at <= t
+                UNION ALL
+                SELECT x.* FROM fmtbank.lot_at(t, s.lots) x WHERE p_at IS NOT NULL),
     ta AS (SELECT x.* FROM fmtbank.aliquot x JOIN tl ON tl.id = x.lot
            WHERE (s.tubes IS NULL OR x.id = ANY (s.tubes)) AND x.created_at <= t),
     tc AS (SELECT c.* FROM fmtbank.safety_case c
@@ -114,7 +119,7 @@ BEGIN
     JOIN fmtbank.donor d ON d.id = tl.donor_id WHERE i.issued_at <= t
     UNION ALL
     SELECT c.opened_at, 'case opened', d.code, NULL, NULL,
-           format('%s (%s): %s', c.case_code, c.source, fmtbank.case_summary(c))
+           format('%s (%s): %s', c.case_code, c.source, fmtbank.case_summary(fmtbank.case_at(c, t)))
     FROM tc c LEFT JOIN fmtbank.donor d ON d.id = c.donor_id
     UNION ALL
     SELECT h.held_at, 'held', d.code, tl.lot_id, a.aliquot_id, format('by case %s', c.case_code)
@@ -139,7 +144,7 @@ BEGIN
            format('%s by %s: %s', c.case_code, c.closed_by, c.close_reason)
     FROM tc c LEFT JOIN fmtbank.donor d ON d.id = c.donor_id
     WHERE c.closed_at IS NOT NULL AND c.closed_at <= t
-    ORDER BY 1, 2, 4, 5;
+    ORDER BY 1, 2, 4, 5, 6;   -- detail last: the same answer in the same order every time
 END $$;
 
 -- ---------------------------------------------------------------- privileges

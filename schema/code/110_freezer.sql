@@ -286,6 +286,8 @@ END $$;
 --   unmonitored_freezer  a freezer holding released stock without any reading (§11.3)
 --   signal_withdrawn     an open case whose signal was withdrawn: lift proposed (§11.0.2)
 --   case_decision        an open case waiting for a quality officer's decision
+--   event_grading        a serious adverse event in a recipient not graded yet (§13,
+--                        schema/code/170_vigilance.sql): quality assesses its imputability
 CREATE OR REPLACE VIEW fmtbank.todo AS
     SELECT 'unmonitored_freezer'::text AS kind, f.freezer_id AS subject,
            format('record its temperature: "fmtbank freezer reading %s --at TS --temp C" or an inbox file freezer,at,temp_c',
@@ -308,7 +310,15 @@ CREATE OR REPLACE VIEW fmtbank.todo AS
     SELECT 'case_decision', c.case_code,
            format('decide: "fmtbank case decide %s --lift|--recall|--discard"', c.case_code),
            c.opened_at, fmtbank.case_summary(c)
-    FROM fmtbank.safety_case c WHERE c.status = 'open' AND c.withdrawn_at IS NULL;
+    FROM fmtbank.safety_case c WHERE c.status = 'open' AND c.withdrawn_at IS NULL
+    UNION ALL
+    SELECT 'event_grading', e.event_code,
+           format('grade its imputability (quality): "fmtbank recipient event update %s --imputability excluded|unlikely|possible|probable|definite --reason R"',
+                  e.event_code),
+           e.recorded_at,
+           format('serious %s in recipient %s on %s, not assessable yet', replace(e.kind, '_', ' '),
+                  e.recipient, e.event_date)
+    FROM fmtbank.recipient_event e WHERE e.serious AND e.imputability = 'not_assessable';
 
 -- ---------------------------------------------------------------- privileges
 GRANT EXECUTE ON FUNCTION

@@ -3,6 +3,7 @@
  * the end of this file; the rules live in schema/ (fmtbank.aliquot_*). */
 #include "cmd/cmd.h"
 #include "cmd/labels.h"
+#include "cmd/lot.h"
 #include "db/db.h"
 #include "common/util.h"
 
@@ -15,30 +16,46 @@
  * expires). */
 #define ALIQUOT_COLUMNS "id, lot, donor, status, box, position, expires, retained, held"
 
+/* With --as-of TS (schema/code/160_asof.sql), the tubes as they were then, after a leading as_of
+ * column; without it the present-time functions, as always. */
+#define AS_OF_FROM " FROM (SELECT fmtbank.as_of_given($1) AS at) x CROSS JOIN LATERAL "
+
 static int
 cmd_aliquot_show(struct cmd_ctx *ctx)
 {
-    const char *p[] = {ctx->args[0]};
-    int rc = out_query(ctx, OUT_OBJECT,
-                       "SELECT " ALIQUOT_COLUMNS ", volume_ml, glycerol_percent, processed_at,"
-                       " thawed_at, freezer, freezer_name, rack, status_reason, holds"
-                       " FROM fmtbank.aliquot_show($1)",
-                       1, p, NULL);
-    return rc;
+    const char *as_of = cmd_opt(ctx, "as-of");
+    const char *p[] = {as_of, ctx->args[0]};
+#define SHOW_SQL(AS_OF, FN)                                                                        \
+    "SELECT " AS_OF ALIQUOT_COLUMNS ", volume_ml, glycerol_percent, processed_at,"                 \
+    " thawed_at, freezer, freezer_name, rack, status_reason, holds" AS_OF_FROM FN " s"
+    return out_query(ctx, OUT_OBJECT,
+                     as_of ? SHOW_SQL("x.at AS as_of, ", "fmtbank.aliquot_show_at($2, x.at)")
+                           : SHOW_SQL("", "fmtbank.aliquot_show($2)"),
+                     2, p, NULL);
+#undef SHOW_SQL
 }
 
 static int
 cmd_aliquot_list(struct cmd_ctx *ctx)
 {
-    const char *p[] = {cmd_opt(ctx, "status"), cmd_opt(ctx, "lot"), cmd_opt(ctx, "box"),
+    const char *as_of = cmd_opt(ctx, "as-of");
+    const char *p[] = {as_of, cmd_opt(ctx, "status"), cmd_opt(ctx, "lot"), cmd_opt(ctx, "box"),
                        cmd_flag(ctx, "held") ? "t" : "f"};
-    return out_query(ctx, OUT_LIST,
-                     ctx->format == OUT_JSON
-                         ? "SELECT " ALIQUOT_COLUMNS ", holds FROM fmtbank.aliquot_list($1, $2, $3)"
-                           " WHERE held OR NOT $4::boolean"
-                         : "SELECT " ALIQUOT_COLUMNS " FROM fmtbank.aliquot_list($1, $2, $3)"
-                           " WHERE held OR NOT $4::boolean",
-                     4, p, NULL);
+#define LIST_SQL(AS_OF, MORE, FN)                                                                  \
+    "SELECT " AS_OF ALIQUOT_COLUMNS MORE AS_OF_FROM FN " s WHERE held OR NOT $5::boolean"
+#define AT "x.at AS as_of, "
+#define NOW "fmtbank.aliquot_list($2, $3, $4)"
+#define THEN "fmtbank.aliquot_list_at($2, $3, $4, x.at)"
+    const char *sql;
+    if (ctx->format == OUT_JSON)
+        sql = as_of ? LIST_SQL(AT, ", holds", THEN) : LIST_SQL("", ", holds", NOW);
+    else
+        sql = as_of ? LIST_SQL(AT, "", THEN) : LIST_SQL("", "", NOW);
+#undef AT
+#undef NOW
+#undef THEN
+#undef LIST_SQL
+    return out_query(ctx, OUT_LIST, sql, 5, p, NULL);
 }
 
 static int
@@ -117,9 +134,10 @@ cmd_aliquot_discard(struct cmd_ctx *ctx)
 #define ID_ARG {"ID", 1, 1, "aliquot ID"}
 
 const struct cmd_def cmd_defs_aliquot[] = {
-    {"aliquot show", cmd_aliquot_show, CMD_DB, ID_ARG, NULL,
+    {"aliquot show", cmd_aliquot_show, CMD_DB, ID_ARG, LOT_AS_OF_OPTS,
      "one aliquot: state, lot, donor, where it is, expiry",
-     "The status is shown as expired as soon as the expiry has passed.\n"},
+     "The status is shown as expired as soon as the expiry has passed.\n"
+     "With --as-of, the state, position and holds of then.\n" LOT_AS_OF_HELP},
     {"aliquot list", cmd_aliquot_list, CMD_DB, {0},
      (const struct opt_spec[]){
          {"status", 0, OPT_STRING, "S",
@@ -127,10 +145,13 @@ const struct cmd_def cmd_defs_aliquot[] = {
          {"lot", 0, OPT_STRING, "LOT", .help = "only the aliquots of this lot"},
          {"box", 0, OPT_STRING, "BOX", .help = "only the aliquots in this box"},
          {"held", 0, OPT_FLAG, NULL, .help = "only the aliquots a case holds"},
+         LOT_AS_OF_OPT,
          {0}},
      "list aliquots, optionally filtered",
      "held says whether a case holds the tube (its lot or the tube itself); in JSON, holds lists\n"
-     "the holds in force: [{case, source, reason}], [] when none.\n"},
+     "the holds in force: [{case, source, reason}], [] when none.\n"
+     "With --as-of, the tubes made by then; --status, --box and --held as of then.\n"
+     LOT_AS_OF_HELP},
     {"aliquot history", cmd_aliquot_history, CMD_DB, ID_ARG, NULL,
      "custody history of an aliquot: created, labelled, stored, moved, retrieved, ...", NULL},
     {"aliquot label", cmd_aliquot_label, CMD_DB, {"ID...", 1, OPT_ANY, "aliquot ID"},

@@ -12,24 +12,37 @@
 /* One evaluation, everything printed comes from: the fields, the blocking rules (JSON text, for
  * the table's rule list) and the JSON object made by PostgreSQL (product.md §5: lot, donor,
  * status, blocking, aliquots). */
-static const char lot_state_sql[] =
-    "SELECT s.lot, s.donor, s.status, s.aliquots, s.doses, s.stored_status, s.collected_at,"
-    " s.processed_at, s.released_at, s.released_by, s.entered_at,"
-    " pg_catalog.date_trunc('second', s.entered_late) AS entered_late,"
-    " s.entry_reason, s.held,"
-    " (SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s): %s', h ->> 'case',"
-    "   h ->> 'source', h ->> 'reason'), '; ') FROM pg_catalog.jsonb_array_elements(s.holds) h)"
-    "   AS holds, s.blocking::text AS blocking,"
-    " pg_catalog.json_build_object('lot', s.lot, 'donor', s.donor, 'status', s.status,"
-    "   'held', s.held, 'holds', s.holds,"
-    "   'blocking', s.blocking, 'aliquots', s.aliquots, 'doses', s.doses,"
-    "   'stored_status', s.stored_status, 'collected_at', s.collected_at,"
-    "   'processed_at', s.processed_at, 'released_at', s.released_at,"
-    "   'released_by', s.released_by, 'entered_at', s.entered_at,"
-    "   'entered_late_seconds',"
-    "   pg_catalog.floor(pg_catalog.date_part('epoch', s.entered_late))::bigint,"
-    "   'entry_reason', s.entry_reason, 'reject_reasons', s.reject_reasons) AS json"
-    " FROM fmtbank.lot_show($1) s";
+#define LOT_JSON_FIELDS                                                                            \
+    "'lot', s.lot, 'donor', s.donor, 'status', s.status,"                                         \
+    "   'held', s.held, 'holds', s.holds,"                                                         \
+    "   'blocking', s.blocking, 'aliquots', s.aliquots, 'doses', s.doses,"                         \
+    "   'stored_status', s.stored_status, 'collected_at', s.collected_at,"                         \
+    "   'processed_at', s.processed_at, 'released_at', s.released_at,"                             \
+    "   'released_by', s.released_by, 'entered_at', s.entered_at,"                                 \
+    "   'entered_late_seconds',"                                                                   \
+    "   pg_catalog.floor(pg_catalog.date_part('epoch', s.entered_late))::bigint,"                  \
+    "   'entry_reason', s.entry_reason, 'reject_reasons', s.reject_reasons"
+
+/* The state now (FN lot_show) or at x.at (--as-of: lot_show_at, schema/code/160_asof.sql, after
+ * a leading as_of column); the present-time query is the one it always was. */
+#define LOT_STATE_SQL(AS_OF, JSON_AS_OF, FN)                                                           \
+    "SELECT " AS_OF "s.lot, s.donor, s.status, s.aliquots, s.doses, s.stored_status,"             \
+    " s.collected_at, s.processed_at, s.released_at, s.released_by, s.entered_at,"                 \
+    " pg_catalog.date_trunc('second', s.entered_late) AS entered_late,"                            \
+    " s.entry_reason, s.held,"                                                                     \
+    " (SELECT pg_catalog.string_agg(pg_catalog.format('%s (%s): %s', h ->> 'case',"              \
+    "   h ->> 'source', h ->> 'reason'), '; ') FROM pg_catalog.jsonb_array_elements(s.holds) h)"  \
+    "   AS holds, s.blocking::text AS blocking,"                                                   \
+    " pg_catalog.json_build_object(" JSON_AS_OF LOT_JSON_FIELDS ") AS json"                      \
+    " FROM (SELECT fmtbank.as_of_given($2) AS at) x"                                               \
+    " CROSS JOIN LATERAL " FN " s"
+
+/* One evaluation, everything printed comes from: the fields, the blocking rules (JSON text, for
+ * the table's rule list) and the JSON object made by PostgreSQL (product.md §5: lot, donor,
+ * status, blocking, aliquots), with as_of first when --as-of is given. */
+static const char lot_state_sql[] = LOT_STATE_SQL("", "", "fmtbank.lot_show($1)");
+static const char lot_state_as_of_sql[] =
+    LOT_STATE_SQL("x.at AS as_of, ", "'as_of', x.at, ", "fmtbank.lot_show_at($1, x.at)");
 
 static void
 tsv_value(const char *s)
@@ -49,8 +62,9 @@ tsv_value(const char *s)
 int
 lot_print_state(struct cmd_ctx *ctx, const char *lot, bool *releasable)
 {
-    const char *p[] = {lot};
-    PGresult *r = db_exec(ctx->conn, lot_state_sql, 1, p, &ctx->err);
+    const char *as_of = cmd_opt(ctx, "as-of");
+    const char *p[] = {lot, as_of};
+    PGresult *r = db_exec(ctx->conn, as_of ? lot_state_as_of_sql : lot_state_sql, 2, p, &ctx->err);
     if (!r)
         return cmd_fail(ctx);
     if (PQntuples(r) == 0) {
@@ -102,25 +116,39 @@ cmd_lot_show(struct cmd_ctx *ctx)
     return rc;
 }
 
+/* lot list: the lots now, or at x.at with --as-of (then with a leading as_of column). In JSON,
+ * blocking is the array of {rule, detail}; in a table, the failing rules' names. */
+#define LOT_LIST_FROM(FN)                                                                          \
+    " FROM (SELECT fmtbank.as_of_given($3) AS at) x"                                               \
+    " CROSS JOIN LATERAL " FN " s WHERE s.held OR NOT $2::boolean"
+#define LOT_LIST_NOW LOT_LIST_FROM("fmtbank.lot_list($1)")
+#define LOT_LIST_AS_OF LOT_LIST_FROM("fmtbank.lot_list_at($1, x.at)")
+#define LOT_LIST_JSON_SQL(AS_OF, FROM)                                                                   \
+    "SELECT " AS_OF "s.lot, s.donor, s.status, s.held, s.holds, s.blocking, s.aliquots, s.doses,"  \
+    " s.collected_at, s.processed_at, s.released_at, s.released_by, s.entered_at,"                 \
+    " pg_catalog.floor(pg_catalog.date_part('epoch', s.entered_late))::bigint"                     \
+    "   AS entered_late_seconds, s.entry_reason, s.reject_reasons" FROM
+#define LOT_LIST_TABLE_SQL(AS_OF, FROM)                                                                  \
+    "SELECT " AS_OF "s.lot, s.donor, s.status, s.held, s.aliquots, s.collected_at,"               \
+    " s.processed_at,"                                                                             \
+    " (SELECT pg_catalog.string_agg(y.r, ', ' ORDER BY y.o) FROM"                                  \
+    "  (SELECT x.e ->> 'rule' AS r, pg_catalog.min(x.o) AS o"                                      \
+    "   FROM pg_catalog.jsonb_array_elements(s.blocking) WITH ORDINALITY"                          \
+    "   AS x(e, o) GROUP BY 1) y) AS blocking" FROM
+
 static int
 cmd_lot_list(struct cmd_ctx *ctx)
 {
-    const char *p[] = {cmd_opt(ctx, "status"), cmd_flag(ctx, "held") ? "t" : "f"};
-    /* In JSON, blocking is the array of {rule, detail}; in a table, the failing rules' names. */
-    return out_query(ctx, OUT_LIST,
-                     ctx->format == OUT_JSON
-                         ? "SELECT lot, donor, status, held, holds, blocking, aliquots, doses,"
-                           " collected_at, processed_at, released_at, released_by, entered_at,"
-                           " pg_catalog.floor(pg_catalog.date_part('epoch', entered_late))::bigint"
-                           "   AS entered_late_seconds, entry_reason, reject_reasons"
-                           " FROM fmtbank.lot_list($1) WHERE held OR NOT $2::boolean"
-                         : "SELECT lot, donor, status, held, aliquots, collected_at, processed_at,"
-                           " (SELECT pg_catalog.string_agg(y.r, ', ' ORDER BY y.o) FROM"
-                           "  (SELECT x.e ->> 'rule' AS r, pg_catalog.min(x.o) AS o"
-                           "   FROM pg_catalog.jsonb_array_elements(blocking) WITH ORDINALITY"
-                           "   AS x(e, o) GROUP BY 1) y) AS blocking"
-                           " FROM fmtbank.lot_list($1) WHERE held OR NOT $2::boolean",
-                     2, p, NULL);
+    const char *as_of = cmd_opt(ctx, "as-of");
+    const char *p[] = {cmd_opt(ctx, "status"), cmd_flag(ctx, "held") ? "t" : "f", as_of};
+    const char *sql;
+    if (ctx->format == OUT_JSON)
+        sql = as_of ? LOT_LIST_JSON_SQL("x.at AS as_of, ", LOT_LIST_AS_OF)
+                    : LOT_LIST_JSON_SQL("", LOT_LIST_NOW);
+    else
+        sql = as_of ? LOT_LIST_TABLE_SQL("x.at AS as_of, ", LOT_LIST_AS_OF)
+                    : LOT_LIST_TABLE_SQL("", LOT_LIST_NOW);
+    return out_query(ctx, OUT_LIST, sql, 3, p, NULL);
 }
 
 static int
@@ -136,29 +164,35 @@ cmd_lot_void(struct cmd_ctx *ctx)
     return 0;
 }
 
+const struct opt_spec lot_as_of_opts[] = {LOT_AS_OF_OPT, {0}};
+
 const struct cmd_def cmd_defs_lot[] = {
-    {"lot show", cmd_lot_show, CMD_DB, {"LOT", 1, 1, "lot ID"}, NULL,
+    {"lot show", cmd_lot_show, CMD_DB, {"LOT", 1, 1, "lot ID"}, LOT_AS_OF_OPTS,
      "one lot: status, what blocks its release, aliquots",
-     "The status is evaluated now: quarantine, ready (nothing blocks the release), released,\n"
-     "rejected or recalled. blocking lists every rule that blocks the release with why: status,\n"
-     "processing, donation_questionnaire, pre_panel, post_panel, unacceptable_result, hold,\n"
-     "donor_excluded (see \"fmtbank release check\"). In JSON: lot, donor, status, held (a case\n"
+     "The status is evaluated now (or as of --as-of TS): quarantine, ready (nothing blocks the\n"
+     "release), released, rejected or recalled. blocking lists every rule that blocks the\n"
+     "release with why: status, processing, donation_questionnaire, pre_panel, post_panel,\n"
+     "unacceptable_result, hold, donor_excluded (see \"fmtbank release check\"). In JSON: lot, donor, status, held (a case\n"
      "holds it), holds (the holds in force: [{case, source, reason}], [] when none), blocking\n"
      "(array of {rule, detail}), aliquots (count, the retained sample included), doses,\n"
      "stored_status (the state the last sweep stored), collected_at, processed_at,\n"
      "released_at, released_by, entered_at (when the donation was registered),\n"
      "entered_late_seconds (entered_at - collected_at, in whole seconds), entry_reason (the\n"
      "--reason required when it was entered late or as --not-duplicate, else null) and\n"
-     "reject_reasons (array of {rule, detail}; entered_in_error for a voided lot).\n"},
+     "reject_reasons (array of {rule, detail}; entered_in_error for a voided lot).\n"
+     LOT_AS_OF_HELP},
     {"lot list", cmd_lot_list, CMD_DB, {0},
      (const struct opt_spec[]){
          {"status", 0, OPT_STRING, "S", .help = "only the lots in that state (evaluated now)",
           .choices = "quarantine|ready|released|rejected|recalled"},
          {"held", 0, OPT_FLAG, NULL, .help = "only the lots a case holds"},
+         LOT_AS_OF_OPT,
          {0}},
      "lots with their status as of now and what blocks them",
      "In JSON, blocking is the array of {rule, detail}; in a table, the failing rules. JSON also\n"
-     "gives entered_at, entered_late_seconds, entry_reason and reject_reasons (see lot show).\n"},
+     "gives entered_at, entered_late_seconds, entry_reason and reject_reasons (see lot show).\n"
+     "With --as-of, the lots entered by then, --status and --held judged as of then.\n"
+     LOT_AS_OF_HELP},
     {"lot void", cmd_lot_void, CMD_DB | CMD_REASON, {"LOT", 1, 1, "lot ID"}, NULL,
      "void a lot entered in error (quality; --reason required)",
      "The lot is kept and becomes rejected with the reason \"entered in error: REASON\"; its\n"

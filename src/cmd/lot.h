@@ -9,4 +9,16 @@
  * exit code with ctx->err set. */
 int lot_print_state(struct cmd_ctx *ctx, const char *lot, bool *releasable);
 
+/* --as-of TS, for the commands that answer as of a past moment (schema/code/160_asof.sql). */
+#define LOT_AS_OF_OPT                                                                              \
+    {"as-of", 0, OPT_STRING, "TS",                                                                 \
+     .help = "answer with what had been recorded by then, states included (a date: its end)"}
+#define LOT_AS_OF_HELP                                                                             \
+    "--as-of TS answers with only what had been recorded by TS (a date alone: the end of that\n" \
+    "day), states included: the status stored then, the holds in force then, the rules, results\n" \
+    "and questionnaires in force then; JSON then carries as_of. The answer for a past moment\n"   \
+    "does not change when later events are recorded.\n"
+#define LOT_AS_OF_OPTS lot_as_of_opts
+extern const struct opt_spec lot_as_of_opts[];
+
 #endif

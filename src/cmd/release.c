@@ -16,11 +16,18 @@ static int
 cmd_release_check(struct cmd_ctx *ctx)
 {
     bool releasable = false;
+    const char *as_of = cmd_opt(ctx, "as-of");
     int rc = lot_print_state(ctx, ctx->args[0], &releasable);
     if (rc == 0 && !releasable) {
-        fb_error_set(&ctx->err, FB_ERR_REFUSED, "lot \"%s\" is not releasable", ctx->args[0]);
+        if (as_of)
+            fb_error_set(&ctx->err, FB_ERR_REFUSED, "lot \"%s\" was not releasable at %s",
+                         ctx->args[0], as_of);
+        else
+            fb_error_set(&ctx->err, FB_ERR_REFUSED, "lot \"%s\" is not releasable", ctx->args[0]);
         fb_error_hint(&ctx->err, "The blocking rules say why.");
         rc = FB_ERR_REFUSED;
+    } else if (rc == 0 && as_of) {
+        fprintf(stderr, "lot \"%s\" was releasable at %s\n", ctx->args[0], as_of);
     } else if (rc == 0) {
         fprintf(stderr, "lot \"%s\" is releasable\n", ctx->args[0]);
     }
@@ -73,7 +80,7 @@ cmd_release_review(struct cmd_ctx *ctx)
 #define LOT_ARG {"LOT", 1, 1, "lot ID"}
 
 const struct cmd_def cmd_defs_release[] = {
-    {"release check", cmd_release_check, CMD_DB, LOT_ARG, NULL,
+    {"release check", cmd_release_check, CMD_DB, LOT_ARG, LOT_AS_OF_OPTS,
      "whether a lot may be released now: exit 0 if so, else 5 with every blocking rule",
      "A lot is releasable when it is in quarantine or ready (not rejected, recalled or released)\n"
      "and: processed within max_processing_hours (processing); its donation-day questionnaire\n"
@@ -82,7 +89,9 @@ const struct cmd_def cmd_defs_release[] = {
      "post_window_days after it (post_panel); no unacceptable result lies between them\n"
      "(unacceptable_result); no open lookback case holds it (lookback); and the donor is not\n"
      "manually excluded (donor_excluded). Results, questionnaires and rules are those in force\n"
-     "now. Prints the lot as \"lot show\" does.\n"},
+     "now. Prints the lot as \"lot show\" does.\n"
+     "With --as-of TS: whether it was releasable then (exit 0, else 5), with the blocking rules\n"
+     "as they were. " LOT_AS_OF_HELP},
     {"release sign", cmd_release_sign, CMD_DB, LOT_ARG,
      (const struct opt_spec[]){
          {"meaning", 0, OPT_STRING, "TEXT",

@@ -37,13 +37,28 @@ static int
 cmd_report_run(struct cmd_ctx *ctx)
 {
     const char *out = cmd_opt(ctx, "output");
+    const char *as_of = cmd_opt(ctx, "as-of");
     const struct opt_list *params = cmd_multi(ctx, "param");
-    struct report_request req = {.name = ctx->args[0], .params = params->items,
-                                 .nparams = params->n, .out_path = out};
-    if (sheet_rows_parse(ctx, cmd_opt(ctx, "sheet-rows"), &req.sheet_rows) < 0)
-        return FB_ERR_USAGE;
+    /* --as-of TS is the parameter as_of=TS (a report without it refuses it as unknown) */
+    const char **all = xcalloc(params->n + 1, sizeof(char *));
+    char *as_of_param = as_of ? xasprintf("as_of=%s", as_of) : NULL;
+    size_t n = 0;
+    for (; n < params->n; n++)
+        all[n] = params->items[n];
+    if (as_of_param)
+        all[n++] = as_of_param;
+    struct report_request req = {.name = ctx->args[0], .params = all, .nparams = n,
+                                 .out_path = out};
     struct report_stats st;
-    int rc = report_run(ctx->conn, &req, &st, &ctx->err);
+    int rc = sheet_rows_parse(ctx, cmd_opt(ctx, "sheet-rows"), &req.sheet_rows);
+    if (rc < 0) {
+        free(all);
+        free(as_of_param);
+        return FB_ERR_USAGE;
+    }
+    rc = report_run(ctx->conn, &req, &st, &ctx->err);
+    free(all);
+    free(as_of_param);
     if (rc == 0) {
         fprintf(stderr, "wrote report \"%s\" to \"%s\": %zu sheet%s, %llu row%s\n", ctx->args[0],
                 out, st.sheets, st.sheets == 1 ? "" : "s", st.rows, st.rows == 1 ? "" : "s");
@@ -113,6 +128,8 @@ const struct cmd_def cmd_defs_report[] = {
                   "default: Excel's 1048576)"},
          {"output", 'o', OPT_STRING, "FILE.xlsx", .help = "the workbook to write",
           .flags = OPT_REQUIRED},
+         {"as-of", 0, OPT_STRING, "TS",
+          .help = "for a report with the parameter as_of (inventory): as recorded then"},
          {0}},
      "write report NAME as an xlsx workbook (see \"report list\")",
      "Parameters are typed (text, integer, number, date, timestamp, boolean) and checked before\n"
@@ -123,6 +140,8 @@ const struct cmd_def cmd_defs_report[] = {
      "row and an autofilter. Large reports stream in constant memory. A table longer than a\n"
      "worksheet holds (Excel: 1048576 rows, or --sheet-rows N, from 8) continues on the next\n"
      "sheet, \"NAME (2)\", under the same header.\n"
+     "--as-of TS is --param as_of=TS, for the reports that take it: \"report inventory --as-of\n"
+     "TS\" draws the stock as recorded then (a date alone: the end of that day).\n"
      "\n"
      "Examples:\n"
      "  fmtbank --user audrey report audit --param since=2026-11-01 --param until=2026-11-30 \\\n"

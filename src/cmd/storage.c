@@ -1,6 +1,7 @@
 /* storage.c: "fmtbank freezer add", "box add", "location show|list": where tubes are kept
  * (site > freezer > rack > box > position) and the box map. */
 #include "cmd/cmd.h"
+#include "cmd/lot.h"
 #include "db/db.h"
 #include "common/boxmap.h"
 #include "common/strbuf.h"
@@ -43,19 +44,31 @@ cmd_box_add(struct cmd_ctx *ctx)
 }
 
 /* The tubes of a box, for --format tsv/json and for the map. */
-#define BOX_TUBES_SQL                                                                              \
-    "SELECT t.position, t.id AS aliquot, t.lot, t.donor, t.status, t.expires, t.retained, t.held"  \
-    " FROM fmtbank.box_tubes($1) t"
+/* x.at: the moment of --as-of ($2), NULL without it; the box and its tubes then (160_asof), or
+ * now by the present-time functions, as always. */
+#define AS_OF_X " FROM (SELECT fmtbank.as_of_given($2) AS at) x CROSS JOIN LATERAL "
+#define BOX_TUBES_COLS                                                                             \
+    "t.position, t.id AS aliquot, t.lot, t.donor, t.status, t.expires, t.retained, t.held"
+#define TUBES_NOW "fmtbank.box_tubes($1)"
+#define TUBES_THEN "fmtbank.box_tubes_at($1, x.at)"
+#define BOX_NOW "fmtbank.location_of(NULL, $1)"
+#define BOX_THEN "fmtbank.location_at($1, x.at)"
+#define BOX_TUBES_SQL(TUBES) "SELECT " BOX_TUBES_COLS AS_OF_X TUBES " t"
 
 static int
 location_show_map(struct cmd_ctx *ctx, const char *box)
 {
-    const char *p[] = {box};
-    PGresult *h = db_exec(ctx->conn,
-                          "SELECT l.box, l.rows, l.cols, l.freezer, l.freezer_name, l.temp_c,"
-                          " coalesce(l.site, ''), coalesce(l.rack, ''), l.occupied"
-                          " FROM fmtbank.location_of(NULL, $1) l",
-                          1, p, &ctx->err);
+    const char *as_of = cmd_opt(ctx, "as-of");
+    const char *p[] = {box, as_of};
+#define HEAD_SQL(BOX)                                                                              \
+    "SELECT l.box, l.rows, l.cols, l.freezer, l.freezer_name, l.temp_c,"                           \
+    " coalesce(l.site, ''), coalesce(l.rack, ''), l.occupied, fmtbank.ts_text(x.at)" AS_OF_X BOX   \
+    " l"
+#define MAP_SQL(TUBES)                                                                             \
+    "SELECT ascii(t.position) - 64, substr(t.position, 2)::int, t.status, t.retained" AS_OF_X      \
+    TUBES " t"
+    PGresult *h = db_exec(ctx->conn, as_of ? HEAD_SQL(BOX_THEN) : HEAD_SQL(BOX_NOW), 2, p,
+                          &ctx->err);
     if (!h)
         return cmd_fail(ctx);
     if (PQntuples(h) != 1) { /* cannot happen: location_of raises for an unknown box */
@@ -63,10 +76,10 @@ location_show_map(struct cmd_ctx *ctx, const char *box)
         fb_error_set(&ctx->err, FB_ERR_NOTFOUND, "box \"%s\" not found", box);
         return FB_ERR_NOTFOUND;
     }
-    PGresult *t = db_exec(ctx->conn,
-                          "SELECT ascii(t.position) - 64, substr(t.position, 2)::int, t.status,"
-                          " t.retained FROM fmtbank.box_tubes($1) t",
-                          1, p, &ctx->err);
+    PGresult *t = db_exec(ctx->conn, as_of ? MAP_SQL(TUBES_THEN) : MAP_SQL(TUBES_NOW), 2, p,
+                          &ctx->err);
+#undef HEAD_SQL
+#undef MAP_SQL
     if (!t) {
         PQclear(h);
         return cmd_fail(ctx);
@@ -89,8 +102,11 @@ location_show_map(struct cmd_ctx *ctx, const char *box)
         strbuf_addf(&sb, ", site %s", PQgetvalue(h, 0, 6));
     if (*PQgetvalue(h, 0, 7))
         strbuf_addf(&sb, ", rack %s", PQgetvalue(h, 0, 7));
-    strbuf_addf(&sb, "; %d x %d, %d occupied, %d free\n\n", rows, cols, occupied,
+    strbuf_addf(&sb, "; %d x %d, %d occupied, %d free", rows, cols, occupied,
                 rows * cols - occupied);
+    if (as_of)
+        strbuf_addf(&sb, "; as of %s", PQgetvalue(h, 0, 9));
+    strbuf_adds(&sb, "\n\n");
     boxmap_render(&sb, rows, cols, codes, boxmap_colour_wanted(STDOUT_FILENO));
     fputs(sb.buf, stdout);
     strbuf_release(&sb);
@@ -104,19 +120,27 @@ static int
 cmd_location_show(struct cmd_ctx *ctx)
 {
     int rc;
-    const char *p[] = {ctx->args[0]};
+    const char *as_of = cmd_opt(ctx, "as-of");
+    const char *p[] = {ctx->args[0], as_of};
+#define TSV_SQL(AS_OF, TUBES) "SELECT " AS_OF BOX_TUBES_COLS AS_OF_X TUBES " t"
+#define JSON_SQL(AS_OF, BOX, TUBES)                                                                \
+    "SELECT " AS_OF "l.box, l.freezer, l.freezer_name, l.temp_c, l.site, l.rack, l.rows,"          \
+    " l.cols, l.occupied, l.free,"                                                                 \
+    " (SELECT coalesce(json_agg(t), '[]'::json) FROM (" BOX_TUBES_SQL(TUBES) ") t)"                \
+    " AS tubes" AS_OF_X BOX " l"
     if (ctx->format == OUT_TABLE)
         rc = location_show_map(ctx, ctx->args[0]);
     else if (ctx->format == OUT_TSV)
-        rc = out_query(ctx, OUT_LIST, BOX_TUBES_SQL, 1, p, NULL);
+        rc = out_query(ctx, OUT_LIST,
+                       as_of ? TSV_SQL("x.at AS as_of, ", TUBES_THEN) : TSV_SQL("", TUBES_NOW), 2,
+                       p, NULL);
     else
         rc = out_query(ctx, OUT_OBJECT,
-                       "SELECT l.box, l.freezer, l.freezer_name, l.temp_c, l.site, l.rack, l.rows,"
-                       " l.cols, l.occupied, l.free,"
-                       " (SELECT coalesce(json_agg(t), '[]'::json) FROM (" BOX_TUBES_SQL ") t)"
-                       " AS tubes"
-                       " FROM fmtbank.location_of(NULL, $1) l",
-                       1, p, NULL);
+                       as_of ? JSON_SQL("x.at AS as_of, ", BOX_THEN, TUBES_THEN)
+                             : JSON_SQL("", BOX_NOW, TUBES_NOW),
+                       2, p, NULL);
+#undef TSV_SQL
+#undef JSON_SQL
     return rc;
 }
 
@@ -151,12 +175,14 @@ const struct cmd_def cmd_defs_storage[] = {
      "register a storage box in a freezer (admin; prints its ID)",
      "Its positions are written A1 .. P24, a position in a box BOXID:A1. The box ID\n"
      "(B + 6 digits + check character) is printed; label the box with it.\n"},
-    {"location show", cmd_location_show, CMD_DB, {"BOX", 1, 1, "box ID"}, NULL,
+    {"location show", cmd_location_show, CMD_DB, {"BOX", 1, 1, "box ID"}, LOT_AS_OF_OPTS,
      "the map of a box: which tube is where, in which state",
      "Draws the position grid with one letter per tube (Q quarantine, R released, C recalled,\n"
      "X expired, S retained sample, . free), in colour when standard output is a terminal\n"
      "and NO_COLOR is not set. --format tsv lists the tubes; --format json gives the box and\n"
-     "its tubes.\n"},
+     "its tubes.\n"
+     "With --as-of, which tube was where then, in which state (the map's title says when).\n"
+     LOT_AS_OF_HELP},
     {"location list", cmd_location_list, CMD_DB, {0},
      (const struct opt_spec[]){
          {"freezer", 0, OPT_STRING, "F", .help = "only the boxes of this freezer"}, {0}},

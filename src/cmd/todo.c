@@ -19,6 +19,7 @@ const struct cmd_def cmd_defs_todo[] = {
      "what needs a person now: one row per item with its kind, subject and what to do",
      "Kinds: unmonitored_freezer (a freezer holding released stock without any temperature\n"
      "reading), signal_withdrawn (an open case whose signal was withdrawn: lift proposed),\n"
-     "case_decision (an open case waiting for a quality officer's decision).\n"},
+     "case_decision (an open case waiting for a quality officer's decision), event_grading (a\n"
+     "serious adverse event in a recipient whose imputability quality has not assessed yet).\n"},
     {0},
 };

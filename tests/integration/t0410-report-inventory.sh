@@ -41,7 +41,7 @@ assert_eq "$(sql "SELECT string_agg(status || '=' || n, ' ' ORDER BY status) FRO
 expect 0 "report check" fmtbank report check
 assert_contains "$OUT" "inventory: ok" "the inventory definition checks"
 expect 0 "report list shows it" fmtbank report list --format tsv
-assert_contains "$OUT" $'inventory\tInventory\tBy state, By freezer, By box, Box map, Aliquots, Not in a box\t\t' "listed with its sheets, no parameter"
+assert_contains "$OUT" $'inventory\tInventory\tBy state, By freezer, By box, Box map, Aliquots, Not in a box\tas_of (text)\t' "listed with its sheets, the one parameter as_of"
 
 expect 0 "inventory report (quality)" fmtbank --user quinn report inventory -o "$TMP/inv.xlsx"
 assert_contains "$ERR" "wrote report \"inventory\" to \"$TMP/inv.xlsx\": 6 sheets" "summary line"

@@ -7,7 +7,7 @@
 setup_db
 
 shipped=$(cd "$FMTBANK_SRC/reports" && ls ./*.report | sed 's|^\./||; s|\.report$||' | sort)
-assert_eq "$(printf '%s\n' "$shipped" | paste -sd' ')" "audit case eligibility expiring inventory lookback release" "the shipped definitions"
+assert_eq "$(printf '%s\n' "$shipped" | paste -sd' ')" "audit case eligibility expiring inventory lookback release vigilance" "the shipped definitions"
 expect 0 "report check (all)" fmtbank report check
 assert_eq "$OUT" "$(printf '%s: ok\n' $shipped)" "every shipped definition checks"
 assert_eq "$ERR" "" "no problem reported"
@@ -24,5 +24,11 @@ for r in case eligibility expiring inventory; do
     assert_contains "$(cat "$TMP/dump")" "props keywords=$r" "$r: a workbook"
 done
 expect 6 "the audit trail stays closed to technicians" fmtbank --user alice report audit -o "$TMP/a.xlsx"
+for u in quinn audrey adam; do
+    expect 0 "vigilance as $u" fmtbank --user "$u" report vigilance -o "$TMP/vigilance-$u.xlsx"
+    DUMP "$TMP/vigilance-$u.xlsx" >"$TMP/dump" 2>&1 || not_ok "vigilance as $u: openpyxl reads it" "$(head -5 "$TMP/dump")"
+done
+assert_contains "$(cat "$TMP/dump")" "No adverse event in this period." "vigilance: a workbook, no event on the demo"
+expect 6 "the vigilance report is closed to technicians" fmtbank --user alice report vigilance -o "$TMP/v.xlsx"
 
 done_testing
