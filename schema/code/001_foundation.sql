@@ -71,15 +71,18 @@ END $$;
 -- ---------------------------------------------------------------- identifiers
 -- ISO/IEC 7064 MOD 37-2 over the characters of p ('-' ignored): acc = sum v_i * 2^(n-i+1) mod 37,
 -- the closed form of acc = ((acc + v) * 2) mod 37; check = (38 - acc) mod 37.
+-- (A SQL-standard body: bound when created, no SET clause, so the planner inlines it: one call
+-- per scan less.)
 CREATE OR REPLACE FUNCTION fmtbank.check_char(p text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT substr(a, ((38 - (sum((strpos(a, c) - 1) * ((1::bigint << (n - i + 1)::int) % 37))
-                            % 37)::int) % 37) + 1, 1)
-    FROM (SELECT '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*'::text AS a) k,
-         LATERAL (SELECT c, i, count(*) OVER () AS n
-                  FROM regexp_split_to_table(replace(p, '-', ''), '') WITH ORDINALITY AS t(c, i)) s
-    GROUP BY a
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (SELECT pg_catalog.substr(a, ((38 - (pg_catalog.sum((pg_catalog.strpos(a, c) - 1)
+                                                           * ((1::bigint << (n - i + 1)::int) % 37))
+                                             % 37)::int) % 37) + 1, 1)
+        FROM (SELECT '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*'::text AS a) k,
+             LATERAL (SELECT c, i, pg_catalog.count(*) OVER () AS n
+                      FROM pg_catalog.regexp_split_to_table(pg_catalog.replace(p, '-', ''), '')
+                           WITH ORDINALITY AS t(c, i)) s
+        GROUP BY a);
 
 -- Validates a scanned or typed ID of a kind (p_pattern describes its body) and returns it
 -- normalised (upper case, trimmed), or raises FB001 naming the field.
