@@ -78,14 +78,15 @@ END $$;
 -- (what had been recorded by then, eligibility_params); a donation is judged on the facts valid
 -- at collection as known at entry (eligibility_params_entry: known = the entry time, and
 -- q_until = the collection time, by which a questionnaire's date and time must be; NULL: by
--- its date alone, the whole day of at counts).
+-- its date alone, the whole day of at counts). donors: the donors judged (NULL: all; the one
+-- donor when donor is set; the sweep's dirty set, 180_sweep_dirty).
 -- A type of the code set, like catalog_vectors (010).
 DROP TYPE IF EXISTS fmtbank.eligibility_param CASCADE;
 CREATE TYPE fmtbank.eligibility_param AS (at timestamptz, day date, donor uuid, explain boolean,
                                           validity integer, min_age integer, max_age integer,
                                           rule_set_version integer, year integer,
                                           cat fmtbank.catalog_vectors, known timestamptz,
-                                          q_until timestamp);
+                                          q_until timestamp, donors uuid[]);
 -- (the record-returning version of schema versions up to 90)
 DROP FUNCTION IF EXISTS fmtbank.eligibility_params(timestamp with time zone);
 
@@ -96,7 +97,8 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
            fmtbank.rule_value('screen_validity_days', p_at)::integer,
            fmtbank.rule_value('min_age', p_at)::integer, fmtbank.rule_value('max_age', p_at)::integer,
            fmtbank.rule_set_version_at(p_at), extract(year FROM p_at::date)::integer,
-           fmtbank.catalog_vectors_at(p_at), p_at, NULL::timestamp
+           fmtbank.catalog_vectors_at(p_at), p_at, NULL::timestamp,
+           CASE WHEN p_donor_id IS NOT NULL THEN ARRAY[p_donor_id] END
 $$;
 
 -- The parameters of a donation's evaluation: valid at the collection time p_collected, as known at
@@ -106,7 +108,7 @@ CREATE OR REPLACE FUNCTION fmtbank.eligibility_params_entry(p_collected timestam
 RETURNS fmtbank.eligibility_param
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT (p).at, (p).day, (p).donor, (p).explain, (p).validity, (p).min_age, (p).max_age,
-           (p).rule_set_version, (p).year, (p).cat, p_known, p_collected::timestamp
+           (p).rule_set_version, (p).year, (p).cat, p_known, p_collected::timestamp, (p).donors
     FROM (SELECT fmtbank.eligibility_params(p_collected, p_donor_id, false) AS p) x
 $$;
 
@@ -134,7 +136,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     iq AS MATERIALIZED (SELECT * FROM fmtbank.question_item_at(($1).at)),
     dn AS MATERIALIZED (
         SELECT d.id, d.code, d.birth_year FROM fmtbank.donor d
-        WHERE d.created_at <= ($1).known AND (($1).donor IS NULL OR d.id = ($1).donor)),
+        WHERE d.created_at <= ($1).known AND (($1).donors IS NULL OR d.id = ANY (($1).donors))),
     g AS MATERIALIZED (
         SELECT r.donor_id, r.collected + ($1).cat.validity[r.test_no + 1] AS expires,
                bit_or(set_bit(($1).cat.zero, r.test_no, 1)) & ($1).cat.required_pre AS okmask
@@ -144,7 +146,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
           AND r.collected >= ($1).day - ($1).cat.validity[r.test_no + 1]
           AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
                                         ($1).cat.limits[r.test_no + 1])
-          AND (($1).donor IS NULL OR r.donor_id = ($1).donor)
+          AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))
         GROUP BY r.donor_id, r.collected + ($1).cat.validity[r.test_no + 1]),
     -- unacceptable results (any age) per donor and test
     bad AS MATERIALIZED (
@@ -159,7 +161,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
         FROM fmtbank.result r
         WHERE r.result <> 'negative'
           AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
-          AND r.collected <= ($1).day AND (($1).donor IS NULL OR r.donor_id = ($1).donor)
+          AND r.collected <= ($1).day AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))
           AND NOT fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
                                             ($1).cat.limits[r.test_no + 1])
         GROUP BY r.donor_id, r.test_no),
@@ -205,7 +207,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
         SELECT q.id, q.donor_id, q.kind, q.q_date FROM fmtbank.questionnaire q
         WHERE q.recorded_at <= ($1).known AND (q.superseded_at IS NULL OR q.superseded_at > ($1).known)
           AND q.q_date <= ($1).day AND (($1).q_until IS NULL OR q.q_date + q.q_time <= ($1).q_until)
-          AND (($1).donor IS NULL OR q.donor_id = ($1).donor)),
+          AND (($1).donors IS NULL OR q.donor_id = ANY (($1).donors))),
     ql AS MATERIALIZED (
         SELECT q.donor_id, q.id, q.q_date
         FROM (SELECT qf.donor_id, max(qf.q_date) AS q_date FROM qf WHERE qf.kind = 'full'
@@ -222,14 +224,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                          coalesce(i.clear_max, i.answer_max)) AS clear
         FROM iq i CROSS JOIN LATERAL (
             SELECT a.questionnaire_id, a.item, a.num_value FROM fmtbank.questionnaire_answer a
-            WHERE ($1).donor IS NULL AND a.item = i.code AND a.num_value < i.clear_min
+            WHERE ($1).donors IS NULL AND a.item = i.code AND a.num_value < i.clear_min
             UNION ALL
             SELECT a.questionnaire_id, a.item, a.num_value FROM fmtbank.questionnaire_answer a
-            WHERE ($1).donor IS NULL AND a.item = i.code AND a.num_value > i.clear_max
+            WHERE ($1).donors IS NULL AND a.item = i.code AND a.num_value > i.clear_max
             UNION ALL
             SELECT a.questionnaire_id, a.item, a.num_value
             FROM ql JOIN fmtbank.questionnaire_answer a ON a.questionnaire_id = ql.id
-            WHERE ($1).donor IS NOT NULL AND a.item = i.code
+            WHERE ($1).donors IS NOT NULL AND a.item = i.code
               AND (a.num_value < i.clear_min OR a.num_value > i.clear_max)) x
         WHERE i.effect = 'range'),
     -- failing questionnaire items
@@ -267,7 +269,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
         FROM qn JOIN ql ON ql.id = qn.questionnaire_id),
     md AS (
         SELECT DISTINCT ON (m.donor_id) m.* FROM fmtbank.donor_decision m
-        WHERE m.recorded_at <= ($1).at AND (($1).donor IS NULL OR m.donor_id = ($1).donor)
+        WHERE m.recorded_at <= ($1).at AND (($1).donors IS NULL OR m.donor_id = ANY (($1).donors))
         ORDER BY m.donor_id, m.recorded_at DESC),
     -- one row per donor with everything the per-donor rules need
     dd AS MATERIALIZED (

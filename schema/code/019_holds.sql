@@ -1,9 +1,11 @@
 -- 019_holds: what a hold says, read by the views of material (021 aliquot_view, 031 lot_state)
 -- and so defined before them; the cases themselves are code/100_case.sql (product.md §11.0).
 
--- What a case is about, in a line.
+-- What a case is about, in a line. PARALLEL SAFE (it only reads): lot_eval's statement names it,
+-- and one parallel-unsafe function keeps the whole statement (8 million results for every lot,
+-- the sweep's full pass) from parallel workers.
 CREATE OR REPLACE FUNCTION fmtbank.case_summary(c fmtbank.safety_case) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE WHEN c.source = 'result'
                 THEN format('%s %s collected %s, holds %s', coalesce(t.code, '?'),
                             replace(c.outcome, '_', ' '), c.collected,

@@ -61,6 +61,11 @@ BEGIN
                 HINT = 'Open a case for the lot ("fmtbank hold add --lot LOT") and decide it (recall, notify the recipients).';
         END IF;
     END IF;
+    -- the release sweep's own moves, allowed for everyone: no per-row role lookup (the sweep may
+    -- move 100,000 lots in one statement)
+    IF (OLD.status, NEW.status) IN (('quarantine', 'ready'), ('ready', 'quarantine')) THEN
+        RETURN NEW;
+    END IF;
     IF fmtbank.session_is_superuser() THEN
         RETURN NEW;
     END IF;
@@ -97,6 +102,10 @@ BEGIN
                                     format('%s aliquot "%s"', CASE NEW.status WHEN 'released' THEN 'release'
                                                                   WHEN 'issued' THEN 'issue'
                                                                   ELSE 'discard' END, OLD.aliquot_id));
+    END IF;
+    -- expiry (the release sweep, up to every aliquot of a day), allowed for everyone
+    IF (OLD.status, NEW.status) IN (('quarantine', 'expired'), ('released', 'expired')) THEN
+        RETURN NEW;
     END IF;
     IF fmtbank.session_is_superuser() THEN
         RETURN NEW;

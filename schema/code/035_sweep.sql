@@ -10,6 +10,11 @@
 -- ones, the audit trail and the counts current. For the daemon (050+): register it with
 --   SELECT fmtbank.sweep_register('release', 'fmtbank.sweep_release()', 30);
 -- and grant EXECUTE on it to fmtbank_daemon. It may be run by quality, admin or the daemon.
+-- Readiness is judged for the lots in quarantine or ready that changed since the last pass
+-- (180_sweep_dirty: the lot, a hold on it, or a record of its donor), or for all of them on the
+-- first pass, after a change of the rules or catalog in force, or when asked (sweep_full). A
+-- lot's verdict depends on the day only through records dated in the future, whose dirty rows
+-- wait for their day; expiry is found by the (status, expires_at) index.
 CREATE OR REPLACE FUNCTION fmtbank.sweep_release() RETURNS TABLE (what text, n bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -19,6 +24,11 @@ DECLARE
     prev text := current_setting('fmtbank.reason', true);
     to_ready uuid[];
     to_quarantine uuid[];
+    every boolean;
+    donors uuid[];
+    lots uuid[];
+    changed boolean;
+    last_day date;
 BEGIN
     IF NOT (fmtbank.acting_is('quality', 'admin')
             OR (to_regrole('fmtbank_daemon') IS NOT NULL
@@ -38,13 +48,35 @@ BEGIN
     GET DIAGNOSTICS k1 = ROW_COUNT;
     what := 'aliquots expired'; n := k1; RETURN NEXT;
 
+    -- what to judge: the dirty set taken first, then the clock read (every record taken was
+    -- committed before the evaluation time)
+    SELECT * INTO every, donors, lots FROM fmtbank.sweep_take('release', t::date, NULL);
+    t := clock_timestamp();
+    SELECT * INTO changed, last_day FROM fmtbank.sweep_state_changed('release', t);
+    every := every OR changed;
+    PERFORM fmtbank.sweep_state_store('release', t);
+    IF NOT every THEN
+        lots := ARRAY(SELECT l.id FROM fmtbank.lot l
+                      WHERE l.donor_id = ANY (donors) AND l.status IN ('quarantine', 'ready')
+                      UNION
+                      SELECT l.id FROM fmtbank.lot l
+                      WHERE l.id = ANY (lots) AND l.status IN ('quarantine', 'ready'));
+        IF cardinality(lots) = 0 THEN
+            what := 'lots ready'; n := 0; RETURN NEXT;
+            what := 'lots no longer ready'; n := 0; RETURN NEXT;
+            PERFORM set_config('fmtbank.reason', coalesce(prev, ''), true);
+            RETURN;
+        END IF;
+    END IF;
+
     -- readiness: evaluated first (a read-only statement, so it may run in parallel), then stored
     -- by two set-based UPDATEs; a lot whose stored state changed meanwhile (e.g. just released)
     -- is left alone by their WHERE clauses, and the next sweep sees it again.
-    SELECT coalesce(array_agg(b.lot) FILTER (WHERE b.releasable), '{}'),
-           coalesce(array_agg(b.lot) FILTER (WHERE NOT b.releasable), '{}')
+    SELECT coalesce(array_agg(b.lot) FILTER (WHERE b.ok), '{}'),
+           coalesce(array_agg(b.lot) FILTER (WHERE NOT b.ok), '{}')
     INTO to_ready, to_quarantine
-    FROM fmtbank.lot_ready_at(t, NULL, ARRAY['quarantine', 'ready']) b;
+    FROM fmtbank.lot_eval(t, CASE WHEN NOT every THEN lots END, ARRAY['quarantine', 'ready'], false,
+                          'ready') b;
     PERFORM set_config('fmtbank.reason', 'release sweep: release readiness', true);
     UPDATE fmtbank.lot l SET status = 'ready'
     WHERE l.id = ANY (to_ready) AND l.status = 'quarantine';

@@ -1,13 +1,51 @@
 -- 051_sweep_donors: functions and views (code: re-applied as a set by "fmtbank init", see README.md "SQL as code").
 
--- One set-based pass: derive every donor's status now, store what changed, and count the
--- changes by kind.
+-- One set-based pass over the donors whose stored state may have changed (180_sweep_dirty): those
+-- a change since the last pass concerns (the dirty set), and on a new day those whose stored
+-- "valid until" dates ran out (next screening due before today, a deferral ending by today); or
+-- every donor on the first pass, after a change of the rules or catalog in force, on a new year
+-- (the age rule) or when asked (sweep_full). Stores what changed and counts the changes by kind.
+-- Why the stored dates suffice: next_screening_due is the last day every result and the full
+-- questionnaire support the status and deferred_until the end of the latest dated deferral, and
+-- nothing else in a donor's evaluation depends on the day but records dated in the future
+-- (their dirty rows wait for their day) and the year (a full pass).
 CREATE OR REPLACE FUNCTION fmtbank.sweep_donors() RETURNS TABLE (what text, n bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    today date := clock_timestamp()::date;
+    t timestamptz;
+    every boolean;
+    ids uuid[];
+    no_lots uuid[];
+    changed boolean;
+    last_day date;
 BEGIN
+    SELECT * INTO every, ids, no_lots FROM fmtbank.sweep_take('donors', today, 'release');
+    t := clock_timestamp();
+    SELECT * INTO changed, last_day FROM fmtbank.sweep_state_changed('donors', t);
+    IF changed OR extract(year FROM last_day) <> extract(year FROM t::date) THEN
+        every := true;
+    END IF;
+    IF NOT every AND last_day < t::date THEN
+        ids := ids || ARRAY(SELECT x.donor_id FROM fmtbank.donor_state x
+                            WHERE x.next_screening_due < t::date
+                            UNION
+                            SELECT x.donor_id FROM fmtbank.donor_state x
+                            WHERE x.deferred_until <= t::date);
+    END IF;
+    PERFORM fmtbank.sweep_state_store('donors', t);
+    IF NOT every AND cardinality(ids) = 0 THEN
+        RETURN;
+    END IF;
+    -- most donors (by the planner's estimate, when there is one): one pass over everything is
+    -- cheaper than looking each one up
+    IF cardinality(ids) > 0.5 * (SELECT pc.reltuples FROM pg_catalog.pg_class pc
+                                 WHERE pc.oid = 'fmtbank.donor'::regclass AND pc.reltuples > 0) THEN
+        every := true;
+    END IF;
     RETURN QUERY
     WITH e AS (
-        SELECT * FROM fmtbank.donor_eligibility_at(clock_timestamp())
+        SELECT * FROM fmtbank.eligibility_summary_of(t, CASE WHEN NOT every THEN ids END)
     ), d AS (
         SELECT e.donor_id, e.status, e.deferred_until, e.next_screening_due,
                s.status AS old_status

@@ -136,10 +136,11 @@ RETURN CASE WHEN p_status IN ('quarantine', 'released') AND p_expires_at <= p_at
             THEN 'expired' ELSE p_status END;
 
 -- A case as it read at p_at: what was recorded about it later (withdrawn, decided, closed) set
--- aside, so that its summary (019 case_summary) is the one of then.
+-- aside, so that its summary (019 case_summary) is the one of then. PARALLEL SAFE: lot_eval's
+-- statement names it (one unsafe function keeps the sweep's evaluation from parallel workers).
 CREATE OR REPLACE FUNCTION fmtbank.case_at(c fmtbank.safety_case, p_at timestamptz)
 RETURNS fmtbank.safety_case
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT jsonb_populate_record(c,
         CASE WHEN c.withdrawn_at > p_at
                 THEN '{"withdrawn_at": null, "withdrawn_reason": null}'::jsonb ELSE '{}' END

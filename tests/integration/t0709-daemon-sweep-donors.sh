@@ -12,11 +12,13 @@ assert_eq "$(sql "select string_agg(status, ',' order by d.code) from fmtbank.do
 sql_as adam "SELECT what, n FROM fmtbank.sweep()"
 assert_eq "$OUT" "" "a second sweep changes nothing"
 
-# D-0001 was deferred by the last sweep; the deferral has run out since (stored state says so).
+# The last sweep was yesterday (sweeps judge what changed: a new day adds the donors whose stored
+# dates ran out, 180_sweep_dirty), when D-0001 was deferred until today (the deferral has run
+# out since) and D-0002 was eligible with results valid through yesterday (expired since).
+sql "update fmtbank.sweep_state set day = day - 1" >/dev/null
 sql "update fmtbank.donor_state set status = 'deferred', deferred_until = current_date
      where donor_id = (select id from fmtbank.donor where code = 'D-0001')" >/dev/null
-# D-0002 was eligible; its results have expired since.
-sql "update fmtbank.donor_state set status = 'eligible'
+sql "update fmtbank.donor_state set status = 'eligible', next_screening_due = current_date - 1
      where donor_id = (select id from fmtbank.donor where code = 'D-0002')" >/dev/null
 # D-0003 is deferred now by a manual decision.
 expect 0 "quality defers D-0003" fmtbank --user quinn --reason "travel" donor defer D-0003 --until "$(date -d '+30 days' +%F)"
@@ -36,5 +38,16 @@ sql_as alice "select * from fmtbank.sweep_donors()"
 assert_contains "$ERR" "permission denied" "a technician cannot run the donor sweep"
 sql_as alice "update fmtbank.donor_state set status = 'eligible'"
 assert_contains "$ERR" "permission denied" "nor change the stored status"
+sql_as alice "select fmtbank.sweep_full()"
+assert_contains "$ERR" "permission denied" "nor ask for a full sweep"
+
+# A full pass (quality, admin or the daemon) judges every donor again: nothing to change here.
+sql_as quinn "select fmtbank.sweep_full()"
+assert_eq "$RC" "0" "quality asks for a full sweep"
+assert_eq "$(sql "select count(*) from fmtbank.sweep_dirty where donor_id is null and lot is null")" "2" \
+    "marked for both steps"
+run fmtbankd --once
+assert_not_contains "$ERR" "sweep donors" "the full pass finds nothing to change"
+assert_eq "$(sql "select count(*) from fmtbank.sweep_dirty")" "0" "and takes what it judged"
 
 done_testing
