@@ -213,6 +213,19 @@ connect_ctx(struct cmd_ctx *ctx)
     if (!user && (ctx->def->flags & CMD_DB_RAW) && db_uses_embedded(ctx->dsn) &&
         str_empty(getenv("PGUSER")))
         user = EMBEDDED_SUPERUSER;
+    if ((ctx->def->flags & CMD_DB_RAW) && db_uses_embedded(ctx->dsn)) {
+        struct embedded e;
+        bool restarted = false;
+        int rc = embedded_resolve(&e, &ctx->err);
+        if (rc == 0)
+            rc = embedded_refresh_module(&e, &restarted, &ctx->err);
+        embedded_free(&e);
+        if (rc < 0)
+            return -1;
+        if (restarted)
+            fprintf(stderr, "fmtbank: the server module changed: the embedded instance was "
+                            "restarted to load it\n");
+    }
     ctx->conn = db_connect(ctx->dsn, user, &ctx->err);
     if (!ctx->conn)
         return -1;

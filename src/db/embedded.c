@@ -15,6 +15,7 @@
  * fmtbank_auth.so is copied into home/lib and preloaded. */
 #include "db/embedded.h"
 #include "db/db.h"
+#include "common/file.h"
 #include "common/paths.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -666,6 +667,39 @@ embedded_start(struct embedded *e, struct fb_error *err)
         rc = create_database(e, err);
     unlock_home(fd);
     return rc;
+}
+
+/* Whether the server module installed in home/lib differs from this fmtbank's (absent or
+ * unreadable on either side: not stale, nothing to install). */
+static bool
+module_stale(const struct embedded *e)
+{
+    char *src = paths_pgmodule(), *dst = xasprintf("%s/lib/fmtbank_auth.so", e->home);
+    char *a = NULL, *b = NULL;
+    size_t alen = 0, blen = 0;
+    struct fb_error ignore = {0};
+    bool stale = file_read_all(src, 64u << 20, 0, &a, &alen, &ignore) == 0 &&
+                 (file_read_all(dst, 64u << 20, 0, &b, &blen, &ignore) != 0 || alen != blen ||
+                  memcmp(a, b, alen) != 0);
+    fb_error_clear(&ignore);
+    free(a);
+    free(b);
+    free(src);
+    free(dst);
+    return stale;
+}
+
+int
+embedded_refresh_module(struct embedded *e, bool *restarted, struct fb_error *err)
+{
+    *restarted = false;
+    if (!embedded_initialised(e) || embedded_pid(e) == 0 || !module_stale(e))
+        return 0;
+    bool was_running = false;
+    if (embedded_stop(e, &was_running, err) < 0)
+        return -1;
+    *restarted = true;
+    return embedded_start(e, err);
 }
 
 int

@@ -28,6 +28,11 @@ void embedded_free(struct embedded *e);
 /* Creates (initdb) and starts the instance if needed; safe when several processes race. */
 int embedded_start(struct embedded *e, struct fb_error *err);
 int embedded_stop(struct embedded *e, bool *was_running, struct fb_error *err);
+/* "fmtbank init" on a running instance whose installed server module (home/lib) is not this
+ * fmtbank's: restarts it, which installs and preloads the new module (a module cannot be loaded
+ * twice into a server that preloaded the old one), so that migrations may create its functions.
+ * *restarted says whether it did. */
+int embedded_refresh_module(struct embedded *e, bool *restarted, struct fb_error *err);
 /* Writes pg_hba.conf, pg_ident.conf and fmtbank_auth.conf (scram for persons, peer for the service
  * account and the configured administrator) and installs the server module; takes effect at the
  * next start or reload. */

@@ -114,4 +114,22 @@ assert_not_contains "$ERR" "$FMTBANK_SRC/schema" "not in the source tree"
 FMTBANK_SCHEMA="$FMTBANK_SRC/schema" run "$TMP/installed/bin/fmtbank" init
 assert_eq "$RC" "0" "FMTBANK_SCHEMA points an installed binary at a schema directory"
 
+# An instance made by an earlier fmtbank runs its server module (home/lib, preloaded): init
+# installs this fmtbank's and restarts the instance to load it, so that migrations can create the
+# module's functions; an up-to-date module causes no restart.
+pid_before=$(head -1 "$FMTBANK_HOME/data/postmaster.pid")
+printf 'an older build' >>"$FMTBANK_HOME/lib/fmtbank_auth.so"
+expect 0 "init with a stale server module" fmtbank init
+assert_contains "$ERR" "the server module changed: the embedded instance was restarted" "says it restarted"
+assert_eq "$(cmp -s "$FMTBANK_HOME/lib/fmtbank_auth.so" "$FMTBANK_BIN/fmtbank_auth.so" && echo same)" "same" \
+    "the module installed is this fmtbank's"
+assert_eq "$(sql "select count(*) from pg_catalog.pg_proc where proname = 'audit_chain_raw'")" "1" \
+    "the module's functions are there"
+pid_after=$(head -1 "$FMTBANK_HOME/data/postmaster.pid")
+[ "$pid_before" != "$pid_after" ] && ok "a new server process" || not_ok "a new server process"
+expect 0 "init again" fmtbank init
+assert_not_contains "$ERR" "server module changed" "no restart when the module is current"
+assert_eq "$(head -1 "$FMTBANK_HOME/data/postmaster.pid")" "$pid_after" "the same server process"
+expect 0 "audit verify after the restart" fmtbank --user audrey audit verify
+
 done_testing
