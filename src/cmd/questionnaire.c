@@ -38,43 +38,52 @@ add_line(struct strbuf *json, bool *first, int line, const char *item, const cha
     strbuf_addch(json, '}');
 }
 
-/* Reads the file into the JSON array the database validates. A missing or wrong header is an
- * error of the whole file (nothing is sent); a line the reader cannot split is sent with its
- * error so the database reports it with the others. */
+/* Reads the file into the JSON array the database validates, by the one CSV path of every import
+ * (common/csv.h: BOM, CRLF, ';' from the header). A missing or wrong header is an error of the
+ * whole file (nothing is sent); a line the reader cannot split is sent with its error so the
+ * database reports it with the others. */
 static int
 read_answers(struct cmd_ctx *ctx, FILE *in, const char *label, struct strbuf *json)
 {
-    struct csv_reader rd = {in, 0};
+    struct strbuf data = STRBUF_INIT;
+    if (csv_read_all(in, &data) < 0) {
+        strbuf_release(&data);
+        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not read \"%s\"", label);
+        return -1;
+    }
+    struct csv_lines lines;
+    csv_lines_init(&lines, strbuf_str(&data), data.len);
     struct csv_record rec = {0};
     const char *why = NULL;
     bool first = true;
-    int rc = csv_read(&rd, &rec, &why);
-    if (rc <= 0) {
-        if (rc == 0) {
-            fb_error_set(&ctx->err, FB_ERR_INPUT, "%s: empty file", label);
-            fb_error_hint(&ctx->err, "The first line is the header item,answer.");
-        } else {
-            fb_error_set(&ctx->err, FB_ERR_INPUT, "%s:%d: %s", label, rec.line, why);
+    int rc = csv_lines_next(&lines, &rec, &why);
+    if (rc > 0) {
+        for (size_t i = 0; i < rec.nfields; i++)
+            trim_in_place(rec.fields[i]);
+        if (rec.nfields != 2 || strcasecmp(rec.fields[0], "item") != 0 ||
+            strcasecmp(rec.fields[1], "answer") != 0) {
+            why = "expected the header \"item,answer\"";
+            rc = -1;
         }
-        csv_record_free(&rec);
-        return -1;
     }
-    if (rec.nfields > 0 && strncmp(rec.fields[0], "\xEF\xBB\xBF", 3) == 0)
-        memmove(rec.fields[0], rec.fields[0] + 3, strlen(rec.fields[0] + 3) + 1);
-    for (size_t i = 0; i < rec.nfields; i++)
-        trim_in_place(rec.fields[i]);
-    if (rec.nfields != 2 || strcasecmp(rec.fields[0], "item") != 0 ||
-        strcasecmp(rec.fields[1], "answer") != 0) {
-        fb_error_set(&ctx->err, FB_ERR_INPUT, "%s:%d: expected the header \"item,answer\"", label,
-                     rec.line);
+    if (rc <= 0) {
+        if (rc == 0)
+            fb_error_set(&ctx->err, FB_ERR_INPUT, "could not read \"%s\": empty file", label);
+        else
+            fb_error_set(&ctx->err, FB_ERR_INPUT, "could not read \"%s\": line %d: %s", label,
+                         rec.line, why);
+        fb_error_hint(&ctx->err, "The first line is the header item,answer "
+                                 "(\"fmtbank questionnaire template\" prints the whole file).");
         csv_record_free(&rec);
+        csv_lines_free(&lines);
+        strbuf_release(&data);
         return -1;
     }
     strbuf_reset(json);
-    while ((rc = csv_read(&rd, &rec, &why)) != 0) {
+    while ((rc = csv_lines_next(&lines, &rec, &why)) != 0) {
         if (rc < 0) {
             add_line(json, &first, rec.line, "", NULL, why);
-            break;
+            continue;
         }
         if (rec.nfields != 2) {
             char *msg = xasprintf("expected 2 fields (item,answer), found %zu", rec.nfields);
@@ -86,10 +95,8 @@ read_answers(struct cmd_ctx *ctx, FILE *in, const char *label, struct strbuf *js
     }
     strbuf_adds(json, first ? "[]" : "]");
     csv_record_free(&rec);
-    if (ferror(in)) {
-        fb_error_set(&ctx->err, FB_ERR_INPUT, "could not read \"%s\"", label);
-        return -1;
-    }
+    csv_lines_free(&lines);
+    strbuf_release(&data);
     return 0;
 }
 
@@ -138,8 +145,9 @@ cmd_questionnaire_record(struct cmd_ctx *ctx)
         else
             fprintf(stderr, "%s:%s: %s\n", file, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
     }
-    fb_error_set(&ctx->err, FB_ERR_INPUT, "could not record the questionnaire from \"%s\": %d problem%s",
-                 file, PQntuples(r), PQntuples(r) == 1 ? "" : "s");
+    fb_error_set(&ctx->err, FB_ERR_INPUT,
+                 "could not record the questionnaire from \"%s\": %d bad line%s", file,
+                 PQntuples(r), PQntuples(r) == 1 ? "" : "s");
     fb_error_detail(&ctx->err, "Nothing was stored; correct the file and record it again.");
     rc = FB_ERR_INPUT;
 done:
@@ -193,7 +201,8 @@ const struct cmd_def cmd_defs_questionnaire[] = {
           .flags = OPT_REQUIRED},
          {0}},
      "record a donor's full, donation-day (--short) or follow-up (--followup) questionnaire",
-     "ANSWERS.csv has the header item,answer and one line per item of \"fmtbank catalog\n"
+     "ANSWERS.csv has the header item,answer (item;answer: ; is then the delimiter; a byte\n"
+     "order mark and CRLF are fine) and one line per item of \"fmtbank catalog\n"
      "questions\": yes or no for boolean items; the date of the last occurrence (YYYY-MM-DD) or\n"
      "empty for never for date items; a number for number items (bmi, phq9 0-27, gad7 0-21).\n"
      "Every item must be answered exactly once. Every bad line is reported with its line\n"

@@ -36,24 +36,7 @@ cmd_result_add(struct cmd_ctx *ctx)
 static int
 cmd_result_import(struct cmd_ctx *ctx)
 {
-    int rc;
-    FILE *in = cmd_open_input(ctx, ctx->args[0]);
-    if (in) {
-        long nbad, nrows;
-        FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
-        rc = import_csv(ctx->conn, &result_import_spec, in, ctx->args[0], bad ? bad : stderr,
-                        stdout, &nbad, &nrows, &ctx->err);
-        if (bad)
-            fclose(bad);
-        if (rc == 0)
-            fprintf(stderr, "imported %ld result%s from \"%s\"\n", nrows, nrows == 1 ? "" : "s",
-                    ctx->args[0]);
-        if (in != stdin)
-            fclose(in);
-    } else {
-        rc = -1;
-    }
-    return rc == 0 ? 0 : cmd_fail(ctx);
+    return cmd_import_file(ctx, &result_import_spec, true, "result", "results");
 }
 
 static int
@@ -120,7 +103,10 @@ const struct cmd_def cmd_defs_result[] = {
      "record many results from a CSV file, all or nothing (prints their IDs)",
      "The file has the header line donor,test,collected,result,unit,lab (unit empty for\n"
      "qualitative tests). Every bad line is reported with its line number and reason, and\n"
-     "nothing is imported unless every line is good. \"-\" reads standard input.\n"},
+     "nothing is imported unless every line is good. \"-\" reads standard input. A\n"
+     "spreadsheet's CSV is fine: a UTF-8 byte order mark, CRLF, and ; as the delimiter when the\n"
+     "header uses it. A file sent again (every line a result already in force) says \"nothing\n"
+     "new\" with the count and exits 0.\n"},
     {"result list", cmd_result_list, CMD_DB, {"CODE", 1, 1, "donor CODE"},
      (const struct opt_spec[]){
          {"test", 0, OPT_STRING, "T", .help = "only the results of test T"},

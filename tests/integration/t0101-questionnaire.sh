@@ -74,9 +74,9 @@ for case in "phq9=27:ok" "phq9=28:outside its possible range 0 to 27" "phq9=-1:o
 done
 # whole-file problems
 : >"$TMP/empty.csv"
-refused "$TMP/empty.csv" "empty file" "empty.csv: empty file"
+refused "$TMP/empty.csv" "empty file" 'could not read "'"$TMP"'/empty.csv": empty file'
 printf 'question,reply\nbmi,22\n' >"$TMP/header.csv"
-refused "$TMP/header.csv" "wrong header" 'header.csv:1: expected the header "item,answer"'
+refused "$TMP/header.csv" "wrong header" 'header.csv": line 1: expected the header "item,answer"'
 printf 'item,answer\n' >"$TMP/noitems.csv"
 refused "$TMP/noitems.csv" "no answers" 'missing item "infection_history"' 'missing item "gad7"'
 expect 3 "a questionnaire date in the future" fmtbank --user alice questionnaire record D-0001 --date "$(d 1)" --file "$TMP/full.csv"
