@@ -60,12 +60,15 @@ read_answers(struct cmd_ctx *ctx, FILE *in, const char *label, struct strbuf *js
     if (rc > 0) {
         for (size_t i = 0; i < rec.nfields; i++)
             trim_in_place(rec.fields[i]);
-        if (rec.nfields != 2 || strcasecmp(rec.fields[0], "item") != 0 ||
-            strcasecmp(rec.fields[1], "answer") != 0) {
-            why = "expected the header \"item,answer\"";
+        /* a third column "question" (what "questionnaire template" prints) is for people */
+        if (rec.nfields < 2 || rec.nfields > 3 || strcasecmp(rec.fields[0], "item") != 0 ||
+            strcasecmp(rec.fields[1], "answer") != 0 ||
+            (rec.nfields == 3 && strcasecmp(rec.fields[2], "question") != 0)) {
+            why = "expected the header \"item,answer\" (or \"item,answer,question\")";
             rc = -1;
         }
     }
+    size_t ncols = rc > 0 ? rec.nfields : 2;
     if (rc <= 0) {
         if (rc == 0)
             fb_error_set(&ctx->err, FB_ERR_INPUT, "could not read \"%s\": empty file", label);
@@ -85,8 +88,9 @@ read_answers(struct cmd_ctx *ctx, FILE *in, const char *label, struct strbuf *js
             add_line(json, &first, rec.line, "", NULL, why);
             continue;
         }
-        if (rec.nfields != 2) {
-            char *msg = xasprintf("expected 2 fields (item,answer), found %zu", rec.nfields);
+        if (rec.nfields != ncols) {
+            char *msg = xasprintf("expected %zu fields (item,answer%s), found %zu", ncols,
+                                  ncols == 3 ? ",question" : "", rec.nfields);
             add_line(json, &first, rec.line, rec.fields[0], NULL, msg);
             free(msg);
             continue;
@@ -156,6 +160,56 @@ done:
     return rc;
 }
 
+/* One CSV field, quoted when it holds the delimiter, a quote or a line end. */
+static void
+put_csv_field(const char *s)
+{
+    if (!strpbrk(s, ",\";\r\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+/* "questionnaire template": the file to fill in, from the catalog in force. */
+static int
+cmd_questionnaire_template(struct cmd_ctx *ctx)
+{
+    bool is_short = cmd_flag(ctx, "short"), is_followup = cmd_flag(ctx, "followup");
+    if ((int)is_short + (int)is_followup + (int)cmd_flag(ctx, "full") > 1) {
+        fb_error_set(&ctx->err, FB_ERR_USAGE, "--full, --short and --followup exclude each other");
+        return cmd_fail(ctx);
+    }
+    const char *p[] = {is_short ? "short" : is_followup ? "followup" : "full"};
+    PGresult *r = db_exec(
+        ctx->conn,
+        "SELECT q.code, q.text || ' [' ||"
+        " CASE q.type WHEN 'boolean' THEN 'yes or no'"
+        "   WHEN 'date' THEN 'the last time, YYYY-MM-DD, or never'"
+        "   ELSE pg_catalog.format('%s from %s to %s', CASE WHEN q.integral THEN 'a whole number'"
+        "        ELSE 'a number' END, q.answer_min, q.answer_max) END || ']'"
+        " FROM fmtbank.question_item_at(pg_catalog.clock_timestamp()) q"
+        " WHERE q.questionnaire = $1 AND q.derived IS NULL ORDER BY q.sort_order",
+        1, p, &ctx->err);
+    if (!r)
+        return cmd_fail(ctx);
+    printf("item,answer,question\n");
+    for (int i = 0; i < PQntuples(r); i++) {
+        put_csv_field(PQgetvalue(r, i, 0));
+        fputs(",,", stdout);
+        put_csv_field(PQgetvalue(r, i, 1));
+        putchar('\n');
+    }
+    PQclear(r);
+    return 0;
+}
+
 static int
 cmd_questionnaire_list(struct cmd_ctx *ctx)
 {
@@ -192,7 +246,7 @@ cmd_questionnaire_show(struct cmd_ctx *ctx)
 const struct cmd_def cmd_defs_questionnaire[] = {
     {"questionnaire record", cmd_questionnaire_record, CMD_DB, {"CODE", 1, 1, "donor CODE"},
      (const struct opt_spec[]){
-         {"date", 0, OPT_STRING, "DATE", .help = "the day it was answered", .flags = OPT_REQUIRED},
+         {"date", 0, OPT_STRING, "DATE", .help = "the day it was answered (default: today)"},
          {"time", 0, OPT_STRING, "HH:MM", .help = "the time it was answered (default 00:00)"},
          {"short", 0, OPT_FLAG, NULL, .help = "the donation-day questionnaire, not the full one"},
          {"followup", 0, OPT_FLAG, NULL,
@@ -202,14 +256,27 @@ const struct cmd_def cmd_defs_questionnaire[] = {
          {0}},
      "record a donor's full, donation-day (--short) or follow-up (--followup) questionnaire",
      "ANSWERS.csv has the header item,answer (item;answer: ; is then the delimiter; a byte\n"
-     "order mark and CRLF are fine) and one line per item of \"fmtbank catalog\n"
-     "questions\": yes or no for boolean items; the date of the last occurrence (YYYY-MM-DD) or\n"
-     "empty for never for date items; a number for number items (bmi, phq9 0-27, gad7 0-21).\n"
+     "order mark and CRLF are fine; a third column question is ignored) and one line per item\n"
+     "of \"fmtbank catalog questions\" (\"fmtbank questionnaire template\" prints the file to\n"
+     "fill in): yes or no for boolean items; the date of the last occurrence (YYYY-MM-DD) or\n"
+     "never (or empty) for date items; a number for number items (bmi, phq9 0-27, gad7 0-21).\n"
      "Every item must be answered exactly once. Every bad line is reported with its line\n"
      "number and nothing is stored unless the whole file is good. Recording the same donor,\n"
      "kind and date again supersedes the earlier questionnaire and needs --reason. Prints the\n"
      "questionnaire's ID. An answer recorded after a donation that reveals an event near it\n"
      "opens a case holding the lots it concerns (\"fmtbank case list\").\n"},
+    {"questionnaire template", cmd_questionnaire_template, CMD_DB, {0},
+     (const struct opt_spec[]){
+         {"full", 0, OPT_FLAG, NULL, .help = "the full questionnaire (the default)"},
+         {"short", 0, OPT_FLAG, NULL, .help = "the donation-day questionnaire"},
+         {"followup", 0, OPT_FLAG, NULL, .help = "the follow-up questionnaire after a donation"},
+         {0}},
+     "print the questionnaire file to fill in, from the catalog in force",
+     "Prints item,answer,question and one line per item to answer, in the catalog's order, the\n"
+     "answer empty and the question with what it takes ([yes or no], [the last time,\n"
+     "YYYY-MM-DD, or never], [a number from 10 to 80]). Fill in the answer column (a\n"
+     "spreadsheet may save it with ; and a byte order mark) and give the file to \"fmtbank\n"
+     "questionnaire record --file\"; the question column is ignored there.\n"},
     {"questionnaire list", cmd_questionnaire_list, CMD_DB, {"CODE", 1, 1, "donor CODE"}, NULL,
      "a donor's questionnaires: yes answers, dates, numbers, superseded versions", NULL},
     {"questionnaire show", cmd_questionnaire_show, CMD_DB, {"ID", 1, 1, "questionnaire ID"}, NULL,
