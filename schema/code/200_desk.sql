@@ -1,5 +1,5 @@
 -- 200_desk: what technicians meet every day (issue 14): picking doses for issue, first expiring
--- first out (FEFO).
+-- first out (FEFO); correcting a result by donor, test and day.
 
 -- "fmtbank aliquot pick --lot L | --donor D [--n N] [--use U]": the first p_n doses to take out
 -- of the freezer for an issue, those that "aliquot issue" / "scan --mode issue" would accept now:
@@ -93,7 +93,56 @@ BEGIN
         HINT = 'Picking proposes released, unexpired, unheld doses in a box (never the retained sample).';
 END $$;
 
+-- "fmtbank result correct CODE TEST --collected D --result R": the correction of the one result in
+-- force (not superseded) of that donor, test and collection day, without copying its UUID. None is
+-- not found (FB002); more than one (two labs, two results the same day) is refused (FB003) listing
+-- the candidates by ID, to be corrected by "result correct ID". Then as fmtbank.result_correct.
+CREATE OR REPLACE FUNCTION fmtbank.result_correct_by(p_code text, p_test text, p_collected text,
+                                                     p_result text, p_unit text) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d fmtbank.donor;
+    tn smallint;
+    tc text;
+    day date;
+    n integer;
+    rid uuid;
+    candidates text;
+BEGIN
+    PERFORM fmtbank.require_role('correcting results', 'technician', 'quality', 'admin');
+    d := fmtbank.donor_get(p_code);
+    SELECT s.test_no, s.code INTO tn, tc FROM fmtbank.screening_test s
+    WHERE s.code = upper(btrim(coalesce(p_test, '')));
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('unknown test "%s"', coalesce(p_test, '')),
+            HINT = 'The tests are listed by "fmtbank catalog tests".';
+    END IF;
+    day := fmtbank.parse_date(p_collected, '--collected');
+    SELECT count(*), min(r.id::text)::uuid,
+           string_agg(format('%s: %s%s%s, recorded %s by %s', r.id, r.result,
+                             coalesce(' ' || r.unit, ''), coalesce(', lab ' || r.lab, ''),
+                             fmtbank.ts_text(r.recorded_at), r.recorded_by),
+                      E'\n' ORDER BY r.recorded_at, r.id)
+    INTO n, rid, candidates
+    FROM fmtbank.result r
+    WHERE r.donor_id = d.id AND r.test_no = tn AND r.collected = day AND r.superseded_at IS NULL;
+    IF n = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB002',
+            MESSAGE = format('no result of %s collected %s for donor "%s"', tc, day, d.code),
+            HINT = format('"fmtbank result list %s --test %s" lists the donor''s results.', d.code, tc);
+    END IF;
+    IF n > 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('%s results of %s collected %s are in force for donor "%s": say which one',
+                             n, tc, day, d.code),
+            DETAIL = candidates,
+            HINT = 'Correct one of them by its ID: "fmtbank result correct ID --result R".';
+    END IF;
+    RETURN fmtbank.result_correct(rid::text, p_result, p_unit);
+END $$;
+
 -- ---------------------------------------------------------------- privileges
 GRANT EXECUTE ON FUNCTION
-    fmtbank.aliquot_pick(text, text, integer, text)
+    fmtbank.aliquot_pick(text, text, integer, text),
+    fmtbank.result_correct_by(text, text, text, text, text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
