@@ -174,13 +174,17 @@ assert_eq "$(inv_state)" "$state" "nothing changed"
 # --- the database goes away mid-session: one ERR line saying so, exit 7, nothing half-done
 coproc SCAN { fmtbank --user alice scan 2>"$TMP/lost.err"; }
 scan_pid=$SCAN_PID
+# its output read through a copy: bash unsets SCAN as soon as the coprocess ends, which it may do
+# between closing its input and reading what it answered
+exec {scan_out}<&"${SCAN[0]}"
 printf '%s\n' "$B1" >&"${SCAN[1]}"
 read -r -t 10 first <&"${SCAN[0]}"
 assert_contains "$first" "OK box $B1" "session started"
 fmtbank db stop >/dev/null 2>&1
 printf '%s\n' "${AL[9]}" >&"${SCAN[1]}"
 exec {SCAN[1]}>&-
-lost=$(cat <&"${SCAN[0]}")
+lost=$(cat <&"$scan_out")
+exec {scan_out}<&-
 wait "$scan_pid"
 assert_eq "$?" "7" "exit 7: database unavailable"
 assert_eq "$(grep -c . <<<"$lost")" "2" "one answer line, then the summary"
