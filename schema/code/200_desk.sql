@@ -141,8 +141,26 @@ BEGIN
     RETURN fmtbank.result_correct(rid::text, p_result, p_unit);
 END $$;
 
+-- "fmtbank questionnaire record --interactive": the problem with one answer as it is typed, by
+-- the rules of a questionnaire file's line (questionnaire_lines_check), or NULL when it is good.
+-- p_date NULL: today. Reads only the catalog; the whole questionnaire is checked again when
+-- recorded.
+CREATE OR REPLACE FUNCTION fmtbank.questionnaire_answer_check(p_kind text, p_date text, p_item text,
+                                                              p_answer text) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM fmtbank.require_role('recording questionnaires', 'technician', 'quality', 'admin');
+    RETURN (SELECT c.message
+            FROM fmtbank.questionnaire_lines_check(
+                   coalesce(p_kind, 'full'),
+                   CASE WHEN p_date IS NULL THEN current_date ELSE fmtbank.parse_date(p_date, '--date') END,
+                   jsonb_build_array(jsonb_build_object('line', 1, 'item', p_item, 'answer', p_answer))) c
+            WHERE c.line = 1);
+END $$;
+
 -- ---------------------------------------------------------------- privileges
 GRANT EXECUTE ON FUNCTION
     fmtbank.aliquot_pick(text, text, integer, text),
-    fmtbank.result_correct_by(text, text, text, text, text)
+    fmtbank.result_correct_by(text, text, text, text, text),
+    fmtbank.questionnaire_answer_check(text, text, text, text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

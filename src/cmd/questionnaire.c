@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static void
 trim_in_place(char *s)
@@ -104,6 +105,76 @@ read_answers(struct cmd_ctx *ctx, FILE *in, const char *label, struct strbuf *js
     return 0;
 }
 
+/* The items to answer of questionnaire $1 in the catalog in force, in order: code, and the
+ * question with what it takes. */
+#define ITEMS_SQL                                                                                  \
+    "SELECT q.code, q.text || ' [' ||"                                                             \
+    " CASE q.type WHEN 'boolean' THEN 'yes or no'"                                                 \
+    "   WHEN 'date' THEN 'the last time, YYYY-MM-DD, or never'"                                    \
+    "   ELSE pg_catalog.format('%s from %s to %s', CASE WHEN q.integral THEN 'a whole number'"     \
+    "        ELSE 'a number' END, q.answer_min, q.answer_max) END || ']'"                         \
+    " FROM fmtbank.question_item_at(pg_catalog.clock_timestamp()) q"                               \
+    " WHERE q.questionnaire = $1 AND q.derived IS NULL ORDER BY q.sort_order"
+
+/* --interactive: asks each item of the catalog in force in turn on stderr, reads the answer from
+ * standard input, and has the database check it at once (fmtbank.questionnaire_answer_check);
+ * a refused answer is asked again. The answers become the same JSON array as a file's. End of
+ * input before the last item stores nothing. */
+static int
+ask_answers(struct cmd_ctx *ctx, const char *kind, const char *date, struct strbuf *json)
+{
+    const char *kp[] = {kind};
+    PGresult *items = db_exec(ctx->conn, ITEMS_SQL, 1, kp, &ctx->err);
+    if (!items)
+        return -1;
+    bool first = true;
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0, n = PQntuples(items);
+    strbuf_reset(json);
+    for (int i = 0; i < n && rc == 0; i++) {
+        const char *item = PQgetvalue(items, i, 0);
+        for (;;) {
+            fprintf(stderr, "%d/%d %s\n%s> ", i + 1, n, PQgetvalue(items, i, 1), item);
+            fflush(stderr);
+            ssize_t len = getline(&line, &cap, stdin);
+            if (len < 0) {
+                fputc('\n', stderr);
+                fb_error_set(&ctx->err, FB_ERR_INPUT,
+                             "the answers ended before item \"%s\" (%d of %d)", item, i + 1, n);
+                fb_error_detail(&ctx->err, "Nothing was stored.");
+                rc = -1;
+                break;
+            }
+            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+                line[--len] = '\0';
+            if (!isatty(STDIN_FILENO))
+                fprintf(stderr, "%s\n", line); /* a transcript reads as a dialogue */
+            trim_in_place(line);
+            const char *cp[] = {kind, date, item, line};
+            PGresult *c = db_exec(ctx->conn,
+                                  "SELECT fmtbank.questionnaire_answer_check($1, $2, $3, $4)", 4,
+                                  cp, &ctx->err);
+            if (!c) {
+                rc = -1;
+                break;
+            }
+            bool good = PQgetisnull(c, 0, 0);
+            if (!good)
+                fprintf(stderr, "  %s; again, please\n", PQgetvalue(c, 0, 0));
+            PQclear(c);
+            if (good) {
+                add_line(json, &first, i + 1, item, line, NULL);
+                break;
+            }
+        }
+    }
+    strbuf_adds(json, first ? "[]" : "]");
+    free(line);
+    PQclear(items);
+    return rc;
+}
+
 static int
 cmd_questionnaire_record(struct cmd_ctx *ctx)
 {
@@ -115,21 +186,36 @@ cmd_questionnaire_record(struct cmd_ctx *ctx)
         fb_error_hint(&ctx->err, "A questionnaire is full, donation-day (--short) or follow-up (--followup).");
         return cmd_fail(ctx);
     }
+    bool interactive = cmd_flag(ctx, "interactive");
+    if (interactive == (file != NULL))
+        return cmd_usage_error(ctx, interactive ? "--file and --interactive exclude each other"
+                                                : "missing --file (or --interactive)");
+    const char *kind = is_short ? "short" : is_followup ? "followup" : "full";
     struct strbuf json = STRBUF_INIT;
     PGresult *r = NULL;
-    FILE *in = cmd_open_input(ctx, file);
-    if (!in) {
-        rc = cmd_fail(ctx);
-        goto done;
+    if (interactive) {
+        file = "(answers)";
+        if (isatty(STDIN_FILENO))
+            fprintf(stderr, "Answer each item and press Enter (end of input stops: nothing is "
+                            "stored).\n");
+        if (ask_answers(ctx, kind, date, &json) < 0) {
+            rc = cmd_fail(ctx);
+            goto done;
+        }
+    } else {
+        FILE *in = cmd_open_input(ctx, file);
+        if (!in) {
+            rc = cmd_fail(ctx);
+            goto done;
+        }
+        int read_rc = read_answers(ctx, in, file, &json);
+        if (in != stdin)
+            fclose(in);
+        if (read_rc < 0) {
+            rc = cmd_fail(ctx);
+            goto done;
+        }
     }
-    int read_rc = read_answers(ctx, in, file, &json);
-    if (in != stdin)
-        fclose(in);
-    if (read_rc < 0) {
-        rc = cmd_fail(ctx);
-        goto done;
-    }
-    const char *kind = is_short ? "short" : is_followup ? "followup" : "full";
     const char *p[] = {ctx->args[0], date, kind, cmd_opt(ctx, "time"), strbuf_str(&json)};
     r = db_exec(ctx->conn,
                 "SELECT line, message, questionnaire_id"
@@ -187,16 +273,7 @@ cmd_questionnaire_template(struct cmd_ctx *ctx)
         return cmd_fail(ctx);
     }
     const char *p[] = {is_short ? "short" : is_followup ? "followup" : "full"};
-    PGresult *r = db_exec(
-        ctx->conn,
-        "SELECT q.code, q.text || ' [' ||"
-        " CASE q.type WHEN 'boolean' THEN 'yes or no'"
-        "   WHEN 'date' THEN 'the last time, YYYY-MM-DD, or never'"
-        "   ELSE pg_catalog.format('%s from %s to %s', CASE WHEN q.integral THEN 'a whole number'"
-        "        ELSE 'a number' END, q.answer_min, q.answer_max) END || ']'"
-        " FROM fmtbank.question_item_at(pg_catalog.clock_timestamp()) q"
-        " WHERE q.questionnaire = $1 AND q.derived IS NULL ORDER BY q.sort_order",
-        1, p, &ctx->err);
+    PGresult *r = db_exec(ctx->conn, ITEMS_SQL, 1, p, &ctx->err);
     if (!r)
         return cmd_fail(ctx);
     printf("item,answer,question\n");
@@ -251,8 +328,9 @@ const struct cmd_def cmd_defs_questionnaire[] = {
          {"short", 0, OPT_FLAG, NULL, .help = "the donation-day questionnaire, not the full one"},
          {"followup", 0, OPT_FLAG, NULL,
           .help = "the follow-up questionnaire after a donation (post-donation health check)"},
-         {"file", 0, OPT_STRING, "ANSWERS.csv", .help = "the answers (\"-\": standard input)",
-          .flags = OPT_REQUIRED},
+         {"file", 0, OPT_STRING, "ANSWERS.csv", .help = "the answers (\"-\": standard input)"},
+         {"interactive", 0, OPT_FLAG, NULL,
+          .help = "ask each item in turn at the terminal, each answer checked as it is typed"},
          {0}},
      "record a donor's full, donation-day (--short) or follow-up (--followup) questionnaire",
      "ANSWERS.csv has the header item,answer (item;answer: ; is then the delimiter; a byte\n"
@@ -264,7 +342,11 @@ const struct cmd_def cmd_defs_questionnaire[] = {
      "number and nothing is stored unless the whole file is good. Recording the same donor,\n"
      "kind and date again supersedes the earlier questionnaire and needs --reason. Prints the\n"
      "questionnaire's ID. An answer recorded after a donation that reveals an event near it\n"
-     "opens a case holding the lots it concerns (\"fmtbank case list\").\n"},
+     "opens a case holding the lots it concerns (\"fmtbank case list\").\n"
+     "With --interactive instead of --file, each item is asked in turn (question and what it\n"
+     "takes on stderr, the answer read from standard input) and checked by the database as it\n"
+     "is typed: a refused answer is asked again; end of input before the last item stores\n"
+     "nothing.\n"},
     {"questionnaire template", cmd_questionnaire_template, CMD_DB, {0},
      (const struct opt_spec[]){
          {"full", 0, OPT_FLAG, NULL, .help = "the full questionnaire (the default)"},

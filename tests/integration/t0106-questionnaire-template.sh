@@ -77,4 +77,40 @@ expect 3 "a line with a fourth field is refused" fmtbank --user alice questionna
 assert_contains "$ERR" "extra.csv:3: expected 3 fields (item,answer,question), found 4" "names the line"
 assert_eq "$(qcount)" "$q0" "nothing stored by the refusals"
 
+# ---- --interactive: each item asked in turn, each answer checked as typed, a refused one asked again
+fmtbank --user alice questionnaire template --short >"$TMP/short.csv"
+tail -n +2 "$TMP/short.csv" | cut -d, -f1 >"$TMP/short.items"
+{
+    first=1
+    while read -r item; do
+        if [ "$first" = 1 ]; then echo "maybe"; first=0; fi # refused, asked again
+        echo " No "
+    done <"$TMP/short.items"
+} >"$TMP/short.answers"
+n=$(wc -l <"$TMP/short.items")
+q0=$(qcount)
+run_in "$TMP/short.answers" fmtbank --user alice questionnaire record D-0003 --short --interactive
+assert_eq "$RC" "0" "interactive: recorded"
+assert_eq "$(sql "SELECT kind || ' ' || (q_date = current_date) || ' ' || (SELECT count(*) FROM fmtbank.questionnaire_answer a WHERE a.questionnaire_id = q.id) FROM fmtbank.questionnaire q WHERE id = '$OUT'")" \
+    "short true $n" "the donation-day questionnaire of today, every item answered"
+first_item=$(head -1 "$TMP/short.items")
+assert_contains "$ERR" "1/$n " "asks with the item's number"
+assert_contains "$ERR" "[yes or no]" "says what it takes"
+assert_contains "$ERR" "answer \"maybe\" to \"$first_item\" must be yes or no; again, please" "a refused answer is named at once"
+assert_eq "$(grep -c "^1/$n " <<<"$ERR")" "2" "and the item asked again"
+assert_eq "$(sql "SELECT answer FROM fmtbank.questionnaire_answer WHERE questionnaire_id = '$OUT' AND item = '$first_item'")" "no" "the second answer kept"
+head -2 "$TMP/short.answers" >"$TMP/partial.answers"
+q0=$(qcount)
+run_in "$TMP/partial.answers" fmtbank --user alice questionnaire record D-0002 --short --interactive
+assert_eq "$RC" "3" "interactive: end of input before the last item is refused"
+assert_contains "$ERR" "the answers ended before item" "says where it stopped"
+assert_contains "$ERR" "Nothing was stored" "nothing stored"
+assert_eq "$(qcount)" "$q0" "nothing stored indeed"
+run_in "$TMP/short.answers" fmtbank --user audrey questionnaire record D-0002 --short --interactive
+assert_eq "$RC" "6" "an auditor may not record (refused at the first answer)"
+expect 2 "neither --file nor --interactive" fmtbank --user alice questionnaire record D-0002
+assert_contains "$ERR" "missing --file (or --interactive)" "names both"
+expect 2 "both --file and --interactive" fmtbank --user alice questionnaire record D-0002 --file "$TMP/filled.csv" --interactive
+assert_contains "$ERR" "exclude each other" "says so"
+
 done_testing
