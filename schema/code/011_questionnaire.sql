@@ -7,17 +7,18 @@
 -- num_value) for the set-based eligibility in 013.
 
 -- A valid ISO 8601 calendar date (YYYY-MM-DD), or NULL: a check that never raises, so set-based
--- validation can report a bad date per line. No SET clause so that the planner inlines it.
+-- validation can report a bad date per line. A SQL-standard body (RETURN: bound when created, no
+-- SET clause from the ownership policy) so that the planner inlines it: a SET clause had made it
+-- a function call per row (result import of 100,000 rows: 0.5 s of CPU).
 CREATE OR REPLACE FUNCTION fmtbank.iso_date(p text) RETURNS date
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN p ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
-                     AND substr(p, 1, 4) <> '0000' THEN
-             CASE WHEN substr(p, 9, 2) <= '28'
-                       OR substr(p, 9, 2)::int <=
-                          extract(day FROM make_date(substr(p, 1, 4)::int, substr(p, 6, 2)::int, 1)
-                                           + interval '1 month' - interval '1 day')::int
-                  THEN p::date END END
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN p ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
+                 AND substr(p, 1, 4) <> '0000' THEN
+         CASE WHEN substr(p, 9, 2) <= '28'
+                   OR substr(p, 9, 2)::int <=
+                      extract(day FROM make_date(substr(p, 1, 4)::int, substr(p, 6, 2)::int, 1)
+                                       + interval '1 month' - interval '1 day')::int
+              THEN p::date END END;
 
 -- Validates the lines of a questionnaire file (p_lines: a JSON array of {line, item, answer} and,
 -- for lines the CSV reader could not split, {line, item, error}). Returns every line normalised

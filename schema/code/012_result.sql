@@ -42,9 +42,10 @@ END $$;
 -- imported twice); corrections skip it. Writers of results are serialised by an advisory lock
 -- held to commit, so that check also holds between two imports running at the same moment.
 -- Not SECURITY DEFINER: it runs as the owner when called by one (application roles cannot call
--- it, nor read either table).
+-- it, nor read either table). JIT off: at 100,000 rows the planner's cost passes the JIT
+-- threshold and compiling the expressions took 1.5 s of a 3 s validation.
 CREATE OR REPLACE FUNCTION fmtbank.result_stage_validate(p_check_existing boolean) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE me integer := pg_catalog.pg_backend_pid();
 BEGIN
     PERFORM fmtbank.lock_wait(70640012, 'the results lock');
@@ -146,6 +147,12 @@ DECLARE
     me integer := pg_catalog.pg_backend_pid();
 BEGIN
     PERFORM fmtbank.require_role('importing results', 'technician', 'quality', 'admin');
+    -- The planner's row count of this backend's staged rows: without it the stage looks empty
+    -- (its statistics are from some other moment) and the validation joins the catalog once per
+    -- row in a nested loop (100,000 rows: 5.9 s instead of 2.4 s of CPU). One column, under the
+    -- results lock (so two imports never analyze at once), inside this transaction.
+    PERFORM fmtbank.lock_wait(70640012, 'the results lock');
+    ANALYZE fmtbank_stage.result_stage (pid);
     PERFORM fmtbank.result_stage_validate(true);
     RETURN QUERY SELECT c.line, c.problem, NULL::uuid FROM fmtbank_stage.result_checked c
                  WHERE c.pid = me AND c.problem IS NOT NULL ORDER BY c.line;

@@ -2,9 +2,8 @@
 
 -- body || its check character.
 CREATE OR REPLACE FUNCTION fmtbank.with_check(p_body text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT p_body || fmtbank.check_char(p_body)
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN p_body || fmtbank.check_char(p_body);
 
 -- The body pattern of each kind of scannable ID (without the check character).
 CREATE OR REPLACE FUNCTION fmtbank.id_pattern(p_kind text) RETURNS text

@@ -176,6 +176,139 @@ check_anchors(struct cmd_ctx *ctx, const char *path, const struct anchor_line *a
     return rc;
 }
 
+/* The chain check's answer (fmtbank.audit_verify_range over the whole trail). */
+struct chain_verdict {
+    bool ok;
+    long long rows;
+    char first_broken[24]; /* "" when none */
+    char last_id[24];      /* "" when the trail is empty */
+};
+
+/* Trails shorter than this are verified on one connection: a second one costs more to open. */
+#define VERIFY_SPLIT_ROWS 200000
+#define VERIFY_MAX_JOBS 4
+#define VERIFY_RANGE_SQL                                                                        \
+    "SELECT ok, rows_checked, first_broken, last_id FROM fmtbank.audit_verify_range($1, $2)"
+
+/* Adds one range's answer (ranges come in id order) to v. Returns -1 when r is not an answer. */
+static int
+verdict_add(struct chain_verdict *v, PGconn *conn, PGresult *r, struct fb_error *err)
+{
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        db_error_fill(conn, r, err);
+        return -1;
+    }
+    if (PQgetvalue(r, 0, 0)[0] != 't' && v->ok) {
+        v->ok = false;
+        snprintf(v->first_broken, sizeof(v->first_broken), "%s", PQgetvalue(r, 0, 2));
+    }
+    v->rows += atoll(PQgetvalue(r, 0, 1));
+    if (!PQgetisnull(r, 0, 3))
+        snprintf(v->last_id, sizeof(v->last_id), "%s", PQgetvalue(r, 0, 3));
+    return 0;
+}
+
+/* Verifies the id ranges (bound[i], bound[i+1]] (NULL: open) at once, range i on conns[i], all
+ * in transactions on one snapshot (see verify_chain). Every link reads only stored rows, so the
+ * ranges' answers add up to the whole trail's. Returns 0, or -1 with err set. */
+static int
+verify_ranges(PGconn **conns, int n, const char *const *bound, struct chain_verdict *v,
+              struct fb_error *err)
+{
+    int rc = 0;
+    int sent = 0;
+    for (int i = 0; i < n && rc == 0; i++, sent++) {
+        const char *p[] = {bound[i], bound[i + 1]};
+        if (!PQsendQueryParams(conns[i], VERIFY_RANGE_SQL, 2, NULL, p, NULL, NULL, 0)) {
+            db_error_fill(conns[i], NULL, err);
+            rc = -1;
+        }
+    }
+    /* Collect every answer sent (in range order), even after a failure, so no connection is
+     * left busy. */
+    for (int i = 0; i < sent; i++) {
+        PGresult *r;
+        bool got = false;
+        while ((r = PQgetResult(conns[i])) != NULL) {
+            if (rc == 0 && !got && verdict_add(v, conns[i], r, err) < 0)
+                rc = -1;
+            got = true;
+            PQclear(r);
+        }
+    }
+    return rc;
+}
+
+/* Opens a further connection in a REPEATABLE READ transaction on the snapshot snap (exported by
+ * the first one, whose transaction is open), or NULL. SET TRANSACTION SNAPSHOT takes no
+ * parameter: the server's snapshot name (hex digits and dashes, checked) is quoted as a literal. */
+static PGconn *
+connect_on_snapshot(struct cmd_ctx *ctx, const char *snap)
+{
+    if (snap[0] == '\0' || strspn(snap, "0123456789ABCDEFabcdef-") != strlen(snap))
+        return NULL;
+    struct fb_error ignore = {0};
+    PGconn *c = db_connect(ctx->dsn, ctx->user, &ignore);
+    char *set = xasprintf("SET TRANSACTION SNAPSHOT '%s'", snap);
+    if (c && (db_run(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, &ignore) < 0 ||
+              db_run(c, set, 0, NULL, &ignore) < 0)) {
+        PQfinish(c);
+        c = NULL;
+    }
+    free(set);
+    fb_error_clear(&ignore);
+    return c;
+}
+
+/* The chain check. A long trail is split into id ranges verified at once over up to
+ * VERIFY_MAX_JOBS connections (one per CPU here) sharing one snapshot; a short one, or when a
+ * further connection cannot be opened, on ctx->conn alone. ctx->conn is in a REPEATABLE READ
+ * transaction (begun here when in_tx is false, and then ended). Returns 0 or -1 with ctx->err. */
+static int
+verify_chain(struct cmd_ctx *ctx, bool in_tx, struct chain_verdict *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->ok = true;
+    if (!in_tx && db_run(ctx->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
+                         &ctx->err) < 0)
+        return -1;
+    PGresult *r = db_exec(ctx->conn,
+                          "SELECT pg_catalog.pg_export_snapshot(),"
+                          " (SELECT min(id) FROM fmtbank.audit_log),"
+                          " (SELECT max(id) FROM fmtbank.audit_log)",
+                          0, NULL, &ctx->err);
+    if (!r)
+        return -1;
+    long long lo = atoll(PQgetvalue(r, 0, 1)), hi = atoll(PQgetvalue(r, 0, 2));
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = cpus > VERIFY_MAX_JOBS ? VERIFY_MAX_JOBS : cpus < 1 ? 1 : (int)cpus;
+    if (PQgetisnull(r, 0, 1) || hi - lo < VERIFY_SPLIT_ROWS)
+        jobs = 1;
+    PGconn *conns[VERIFY_MAX_JOBS] = {ctx->conn};
+    for (int i = 1; i < jobs; i++)
+        if (!(conns[i] = connect_on_snapshot(ctx, PQgetvalue(r, 0, 0)))) {
+            jobs = i; /* as many as could be opened */
+            break;
+        }
+    char bounds[VERIFY_MAX_JOBS + 1][24];
+    const char *bound[VERIFY_MAX_JOBS + 1] = {NULL};
+    for (int i = 1; i < jobs; i++) {
+        snprintf(bounds[i], sizeof(bounds[i]), "%lld", lo + (hi - lo) / jobs * i);
+        bound[i] = bounds[i];
+    }
+    bound[jobs] = NULL;
+    int rc = verify_ranges(conns, jobs, bound, v, &ctx->err);
+    PQclear(r);
+    for (int i = 1; i < jobs; i++)
+        PQfinish(conns[i]); /* ends its read-only transaction */
+    if (!in_tx) {
+        struct fb_error ignore = {0};
+        db_run(ctx->conn, "COMMIT", 0, NULL, &ignore);
+        fb_error_clear(&ignore);
+    }
+    return rc;
+}
+
 static int
 cmd_audit_verify(struct cmd_ctx *ctx)
 {
@@ -200,39 +333,36 @@ cmd_audit_verify(struct cmd_ctx *ctx)
         free(lines);
         return cmd_fail(ctx);
     }
-    PGresult *r = db_exec(ctx->conn,
-                          "SELECT ok, rows_checked, first_broken, last_id FROM fmtbank.audit_verify()",
-                          0, NULL, &ctx->err);
-    if (!r) {
+    struct chain_verdict v;
+    if (verify_chain(ctx, anchors != NULL, &v) < 0) {
         free(a);
         free(lines);
         return cmd_fail(ctx);
     }
-    bool ok = PQgetvalue(r, 0, 0)[0] == 't';
-    if (!ok) {
-        fb_error_set(&ctx->err, FB_ERR_REFUSED, "audit trail broken at row %s",
-                     PQgetvalue(r, 0, 2));
+    char rows[24];
+    snprintf(rows, sizeof(rows), "%lld", v.rows);
+    if (!v.ok) {
+        fb_error_set(&ctx->err, FB_ERR_REFUSED, "audit trail broken at row %s", v.first_broken);
         fb_error_detail(&ctx->err,
                         "Row %s does not match the hash chain: it, or a row before it, was "
                         "changed or removed outside fmtbank (%s rows checked).",
-                        PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 1));
+                        v.first_broken, rows);
     }
-    int rc = ok ? 0 : FB_ERR_REFUSED;
+    int rc = v.ok ? 0 : FB_ERR_REFUSED;
     long long last_seq = 0;
-    if (ok && anchors)
-        rc = check_anchors(ctx, anchors, a, lines, n, PQgetvalue(r, 0, 3), &last_seq);
-    if (ok && rc == 0) {
+    if (v.ok && anchors)
+        rc = check_anchors(ctx, anchors, a, lines, n, v.last_id, &last_seq);
+    if (v.ok && rc == 0) {
         if (anchors) {
-            long long last = atoll(PQgetvalue(r, 0, 3));
+            long long last = atoll(v.last_id);
             printf("audit trail intact: %s rows verified; %ld anchor%s verified, the last at row "
-                   "%lld; %lld row%s after it not yet anchored\n", PQgetvalue(r, 0, 1), n,
+                   "%lld; %lld row%s after it not yet anchored\n", rows, n,
                    n == 1 ? "" : "s", last_seq, last - last_seq > 0 ? last - last_seq : 0,
                    last - last_seq == 1 ? "" : "s");
         } else {
-            printf("audit trail intact: %s rows verified\n", PQgetvalue(r, 0, 1));
+            printf("audit trail intact: %s rows verified\n", rows);
         }
     }
-    PQclear(r);
     free(a);
     free(lines);
     if (anchors) {

@@ -12,6 +12,10 @@
 #  4. interactive: 200 tubes stored one scan at a time, waiting for each answer before sending
 #     the next (a person with a scanner), timed from the write to the answer read.
 # Each pipe run uses "scan --timing" (time from reading a line to its answer flushed).
+# The yardstick (product.md §16: a piped scan's median <= 4x a bare one-row INSERT transaction,
+# measured in the same run): pgbench, one client, one autocommitted INSERT of one row into an
+# unindexed, unaudited table per transaction (the same commit and WAL flush a scan pays), run
+# before and after the scans; the ratios are printed at the end, with the load average.
 set -euo pipefail
 : "${FMTBANK_BIN:?FMTBANK_BIN must point at the build directory}"
 BIN=$(cd "$FMTBANK_BIN" && pwd)
@@ -77,14 +81,34 @@ run() { # NAME INPUT
 
 echo "fmtbank scan benchmark: $TUBES tubes, $BOXES boxes of 16 x 24, embedded PostgreSQL (fsync on)"
 echo "machine: $(nproc) CPUs, $(uname -sr); build: $BIN"
+# The bare one-row INSERT transaction (pgbench -l: one latency per transaction, in microseconds).
+psql_ -c "CREATE TABLE public.bench_insert (id bigserial, v text)"
+echo "INSERT INTO public.bench_insert (v) VALUES ('L26000001-001');" >"$W/insert.sql"
+bare() { # LOGPREFIX
+    (cd "$W" && "$PGBIN/pgbench" -n -c 1 -t "$TUBES" -f insert.sql -l --log-prefix="$1" \
+        "$(fmtbank db url)" >/dev/null 2>"$W/pgbench.err") ||
+        { echo "pgbench failed: $(cat "$W/pgbench.err")" >&2; exit 1; }
+}
+PGBIN=$(dirname "$(command -v pg_ctl 2>/dev/null || echo /usr/lib/postgresql/15/bin/pg_ctl)")
+[ -x "$PGBIN/pgbench" ] || PGBIN=/usr/lib/postgresql/15/bin
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+bare bare1
 run store "$W/store.in"
 run audit "$W/audit.in"
 run retrieve "$W/retrieve.in"
 
+# Diagnosis only (not durable, not the figure of any target): the same store and retrieve passes
+# with synchronous_commit off for alice in this throwaway instance, so the difference from the
+# passes above is the commit's WAL flush (the rest is the scan's own work).
+psql_ -c "ALTER ROLE alice SET synchronous_commit = off"
+run store-nosync "$W/store.in"
+run retrieve-nosync "$W/retrieve.in"
+psql_ -c "ALTER ROLE alice RESET synchronous_commit"
+
 # Interactive: one scan at a time, waiting for the answer (scan-to-answer as a person sees it).
 head -1 "$W/boxes" >"$W/inter.in"
 head -200 "$W/tubes" >>"$W/inter.in"
-python3 - "$W/inter.in" <<'PY'
+python3 - "$W/inter.in" <<'PY' | tee "$W/inter.txt"
 import subprocess, sys, time, statistics
 lines = open(sys.argv[1]).read().split()
 p = subprocess.Popen(["fmtbank", "--user", "alice", "scan"], stdin=subprocess.PIPE,
@@ -105,5 +129,24 @@ p99 = lat[max(0, int(len(lat) * 0.99 + 0.999999) - 1)]
 print("interactive %d stores, one at a time: median %.3f ms, p99 %.3f ms, max %.3f ms"
       % (len(lat), statistics.median(lat), p99, lat[-1]))
 PY
+bare bare2
+cat "$W"/bare1.* "$W"/bare2.* | awk '{print $3}' >"$W/bare.us"
+python3 - "$W" <<'PY'
+import re, statistics, sys
+w = sys.argv[1]
+bare = sorted(int(x) / 1000 for x in open(w + "/bare.us").read().split())
+med = statistics.median(bare)
+print("bare one-row INSERT transaction (pgbench, %d): median %.3f ms, p99 %.3f ms"
+      % (len(bare), med, bare[max(0, int(len(bare) * 0.99 + 0.999999) - 1)]))
+for name in ("store", "retrieve"):
+    m = re.search(r"latency median ([0-9.]+) ms", open("%s/%s.err" % (w, name)).read())
+    if m:
+        print("ratio %s scan median / bare INSERT median: %.2f (target <= 4; %.3f ms, target <= 0.5 ms)"
+              % (name, float(m.group(1)) / med, float(m.group(1))))
+m = re.search(r"median ([0-9.]+) ms", open(w + "/inter.txt").read())
+if m:
+    print("ratio interactive scan median / bare INSERT median: %.2f" % (float(m.group(1)) / med))
+PY
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 stored=$(psql_ -c "SELECT count(*) FROM fmtbank.custody_event WHERE kind = 'place'")
 echo "custody events 'place' recorded: $stored (store pass + interactive pass)"

@@ -59,6 +59,29 @@ assert_contains "$ERR" "audit trail broken at row $target" "names the edited row
 sql "alter table fmtbank.audit_log disable trigger append_only; update fmtbank.audit_log set reason = 'first visit' where id = $target; alter table fmtbank.audit_log enable trigger append_only" >/dev/null
 expect 0 "restored row verifies again" fmtbank --user audrey audit verify
 
+# A long trail (ids spanning 200,000 or more) is verified in id ranges at once over several
+# connections (one per CPU), each range chaining from the stored hash before it; the answer must
+# be the whole trail's. An id gap makes this trail long.
+sql "select setval('fmtbank.audit_log_id_seq', 600000)" >/dev/null
+expect 0 "a change after the gap" fmtbank --user alice donor add D-0200 --birth-year 1991 --sex M
+late=$(sql "select id from fmtbank.audit_log where tbl = 'donor' and key = 'D-0200'")
+assert_eq "$([ "$late" -gt 600000 ] && echo after)" "after" "the new row's id is past the gap"
+expect 0 "long trail intact" fmtbank --user audrey audit verify
+assert_contains "$OUT" "audit trail intact: $(audit_count) rows verified" "every row verified once"
+forge() { # ID REASON
+    sql "alter table fmtbank.audit_log disable trigger append_only; update fmtbank.audit_log set reason = $2 where id = $1; alter table fmtbank.audit_log enable trigger append_only" >/dev/null
+}
+forge "$late" "'forged'"
+expect 5 "long trail: an edited row in the last range" fmtbank --user audrey audit verify
+assert_eq "$(grep -o 'broken at row [0-9]*' <<<"$ERR")" "broken at row $late" "names the row past the gap"
+forge "$target" "'forged'"
+expect 5 "long trail: edited rows in two ranges" fmtbank --user audrey audit verify
+assert_eq "$(grep -o 'broken at row [0-9]*' <<<"$ERR")" "broken at row $target" "names the earlier row"
+assert_contains "$ERR" "($(audit_count) rows checked)" "every row checked"
+forge "$target" "'first visit'"
+forge "$late" "NULL"
+expect 0 "long trail verifies again once restored" fmtbank --user audrey audit verify
+
 # Tamper: delete a row.
 victim=$(sql "select id from fmtbank.audit_log where tbl = 'donor' and key = 'D-1001'")
 next=$(sql "select min(id) from fmtbank.audit_log where id > $victim")
