@@ -94,6 +94,17 @@ BEGIN
                  WHEN row_number() OVER (PARTITION BY upper(btrim(s.code)) ORDER BY s.line) > 1
                    THEN format('donor "%s" already appears on line %s', upper(btrim(s.code)),
                                min(s.line) OVER (PARTITION BY upper(btrim(s.code))))
+                 -- the same donor as stored (a file sent again): "already recorded: " is the
+                 -- prefix import_csv counts as nothing new (src/db/import.h)
+                 WHEN EXISTS (SELECT 1 FROM fmtbank.donor d WHERE d.code = upper(btrim(s.code))
+                                AND d.birth_year IS NOT DISTINCT FROM
+                                    CASE WHEN s.birth_year ~ '^\d{4}$' THEN s.birth_year::int END
+                                AND (nullif(s.birth_year, '') IS NULL OR s.birth_year ~ '^\d{4}$')
+                                AND d.sex IS NOT DISTINCT FROM upper(nullif(btrim(s.sex), ''))
+                                AND (s.cv IS NULL OR EXISTS (
+                                       SELECT 1 FROM fmtbank.donor_consent k
+                                       WHERE k.donor_id = d.id AND k.version = s.cv)))
+                   THEN format('already recorded: donor "%s"', upper(btrim(s.code)))
                  WHEN EXISTS (SELECT 1 FROM fmtbank.donor d WHERE d.code = upper(btrim(s.code)))
                    THEN format('donor "%s" already exists', upper(btrim(s.code)))
                  WHEN nullif(s.birth_year, '') IS NOT NULL AND CASE WHEN s.birth_year ~ '^\d{4}$'

@@ -53,6 +53,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                lower(btrim(coalesce(e ->> 'item', ''))) AS item,
                btrim(coalesce(e ->> 'answer', '')) AS ans, e ->> 'error' AS err
         FROM jsonb_array_elements(p_lines) e),
+    -- "never" is an answer to a date item: the same as leaving it empty
+    n AS (
+        SELECT l.line, l.raw_item, l.item, l.err,
+               CASE WHEN q.type = 'date' AND lower(l.ans) = 'never' THEN '' ELSE l.ans END AS ans
+        FROM l LEFT JOIN fmtbank.question_item_at(clock_timestamp()) q ON q.code = l.item),
     c AS (
         SELECT l.*, q.code IS NOT NULL AS known, qi.code IS NOT NULL AS ever, q.questionnaire, q.type, q.derived,
                q.answer_min, q.answer_max, q.integral,
@@ -61,7 +66,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                CASE WHEN q.type = 'date' THEN fmtbank.iso_date(l.ans) END AS dv,
                CASE WHEN q.type = 'number' AND l.ans ~ '^-?[0-9]{1,12}(\.[0-9]{1,12})?$'
                     THEN l.ans::numeric END AS nv
-        FROM l LEFT JOIN fmtbank.question_item_at(clock_timestamp()) q ON q.code = l.item
+        FROM n l LEFT JOIN fmtbank.question_item_at(clock_timestamp()) q ON q.code = l.item
         LEFT JOIN fmtbank.question_item qi ON qi.code = l.item)
     SELECT c.line, c.item,
            CASE WHEN c.type = 'boolean' THEN lower(c.ans) ELSE c.ans END,
@@ -83,7 +88,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
              WHEN c.type = 'boolean' AND lower(c.ans) NOT IN ('yes', 'no') THEN
                format('answer "%s" to "%s" must be yes or no', c.ans, c.item)
              WHEN c.type = 'date' AND c.ans <> '' AND c.dv IS NULL THEN
-               format('answer "%s" to "%s" is not a valid date (use YYYY-MM-DD, or leave it empty for never)',
+               format('answer "%s" to "%s" is not a valid date (use YYYY-MM-DD, or never)',
                       c.ans, c.item)
              WHEN c.type = 'date' AND c.dv > p_date THEN
                format('answer %s to "%s" is after the questionnaire date %s', c.dv, c.item, p_date)
@@ -108,7 +113,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- "fmtbank questionnaire record": returns every problem as (line, message) and stores nothing,
--- or stores the questionnaire and returns one row with its id. p_kind: full, short (donation
+-- or stores the questionnaire and returns one row with its id. p_date NULL: today. p_kind: full, short (donation
 -- day) or followup (after a donation); p_time: HH:MM it was answered (NULL: 00:00).
 CREATE OR REPLACE FUNCTION fmtbank.questionnaire_record(p_code text, p_date text, p_kind text,
                                              p_time text, p_lines jsonb)
@@ -127,7 +132,7 @@ DECLARE
 BEGIN
     PERFORM fmtbank.require_role('recording questionnaires', 'technician', 'quality', 'admin');
     d := fmtbank.donor_get(p_code);
-    qd := fmtbank.parse_date(p_date, '--date');
+    qd := CASE WHEN p_date IS NULL THEN current_date ELSE fmtbank.parse_date(p_date, '--date') END;
     IF k NOT IN ('full', 'short', 'followup') THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid questionnaire kind "%s"', k),
             HINT = 'The kinds are full, short (donation day) and followup (after a donation).';

@@ -127,6 +127,9 @@ int cmd_query_noargs(struct cmd_ctx *ctx, enum out_shape shape, const char *sql)
 void out_ids(const PGresult *res);
 /* Opens an input file ("-" for stdin) or sets a not-found / input error. */
 FILE *cmd_open_input(struct cmd_ctx *ctx, const char *path);
+struct import_spec;
+int cmd_import_file(struct cmd_ctx *ctx, const struct import_spec *spec, bool print_ids,
+                    const char *one, const char *many);
 /* Reads one line (a password) from stdin, or prompts without echo at a terminal. */
 char *cmd_read_secret(const char *prompt, bool from_stdin, struct fb_error *err);
 

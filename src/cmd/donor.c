@@ -42,27 +42,34 @@ cmd_open_input(struct cmd_ctx *ctx, const char *path)
     return f;
 }
 
+/* An import command: FILE ("-": standard input) through import_csv (db/import.h), the bad lines
+ * escaped on stderr, the new IDs on stdout when print_ids, one summary line on stderr
+ * (import_summary). Shared by donor, result and recipient score imports. */
+int
+cmd_import_file(struct cmd_ctx *ctx, const struct import_spec *spec, bool print_ids,
+                const char *one, const char *many)
+{
+    FILE *in = cmd_open_input(ctx, ctx->args[0]);
+    if (!in)
+        return cmd_fail(ctx);
+    long nbad = 0, nrows = 0, nold = 0;
+    FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
+    int rc = import_csv(ctx->conn, spec, in, ctx->args[0], bad ? bad : stderr,
+                        print_ids ? stdout : NULL, &nbad, &nrows, &nold, &ctx->err);
+    if (bad)
+        fclose(bad);
+    if (in != stdin)
+        fclose(in);
+    if (rc != 0)
+        return cmd_fail(ctx);
+    import_summary(ctx->args[0], one, many, nrows, nold);
+    return 0;
+}
+
 static int
 cmd_donor_import(struct cmd_ctx *ctx)
 {
-    int rc;
-    FILE *in = cmd_open_input(ctx, ctx->args[0]);
-    if (in) {
-        long nbad, nrows;
-        FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
-        rc = import_csv(ctx->conn, &donor_import_spec, in, ctx->args[0], bad ? bad : stderr,
-                        stdout, &nbad, &nrows, &ctx->err);
-        if (bad)
-            fclose(bad);
-        if (rc == 0)
-            fprintf(stderr, "imported %ld donor%s from \"%s\"\n", nrows, nrows == 1 ? "" : "s",
-                    ctx->args[0]);
-        if (in != stdin)
-            fclose(in);
-    } else {
-        rc = -1;
-    }
-    return rc == 0 ? 0 : cmd_fail(ctx);
+    return cmd_import_file(ctx, &donor_import_spec, true, "donor", "donors");
 }
 
 /* Reasons: the JSON array for --format json, a short summary for people otherwise. */
@@ -269,7 +276,9 @@ const struct cmd_def cmd_defs_donor[] = {
      "header; on a line, version, signed day and scope together or none of them, the document\n"
      "hash optional; a scope with commas is quoted: \"clinical,research\", or use ;). Every bad\n"
      "line is reported with its line number and field, and nothing is imported unless all lines\n"
-     "are good. Prints the new codes.\n"},
+     "are good. Prints the new codes. A spreadsheet's CSV is fine: a UTF-8 byte order mark,\n"
+     "CRLF, and ; as the delimiter when the header uses it. A file whose every donor is already\n"
+     "recorded as it stands says \"nothing new\" with the count and exits 0.\n"},
     {"donor list", cmd_donor_list, CMD_DB, {0},
      (const struct opt_spec[]){
          {"status", 0, OPT_STRING, "S", .help = "only the donors in that state",

@@ -153,22 +153,7 @@ static const struct import_spec score_import_spec = {
 static int
 cmd_recipient_score_import(struct cmd_ctx *ctx)
 {
-    FILE *in = cmd_open_input(ctx, ctx->args[0]);
-    if (!in)
-        return cmd_fail(ctx);
-    long nbad = 0, nrows = 0;
-    FILE *esc = text_escaping_stream(stderr); /* a bad line quotes the file: escaped */
-    int rc = import_csv(ctx->conn, &score_import_spec, in, ctx->args[0], esc ? esc : stderr, NULL,
-                        &nbad, &nrows, &ctx->err);
-    if (esc)
-        fclose(esc);
-    if (in != stdin)
-        fclose(in);
-    if (rc != 0)
-        return cmd_fail(ctx);
-    fprintf(stderr, "recorded %ld score%s from \"%s\"\n", nrows, nrows == 1 ? "" : "s",
-            ctx->args[0]);
-    return 0;
+    return cmd_import_file(ctx, &score_import_spec, false, "score", "scores");
 }
 
 #define RECIPIENT_ARG {"R", 1, 1, "recipient code R"}

@@ -36,24 +36,7 @@ cmd_result_add(struct cmd_ctx *ctx)
 static int
 cmd_result_import(struct cmd_ctx *ctx)
 {
-    int rc;
-    FILE *in = cmd_open_input(ctx, ctx->args[0]);
-    if (in) {
-        long nbad, nrows;
-        FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
-        rc = import_csv(ctx->conn, &result_import_spec, in, ctx->args[0], bad ? bad : stderr,
-                        stdout, &nbad, &nrows, &ctx->err);
-        if (bad)
-            fclose(bad);
-        if (rc == 0)
-            fprintf(stderr, "imported %ld result%s from \"%s\"\n", nrows, nrows == 1 ? "" : "s",
-                    ctx->args[0]);
-        if (in != stdin)
-            fclose(in);
-    } else {
-        rc = -1;
-    }
-    return rc == 0 ? 0 : cmd_fail(ctx);
+    return cmd_import_file(ctx, &result_import_spec, true, "result", "results");
 }
 
 static int
@@ -81,19 +64,28 @@ static int
 cmd_result_correct(struct cmd_ctx *ctx)
 {
     const char *result = cmd_opt(ctx, "result"), *unit = cmd_opt(ctx, "unit");
-    int rc = 0;
-    {
+    const char *collected = cmd_opt(ctx, "collected");
+    if (ctx->nargs == 1 && collected)
+        return cmd_usage_error(ctx, "--collected goes with CODE TEST, not with a result ID");
+    if (ctx->nargs == 2 && !collected)
+        return cmd_usage_error(ctx, "missing --collected (the collection day of the result to "
+                                    "correct)");
+    PGresult *r;
+    if (ctx->nargs == 1) {
         const char *p[] = {ctx->args[0], result, unit};
-        PGresult *r = db_exec_retry(ctx->conn, "correcting the result",
-                                    "SELECT fmtbank.result_correct($1, $2, $3)", 3, p,
-                                    &ctx->err);
-        if (r)
-            out_ids(r);
-        else
-            rc = cmd_fail(ctx);
-        PQclear(r);
+        r = db_exec_retry(ctx->conn, "correcting the result",
+                          "SELECT fmtbank.result_correct($1, $2, $3)", 3, p, &ctx->err);
+    } else {
+        const char *p[] = {ctx->args[0], ctx->args[1], collected, result, unit};
+        r = db_exec_retry(ctx->conn, "correcting the result",
+                          "SELECT fmtbank.result_correct_by($1, $2, $3, $4, $5)", 5, p,
+                          &ctx->err);
     }
-    return rc;
+    if (!r)
+        return cmd_fail(ctx);
+    out_ids(r);
+    PQclear(r);
+    return 0;
 }
 
 #define UNIT_OPT                                                                                   \
@@ -120,7 +112,10 @@ const struct cmd_def cmd_defs_result[] = {
      "record many results from a CSV file, all or nothing (prints their IDs)",
      "The file has the header line donor,test,collected,result,unit,lab (unit empty for\n"
      "qualitative tests). Every bad line is reported with its line number and reason, and\n"
-     "nothing is imported unless every line is good. \"-\" reads standard input.\n"},
+     "nothing is imported unless every line is good. \"-\" reads standard input. A\n"
+     "spreadsheet's CSV is fine: a UTF-8 byte order mark, CRLF, and ; as the delimiter when the\n"
+     "header uses it. A file sent again (every line a result already in force) says \"nothing\n"
+     "new\" with the count and exits 0.\n"},
     {"result list", cmd_result_list, CMD_DB, {"CODE", 1, 1, "donor CODE"},
      (const struct opt_spec[]){
          {"test", 0, OPT_STRING, "T", .help = "only the results of test T"},
@@ -129,14 +124,20 @@ const struct cmd_def cmd_defs_result[] = {
      "a donor's results with every correction",
      "Corrections supersede: the original stays listed with superseded = t and superseded_by\n"
      "naming its correction. acceptable is judged by the rules in force now.\n"},
-    {"result correct", cmd_result_correct, CMD_DB | CMD_REASON, {"ID", 1, 1, "result ID"},
+    {"result correct", cmd_result_correct, CMD_DB | CMD_REASON,
+     {"ID | CODE TEST", 1, 2, "result ID, or donor CODE and TEST"},
      (const struct opt_spec[]){
          {"result", 0, OPT_STRING, "R", .help = "the corrected result", .flags = OPT_REQUIRED},
          UNIT_OPT,
+         {"collected", 0, OPT_STRING, "DATE",
+          .help = "with CODE TEST: the collection day of the result to correct"},
          {0}},
      "correct a result: a new version supersedes it (prints the new ID)",
-     "The original result stays visible, linked to its correction; the reason is required and\n"
-     "kept in the audit trail. Verdicts \"as of\" a moment before the correction still use the\n"
-     "original.\n"},
+     "Name the result by its ID (\"fmtbank result list CODE\"), or by donor CODE, TEST and\n"
+     "--collected DATE: the one result in force of that test and day. When more than one is in\n"
+     "force (two labs the same day) the command is refused (exit 5) listing them with their\n"
+     "IDs; correct one by its ID. The original result stays visible, linked to its correction;\n"
+     "the reason is required and kept in the audit trail. Verdicts \"as of\" a moment before\n"
+     "the correction still use the original.\n"},
     {0},
 };

@@ -48,7 +48,7 @@ check_field(struct csv_record *rec, const struct strbuf *field, const char **bad
 /* Feeds characters from next() until the end of one record. first: the start of the input,
  * where a byte order mark is dropped. */
 static int
-parse(int (*next)(void *), void *arg, int *line, bool first, struct csv_record *rec,
+parse(int (*next)(void *), void *arg, int *line, bool first, char delim, struct csv_record *rec,
       const char **why)
 {
     static const char bom[] = "\xEF\xBB\xBF";
@@ -95,7 +95,7 @@ parse(int (*next)(void *), void *arg, int *line, bool first, struct csv_record *
             quoted = 1;
             continue;
         }
-        if (c == ',') {
+        if (c == delim) {
             check_field(rec, &field, &bad);
             rec_push(rec, &field);
             after_quote = 0;
@@ -149,7 +149,7 @@ csv_read(struct csv_reader *r, struct csv_record *rec, const char **why)
     bool first = r->line == 0;
     if (first)
         r->line = 1;
-    return parse(next_file, r->in, &r->line, first, rec, why);
+    return parse(next_file, r->in, &r->line, first, ',', rec, why);
 }
 
 struct mem_src {
@@ -166,13 +166,97 @@ next_mem(void *arg)
 }
 
 int
-csv_parse_line(const char *line, struct csv_record *rec, const char **why)
+csv_parse_line_delim(const char *line, char delim, struct csv_record *rec, const char **why)
 {
     struct mem_src m = {line};
     int lineno = 1;
     /* One line of a file the caller reads: a byte order mark is the caller's to strip (once, at
      * the start of the file), so here it is data. */
-    return parse(next_mem, &m, &lineno, false, rec, why);
+    return parse(next_mem, &m, &lineno, false, delim, rec, why);
+}
+
+int
+csv_parse_line(const char *line, struct csv_record *rec, const char **why)
+{
+    return csv_parse_line_delim(line, ',', rec, why);
+}
+
+/* The header's delimiter: ';' when it has more unquoted semicolons than commas, else ','. */
+static char
+detect_delim(const char *p, size_t len)
+{
+    size_t commas = 0, semis = 0;
+    bool quoted = false;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '"')
+            quoted = !quoted;
+        else if (!quoted && p[i] == ',')
+            commas++;
+        else if (!quoted && p[i] == ';')
+            semis++;
+    }
+    return semis > commas ? ';' : ',';
+}
+
+int
+csv_read_all(FILE *in, struct strbuf *sb)
+{
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        strbuf_add(sb, buf, n);
+    return ferror(in) ? -1 : 0;
+}
+
+void
+csv_lines_init(struct csv_lines *l, const char *buf, size_t len)
+{
+    memset(l, 0, sizeof(*l));
+    l->p = buf ? buf : "";
+    l->end = l->p + (buf ? len : 0);
+    if (len >= 3 && memcmp(l->p, "\xEF\xBB\xBF", 3) == 0)
+        l->p += 3;
+}
+
+int
+csv_lines_next(struct csv_lines *l, struct csv_record *rec, const char **why)
+{
+    while (l->p < l->end) {
+        const char *nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
+        size_t len = nl ? (size_t)(nl - l->p) : (size_t)(l->end - l->p);
+        const char *start = l->p;
+        l->p = nl ? nl + 1 : l->end;
+        l->line++;
+        rec->line = (int)l->line;
+        const char *bad = csv_check_bytes(start, len, l->msg, sizeof(l->msg));
+        if (bad) {
+            *why = bad;
+            return -1;
+        }
+        if (len > 0 && start[len - 1] == '\r')
+            len--;
+        if (len == 0)
+            continue; /* blank line */
+        strbuf_reset(&l->buf);
+        strbuf_add(&l->buf, start, len);
+        if (!l->delim)
+            l->delim = detect_delim(start, len);
+        int r = csv_parse_line_delim(strbuf_str(&l->buf), l->delim, rec, why);
+        rec->line = (int)l->line;
+        if (r < 0 && *why == rec->why) { /* the message lives in rec: keep a copy */
+            snprintf(l->msg, sizeof(l->msg), "%s", rec->why);
+            *why = l->msg;
+        }
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+void
+csv_lines_free(struct csv_lines *l)
+{
+    strbuf_release(&l->buf);
 }
 
 /* Length of the valid UTF-8 sequence at p (n bytes available) and its code point, or 0. */

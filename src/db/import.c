@@ -33,16 +33,6 @@ copy_escape(struct strbuf *sb, const char *s)
     }
 }
 
-static int
-read_all(FILE *in, struct strbuf *sb)
-{
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        strbuf_add(sb, buf, n);
-    return ferror(in) ? -1 : 0;
-}
-
 static size_t
 count_columns(const char *columns)
 {
@@ -98,44 +88,22 @@ read_rows(const struct import_spec *spec, FILE *in, const char *label, FILE *bad
           long *nbad, struct strbuf *copy, long *nrows, struct fb_error *err)
 {
     struct strbuf data = STRBUF_INIT;
-    if (read_all(in, &data) < 0) {
+    if (csv_read_all(in, &data) < 0) {
         strbuf_release(&data);
         fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\"", label);
         return -1;
     }
     size_t ncols = count_columns(spec->columns), npad = 0;
     bool with_optional = false;
-    const char *p = strbuf_str(&data), *end = p + data.len;
-    if (data.len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3;
+    struct csv_lines lines;
+    csv_lines_init(&lines, strbuf_str(&data), data.len);
     struct csv_record rec = {0};
-    struct strbuf line = STRBUF_INIT, why = STRBUF_INIT;
+    struct strbuf why = STRBUF_INIT;
     char msg[256];
-    int rc = 0, header = 1;
-    for (long lineno = 1; p < end; lineno++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        const char *next = nl ? nl + 1 : end;
-        const char *bad = csv_check_bytes(p, len, msg, sizeof(msg));
-        if (bad) {
-            if (header) {
-                fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\": line 1: %s", label, bad);
-                rc = -1;
-                break;
-            }
-            bad_line(bad_out, label, lineno, bad, nbad);
-            p = next;
-            continue;
-        }
-        if (len > 0 && p[len - 1] == '\r')
-            len--;
-        strbuf_reset(&line);
-        strbuf_add(&line, p, len);
-        p = next;
-        if (len == 0)
-            continue; /* blank line */
-        const char *perr = NULL;
-        int r = csv_parse_line(strbuf_str(&line), &rec, &perr);
+    int rc = 0, header = 1, r;
+    const char *perr = NULL;
+    while ((r = csv_lines_next(&lines, &rec, &perr)) != 0) {
+        long lineno = rec.line;
         if (r < 0) {
             if (header) {
                 fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\": line %ld: %s", label,
@@ -177,16 +145,38 @@ read_rows(const struct import_spec *spec, FILE *in, const char *label, FILE *bad
         strbuf_addch(copy, '\n');
         (*nrows)++;
     }
+    csv_lines_free(&lines);
     csv_record_free(&rec);
-    strbuf_release(&line);
     strbuf_release(&why);
     strbuf_release(&data);
     return rc;
 }
 
-static int
-report_bad(PGresult *res, const char *label, FILE *bad_out, long *nbad)
+/* A line the database reports as the same as data already stored (the prefix every stage
+ * function gives it: schema/code/012_result.sql, 002_donor.sql). */
+static bool
+already_stored(const char *msg)
 {
+    return strncmp(msg, "already recorded: ", 18) == 0;
+}
+
+/* The bad lines of the stage function's answer. With nold: when every one of them only repeats
+ * what is stored (a file sent again), nothing is written, *nold counts them and 1 is returned. */
+static int
+report_bad(PGresult *res, const char *label, FILE *bad_out, long *nbad, long *nold)
+{
+    long real = 0, old = 0;
+    for (int i = 0; i < PQntuples(res); i++)
+        if (!PQgetisnull(res, i, 1)) {
+            if (already_stored(PQgetvalue(res, i, 1)))
+                old++;
+            else
+                real++;
+        }
+    if (nold && real == 0 && old > 0) {
+        *nold = old;
+        return 1;
+    }
     for (int i = 0; i < PQntuples(res); i++)
         if (!PQgetisnull(res, i, 1)) {
             (*nbad)++;
@@ -194,20 +184,36 @@ report_bad(PGresult *res, const char *label, FILE *bad_out, long *nbad)
                 fprintf(bad_out, "%s:%s: %s\n", label, PQgetvalue(res, i, 0),
                         PQgetvalue(res, i, 1));
         }
+    if (nold)
+        *nold = old;
     return *nbad > 0 ? -1 : 0;
 }
 
 static void
-refuse_bad(const char *label, long nbad, struct fb_error *err)
+refuse_bad(const char *label, long nbad, long nold, struct fb_error *err)
 {
-    fb_error_set(err, FB_ERR_INPUT, "could not import \"%s\": %ld bad line%s", label, nbad,
-                 nbad == 1 ? "" : "s");
+    if (nold > 0)
+        fb_error_set(err, FB_ERR_INPUT, "could not import \"%s\": %ld bad line%s (%ld of them "
+                     "already recorded)", label, nbad, nbad == 1 ? "" : "s", nold);
+    else
+        fb_error_set(err, FB_ERR_INPUT, "could not import \"%s\": %ld bad line%s", label, nbad,
+                     nbad == 1 ? "" : "s");
     fb_error_detail(err, "Nothing was imported; correct the file and import it again.");
 }
 
-int
-import_csv_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
-              FILE *bad_out, long *nbad, PGresult **ids, struct fb_error *err)
+void
+import_summary(const char *label, const char *one, const char *many, long nrows, long nold)
+{
+    if (nrows == 0 && nold > 0)
+        fprintf(stderr, "nothing new in \"%s\": all %ld %s already recorded, nothing imported\n",
+                label, nold, nold == 1 ? one : many);
+    else
+        fprintf(stderr, "imported %ld %s from \"%s\"\n", nrows, nrows == 1 ? one : many, label);
+}
+
+static int
+import_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
+          FILE *bad_out, long *nbad, long *nold, PGresult **ids, struct fb_error *err)
 {
     *nbad = 0;
     *ids = NULL;
@@ -218,7 +224,7 @@ import_csv_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char
     if (read_rows(spec, in, label, bad_out, nbad, &copy, &nrows, err) < 0)
         goto done;
     if (*nbad > 0) {
-        refuse_bad(label, *nbad, err);
+        refuse_bad(label, *nbad, 0, err);
         goto done;
     }
     if (db_run(conn, spec->begin_sql, 0, NULL, err) < 0)
@@ -234,17 +240,27 @@ import_csv_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char
     res = db_exec(conn, spec->stage_sql, 0, NULL, err);
     if (!res)
         goto done;
-    if (report_bad(res, label, bad_out, nbad) < 0) {
-        refuse_bad(label, *nbad, err);
+    int bad = report_bad(res, label, bad_out, nbad, nold);
+    if (bad < 0) {
+        refuse_bad(label, *nbad, nold ? *nold : 0, err);
         goto done;
     }
-    *ids = res;
-    res = NULL;
+    if (bad == 0) {
+        *ids = res;
+        res = NULL;
+    }
     rc = 0;
 done:
     PQclear(res);
     strbuf_release(&copy);
     return rc;
+}
+
+int
+import_csv_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
+              FILE *bad_out, long *nbad, PGresult **ids, struct fb_error *err)
+{
+    return import_tx(conn, spec, in, label, bad_out, nbad, NULL, ids, err);
 }
 
 /* One attempt of import_csv: the whole input is in memory so that a retry reads it again. */
@@ -255,6 +271,7 @@ struct import_run {
     const char *label;
     FILE *bad_out;
     long *nbad;
+    long *nold;
     PGresult *ids;
 };
 
@@ -266,31 +283,34 @@ import_attempt(PGconn *conn, void *arg, struct fb_error *err)
     PQclear(r->ids);
     r->ids = NULL;
     *r->nbad = 0;
+    *r->nold = 0;
     /* Serialise with every other writer of results, in the one lock order (067_locks.sql). */
     if (r->spec->lock_sql && db_run(conn, r->spec->lock_sql, 0, NULL, err) < 0)
         return -1;
     FILE *in = fmemopen(r->len ? (void *)r->buf : empty, r->len, "rb");
     if (!in)
         die("out of memory");
-    int rc = import_csv_tx(conn, r->spec, in, r->label, r->bad_out, r->nbad, &r->ids, err);
+    int rc = import_tx(conn, r->spec, in, r->label, r->bad_out, r->nbad, r->nold, &r->ids, err);
     fclose(in);
     return rc;
 }
 
 int
 import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
-           FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, struct fb_error *err)
+           FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, long *nold,
+           struct fb_error *err)
 {
     *nbad = 0;
     *nrows = 0;
+    *nold = 0;
     struct strbuf data = STRBUF_INIT;
-    if (read_all(in, &data) < 0) {
+    if (csv_read_all(in, &data) < 0) {
         strbuf_release(&data);
         fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\"", label);
         return -1;
     }
     struct import_run run = {spec, data.len ? strbuf_str(&data) : NULL, data.len, label, bad_out,
-                             nbad, NULL};
+                             nbad, nold, NULL};
     char *what = xasprintf("importing \"%s\"", label);
     int rc = db_tx_retry(conn, what, import_attempt, &run, err);
     free(what);

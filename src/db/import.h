@@ -26,10 +26,17 @@ struct import_spec {
 /* Runs the import in one transaction, retried (db/retry.h) when a concurrent writer made it
  * fail; the input is read whole first so that a retry reads it again. Bad lines are written to bad_out as "label:LINE: message"
  * and counted in *nbad; then nothing is kept and err says so (FB_ERR_INPUT). New identifiers go
- * to ids_out (may be NULL), one per line in file order, and are counted in *nrows. Returns 0 or
- * -1. */
+ * to ids_out (may be NULL), one per line in file order, and are counted in *nrows. A file whose
+ * every line the database reports as "already recorded: ..." (the same file sent again) is
+ * "nothing new": 0 is returned, nothing is stored or written, and *nold counts those lines; when
+ * other lines are bad too, every line is reported and *nold says how many were already recorded.
+ * Returns 0 or -1. */
 int import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
-               FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, struct fb_error *err);
+               FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, long *nold,
+               struct fb_error *err);
+/* The one summary line of an import on stderr: "imported N <many> from "FILE"", or "nothing new
+ * in "FILE": all N <many> already recorded, nothing imported". */
+void import_summary(const char *label, const char *one, const char *many, long nrows, long nold);
 /* The same steps inside the caller's open transaction (the daemon's inbox records the file in
  * it too): neither commits nor rolls back. Returns 0 when every line is good, with *ids holding
  * the stored rows (line, NULL, id; the caller PQclears it), else -1 with the bad lines written

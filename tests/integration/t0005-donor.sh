@@ -29,7 +29,7 @@ assert_eq "$OUT" "$(printf 'D-0100\nD-0101\nD-0102')" "prints the imported codes
 assert_eq "$(sql "select count(*) from fmtbank.donor where code in ('D-0100','D-0101','D-0102')")" "3" "all imported"
 
 before=$(audit_count)
-printf 'code,birth_year,sex\nD-0200,1990,F\nJohn Smith,1980,M\nD-0201,1880,M\nD-0202,1990,Q\nD-0200,1990,F\nD-0001,1990,F\n' >"$TMP/bad.csv"
+printf 'code,birth_year,sex\nD-0200,1990,F\nJohn Smith,1980,M\nD-0201,1880,M\nD-0202,1990,Q\nD-0200,1990,F\nD-0001,1985,F\n' >"$TMP/bad.csv"
 expect 3 "import with bad lines" fmtbank --user alice donor import "$TMP/bad.csv"
 assert_contains "$ERR" 'bad.csv:3: invalid donor code "John Smith"' "line 3 named"
 assert_contains "$ERR" 'bad.csv:4: invalid birth_year "1880"' "line 4 named"

@@ -74,9 +74,9 @@ for case in "phq9=27:ok" "phq9=28:outside its possible range 0 to 27" "phq9=-1:o
 done
 # whole-file problems
 : >"$TMP/empty.csv"
-refused "$TMP/empty.csv" "empty file" "empty.csv: empty file"
+refused "$TMP/empty.csv" "empty file" 'could not read "'"$TMP"'/empty.csv": empty file'
 printf 'question,reply\nbmi,22\n' >"$TMP/header.csv"
-refused "$TMP/header.csv" "wrong header" 'header.csv:1: expected the header "item,answer"'
+refused "$TMP/header.csv" "wrong header" 'header.csv": line 1: expected the header "item,answer"'
 printf 'item,answer\n' >"$TMP/noitems.csv"
 refused "$TMP/noitems.csv" "no answers" 'missing item "infection_history"' 'missing item "gad7"'
 expect 3 "a questionnaire date in the future" fmtbank --user alice questionnaire record D-0001 --date "$(d 1)" --file "$TMP/full.csv"
@@ -86,7 +86,8 @@ assert_contains "$ERR" 'invalid date "27/11/2026" for --date' "names the option"
 expect 4 "an unknown donor" fmtbank --user alice questionnaire record D-9999 --date "$(d 0)" --file "$TMP/full.csv"
 assert_contains "$ERR" 'donor "D-9999" not found' "names the donor"
 expect 4 "a missing file" fmtbank --user alice questionnaire record D-0001 --date "$(d 0)" --file "$TMP/nope.csv"
-expect 2 "--date is required" fmtbank --user alice questionnaire record D-0001 --file "$TMP/full.csv"
+expect 3 "without --date it is today's: D-0001 has one, so a reason is needed" fmtbank --user alice questionnaire record D-0001 --file "$TMP/full.csv"
+assert_contains "$ERR" "recording the full questionnaire of $(d 0) for donor \"D-0001\" again requires a reason" "--date defaults to today"
 expect 2 "--file is required" fmtbank --user alice questionnaire record D-0001 --date "$(d 0)"
 # a file with a BOM, CRLF, quotes and spaces is fine
 { printf '\xef\xbb\xbfitem,answer\r\n'; tail -n +2 "$TMP/full.csv" | sed 's/^bmi,23$/"bmi","22.5"/; s/^phq9,3$/ phq9 , 3 /; s/$/\r/'; } >"$TMP/excel.csv"

@@ -97,8 +97,10 @@ assert_eq "$(rcount)" "$((n0 + 40))" "40 results stored"
 first=$(head -1 <<<"$OUT")
 assert_eq "$(sql "select t.code from fmtbank.result r join fmtbank.screening_test t using (test_no) where r.id = '$first'")" "HIV" "IDs in file order"
 assert_eq "$(sql "select count(*) from fmtbank.audit_log where tbl = 'result' and op = 'INSERT'")" "$((n0 + 40))" "every result audited"
-expect 3 "the same file again is refused line by line" fmtbank --user alice result import "$TMP/panel.csv"
-assert_contains "$ERR" "40 bad lines" "every line already recorded"
+expect 0 "the same file again is nothing new" fmtbank --user alice result import "$TMP/panel.csv"
+assert_contains "$ERR" "nothing new in \"$TMP/panel.csv\": all 40 results already recorded, nothing imported" "says nothing new, with the count"
+assert_eq "$OUT" "" "no IDs printed"
+assert_eq "$(rcount)" "$((n0 + 40))" "nothing stored again"
 expect 0 "import from standard input" bash -c "fmtbank --user alice result import - <<<'donor,test,collected,result,unit,lab
 D-0003,HIV,$(d -3),negative,,'"
 

@@ -154,7 +154,7 @@ expect 6 "an auditor imports no score" fmtbank --user audrey recipient score imp
 expect 4 "a missing file" fmtbank --user alice recipient score import "$TMP/none.csv"
 assert_eq "$(audit_count)" "$before" "nothing stored by a refused import"
 expect 0 "a good file" fmtbank --user alice recipient score import "$TMP/scores.csv"
-assert_contains "$ERR" "recorded 2 scores" "both lines"
+assert_contains "$ERR" "imported 2 scores" "both lines"
 assert_eq "$(sql "SELECT string_agg(recipient || ':' || visit || ':' || instrument || '=' || value, ' ' ORDER BY id) FROM fmtbank.recipient_score")" \
     "R-4301:week2:phq9=11 R-4301:week8:phq9=7 R-4302:week2:gad7=4" "the scores stored, codes and items normalised"
 expect 3 "the same file again: bad lines" fmtbank --user alice recipient score import "$TMP/scores.csv"

@@ -139,6 +139,47 @@ test_csv_bytes(void **state)
     csv_record_free(&rec);
 }
 
+/* The one path of every import: BOM dropped, ';' taken from the header, CRLF, blank lines
+ * skipped, line numbers of the file, a bad line reported and the next one read. */
+static void
+test_csv_lines(void **state)
+{
+    (void)state;
+    static const char semi[] = "\xEF\xBB\xBFitem;answer\r\n\r\nbmi;\"2;3\"\r\nx;\"open\r\ny,z;1\r\n";
+    struct csv_lines l;
+    struct csv_record rec = {0};
+    const char *why = NULL;
+    csv_lines_init(&l, semi, sizeof(semi) - 1);
+    assert_int_equal(csv_lines_next(&l, &rec, &why), 1);
+    assert_int_equal(rec.line, 1);
+    assert_int_equal(rec.nfields, 2);
+    assert_string_equal(rec.fields[0], "item");
+    assert_int_equal(l.delim, ';');
+    assert_int_equal(csv_lines_next(&l, &rec, &why), 1);
+    assert_int_equal(rec.line, 3);
+    assert_string_equal(rec.fields[1], "2;3");
+    assert_int_equal(csv_lines_next(&l, &rec, &why), -1);
+    assert_int_equal(rec.line, 4);
+    assert_string_equal(why, "unterminated quoted field");
+    assert_int_equal(csv_lines_next(&l, &rec, &why), 1);
+    assert_int_equal(rec.line, 5);
+    assert_string_equal(rec.fields[0], "y,z"); /* ',' is data in a ';' file */
+    assert_int_equal(csv_lines_next(&l, &rec, &why), 0);
+    csv_lines_free(&l);
+
+    /* a ',' header stays ','; a control character makes a bad line */
+    static const char comma[] = "a,b\nx;y,\x07\n";
+    csv_lines_init(&l, comma, sizeof(comma) - 1);
+    assert_int_equal(csv_lines_next(&l, &rec, &why), 1);
+    assert_int_equal(l.delim, ',');
+    assert_int_equal(csv_lines_next(&l, &rec, &why), -1);
+    assert_int_equal(rec.line, 2);
+    assert_non_null(strstr(why, "control character U+0007"));
+    assert_int_equal(csv_lines_next(&l, &rec, &why), 0);
+    csv_lines_free(&l);
+    csv_record_free(&rec);
+}
+
 static void
 test_json_escape(void **state)
 {
@@ -260,7 +301,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_quotes_and_empty), cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_file_line_numbers), cmocka_unit_test(test_csv_bytes),
-        cmocka_unit_test(test_csv_check_bytes),
+        cmocka_unit_test(test_csv_check_bytes), cmocka_unit_test(test_csv_lines),
         cmocka_unit_test(test_json_escape), cmocka_unit_test(test_file_read_all), cmocka_unit_test(test_strbuf_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
