@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t0012-input-bytes: every input byte is data or refused. Questionnaire answers and scans refuse a
-# NUL byte, invalid UTF-8 and control characters naming the line (and field), storing nothing; a
+# NUL byte, invalid UTF-8 and control characters naming the line (and character), storing nothing; a
 # UTF-8 byte order mark and CRLF are accepted. Label and report outputs are only ever regular
 # files (a FIFO, a symbolic link, a device node, a directory are refused, never written through).
 # Messages escape control characters; a negative positional value is not an option;
@@ -27,14 +27,14 @@ write_full "$TMP/full.csv"
 grep -v '^bmi,' "$TMP/full.csv" >"$TMP/nobmi.csv"
 n=$(($(wc -l <"$TMP/full.csv")))
 { cat "$TMP/nobmi.csv"; printf 'bmi,2\0003\n'; } >"$TMP/nul.csv"
-refused "$TMP/nul.csv" "a NUL byte in an answer" "nul.csv:$n: field 2 contains a NUL byte"
+refused "$TMP/nul.csv" "a NUL byte in an answer" "nul.csv:$n: NUL byte at character 6"
 { cat "$TMP/nobmi.csv"; printf 'bmi,23\xe9\n'; } >"$TMP/latin1.csv"
-refused "$TMP/latin1.csv" "invalid UTF-8 in an answer" "latin1.csv:$n: field 2 contains invalid UTF-8"
+refused "$TMP/latin1.csv" "invalid UTF-8 in an answer" "latin1.csv:$n: invalid UTF-8 (byte 0xE9) at character 7"
 { cat "$TMP/nobmi.csv"; printf 'bmi,\033[31m23\n'; } >"$TMP/esc.csv"
-refused "$TMP/esc.csv" "an escape sequence in an answer" "esc.csv:$n: field 2 contains a control character (0x1B)"
+refused "$TMP/esc.csv" "an escape sequence in an answer" "esc.csv:$n: control character U+001B at character 5 (only tab is allowed)"
 assert_not_contains "$ERR" $'\033' "no raw escape character printed"
 { cat "$TMP/nobmi.csv"; printf '\007bmi,23\n'; } >"$TMP/bell.csv"
-refused "$TMP/bell.csv" "a control character in an item" "bell.csv:$n: field 1 contains a control character (0x07)"
+refused "$TMP/bell.csv" "a control character in an item" "bell.csv:$n: control character U+0007 at character 1"
 { cat "$TMP/nobmi.csv"; printf 'bmi,"23\tx"\n'; } >"$TMP/tab.csv"
 refused "$TMP/tab.csv" "a tab is data (and here not a number)" "tab.csv:$n: answer"
 { printf '\xef\xbb\xbf'; sed 's/$/\r/' "$TMP/full.csv"; } >"$TMP/bom-crlf.csv"
