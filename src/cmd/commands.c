@@ -106,7 +106,7 @@ print_list(FILE *out, const char *group)
     for (size_t g = 0; g < cmd_ngroups; g++)
         for (const struct cmd_def *d = cmd_groups[g]; d->name; d++)
             if (!group || (strncmp(d->name, group, n) == 0 && d->name[n] == ' '))
-                fprintf(out, "  %-22s %s\n", d->name, d->summary);
+                fprintf(out, "  %-23s %s\n", d->name, d->summary);
 }
 
 static void
