@@ -138,7 +138,8 @@ FROM (SELECT bx.freezer_id, bx.rack, bx.box_id, bx.caption, bx.nrows, bx.ncols, 
              t.a
       FROM (SELECT b.id, b.box_id, b.rack, b.nrows::integer AS nrows,
                    b.ncols::integer AS ncols, f.freezer_id,
-                   format('%s — %s (%s)%s', b.box_id, f.name, f.freezer_id,
+                   format('%s — %s (%s)%s', fmtbank.id_display(b.box_id), f.name,
+                          fmtbank.id_display(f.freezer_id),
                           ', rack ' || b.rack) AS caption
             FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
             WHERE $1::text IS NULL OR b.created_at <= fmtbank.as_of_given($1)

@@ -84,11 +84,32 @@ RETURN (SELECT pg_catalog.substr(a, ((38 - (pg_catalog.sum((pg_catalog.strpos(a,
                            WITH ORDINALITY AS t(c, i)) s
         GROUP BY a);
 
+-- A typed, scanned or pasted ID as stored: trimmed, upper case, and the displayed form of tables,
+-- labels and reports ("L26000001-001 ·1", the check character set apart; src/common/idtext.h)
+-- read back as the plain ID ("L26000001-0011"). Anything else is only trimmed and upper-cased.
+-- (A SQL-standard body, inlined; the regular expression runs only when a middle dot is there.)
+CREATE OR REPLACE FUNCTION fmtbank.id_input(p text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.upper(pg_catalog.btrim(
+    CASE WHEN pg_catalog.strpos(p, U&'\00B7') > 0
+         THEN pg_catalog.regexp_replace(p, U&'[[:blank:]]*\00B7[[:blank:]]*([^[:blank:]])[[:blank:]]*$', '\1')
+         ELSE p END));
+
+-- An ID as a person reads it, the check character set apart: "L26000001-001 ·1" for
+-- "L26000001-0011" (the rendering of src/common/idtext.c, for text composed in SQL such as the box
+-- captions of the inventory report); anything that is not a valid ID is returned unchanged.
+CREATE OR REPLACE FUNCTION fmtbank.id_display(p text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN p ~ '^(F[0-9]{4}|B[0-9]{6}|L[0-9]{8}(-[0-9]{3})?|C[0-9]{8}|E[0-9]{8})[0-9A-Z*]$'
+                 AND fmtbank.check_char(pg_catalog.left(p, -1)) = pg_catalog.right(p, 1)
+            THEN pg_catalog.left(p, -1) || U&' \00B7' || pg_catalog.right(p, 1)
+            ELSE p END;
+
 -- Validates a scanned or typed ID of a kind (p_pattern describes its body) and returns it
 -- normalised (upper case, trimmed), or raises FB001 naming the field.
 CREATE OR REPLACE FUNCTION fmtbank.check_id(p text, p_kind text, p_pattern text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE id text := upper(btrim(coalesce(p, '')));
+DECLARE id text := fmtbank.id_input(coalesce(p, ''));
 BEGIN
     IF id !~ ('^' || p_pattern || '[0-9A-Z*]$') THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001',
@@ -416,6 +437,8 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.parse_ts(text, text),
     fmtbank.check_char(text),
     fmtbank.check_id(text, text, text),
+    fmtbank.id_input(text),
+    fmtbank.id_display(text),
     fmtbank.user_add(text, text, text, text),
     fmtbank.user_get(text),
     fmtbank.user_disable(text),

@@ -20,10 +20,10 @@ $$;
 -- Which kind of scannable ID p looks like (by its shape, before any check), or NULL.
 CREATE OR REPLACE FUNCTION fmtbank.id_kind(p text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN upper(btrim(p)) ~ '^F[0-9]{4}[0-9A-Z*]$' THEN 'freezer'
-            WHEN upper(btrim(p)) ~ '^B[0-9]{6}[0-9A-Z*]$' THEN 'box'
-            WHEN upper(btrim(p)) ~ '^L[0-9]{8}[0-9A-Z*]$' THEN 'lot'
-            WHEN upper(btrim(p)) ~ '^L[0-9]{8}-[0-9]{3}[0-9A-Z*]$' THEN 'aliquot' END;
+RETURN CASE WHEN fmtbank.id_input(p) ~ '^F[0-9]{4}[0-9A-Z*]$' THEN 'freezer'
+            WHEN fmtbank.id_input(p) ~ '^B[0-9]{6}[0-9A-Z*]$' THEN 'box'
+            WHEN fmtbank.id_input(p) ~ '^L[0-9]{8}[0-9A-Z*]$' THEN 'lot'
+            WHEN fmtbank.id_input(p) ~ '^L[0-9]{8}-[0-9]{3}[0-9A-Z*]$' THEN 'aliquot' END;
 
 -- ---------------------------------------------------------------- positions
 CREATE OR REPLACE FUNCTION fmtbank.position_text(p_row integer, p_col integer) RETURNS text
@@ -55,7 +55,7 @@ DECLARE
     v_id text;
     b fmtbank.box;
 BEGIN
-    SELECT * INTO b FROM fmtbank.box WHERE box_id = upper(btrim(p));
+    SELECT * INTO b FROM fmtbank.box WHERE box_id = fmtbank.id_input(p);
     IF FOUND THEN
         RETURN b;
     END IF;

@@ -47,7 +47,7 @@ DECLARE
     v_id text;
     l fmtbank.lot;
 BEGIN
-    SELECT * INTO l FROM fmtbank.lot WHERE lot_id = upper(btrim(p));
+    SELECT * INTO l FROM fmtbank.lot WHERE lot_id = fmtbank.id_input(p);
     IF FOUND THEN
         RETURN l;
     END IF;
@@ -62,7 +62,7 @@ DECLARE
     v_id text;
     a fmtbank.aliquot;
 BEGIN
-    SELECT * INTO a FROM fmtbank.aliquot WHERE aliquot_id = upper(btrim(p));
+    SELECT * INTO a FROM fmtbank.aliquot WHERE aliquot_id = fmtbank.id_input(p);
     IF FOUND THEN
         RETURN a;
     END IF;

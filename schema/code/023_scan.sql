@@ -35,7 +35,7 @@ CREATE OR REPLACE FUNCTION fmtbank.box_lock(p text) RETURNS fmtbank.box
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE b fmtbank.box;
 BEGIN
-    SELECT * INTO b FROM fmtbank.box WHERE box_id = upper(btrim(p)) FOR NO KEY UPDATE;
+    SELECT * INTO b FROM fmtbank.box WHERE box_id = fmtbank.id_input(p) FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         b := fmtbank.box_get(p);   -- raises: malformed, bad check character or unknown
     END IF;
@@ -275,7 +275,7 @@ RETURNS TABLE (answer text, event text, mode text, box text, pos text, problems 
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_mode text := lower(coalesce(nullif(btrim(p_mode), ''), 'store'));
-    v_line text := upper(btrim(coalesce(p_line, '')));
+    v_line text := fmtbank.id_input(coalesce(p_line, ''));
     v_kind text;
     v_new text;
     v_lines text[] := '{}';

@@ -10,7 +10,7 @@ CREATE OR REPLACE FUNCTION fmtbank.case_get(p text) RETURNS fmtbank.safety_case
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c fmtbank.safety_case;
-    v text := upper(btrim(coalesce(p, '')));
+    v text := fmtbank.id_input(coalesce(p, ''));
 BEGIN
     IF v !~ '^C[0-9]{8}[0-9A-Z*]$' OR fmtbank.with_check(left(v, 9)) <> v THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid case ID "%s"', coalesce(p, '')),

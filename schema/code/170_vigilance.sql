@@ -36,7 +36,7 @@ CREATE OR REPLACE FUNCTION fmtbank.recipient_event_get(p text) RETURNS fmtbank.r
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     e fmtbank.recipient_event;
-    v text := upper(btrim(coalesce(p, '')));
+    v text := fmtbank.id_input(coalesce(p, ''));
 BEGIN
     IF v !~ '^E[0-9]{8}[0-9A-Z*]$' OR fmtbank.with_check(left(v, 9)) <> v THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid event ID "%s"', coalesce(p, '')),

@@ -235,7 +235,11 @@ const struct cmd_def cmd_defs_donation[] = {
      "process a lot into N dose aliquots plus a retained sample; prints their IDs",
      "Creates N doses (LOT-001 .. LOT-N) and the retained sample (LOT-000, kept for testing and\n"
      "never issued), all in quarantine, expiring shelf_life_days after TS, with the rule's\n"
-     "volume and glycerol. Prints the dose IDs, one per line, then the retained sample's.\n"
+     "volume and glycerol. Prints the dose IDs, one per line, then the retained sample's, as\n"
+     "plain whole IDs for scripts and scanners: L26000001-0011 is dose 001 of lot number\n"
+     "L26000001, then its check character 1. Tables, labels and reports show the check character\n"
+     "set apart, L26000001-001 \u00b71, so dose 1 is not read as -0011 (dose 11) and the retained\n"
+     "sample (-000) is not taken for a dose; either form is accepted wherever an ID is typed.\n"
      "Refused when TS is more than max_processing_hours after collection (the lot is then\n"
      "recorded as rejected), when N x dose_mass_g exceeds the lot's mass, or when the lot was\n"
      "already processed or is not in quarantine.\n"},

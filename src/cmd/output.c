@@ -1,6 +1,7 @@
 /* output.c: printing query results as an aligned table, TSV, or JSON made by PostgreSQL. */
 #include "cmd/cmd.h"
 #include "db/db.h"
+#include "common/idtext.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -29,15 +30,27 @@ pad(FILE *out, const char *s, size_t width)
         fputc(' ', out);
 }
 
+/* A value as a person reads it: IDs with their check character set apart (common/idtext.h).
+ * Returns the value itself, or *own (allocated, the caller frees it). */
+static const char *
+shown(const PGresult *res, int r, int c, char **own)
+{
+    const char *v = PQgetvalue(res, r, c);
+    *own = idtext_display_dup(v);
+    return *own ? *own : v;
+}
+
 static void
 print_table(const PGresult *res)
 {
     int nf = PQnfields(res), nt = PQntuples(res);
     size_t *w = xcalloc((size_t)nf, sizeof(size_t));
+    char *own;
     for (int c = 0; c < nf; c++) {
         w[c] = text_width(PQfname(res, c));
         for (int r = 0; r < nt; r++) {
-            size_t x = text_width(PQgetvalue(res, r, c));
+            size_t x = text_width(shown(res, r, c, &own));
+            free(own);
             if (x > w[c])
                 w[c] = x;
         }
@@ -53,7 +66,8 @@ print_table(const PGresult *res)
     }
     for (int r = 0; r < nt; r++)
         for (int c = 0; c < nf; c++) {
-            pad(stdout, PQgetvalue(res, r, c), c + 1 < nf ? w[c] : 0);
+            pad(stdout, shown(res, r, c, &own), c + 1 < nf ? w[c] : 0);
+            free(own);
             fputs(c + 1 < nf ? "  " : "\n", stdout);
         }
     printf("(%d %s)\n", nt, nt == 1 ? "row" : "rows");
@@ -69,8 +83,10 @@ print_vertical(const PGresult *res)
         if (text_width(PQfname(res, c)) > w)
             w = text_width(PQfname(res, c));
     for (int c = 0; c < nf; c++) {
+        char *own;
         pad(stdout, PQfname(res, c), w);
-        printf("  %s\n", PQgetvalue(res, 0, c));
+        printf("  %s\n", shown(res, 0, c, &own));
+        free(own);
     }
 }
 

@@ -3,6 +3,7 @@
 #include "common/scanline.h"
 #include "common/text.h"
 #include "common/checkchar.h"
+#include "common/idtext.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -137,6 +138,8 @@ scanline_parse_n(const char *line, size_t len, struct scan_line *out)
         out->text[i] = (char)toupper(c);
     }
     out->text[n] = '\0';
+    /* an ID copied from a table or a label ("L26000001-001 ·1") is the plain ID */
+    idtext_plain(out->text);
     const char *t = out->text;
 
     if (strcmp(t, "END") == 0) {

@@ -3,6 +3,7 @@
  * aliquot ID) at the left, five text lines to its right, a reversed status banner below them,
  * and "REPRINT" under the symbol on reprints. */
 #include "common/zpl.h"
+#include "common/idtext.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -47,8 +48,13 @@ zpl_label_append(struct strbuf *out, const struct zpl_label *l)
     /* DataMatrix, ECC 200, module 6 dots. */
     strbuf_adds(out, "^FO10,10^BXN,6,200");
     field(out, l->id);
-    text(out, 118, 6, 24, 20, NULL, l->id);
-    text(out, 118, 34, 18, 16, "Lot", l->lot);
+    struct strbuf id = STRBUF_INIT, lot = STRBUF_INIT;
+    idtext_display(&id, l->id);
+    idtext_display(&lot, l->lot);
+    text(out, 118, 6, 24, 20, NULL, id.buf);
+    text(out, 118, 34, 18, 16, "Lot", lot.buf);
+    strbuf_release(&id);
+    strbuf_release(&lot);
     text(out, 118, 54, 18, 16, "Donor", l->donor);
     text(out, 118, 74, 18, 16, "Proc", l->processed);
     text(out, 118, 94, 18, 16, "Exp", l->expires);

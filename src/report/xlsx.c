@@ -4,6 +4,7 @@
  * maps are drawn from a query ordered by box, row and column. Every lxw_error is checked. */
 #include "report/xlsx.h"
 #include "report/cell.h"
+#include "common/idtext.h"
 #include "common/strbuf.h"
 #include "common/text.h"
 #include "common/util.h"
@@ -410,7 +411,11 @@ write_value(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, enum cell_type t, const
     case CELL_TEXT:
         break;
     }
-    return (lxw_error)write_text(ws, r, c, v, NULL);
+    /* an ID is shown with its check character set apart (common/idtext.h) */
+    char *id = idtext_display_dup(v);
+    lxw_error e = (lxw_error)write_text(ws, r, c, id ? id : v, NULL);
+    free(id);
+    return e;
 }
 
 /* The header/footer printed on every page; '&' is a control character there. */
@@ -811,10 +816,13 @@ xlsx_boxmap_cell(struct xlsx_boxmap *m, int row, int col, const char *label, con
             f = m->fills[i];
             break;
         }
+    char *id = label ? idtext_display_dup(label) : NULL; /* an ID: as a person reads it */
     lxw_error e =
         label && *label
-            ? (lxw_error)write_text(m->ws, m->top + (lxw_row_t)(row - 1), (lxw_col_t)col, label, f)
+            ? (lxw_error)write_text(m->ws, m->top + (lxw_row_t)(row - 1), (lxw_col_t)col,
+                                    id ? id : label, f)
             : worksheet_write_blank(m->ws, m->top + (lxw_row_t)(row - 1), (lxw_col_t)col, f);
+    free(id);
     if (check(e, err, "a box position", m->name) < 0)
         return -1;
     m->next = k + 1;

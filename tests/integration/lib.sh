@@ -139,6 +139,10 @@ donor_consent() {
     done
 }
 
+# shown ID: an ID as tables, labels and reports show it, the check character set apart
+# ("L26000001-0011" -> "L26000001-001 ·1", src/common/idtext.h).
+shown() { printf '%s \u00b7%s' "${1:0:${#1}-1}" "${1: -1}"; }
+
 # Audit row count: a refused operation must not change it.
 audit_count() { sql "SELECT count(*) FROM fmtbank.audit_log"; }
 

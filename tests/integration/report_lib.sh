@@ -3,7 +3,8 @@
 # no command yet (released, recalled, issued: the release and issue commands come later), which
 # is set by a superuser UPDATE, said so where it is used.
 
-DUMP() { /usr/bin/python3 "$FMTBANK_SRC/tests/integration/xlsxdump.py" "$1"; }
+# report content by plain IDs (t0209-readable-ids checks how IDs are shown)
+DUMP() { /usr/bin/python3 "$FMTBANK_SRC/tests/integration/xlsxdump.py" --plain-ids "$1"; }
 
 # now_s: the current local time to the second.
 now_s() { date '+%F %H:%M:%S'; }

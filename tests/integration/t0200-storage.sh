@@ -63,8 +63,8 @@ nfun=$(sql "SELECT count(*) FROM pg_proc WHERE pronamespace = 'fmtbank'::regname
 assert_eq "$(sql "SELECT coalesce(string_agg(proname, ' '), 'none') FROM pg_proc WHERE pronamespace = 'fmtbank'::regnamespace AND proname = ANY (string_to_array('$names', ',')) AND (proacl IS NULL OR has_function_privilege('public', oid, 'EXECUTE'))")" "none" "no inventory function is executable by PUBLIC"
 
 expect 0 "location list" fmtbank --user alice location list
-assert_contains "$OUT" "$B1" "lists the first box"
-assert_contains "$OUT" "$B2" "lists the second box"
+assert_contains "$OUT" "$(shown "$B1")" "lists the first box"
+assert_contains "$OUT" "$(shown "$B2")" "lists the second box"
 expect 0 "location list --freezer, json" fmtbank --user audrey --format json location list --freezer "$F2"
 assert_contains "$OUT" "\"box\":\"$B2\",\"rows\":16,\"cols\":24,\"occupied\":0,\"free\":384" "the auditor reads the second freezer's box"
 assert_not_contains "$OUT" "$B1" "and not the first freezer's"

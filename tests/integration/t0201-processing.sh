@@ -33,7 +33,7 @@ assert_eq "$(tail -n 1 "$TMP/lot.zpl")" "^XZ" "file ends with ^XZ"
 for id in "${AL[@]}"; do
     assert_contains "$zpl" "^BXN,6,200^FH^FD$id^FS" "DataMatrix of $id"
 done
-assert_contains "$zpl" "^FDLot $LOT^FS" "lot on the label"
+assert_contains "$zpl" "^FDLot $(shown "$LOT")^FS" "lot on the label (check character set apart)"
 assert_contains "$zpl" "^FDDonor D-0001^FS" "donor code on the label"
 assert_contains "$zpl" "^FDProc ${PROC:0:10}^FS" "processed date on the label"
 assert_contains "$zpl" "^FDExp $(sql "SELECT (processed_at + interval '730 days')::date FROM fmtbank.lot")^FS" "expiry on the label"

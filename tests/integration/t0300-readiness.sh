@@ -59,7 +59,7 @@ assert_contains "$ERR" "invalid check character in lot ID" "says so"
 expect 2 "lot show without a lot" fmtbank --user alice lot show
 expect 2 "lot list with an unknown state" fmtbank --user alice lot list --status gone
 expect 0 "lot list table" fmtbank --user alice lot list
-assert_contains "$OUT" "$L10  D-1010  quarantine" "the table shows the lot"
+assert_contains "$OUT" "$(shown "$L10")  D-1010  quarantine" "the table shows the lot"
 assert_contains "$OUT" "unacceptable_result, hold" "and its blocking rules"
 
 # --- the sweep stores what is shown

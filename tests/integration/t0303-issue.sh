@@ -77,7 +77,7 @@ state=$(inv_state)
 expect 0 "aliquot show" fmtbank --user alice --format json aliquot show "${AR[3]}"
 assert_contains "$OUT" '"status":"expired"' "an expired dose shows as expired at once"
 expect 0 "aliquot list --status expired" fmtbank --user alice aliquot list --status expired
-assert_contains "$OUT" "${AR[3]}" "and is listed as expired"
+assert_contains "$OUT" "$(shown "${AR[3]}")" "and is listed as expired"
 refused 5 "an expired dose" "cannot issue \"${AR[3]}\": it is expired" \
     fmtbank --user alice aliquot issue "${AR[3]}" --recipient R-0043 --site "City Hospital"
 assert_contains "$ERR" "It expired on" "says when"

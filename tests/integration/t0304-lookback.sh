@@ -112,7 +112,7 @@ C1=$(rel_lot_full D-5003 320); C2=$(rel_lot_full D-5003 90)
 rel_panel D-5003 "$(d -120)" VRE; rel_panel D-5003 "$(d -70)" VRE
 rel_result D-5003 VRE "$(d -25)" positive >/dev/null
 expect 0 "preview of donor C" fmtbank --user quinn lookback D-5003
-assert_contains "$OUT" "$C1" "a lot collected 300 days ago is held"
+assert_contains "$OUT" "$(shown "$C1")" "a lot collected 300 days ago is held"
 assert_contains "$OUT" "all" "hold_from: all"
 
 # --- the sweep never recalls: held, not recalled, until quality applies

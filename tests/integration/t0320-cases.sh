@@ -131,7 +131,7 @@ assert_contains "$ERR" 'nothing is known by "R-9999"' "says so"
 
 # --- the case report, read back with openpyxl
 expect 0 "case report of one case" fmtbank --user audrey report case --param case="$C1" -o "$TMP/case.xlsx"
-/usr/bin/python3 - "$TMP/case.xlsx" "$C1" "$L1" >"$TMP/case.out" 2>&1 <<'PY'
+/usr/bin/python3 - "$TMP/case.xlsx" "$(shown "$C1")" "$(shown "$L1")" >"$TMP/case.out" 2>&1 <<'PY'
 import sys, openpyxl
 wb = openpyxl.load_workbook(sys.argv[1])
 print("sheets", ",".join(wb.sheetnames))

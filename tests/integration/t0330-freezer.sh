@@ -137,7 +137,7 @@ assert_eq "$(audit_count)" "$before" "nothing changed"
 expect 0 "freezer show" fmtbank --user audrey freezer show "$F" --from "$(at '-8 hours')"
 assert_contains "$OUT" "limit_c" "the limit"
 assert_contains "$OUT" "above the limit" "readings above the limit marked"
-assert_contains "$OUT" "$C" "the case"
+assert_contains "$OUT" "$(shown "$C")" "the case"
 expect 0 "freezer show json" fmtbank --user audrey --format json freezer show "$F" --from "$(at '-8 hours')"
 assert_eq "$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["monitored"], d["limit_c"], len(d["readings"]), [(e["kind"], e["max_temp_c"], e["case"]) for e in d["excursions"]])')" \
     "True -60.0 15 [('above', -52.0, '$C')]" "json: monitored, limit, readings, the excursion and its case"

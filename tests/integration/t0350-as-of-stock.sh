@@ -226,7 +226,7 @@ assert_not_contains "$OUT" "case decision" "T8 trace: not the later decision"
 # ------------------------------------------------------------------ report inventory
 expect 0 "inventory as of T4" fmtbank --user audrey report inventory --as-of "$T4" -o "$TMP/inv4.xlsx"
 expect 0 "inventory as of T7" fmtbank --user audrey report inventory --as-of "$T7" -o "$TMP/inv7.xlsx"
-/usr/bin/python3 - "$TMP/inv4.xlsx" "$TMP/inv7.xlsx" "$B" "${A[1]}" "${A[2]}" >"$TMP/inv.out" 2>&1 <<'PY'
+/usr/bin/python3 - "$TMP/inv4.xlsx" "$TMP/inv7.xlsx" "$B" "$(shown "${A[1]}")" "$(shown "${A[2]}")" >"$TMP/inv.out" 2>&1 <<'PY'
 import sys, openpyxl
 inv4, inv7, box, a1, a2 = sys.argv[1:]
 def cells(path, sheet):

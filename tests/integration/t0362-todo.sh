@@ -109,7 +109,7 @@ d=$(DUMP "$TMP/todo.xlsx")
 assert_contains "$d" "props title=Work queue" "the report's title"
 assert_contains "$d" "text excursion" "the quality officer's items"
 assert_contains "$d" "text expiring_stock" "and the technician's"
-assert_contains "$d" "text $L" "by their subject"
+assert_contains "$d" "text $(shown "$L")" "by their subject"
 OUTBOX=$TMP/outbox
 mkdir -p "$OUTBOX"
 printf 'outbox = %s\nreport_time = 00:00\nreports = todo\n' "$OUTBOX" >"$TMP/todo.conf"

@@ -8,7 +8,8 @@
 . "$(dirname "$0")/screening_lib.sh"
 . "$(dirname "$0")/release_lib.sh"
 setup_db
-DUMP() { /usr/bin/python3 "$FMTBANK_SRC/tests/integration/xlsxdump.py" "$1"; }
+# report content by plain IDs (t0209-readable-ids checks how IDs are shown)
+DUMP() { /usr/bin/python3 "$FMTBANK_SRC/tests/integration/xlsxdump.py" --plain-ids "$1"; }
 cells() { DUMP "$1" | grep '^cell ' | sed 's/ fmt=.*//'; } # cell contents only
 
 rel_donor D-4201

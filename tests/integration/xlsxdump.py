@@ -8,6 +8,9 @@
 # Cell types: text, int, float, bool, date (a datetime: openpyxl turns date-formatted numbers into
 # datetimes, so "date" proves Excel sees a real date, not text).
 # Run with /usr/bin/python3: the python3 on PATH may lack Debian's modules.
+# xlsxdump.py --plain-ids FILE.xlsx: IDs shown with their check character set apart
+# ("L26000001-001 ·1", src/common/idtext.h) are printed as the plain ID ("L26000001-0011"), for
+# the tests that check a report's content by its IDs (t0209-readable-ids checks how they show).
 import datetime
 import sys
 import zipfile
@@ -28,10 +31,16 @@ def kind(v):
     return "text"
 
 
+PLAIN_IDS = False
+SHOWN_ID = re.compile(r"\b([FBLCE][0-9]{4,8}(?:-[0-9]{3})?) \u00b7([0-9A-Z*])")
+
+
 def show(v):
     if isinstance(v, (datetime.datetime, datetime.date)):
         return v.isoformat()
     if isinstance(v, str):
+        if PLAIN_IDS:
+            v = SHOWN_ID.sub(r"\1\2", v)
         return v.replace("\n", "\\n")
     return str(v)
 
@@ -72,4 +81,7 @@ def main(path):
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "--plain-ids":
+        PLAIN_IDS = True
+        sys.argv.pop(1)
     main(sys.argv[1])

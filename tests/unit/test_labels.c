@@ -42,8 +42,9 @@ test_zpl_fields(void **state)
     /* DataMatrix (ECC 200) whose data is the ID */
     assert_non_null(strstr(z, "^BXN,6,200^FH^FDL26000001-0011^FS"));
     /* human-readable fields */
-    assert_non_null(strstr(z, "^FDL26000001-0011^FS\n^FO"));
-    assert_non_null(strstr(z, "^FDLot L26000001T^FS"));
+    /* the printed ID and lot with their check characters set apart (common/idtext.h) */
+    assert_non_null(strstr(z, "^FDL26000001-001 \xC2\xB7" "1^FS\n^FO"));
+    assert_non_null(strstr(z, "^FDLot L26000001 \xC2\xB7" "T^FS"));
     assert_non_null(strstr(z, "^FDDonor D-0001^FS"));
     assert_non_null(strstr(z, "^FDProc 2026-11-27^FS"));
     assert_non_null(strstr(z, "^FDExp 2028-11-26^FS"));
