@@ -332,21 +332,31 @@ BEGIN
 END $$;
 
 -- Records a label print (the first for a tube) or reprint for each ID, in order, and returns what
--- the label shows. Refused for discarded tubes and the tubes of a rejected lot; every ID is
--- checked before anything is recorded.
-CREATE OR REPLACE FUNCTION fmtbank.label_print(p_ids text[], p_target text)
-RETURNS TABLE (aliquot_id text, lot text, donor text, processed date, expires date, status text,
-               retained boolean, kind text)
+-- the label shows: dose n of N (dose, doses; the retained sample is dose 0), the storage
+-- temperature (site setting storage_temp_c) and the resolution to lay it out for (p_dpi, else the
+-- site setting label_dpi: fmtbank.label_dpi, 220). No status: a tube's status is scanned, never
+-- printed. Refused for discarded tubes and the tubes of a rejected lot; every ID is checked
+-- before anything is recorded.
+-- (Issue 14 item 7 changed its arguments and columns: the old function is dropped.)
+DROP FUNCTION IF EXISTS fmtbank.label_print(text[], text);
+CREATE OR REPLACE FUNCTION fmtbank.label_print(p_ids text[], p_target text, p_dpi text DEFAULT NULL)
+RETURNS TABLE (aliquot_id text, lot text, donor text, processed date, expires date, dose integer,
+               doses integer, retained boolean, kind text, storage text, dpi integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     ids uuid[] := '{}';
     a fmtbank.aliquot;
     p text;
+    v_dpi integer;
+    v_temp text;
 BEGIN
     PERFORM fmtbank.require_role('printing labels', 'technician', 'quality');
     IF p_ids IS NULL OR cardinality(p_ids) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'no aliquot IDs to print';
     END IF;
+    v_dpi := fmtbank.label_dpi(p_dpi);
+    v_temp := fmtbank.label_temp((SELECT s.value FROM fmtbank.site_setting s
+                                WHERE s.name = 'storage_temp_c')::numeric);
     FOREACH p IN ARRAY p_ids LOOP
         a := fmtbank.aliquot_get(p);
         IF a.status = 'discarded' THEN
@@ -370,8 +380,11 @@ BEGIN
                coalesce(nullif(btrim(p_target), ''), 'stdout')
         FROM wanted w ORDER BY w.ord
         RETURNING lp.aliquot, lp.kind AS print_kind, lp.id)
-    SELECT v.id, v.lot, v.donor, v.processed_at::date, v.expires, v.status, v.retained, ins.print_kind
+    SELECT v.id, v.lot, v.donor, v.processed_at::date, v.expires, v.idx::integer, l.doses::integer,
+           v.retained, ins.print_kind, v_temp, v_dpi
     FROM ins JOIN fmtbank.aliquot_view v ON v.uuid = ins.aliquot
+    JOIN fmtbank.aliquot x ON x.id = ins.aliquot
+    JOIN fmtbank.lot l ON l.id = x.lot
     ORDER BY ins.id;
 END $$;
 
@@ -386,7 +399,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.donation_check(text, text, text, text),
     fmtbank.donation_add(text, text, text, text, boolean),
     fmtbank.donation_process(text, text, text),
-    fmtbank.label_print(text[], text)
+    fmtbank.label_print(text[], text, text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
 -- not granted (owner only): year_next_id, lot_next_id, donation_input, donation_judge

@@ -78,7 +78,7 @@ cmd_aliquot_label(struct cmd_ctx *ctx)
     int rc = db_run(ctx->conn, "BEGIN", 0, NULL, &ctx->err);
     if (rc == 0)
         rc = labels_record(ctx, (const char *const *)ctx->args, ctx->nargs,
-                           to_stdout ? "stdout" : out, &zpl);
+                           to_stdout ? "stdout" : out, cmd_opt(ctx, "dpi"), &zpl);
     if (rc == 0 && !to_stdout && !(staged = labels_stage(ctx, out, &zpl)))
         rc = -1;
     if (rc == 0)
@@ -158,10 +158,12 @@ const struct cmd_def cmd_defs_aliquot[] = {
      (const struct opt_spec[]){
          {"output", 'o', OPT_STRING, "FILE.zpl",
           .help = "write to FILE instead of standard output"},
+         LABELS_DPI_OPT,
          {0}},
      "(re)print the labels of aliquots as ZPL II, to stdout or FILE",
      "Every print and reprint is recorded (who, when, where to) and shows in the aliquot's\n"
-     "history; reprints are marked REPRINT on the label. Discarded tubes get no label.\n"},
+     "history; reprints are marked REPRINT on the label. Discarded tubes get no label.\n"
+     LABELS_HELP},
     {"aliquot move", cmd_aliquot_move, CMD_DB, ID_ARG,
      (const struct opt_spec[]){
          {"to", 0, OPT_STRING, "BOX:POS", .help = "the new position", .flags = OPT_REQUIRED},

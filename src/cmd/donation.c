@@ -131,7 +131,7 @@ process_in_tx(struct cmd_ctx *ctx, const char *lot, const char *processed, const
     for (int i = 0; i < n; i++)
         ids[i] = PQgetvalue(r, i, 0);
     struct strbuf zpl = STRBUF_INIT;
-    int rc = labels_record(ctx, ids, (size_t)n, labels, &zpl);
+    int rc = labels_record(ctx, ids, (size_t)n, labels, cmd_opt(ctx, "dpi"), &zpl);
     if (rc == 0 && !(*staged = labels_stage(ctx, labels, &zpl)))
         rc = -1;
     strbuf_release(&zpl);
@@ -231,6 +231,7 @@ const struct cmd_def cmd_defs_donation[] = {
          {"doses", 0, OPT_STRING, "N", .help = "how many dose aliquots", .flags = OPT_REQUIRED},
          {"labels", 0, OPT_STRING, "FILE.zpl",
           .help = "write their labels (ZPL II) to FILE; each print is recorded"},
+         LABELS_DPI_OPT_WITH("labels"),
          {0}},
      "process a lot into N dose aliquots plus a retained sample; prints their IDs",
      "Creates N doses (LOT-001 .. LOT-N) and the retained sample (LOT-000, kept for testing and\n"
@@ -242,6 +243,7 @@ const struct cmd_def cmd_defs_donation[] = {
      "sample (-000) is not taken for a dose; either form is accepted wherever an ID is typed.\n"
      "Refused when TS is more than max_processing_hours after collection (the lot is then\n"
      "recorded as rejected), when N x dose_mass_g exceeds the lot's mass, or when the lot was\n"
-     "already processed or is not in quarantine.\n"},
+     "already processed or is not in quarantine.\n"
+     LABELS_HELP},
     {0},
 };

@@ -30,18 +30,28 @@ pg_text_array(struct strbuf *sb, const char *const *items, size_t n)
     strbuf_addch(sb, '}');
 }
 
-int
-labels_record(struct cmd_ctx *ctx, const char *const *ids, size_t n, const char *target,
-              struct strbuf *zpl)
+/* Runs one label function over the IDs (an array parameter), or NULL with ctx->err set. */
+static PGresult *
+labels_query(struct cmd_ctx *ctx, const char *sql, const char *const *ids, size_t n,
+             const char *arg2, const char *dpi)
 {
     struct strbuf arr = STRBUF_INIT;
     pg_text_array(&arr, ids, n);
-    const char *p[] = {arr.buf, target};
-    PGresult *r = db_exec(ctx->conn,
-                          "SELECT aliquot_id, lot, donor, processed, expires, status, retained,"
-                          " kind FROM fmtbank.label_print($1::text[], $2)",
-                          2, p, &ctx->err);
+    const char *p[] = {arr.buf, dpi, arg2};
+    PGresult *r = db_exec(ctx->conn, sql, arg2 ? 3 : 2, p, &ctx->err);
     strbuf_release(&arr);
+    return r;
+}
+
+int
+labels_record(struct cmd_ctx *ctx, const char *const *ids, size_t n, const char *target,
+              const char *dpi, struct strbuf *zpl)
+{
+    PGresult *r = labels_query(ctx,
+                               "SELECT aliquot_id, lot, donor, processed, expires, dose, doses,"
+                               " retained, kind, storage, dpi"
+                               " FROM fmtbank.label_print($1::text[], $3, $2)",
+                               ids, n, target, dpi);
     if (!r)
         return -1;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -51,11 +61,41 @@ labels_record(struct cmd_ctx *ctx, const char *const *ids, size_t n, const char 
             .donor = PQgetvalue(r, i, 2),
             .processed = PQgetvalue(r, i, 3),
             .expires = PQgetvalue(r, i, 4),
-            .status = PQgetvalue(r, i, 5),
-            .retained = PQgetvalue(r, i, 6)[0] == 't',
-            .reprint = strcmp(PQgetvalue(r, i, 7), "reprint") == 0,
+            .dose = atoi(PQgetvalue(r, i, 5)),
+            .doses = atoi(PQgetvalue(r, i, 6)),
+            .retained = PQgetvalue(r, i, 7)[0] == 't',
+            .reprint = strcmp(PQgetvalue(r, i, 8), "reprint") == 0,
+            .storage = PQgetvalue(r, i, 9),
+            .dpi = atoi(PQgetvalue(r, i, 10)),
         };
         zpl_label_append(zpl, &l);
+    }
+    PQclear(r);
+    return 0;
+}
+
+int
+labels_boxes(struct cmd_ctx *ctx, const char *const *ids, size_t n, const char *dpi,
+             struct strbuf *zpl)
+{
+    PGresult *r = labels_query(ctx,
+                               "SELECT box_id, freezer, freezer_id, rack, nrows, ncols, storage, dpi"
+                               " FROM fmtbank.box_label($1::text[], $2)",
+                               ids, n, NULL, dpi);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct zpl_box_label b = {
+            .id = PQgetvalue(r, i, 0),
+            .freezer = PQgetvalue(r, i, 1),
+            .freezer_id = PQgetvalue(r, i, 2),
+            .rack = PQgetvalue(r, i, 3),
+            .rows = atoi(PQgetvalue(r, i, 4)),
+            .cols = atoi(PQgetvalue(r, i, 5)),
+            .storage = PQgetvalue(r, i, 6),
+            .dpi = atoi(PQgetvalue(r, i, 7)),
+        };
+        zpl_box_label_append(zpl, &b);
     }
     PQclear(r);
     return 0;

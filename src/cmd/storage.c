@@ -1,9 +1,11 @@
 /* storage.c: "fmtbank freezer add", "box add", "location show|list": where tubes are kept
  * (site > freezer > rack > box > position) and the box map. */
 #include "cmd/cmd.h"
+#include "cmd/labels.h"
 #include "cmd/lot.h"
 #include "db/db.h"
 #include "common/boxmap.h"
+#include "common/outfile.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -41,6 +43,28 @@ cmd_box_add(struct cmd_ctx *ctx)
     out_ids(r);
     PQclear(r);
     return 0;
+}
+
+/* "box label": the ZPL of each box's label, to stdout or a file (nothing is recorded). */
+static int
+cmd_box_label(struct cmd_ctx *ctx)
+{
+    const char *out = cmd_opt(ctx, "output");
+    struct strbuf zpl = STRBUF_INIT;
+    int rc = labels_boxes(ctx, (const char *const *)ctx->args, ctx->nargs, cmd_opt(ctx, "dpi"),
+                          &zpl);
+    if (rc == 0 && (!out || strcmp(out, "-") == 0)) {
+        fputs(zpl.buf, stdout);
+    } else if (rc == 0) {
+        char *staged = labels_stage(ctx, out, &zpl);
+        rc = staged ? outfile_commit(staged, out, &ctx->err) : -1;
+        free(staged);
+        if (rc == 0)
+            fprintf(stderr, "wrote %zu box label%s to \"%s\"\n", ctx->nargs,
+                    ctx->nargs == 1 ? "" : "s", out);
+    }
+    strbuf_release(&zpl);
+    return rc == 0 ? 0 : cmd_fail(ctx);
 }
 
 /* The tubes of a box, for --format tsv/json and for the map. */
@@ -174,7 +198,19 @@ const struct cmd_def cmd_defs_storage[] = {
          {0}},
      "register a storage box in a freezer (admin; prints its ID)",
      "Its positions are written A1 .. P24, a position in a box BOXID:A1. The box ID\n"
-     "(B + 6 digits + check character) is printed; label the box with it.\n"},
+     "(B + 6 digits + check character) is printed; label the box with it (box label).\n"},
+    {"box label", cmd_box_label, CMD_DB, {"BOX...", 1, OPT_ANY, "box ID"},
+     (const struct opt_spec[]){
+         {"output", 'o', OPT_STRING, "FILE.zpl",
+          .help = "write to FILE instead of standard output"},
+         LABELS_DPI_OPT,
+         {0}},
+     "print the labels of boxes as ZPL II, to stdout or FILE (technician, quality, admin)",
+     "A box label (1.28 x 0.5 inch, laid out for --dpi 203 or 300) carries a DataMatrix of the\n"
+     "box ID (what \"fmtbank scan\" reads to select the box), the ID with its check character\n"
+     "set apart, the freezer, rack, rows x columns and the freezer's set temperature. Box\n"
+     "labels are not recorded (a tube's are). Send the file to a Zebra printer as raw ZPL:\n"
+     "lp -d PRINTER -o raw FILE.zpl\n"},
     {"location show", cmd_location_show, CMD_DB, {"BOX", 1, 1, "box ID"}, LOT_AS_OF_OPTS,
      "the map of a box: which tube is where, in which state",
      "Draws the position grid with one letter per tube (Q quarantine, R released, C recalled,\n"

@@ -1,4 +1,4 @@
-/* fuzz_zpl.c: ZPL labels built from database values (IDs, lot, donor code, dates, status) that
+/* fuzz_zpl.c: ZPL labels (tube and box) built from database values (IDs, lot, donor code, dates) that
  * may hold anything. Invariant: no field can inject ZPL: the output has exactly as many command
  * prefixes ('^' and '~') and lines as a label with empty fields, and no control character other
  * than its own line ends. */
@@ -39,11 +39,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (i >= size)
             break;
     }
-    struct zpl_label l = {f[0], f[1], f[2], f[3], f[4], f[5], retained, reprint};
-    struct zpl_label empty = {"", "", "", "", "", "", retained, reprint};
+    int dpi = data[0] & 4 ? ZPL_DPI_203 : ZPL_DPI_300;
+    struct zpl_label l = {.id = f[0], .lot = f[1], .donor = f[2], .processed = f[3],
+                          .expires = f[4], .storage = f[5], .dose = data[0] >> 3, .doses = 9,
+                          .retained = retained, .reprint = reprint, .dpi = dpi};
+    struct zpl_label empty = {.id = "", .lot = "", .donor = "", .processed = "", .expires = "",
+                              .storage = "", .dose = data[0] >> 3, .doses = 9,
+                              .retained = retained, .reprint = reprint, .dpi = dpi};
+    struct zpl_box_label b = {.id = f[0], .freezer = f[1], .freezer_id = f[2], .rack = f[3],
+                              .storage = f[4], .rows = 8, .cols = 12, .dpi = dpi};
+    struct zpl_box_label bempty = {.id = "", .freezer = "", .freezer_id = "", .rack = "",
+                                   .storage = "", .rows = 8, .cols = 12, .dpi = dpi};
     struct strbuf out = STRBUF_INIT, base = STRBUF_INIT;
     zpl_label_append(&out, &l);
     zpl_label_append(&base, &empty);
+    /* a box label, empty fields or not, has the same commands (an empty freezer ID or rack is
+     * left out or replaced, which changes no command) */
+    zpl_box_label_append(&out, &b);
+    zpl_box_label_append(&base, &bempty);
     size_t c1, t1, n1, c0, t0, n0;
     count(&out, &c1, &t1, &n1);
     count(&base, &c0, &t0, &n0);

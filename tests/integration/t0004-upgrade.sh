@@ -32,11 +32,11 @@ assert_contains "$counts_before" "lot released" "the fixture has released lots"
 expect 0 "the audit chain verifies across the upgrade" fmtbank --user audrey audit verify
 # the migrations add catalog data (new rule parameters and questionnaire items, the first catalog
 # version of 140 with its test and item definitions, audited like any catalog change, the score
-# instruments of 170, the release signature meanings of 210) and the
+# instruments of 170, the release signature meanings of 210, the label site settings of 220) and the
 # daemon's sweep steps (110 freezer, 140 catalog), and nothing else
 assert_eq "$(sql "select string_agg(DISTINCT tbl || ' ' || op, ', ' ORDER BY tbl || ' ' || op)
                   from fmtbank.audit_log where id > (select max(id) from fmtbank.audit_log) - ($(audit_count) - $audit_before)")" \
-    "catalog_version INSERT, question_item INSERT, question_item UPDATE, question_item_def INSERT, result_wording INSERT, rule_param INSERT, rule_param_value INSERT, score_instrument INSERT, screening_test_def INSERT, signature_meaning INSERT, sweep_step INSERT, unit_equivalence INSERT" \
+    "catalog_version INSERT, question_item INSERT, question_item UPDATE, question_item_def INSERT, result_wording INSERT, rule_param INSERT, rule_param_value INSERT, score_instrument INSERT, screening_test_def INSERT, signature_meaning INSERT, site_setting INSERT, sweep_step INSERT, unit_equivalence INSERT" \
     "the upgrade audited only the catalog data and the sweep step it adds"
 expect 0 "a released lot reads" fmtbank --user quinn lot show L26000002R
 assert_contains "$OUT" "released" "still released"

@@ -37,8 +37,9 @@ assert_contains "$zpl" "^FDLot $(shown "$LOT")^FS" "lot on the label (check char
 assert_contains "$zpl" "^FDDonor D-0001^FS" "donor code on the label"
 assert_contains "$zpl" "^FDProc ${PROC:0:10}^FS" "processed date on the label"
 assert_contains "$zpl" "^FDExp $(sql "SELECT (processed_at + interval '730 days')::date FROM fmtbank.lot")^FS" "expiry on the label"
-assert_eq "$(grep -c 'FDQUARANTINE^FS' "$TMP/lot.zpl")" "3" "QUARANTINE on the doses"
-assert_eq "$(grep -c 'FDRETAINED QUARANTINE^FS' "$TMP/lot.zpl")" "1" "the retained sample says so"
+assert_eq "$(grep -c 'FDDose [123] of 3^FS' "$TMP/lot.zpl")" "3" "dose n of 3 on the doses"
+assert_eq "$(grep -c 'FDRetained sample^FS' "$TMP/lot.zpl")" "1" "the retained sample says so"
+assert_not_contains "$zpl" "QUARANTINE" "no status on a tube label (t0210-labels)"
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.label_print WHERE kind = 'print' AND target = '$TMP/lot.zpl' AND who = 'alice'")" "4" "each print recorded"
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.audit_log WHERE tbl = 'label_print'")" "4" "and audited"
 

@@ -1,5 +1,6 @@
 /* test_labels.c: ZPL II label text (well-formed ^XA...^XZ, DataMatrix of the ID, every field,
- * no ZPL injection through a field) and the box map (grid, legend, colour only when asked). */
+ * 203 and 300 dpi, no status band, box labels, no ZPL injection through a field) and the box
+ * map (grid, legend, colour only when asked). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,7 +26,9 @@ static const struct zpl_label dose = {
     .donor = "D-0001",
     .processed = "2026-11-27",
     .expires = "2028-11-26",
-    .status = "quarantine",
+    .storage = "-80 \xC2\xB0" "C",
+    .dose = 1,
+    .doses = 3,
 };
 
 static void
@@ -39,22 +42,50 @@ test_zpl_fields(void **state)
     assert_int_equal(strcmp(z + sb.len - 4, "^XZ\n"), 0);
     assert_int_equal(count(z, "^XA"), 1);
     assert_int_equal(count(z, "^XZ"), 1);
-    /* DataMatrix (ECC 200) whose data is the ID */
-    assert_non_null(strstr(z, "^BXN,6,200^FH^FDL26000001-0011^FS"));
-    /* human-readable fields */
+    /* DataMatrix (ECC 200, 6 dots a module at 300 dpi) whose data is the plain ID */
+    assert_non_null(strstr(z, "^FO10,10^BXN,6,200^FH^FDL26000001-0011^FS"));
     /* the printed ID and lot with their check characters set apart (common/idtext.h) */
-    assert_non_null(strstr(z, "^FDL26000001-001 \xC2\xB7" "1^FS\n^FO"));
-    assert_non_null(strstr(z, "^FDLot L26000001 \xC2\xB7" "T^FS"));
-    assert_non_null(strstr(z, "^FDDonor D-0001^FS"));
-    assert_non_null(strstr(z, "^FDProc 2026-11-27^FS"));
-    assert_non_null(strstr(z, "^FDExp 2028-11-26^FS"));
-    assert_non_null(strstr(z, "^FDQUARANTINE^FS"));
+    assert_non_null(strstr(z, "^FO118,6^A0N,24,20^FH^FDL26000001-001 \xC2\xB7" "1^FS\n"));
+    assert_non_null(strstr(z, "^FO118,34^A0N,18,16^FH^FDLot L26000001 \xC2\xB7" "T^FS"));
+    assert_non_null(strstr(z, "^FO118,54^A0N,18,16^FH^FDDonor D-0001^FS"));
+    assert_non_null(strstr(z, "^FO118,74^A0N,18,16^FH^FDDose 1 of 3^FS"));
+    assert_non_null(strstr(z, "^FO118,94^A0N,18,16^FH^FDProc 2026-11-27^FS"));
+    assert_non_null(strstr(z, "^FO118,114^A0N,18,16^FH^FDExp 2028-11-26^FS"));
+    assert_non_null(strstr(z, "^FO10,110^A0N,18,16^FH^FD-80 \xC2\xB0" "C^FS"));
     assert_null(strstr(z, "REPRINT"));
+    /* no status band: no box, no reversed field, no status word */
+    assert_null(strstr(z, "^GB"));
+    assert_null(strstr(z, "^FR"));
+    assert_null(strstr(z, "QUARANTINE"));
     /* label size: 1.28 x 0.5 inch at 300 dpi */
     assert_non_null(strstr(z, "^PW384\n"));
     assert_non_null(strstr(z, "^LL150\n"));
     /* every field opened is closed */
-    assert_int_equal(count(z, "^FD"), count(z, "^FS") - 1 /* the ^GB box */);
+    assert_int_equal(count(z, "^FD"), count(z, "^FS"));
+    strbuf_release(&sb);
+}
+
+/* The same label for a 203-dpi printer: every coordinate, font and module scaled by 203/300. */
+static void
+test_zpl_203(void **state)
+{
+    (void)state;
+    struct zpl_label l = dose;
+    l.dpi = ZPL_DPI_203;
+    struct strbuf sb = STRBUF_INIT;
+    zpl_label_append(&sb, &l);
+    const char *z = sb.buf;
+    assert_non_null(strstr(z, "^PW260\n"));
+    assert_non_null(strstr(z, "^LL102\n"));
+    assert_non_null(strstr(z, "^FO7,7^BXN,4,200^FH^FDL26000001-0011^FS"));
+    assert_non_null(strstr(z, "^FO80,4^A0N,16,14^FH^FDL26000001-001 \xC2\xB7" "1^FS"));
+    assert_non_null(strstr(z, "^FO80,23^A0N,12,11^FH^FDLot L26000001 \xC2\xB7" "T^FS"));
+    assert_non_null(strstr(z, "^FO80,50^A0N,12,11^FH^FDDose 1 of 3^FS"));
+    assert_non_null(strstr(z, "^FO80,77^A0N,12,11^FH^FDExp 2028-11-26^FS"));
+    assert_non_null(strstr(z, "^FO7,74^A0N,12,11^FH^FD-80 \xC2\xB0" "C^FS"));
+    assert_null(strstr(z, "^PW384"));
+    assert_int_equal(zpl_scale(384, 203), 260);
+    assert_int_equal(zpl_scale(384, 300), 384);
     strbuf_release(&sb);
 }
 
@@ -65,14 +96,43 @@ test_zpl_retained_reprint(void **state)
     struct zpl_label l = dose;
     l.id = "L26000001-0003";
     l.retained = true;
+    l.dose = 0;
     l.reprint = true;
     struct strbuf sb = STRBUF_INIT;
     zpl_label_append(&sb, &l);
+    assert_non_null(strstr(sb.buf, "^FDRetained sample^FS"));
+    assert_null(strstr(sb.buf, "Dose"));
+    assert_non_null(strstr(sb.buf, "^FO10,130^A0N,16,14^FH^FDREPRINT^FS"));
     zpl_label_append(&sb, &dose);
-    assert_non_null(strstr(sb.buf, "^FDRETAINED QUARANTINE^FS"));
-    assert_non_null(strstr(sb.buf, "^FDREPRINT^FS"));
     assert_int_equal(count(sb.buf, "^XA"), 2);
     assert_int_equal(count(sb.buf, "^XZ"), 2);
+    assert_int_equal(count(sb.buf, "REPRINT"), 1);
+    strbuf_release(&sb);
+}
+
+static void
+test_zpl_box(void **state)
+{
+    (void)state;
+    struct zpl_box_label b = {.id = "B000001Y", .freezer = "Freezer 1", .freezer_id = "F00010",
+                              .rack = "R1", .storage = "-80 \xC2\xB0" "C", .rows = 8, .cols = 12};
+    struct strbuf sb = STRBUF_INIT;
+    zpl_box_label_append(&sb, &b);
+    const char *z = sb.buf;
+    assert_non_null(strstr(z, "^PW384\n^LL150\n"));
+    assert_non_null(strstr(z, "^BXN,6,200^FH^FDB000001Y^FS"));
+    assert_non_null(strstr(z, "^FDB000001 \xC2\xB7" "Y^FS"));
+    assert_non_null(strstr(z, "^FDFreezer 1 (F0001 \xC2\xB7" "0)^FS"));
+    assert_non_null(strstr(z, "^FDRack R1^FS"));
+    assert_non_null(strstr(z, "^FDSize 8 x 12^FS"));
+    assert_non_null(strstr(z, "^FD-80 \xC2\xB0" "C^FS"));
+    strbuf_release(&sb);
+    b.dpi = ZPL_DPI_203;
+    b.rack = "";
+    zpl_box_label_append(&sb, &b);
+    assert_non_null(strstr(sb.buf, "^PW260\n^LL102\n"));
+    assert_non_null(strstr(sb.buf, "^BXN,4,200^FH^FDB000001Y^FS"));
+    assert_non_null(strstr(sb.buf, "^FDRack -^FS"));
     strbuf_release(&sb);
 }
 
@@ -132,7 +192,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zpl_fields),    cmocka_unit_test(test_zpl_retained_reprint),
+        cmocka_unit_test(test_zpl_fields),    cmocka_unit_test(test_zpl_203),
+        cmocka_unit_test(test_zpl_box),       cmocka_unit_test(test_zpl_retained_reprint),
         cmocka_unit_test(test_zpl_escaping),  cmocka_unit_test(test_boxmap_plain),
         cmocka_unit_test(test_boxmap_colour),
     };
