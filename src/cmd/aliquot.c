@@ -110,7 +110,7 @@ cmd_aliquot_move(struct cmd_ctx *ctx)
         const char *p[] = {ctx->args[0], to};
         PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.aliquot_move($1, $2)", 2, p, &ctx->err);
         if (r)
-            out_ids(r);
+            out_ids(ctx, r);
         else
             rc = cmd_fail(ctx);
         PQclear(r);

@@ -25,7 +25,7 @@ cmd_aliquot_issue(struct cmd_ctx *ctx)
                               " fmtbank.recipient_code_check($2)",
                               4, p, &ctx->err);
         if (r) {
-            out_ids(r);
+            out_ids(ctx, r);
             fprintf(stderr, "issued \"%s\" to recipient %s at %s for %s use\n",
                     PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), site, use);
         } else {
@@ -77,7 +77,7 @@ cmd_aliquot_pick(struct cmd_ctx *ctx)
     long got = PQntuples(r), available = got ? atol(PQgetvalue(r, 0, 1)) : 0;
     int rc = 0;
     if (cmd_flag(ctx, "ids"))
-        out_ids(r);
+        out_ids(ctx, r);
     else
         rc = out_query(ctx, OUT_LIST,
                        "SELECT pick, id, location, expires, lot, donor, freezer_name AS freezer,"

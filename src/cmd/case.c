@@ -125,7 +125,7 @@ cmd_hold_add(struct cmd_ctx *ctx)
                           p, &ctx->err);
     if (!r)
         return cmd_fail(ctx);
-    printf("%s\n", PQgetvalue(r, 0, 0));
+    out_id(ctx, PQgetvalue(r, 0, 0));
     fprintf(stderr, "case %s holds %s lot%s and %s single tube%s\n", PQgetvalue(r, 0, 0),
             PQgetvalue(r, 0, 1), strcmp(PQgetvalue(r, 0, 1), "1") == 0 ? "" : "s",
             PQgetvalue(r, 0, 2), strcmp(PQgetvalue(r, 0, 2), "1") == 0 ? "" : "s");

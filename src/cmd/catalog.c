@@ -95,7 +95,7 @@ catalog_change(struct cmd_ctx *ctx, const char *sql, int n, const char *const *p
     if (!PQgetisnull(r, 0, 4))
         fprintf(stderr, "case %s opened: it holds %s released lot(s) never tested for %s\n",
                 PQgetvalue(r, 0, 4), PQgetvalue(r, 0, 5), PQgetvalue(r, 0, 1));
-    out_ids(r);
+    out_ids(ctx, r);
     PQclear(r);
     return 0;
 }

@@ -31,6 +31,7 @@ struct cmd_ctx {
     const char *user;    /* --user */
     const char *reason;  /* --reason */
     enum out_format format;
+    bool quiet;          /* --quiet: no new IDs on stdout, no progress */
     const struct cmd_def *def;
     struct opt_values opt; /* the parsed options (not for CMD_RAW_ARGS) */
     char **args;           /* the positionals (CMD_RAW_ARGS: every argument, untouched) */
@@ -123,8 +124,10 @@ int out_query(struct cmd_ctx *ctx, enum out_shape shape, const char *sql, int np
               const char *const *params, const char *not_found);
 /* A command without arguments that prints one query (list or object). */
 int cmd_query_noargs(struct cmd_ctx *ctx, enum out_shape shape, const char *sql);
-/* Prints every value of column 0, one per line (new identifiers). */
-void out_ids(const PGresult *res);
+/* Prints every value of column 0, one per line (new identifiers), unless --quiet. */
+void out_ids(const struct cmd_ctx *ctx, const PGresult *res);
+/* Prints one new identifier on its line, unless --quiet. */
+void out_id(const struct cmd_ctx *ctx, const char *id);
 /* Opens an input file ("-" for stdin) or sets a not-found / input error. */
 FILE *cmd_open_input(struct cmd_ctx *ctx, const char *path);
 struct import_spec;

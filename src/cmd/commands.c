@@ -34,6 +34,8 @@ static const struct opt_spec global_opts[] = {
     {"format", 0, OPT_STRING, "FORMAT", .help = "for commands that print records",
      .choices = "table|tsv|json", .def = "table"},
     {"reason", 0, OPT_STRING, "TEXT", .help = "why: recorded in the audit trail with every change"},
+    {"quiet", 'q', OPT_FLAG, NULL,
+     .help = "no new IDs on stdout (one per record created) and no progress on a terminal"},
     {"help", 'h', OPT_FLAG, NULL, .help = "help for fmtbank or for one command"},
     {"version", 0, OPT_FLAG, NULL, .help = "print the version"},
     {0},
@@ -48,7 +50,7 @@ print_global_help(FILE *out)
 
 struct globals {
     const char *db, *user, *format, *reason;
-    bool help, version;
+    bool help, version, quiet;
 };
 
 /* Whether ARG ("--name" or "--name=value") is an option the command itself declares. */
@@ -166,6 +168,10 @@ take_global(int argc, char **argv, int *i, struct globals *g, struct fb_error *e
     }
     if (strcmp(a, "--version") == 0) {
         g->version = true;
+        return 1;
+    }
+    if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+        g->quiet = true;
         return 1;
     }
     if (strncmp(a, "--", 2) != 0)
@@ -294,6 +300,7 @@ run_command(const struct cmd_def *d, struct globals *g, int argc, char **argv)
     ctx.dsn = g->db;
     ctx.user = g->user;
     ctx.reason = g->reason;
+    ctx.quiet = g->quiet;
     if (parse_format(g->format, &ctx.format, &ctx.err) < 0) {
         fb_error_print(&ctx.err, stderr);
         fb_error_clear(&ctx.err);

@@ -39,7 +39,7 @@ cmd_donation_add(struct cmd_ctx *ctx)
     if (!r)
         return cmd_fail(ctx);
     /* The lot exists either way: its ID goes on the material, also when it is rejected. */
-    printf("%s\n", PQgetvalue(r, 0, 0));
+    out_id(ctx, PQgetvalue(r, 0, 0));
     if (strcmp(PQgetvalue(r, 0, 1), "rejected") == 0)
         rc = refusal_from_row(ctx, r, 2);
     PQclear(r);
@@ -170,7 +170,7 @@ cmd_donation_process(struct cmd_ctx *ctx)
     } else {
         int n = PQntuples(r);
         for (int i = 0; i < n; i++)
-            printf("%s\n", PQgetvalue(r, i, 0));
+            out_id(ctx, PQgetvalue(r, i, 0));
         fprintf(stderr, "processed lot \"%s\" into %d dose%s and retained sample \"%s\"\n",
                 ctx->args[0], n - 1, n == 2 ? "" : "s", PQgetvalue(r, n - 1, 0));
         if (staged) {

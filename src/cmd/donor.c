@@ -5,6 +5,7 @@
 #include "cmd/cmd.h"
 #include "db/db.h"
 #include "db/donor_import.h"
+#include "common/progress.h"
 #include "common/text.h"
 #include "common/util.h"
 
@@ -23,7 +24,7 @@ cmd_donor_add(struct cmd_ctx *ctx)
         PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.donor_add($1, $2, $3)", 3, p, &ctx->err);
         rc = r ? 0 : -1;
         if (r)
-            out_ids(r);
+            out_ids(ctx, r);
         PQclear(r);
     }
     return rc == 0 ? 0 : cmd_fail(ctx);
@@ -43,8 +44,8 @@ cmd_open_input(struct cmd_ctx *ctx, const char *path)
 }
 
 /* An import command: FILE ("-": standard input) through import_csv (db/import.h), the bad lines
- * escaped on stderr, the new IDs on stdout when print_ids, one summary line on stderr
- * (import_summary). Shared by donor, result and recipient score imports. */
+ * escaped on stderr, the new IDs on stdout when print_ids (and not --quiet), progress at a
+ * terminal, one summary line on stderr (import_summary). Shared by donor, result and recipient score imports. */
 int
 cmd_import_file(struct cmd_ctx *ctx, const struct import_spec *spec, bool print_ids,
                 const char *one, const char *many)
@@ -53,9 +54,15 @@ cmd_import_file(struct cmd_ctx *ctx, const struct import_spec *spec, bool print_
     if (!in)
         return cmd_fail(ctx);
     long nbad = 0, nrows = 0, nold = 0;
+    struct progress prog;
+    char *what = xasprintf("importing \"%s\"", ctx->args[0]);
+    progress_start(&prog, progress_wanted(ctx->quiet), what);
+    free(what);
     FILE *bad = text_escaping_stream(stderr); /* bad lines quote the file: escaped */
     int rc = import_csv(ctx->conn, spec, in, ctx->args[0], bad ? bad : stderr,
-                        print_ids ? stdout : NULL, &nbad, &nrows, &nold, &ctx->err);
+                        print_ids && !ctx->quiet ? stdout : NULL, &prog, &nbad, &nrows, &nold,
+                        &ctx->err);
+    progress_end(&prog);
     if (bad)
         fclose(bad);
     if (in != stdin)

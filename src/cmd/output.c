@@ -152,10 +152,17 @@ out_query(struct cmd_ctx *ctx, enum out_shape shape, const char *sql, int nparam
 }
 
 void
-out_ids(const PGresult *res)
+out_id(const struct cmd_ctx *ctx, const char *id)
+{
+    if (!ctx->quiet)
+        printf("%s\n", id);
+}
+
+void
+out_ids(const struct cmd_ctx *ctx, const PGresult *res)
 {
     for (int r = 0; r < PQntuples(res); r++)
-        printf("%s\n", PQgetvalue(res, r, 0));
+        out_id(ctx, PQgetvalue(res, r, 0));
 }
 
 static char *

@@ -226,7 +226,7 @@ cmd_questionnaire_record(struct cmd_ctx *ctx)
         goto done;
     }
     if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 2)) {
-        printf("%s\n", PQgetvalue(r, 0, 2));
+        out_id(ctx, PQgetvalue(r, 0, 2));
         goto done;
     }
     for (int i = 0; i < PQntuples(r); i++) {

@@ -88,7 +88,7 @@ event_result(struct cmd_ctx *ctx, const char *call, int nparams, const char *con
     free(sql);
     if (!r)
         return cmd_fail(ctx);
-    printf("%s\n", PQgetvalue(r, 0, 0));
+    out_id(ctx, PQgetvalue(r, 0, 0));
     fprintf(stderr, "%s adverse event %s of recipient %s (%s; imputability %s; outcome %s)\n", verb,
             PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3),
             PQgetvalue(r, 0, 4));

@@ -77,7 +77,7 @@ cmd_release_sign(struct cmd_ctx *ctx)
         return cmd_fail(ctx);
     int rc = sign_outcome(ctx, r, "signed", 4);
     if (rc == 0) {
-        printf("%s\n", PQgetvalue(r, 0, 1));
+        out_id(ctx, PQgetvalue(r, 0, 1));
         fprintf(stderr, "released lot \"%s\" (%s dose%s); signature SHA-256 %s\n", ctx->args[0],
                 PQgetvalue(r, 0, 3), strcmp(PQgetvalue(r, 0, 3), "1") == 0 ? "" : "s",
                 PQgetvalue(r, 0, 2));

@@ -3,6 +3,7 @@
 #include "cmd/cmd.h"
 #include "db/db.h"
 #include "report/report.h"
+#include "common/progress.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -56,7 +57,13 @@ cmd_report_run(struct cmd_ctx *ctx)
         free(as_of_param);
         return FB_ERR_USAGE;
     }
+    struct progress prog;
+    char *what = xasprintf("report \"%s\"", ctx->args[0]);
+    progress_start(&prog, progress_wanted(ctx->quiet), what);
+    free(what);
+    req.progress = &prog;
     rc = report_run(ctx->conn, &req, &st, &ctx->err);
+    progress_end(&prog);
     free(all);
     free(as_of_param);
     if (rc == 0) {

@@ -25,7 +25,7 @@ cmd_result_add(struct cmd_ctx *ctx)
                                     "SELECT fmtbank.result_add($1, $2, $3, $4, $5, $6, $7)", 7, p,
                                     &ctx->err);
         if (r)
-            out_ids(r);
+            out_ids(ctx, r);
         else
             rc = cmd_fail(ctx);
         PQclear(r);
@@ -83,7 +83,7 @@ cmd_result_correct(struct cmd_ctx *ctx)
     }
     if (!r)
         return cmd_fail(ctx);
-    out_ids(r);
+    out_ids(ctx, r);
     PQclear(r);
     return 0;
 }

@@ -14,7 +14,7 @@ cmd_rules_set(struct cmd_ctx *ctx)
     if (r) {
         fprintf(stderr, "rule set version %s: \"%s\" is now %s\n", PQgetvalue(r, 0, 0),
                 ctx->args[0], ctx->args[1]);
-        out_ids(r);
+        out_ids(ctx, r);
     }
     PQclear(r);
     return rc;

@@ -24,7 +24,7 @@ cmd_freezer_add(struct cmd_ctx *ctx)
         const char *p[] = {ctx->args[0], temp, site};
         PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.freezer_add($1, $2, $3)", 3, p, &ctx->err);
         if (r)
-            out_ids(r);
+            out_ids(ctx, r);
         else
             rc = cmd_fail(ctx);
         PQclear(r);
@@ -40,7 +40,7 @@ cmd_box_add(struct cmd_ctx *ctx)
     PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.box_add($1, $2, $3, $4)", 4, p, &ctx->err);
     if (!r)
         return cmd_fail(ctx);
-    out_ids(r);
+    out_ids(ctx, r);
     PQclear(r);
     return 0;
 }

@@ -53,7 +53,7 @@ cmd_user_add(struct cmd_ctx *ctx)
         PGresult *r = db_exec(ctx->conn, "SELECT fmtbank.user_add($1, $2, $3, $4)", 4, p,
                               &ctx->err);
         if (r)
-            out_ids(r);
+            out_ids(ctx, r);
         else
             rc = -1;
         PQclear(r);

@@ -4,6 +4,7 @@
 #include "db/db.h"
 #include "db/retry.h"
 #include "common/csv.h"
+#include "common/progress.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -85,7 +86,8 @@ check_header(const struct csv_record *rec, const struct import_spec *spec, bool 
  * Returns 0, or -1 with err set when the file cannot be read or its header is wrong. */
 static int
 read_rows(const struct import_spec *spec, FILE *in, const char *label, FILE *bad_out,
-          long *nbad, struct strbuf *copy, long *nrows, struct fb_error *err)
+          struct progress *prog, long *nbad, struct strbuf *copy, long *nrows,
+          struct fb_error *err)
 {
     struct strbuf data = STRBUF_INIT;
     if (csv_read_all(in, &data) < 0) {
@@ -102,8 +104,10 @@ read_rows(const struct import_spec *spec, FILE *in, const char *label, FILE *bad
     char msg[256];
     int rc = 0, header = 1, r;
     const char *perr = NULL;
+    progress_phase(prog, "reading lines");
     while ((r = csv_lines_next(&lines, &rec, &perr)) != 0) {
         long lineno = rec.line;
+        progress_add(prog, 1);
         if (r < 0) {
             if (header) {
                 fb_error_set(err, FB_ERR_INPUT, "could not read \"%s\": line %ld: %s", label,
@@ -111,6 +115,7 @@ read_rows(const struct import_spec *spec, FILE *in, const char *label, FILE *bad
                 rc = -1;
                 break;
             }
+            progress_end(prog); /* the bad line on a line of its own */
             bad_line(bad_out, label, lineno, perr, nbad);
             continue;
         }
@@ -132,6 +137,7 @@ read_rows(const struct import_spec *spec, FILE *in, const char *label, FILE *bad
             snprintf(msg, sizeof(msg), "%zu field%s, expected %zu (%s%s%s)", rec.nfields,
                      rec.nfields == 1 ? "" : "s", ncols, spec->columns,
                      with_optional ? "," : "", with_optional ? spec->optional : "");
+            progress_end(prog); /* the bad line on a line of its own */
             bad_line(bad_out, label, lineno, msg, nbad);
             continue;
         }
@@ -213,7 +219,8 @@ import_summary(const char *label, const char *one, const char *many, long nrows,
 
 static int
 import_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
-          FILE *bad_out, long *nbad, long *nold, PGresult **ids, struct fb_error *err)
+          FILE *bad_out, struct progress *prog, long *nbad, long *nold, PGresult **ids,
+          struct fb_error *err)
 {
     *nbad = 0;
     *ids = NULL;
@@ -221,7 +228,7 @@ import_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *la
     long nrows = 0;
     PGresult *res = NULL;
     int rc = -1;
-    if (read_rows(spec, in, label, bad_out, nbad, &copy, &nrows, err) < 0)
+    if (read_rows(spec, in, label, bad_out, prog, nbad, &copy, &nrows, err) < 0)
         goto done;
     if (*nbad > 0) {
         refuse_bad(label, *nbad, 0, err);
@@ -229,6 +236,7 @@ import_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *la
     }
     if (db_run(conn, spec->begin_sql, 0, NULL, err) < 0)
         goto done;
+    progress_phase(prog, "sending %ld rows", nrows);
     if (db_copy_in_buf(conn, spec->copy_sql, strbuf_str(&copy), copy.len, err) < 0) {
         char *msg = xasprintf("could not read \"%s\": %s", label, err->message);
         free(err->message);
@@ -237,7 +245,9 @@ import_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *la
                                                                              : FB_ERR_INPUT;
         goto done;
     }
+    progress_phase(prog, "checking and recording %ld rows", nrows);
     res = db_exec(conn, spec->stage_sql, 0, NULL, err);
+    progress_end(prog);
     if (!res)
         goto done;
     int bad = report_bad(res, label, bad_out, nbad, nold);
@@ -260,7 +270,7 @@ int
 import_csv_tx(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
               FILE *bad_out, long *nbad, PGresult **ids, struct fb_error *err)
 {
-    return import_tx(conn, spec, in, label, bad_out, nbad, NULL, ids, err);
+    return import_tx(conn, spec, in, label, bad_out, NULL, nbad, NULL, ids, err);
 }
 
 /* One attempt of import_csv: the whole input is in memory so that a retry reads it again. */
@@ -270,6 +280,7 @@ struct import_run {
     size_t len;
     const char *label;
     FILE *bad_out;
+    struct progress *prog;
     long *nbad;
     long *nold;
     PGresult *ids;
@@ -290,15 +301,16 @@ import_attempt(PGconn *conn, void *arg, struct fb_error *err)
     FILE *in = fmemopen(r->len ? (void *)r->buf : empty, r->len, "rb");
     if (!in)
         die("out of memory");
-    int rc = import_tx(conn, r->spec, in, r->label, r->bad_out, r->nbad, r->nold, &r->ids, err);
+    int rc = import_tx(conn, r->spec, in, r->label, r->bad_out, r->prog, r->nbad, r->nold, &r->ids,
+                       err);
     fclose(in);
     return rc;
 }
 
 int
 import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
-           FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, long *nold,
-           struct fb_error *err)
+           FILE *bad_out, FILE *ids_out, struct progress *prog, long *nbad, long *nrows,
+           long *nold, struct fb_error *err)
 {
     *nbad = 0;
     *nrows = 0;
@@ -310,7 +322,7 @@ import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *l
         return -1;
     }
     struct import_run run = {spec, data.len ? strbuf_str(&data) : NULL, data.len, label, bad_out,
-                             nbad, nold, NULL};
+                             prog, nbad, nold, NULL};
     char *what = xasprintf("importing \"%s\"", label);
     int rc = db_tx_retry(conn, what, import_attempt, &run, err);
     free(what);

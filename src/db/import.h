@@ -30,10 +30,12 @@ struct import_spec {
  * every line the database reports as "already recorded: ..." (the same file sent again) is
  * "nothing new": 0 is returned, nothing is stored or written, and *nold counts those lines; when
  * other lines are bad too, every line is reported and *nold says how many were already recorded.
- * Returns 0 or -1. */
+ * prog (may be NULL; common/progress.h) shows the phases: lines read, rows sent, rows checked
+ * and recorded. Returns 0 or -1. */
+struct progress;
 int import_csv(PGconn *conn, const struct import_spec *spec, FILE *in, const char *label,
-               FILE *bad_out, FILE *ids_out, long *nbad, long *nrows, long *nold,
-               struct fb_error *err);
+               FILE *bad_out, FILE *ids_out, struct progress *prog, long *nbad, long *nrows,
+               long *nold, struct fb_error *err);
 /* The one summary line of an import on stderr: "imported N <many> from "FILE"", or "nothing new
  * in "FILE": all N <many> already recorded, nothing imported". */
 void import_summary(const char *label, const char *one, const char *many, long nrows, long nold);

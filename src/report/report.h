@@ -14,6 +14,8 @@
 #define REPORT_SHEET_ROWS_MIN 8
 #define REPORT_SHEET_ROWS_MAX 1048576
 
+struct progress;
+
 /* A report to write. */
 struct report_request {
     const char *name;
@@ -23,6 +25,8 @@ struct report_request {
     /* Rows per worksheet before a table continues on a new sheet ("Aliquots (2)" ...): 0 for
      * Excel's maximum, else REPORT_SHEET_ROWS_MIN .. REPORT_SHEET_ROWS_MAX. */
     uint32_t sheet_rows;
+    /* Rows written, sheet by sheet (common/progress.h), or NULL. */
+    struct progress *progress;
 };
 
 /* What report_run wrote (for the CLI's summary line). */

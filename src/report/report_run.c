@@ -6,6 +6,7 @@
 #include "report/report_int.h"
 #include "report/xlsx.h"
 #include "common/outfile.h"
+#include "common/progress.h"
 #include "db/db.h"
 #include "common/util.h"
 
@@ -51,7 +52,8 @@ typedef int (*row_fn)(void *ctx, const PGresult *res, struct fb_error *err);
 
 static int
 stream_rows(PGconn *conn, const struct report_def *def, const struct report_query *q,
-            const struct report_bound *b, row_fn shape, row_fn fn, void *ctx, struct fb_error *err)
+            const struct report_bound *b, row_fn shape, row_fn fn, void *ctx,
+            struct progress *prog, struct fb_error *err)
 {
     if (stream_start(conn, q->sql, b, err) < 0)
         return -1;
@@ -65,8 +67,10 @@ stream_rows(PGconn *conn, const struct report_def *def, const struct report_quer
                 checked = true;
                 rc = shape(ctx, res, err);
             }
-            if (rc == 0 && st == PGRES_SINGLE_TUPLE)
+            if (rc == 0 && st == PGRES_SINGLE_TUPLE) {
                 rc = fn(ctx, res, err);
+                progress_add(prog, 1);
+            }
         } else {
             db_error_fill(conn, res, err);
             report_blame_query(def, q, res, err);
@@ -298,9 +302,10 @@ run_record(PGconn *conn, struct xlsx_book *book, const struct report_def *def,
 static int
 run_sheets(PGconn *conn, struct xlsx_book *book, const struct report_def *def, size_t first,
            size_t n, const struct report_bound *b, const struct xlsx_heading *h,
-           unsigned long long *rows, struct fb_error *err)
+           unsigned long long *rows, struct progress *prog, struct fb_error *err)
 {
     const struct report_sheet *sh = &def->sheets[first];
+    progress_phase(prog, "sheet \"%s\"%s", sh->name, n > 1 ? " and the sheets of its query" : "");
     if (sh->kind == SHEET_RECORD)
         return run_record(conn, book, def, sh, b, h, rows, err);
     struct group_ctx g = {xcalloc(n, sizeof(struct sheet_ctx)), n};
@@ -317,8 +322,9 @@ run_sheets(PGconn *conn, struct xlsx_book *book, const struct report_def *def, s
     }
     const struct report_query *q = report_def_query(def, sh->query);
     if (n == 1 ? stream_rows(conn, def, q, b, sheet_shape,
-                             sh->kind == SHEET_BOXMAP ? boxmap_row : table_row, &g.sheets[0], err)
-               : stream_rows(conn, def, q, b, group_shape, group_row, &g, err))
+                             sh->kind == SHEET_BOXMAP ? boxmap_row : table_row, &g.sheets[0],
+                             prog, err)
+               : stream_rows(conn, def, q, b, group_shape, group_row, &g, prog, err))
         goto done;
     for (size_t i = 0; i < n; i++)
         if (sheet_end(&g.sheets[i], rows, err) < 0)
@@ -505,7 +511,7 @@ report_run(PGconn *conn, const struct report_request *req, struct report_stats *
         struct xlsx_heading *h = xcalloc(n, sizeof(*h));
         for (size_t k = 0; k < n; k++)
             heading_for(def, &def->sheets[i + k], m.title, m.subtitle, m.banner, &h[k]);
-        int r = run_sheets(conn, book, def, i, n, &b, h, &rows, err);
+        int r = run_sheets(conn, book, def, i, n, &b, h, &rows, req->progress, err);
         free(h);
         if (r < 0)
             goto done;
