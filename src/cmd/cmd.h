@@ -126,6 +126,9 @@ int out_query(struct cmd_ctx *ctx, enum out_shape shape, const char *sql, int np
 int cmd_query_noargs(struct cmd_ctx *ctx, enum out_shape shape, const char *sql);
 /* Prints every value of column 0, one per line (new identifiers), unless --quiet. */
 void out_ids(const struct cmd_ctx *ctx, const PGresult *res);
+/* A table cell as a person reads it: an ID with its check character set apart
+ * (common/idtext.h), anything else as it is. Returns v or *own (allocated; the caller frees it). */
+const char *out_text(const char *v, char **own);
 /* Prints one new identifier on its line, unless --quiet. */
 void out_id(const struct cmd_ctx *ctx, const char *id);
 /* Opens an input file ("-" for stdin) or sets a not-found / input error. */

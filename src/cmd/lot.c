@@ -91,8 +91,11 @@ lot_print_state(struct cmd_ctx *ctx, const char *lot, bool *releasable)
         for (int c = 0; c < blocking; c++)
             if (strlen(PQfname(r, c)) > w)
                 w = strlen(PQfname(r, c));
-        for (int c = 0; c < blocking; c++)
-            printf("%-*s  %s\n", (int)w, PQfname(r, c), PQgetvalue(r, 0, c));
+        for (int c = 0; c < blocking; c++) {
+            char *own;
+            printf("%-*s  %s\n", (int)w, PQfname(r, c), out_text(PQgetvalue(r, 0, c), &own));
+            free(own);
+        }
         if (*releasable) {
             printf("%-*s  nothing: releasable\n", (int)w, "blocking");
         } else {

@@ -30,14 +30,17 @@ pad(FILE *out, const char *s, size_t width)
         fputc(' ', out);
 }
 
-/* A value as a person reads it: IDs with their check character set apart (common/idtext.h).
- * Returns the value itself, or *own (allocated, the caller frees it). */
+const char *
+out_text(const char *v, char **own)
+{
+    *own = idtext_display_dup(v);
+    return *own ? *own : v;
+}
+
 static const char *
 shown(const PGresult *res, int r, int c, char **own)
 {
-    const char *v = PQgetvalue(res, r, c);
-    *own = idtext_display_dup(v);
-    return *own ? *own : v;
+    return out_text(PQgetvalue(res, r, c), own);
 }
 
 static void
