@@ -42,8 +42,13 @@ standby_refusal(PGconn *conn, const char *state, struct fb_error *err)
 {
     const char *hs = conn ? PQparameterStatus(conn, "in_hot_standby") : NULL;
     bool standby = hs && strcmp(hs, "on") == 0;
-    if (!state || !standby || (strcmp(state, "25006") != 0 && strcmp(state, "55000") != 0 &&
-                               strcmp(state, "XX000") != 0))
+    /* 25006 read-only transaction; 0A000 an unlogged (staging) table; 55000 and XX000 a lock
+     * or a transaction id that recovery does not give */
+    static const char *const refusals[] = {"25006", "0A000", "55000", "XX000"};
+    bool refused = false;
+    for (size_t i = 0; state && i < sizeof(refusals) / sizeof(refusals[0]); i++)
+        refused = refused || strcmp(state, refusals[i]) == 0;
+    if (!standby || !refused)
         return;
     char *was = xstrdup(err->message ? err->message : "");
     fb_error_set(err, FB_ERR_DBUNAVAIL, "read-only standby: this server is a hot standby and "

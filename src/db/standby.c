@@ -194,7 +194,8 @@ standby_promote(struct embedded *e, struct fb_error *err)
                       e->home);
         return -1;
     }
-    int fd = embedded_lock(e, err);
+    /* as root: the server user's ids, for pg_ctl */
+    int fd = embedded_prepare_home(e, err) < 0 ? -1 : embedded_lock(e, err);
     if (fd < 0)
         return -1;
     bool recovering = false;
