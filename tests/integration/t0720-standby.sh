@@ -18,6 +18,17 @@ sb_sql() { S fmtbank --user "${2:-postgres}" db psql -X -A -t -q -v ON_ERROR_STO
 
 lot=$(ready_lot D-7001) || { not_ok "a releasable lot on the primary"; done_testing; }
 
+# An instance configured by an older fmtbank (no replication settings): init restarts it once.
+conf="$PRIMARY/data/fmtbank_auth.conf"
+grep -v fmtbank_replication.conf "$conf" >"$TMP/auth.conf" && cat "$TMP/auth.conf" >"$conf"
+expect 0 "init on a running instance configured before standbys" fmtbank init
+assert_contains "$ERR" "the embedded instance was restarted" "restarts it to take the replication settings"
+grep -q "^include_if_exists = 'fmtbank_replication.conf'" "$conf" && ok "which are included again" ||
+    not_ok "no replication include in fmtbank_auth.conf"
+assert_eq "$(sql "SHOW wal_keep_size")" "256MB" "the primary keeps WAL for its standbys"
+expect 0 "init again" fmtbank init
+assert_not_contains "$ERR" "restarted" "restarts only once"
+
 # --- the standby -------------------------------------------------------------------------------
 expect 2 "standby create needs --home" fmtbank db standby create --from "$(fmtbank db url)"
 expect 0 "db standby create copies the primary into a new home" \
