@@ -82,6 +82,16 @@ reads=(
     "--user audrey report eligibility -o $TMP/elig.xlsx"
     "--user audrey report audit -o $TMP/audit.xlsx"
     "--user audrey lookback D-7001"
+    "--user audrey lookback list"
+    "--user audrey catalog wordings"
+    "--user audrey catalog history"
+    "--user audrey rules history"
+    "--user quinn release meanings"
+    "--user quinn case list"
+    "--user quinn trace D-7001"
+    "--user quinn todo"
+    "--user audrey report check"
+    "--user audrey questionnaire list D-7001"
 )
 for r in "${reads[@]}"; do
     # shellcheck disable=SC2086
