@@ -29,6 +29,15 @@ start_daemon d --config "$TMP/d.conf"
 pid=$DPID
 wait_log "$TMP/d.log" "active daemon" 10 || not_ok "the daemon becomes active on the primary"
 
+# A daemon pointed at the standby alone does not work there: it waits for a primary.
+start_daemon s --db "host=$SB dbname=fmtbank" --inbox "$INBOX" --interval 0.5 --reconnect-max 1
+spid=$DPID
+wait_log "$TMP/s.log" "the server is a read-only standby: fmtbankd works on the primary" 10 &&
+    ok "a daemon on the standby alone waits for a primary" || not_ok "daemon on the standby"
+kill -TERM "$spid"
+wait_exit "$spid" 10
+assert_eq "$(grep -c 'active daemon' "$TMP/s.log")" "0" "and never became active there"
+
 donor_csv "$INBOX/before.csv" 700000 3
 wait_log "$TMP/d.log" 'imported "before.csv": 3 rows' 10 && ok "imports on the primary" ||
     not_ok "before.csv imported"
