@@ -48,6 +48,13 @@ cmd_db_status(struct cmd_ctx *ctx)
     printf("home     %s\nstate    %s\n", e.home, state);
     if (pid)
         printf("pid      %ld\n", pid);
+    /* a standby has standby.signal until it is promoted (not shown when the data directory is
+     * not readable: a person's own OS account) */
+    char *signal = xasprintf("%s/standby.signal", e.datadir);
+    if (embedded_initialised(&e))
+        printf("role     %s\n", access(signal, F_OK) == 0 ? "standby (db promote makes it a primary)"
+                                                         : "primary");
+    free(signal);
     printf("log      %s\n", e.logfile);
     embedded_free(&e);
     return pid ? 0 : FB_ERR_DBUNAVAIL;
@@ -117,7 +124,8 @@ const struct cmd_def cmd_defs_db[] = {
      "directory. Starting it twice at once is safe; other commands start it on demand.\n"},
     {"db stop", cmd_db_stop, 0, {0}, NULL, "stop the embedded instance", NULL},
     {"db status", cmd_db_status, 0, {0}, NULL,
-     "show whether the embedded instance runs (exit 0 running, 7 otherwise)", NULL},
+     "show whether the embedded instance runs (exit 0 running, 7 otherwise)",
+     "Also its role: primary, or a standby (fmtbank db standby create) until promoted.\n"},
     {"db psql", cmd_db_psql, CMD_RAW_ARGS, {"[PSQL ARGS...]", 0, OPT_ANY, NULL}, NULL,
      "open psql on the embedded instance as its superuser (further arguments go to psql)",
      "Example: fmtbank db psql -c 'select 1'\n"

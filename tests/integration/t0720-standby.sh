@@ -36,6 +36,10 @@ expect 0 "db standby create copies the primary into a new home" \
 assert_contains "$ERR" "standby running in $SB" "and says where it runs"
 [ -f "$SB/data/standby.signal" ] && ok "the copy is a standby (standby.signal)" || not_ok "standby.signal"
 [ -S "$SB/.s.PGSQL.5432" ] && ok "with its own socket in its home" || not_ok "standby socket"
+run S fmtbank db status
+assert_contains "$OUT" "role     standby" "db status: a standby"
+run fmtbank db status
+assert_contains "$OUT" "role     primary" "db status: the primary"
 expect 5 "a second standby create into the same home is refused" \
     fmtbank db standby create --from "$(fmtbank db url)" --home "$SB"
 assert_eq "$(sql "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" "1" \
@@ -163,6 +167,8 @@ expect 0 "the primary stops" fmtbank db stop
 expect 0 "db promote once the primary is gone" S fmtbank db promote
 assert_eq "$(sb_sql "SELECT pg_is_in_recovery()")" "f" "the standby is now a primary"
 [ ! -e "$SB/data/standby.signal" ] && ok "standby.signal is gone" || not_ok "standby.signal left"
+run S fmtbank db status
+assert_contains "$OUT" "role     primary" "db status: promoted to primary"
 expect 0 "a change on the new primary" S fmtbank --user alice donor add D-7005 --birth-year 1991 --sex M
 expect 0 "the read-write connection string follows the new primary" \
     fmtbank --db "$RW" --user alice donor add D-7006 --birth-year 1992 --sex F
