@@ -284,9 +284,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid user name "%s"', p_name),
             HINT = 'Use lower-case letters, digits and underscores, starting with a letter.';
     END IF;
-    IF p_role IS NULL OR p_role NOT IN ('technician', 'quality', 'auditor', 'admin') THEN
+    IF p_role IS NULL OR p_role NOT IN ('technician', 'quality', 'auditor', 'admin', 'site') THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid role "%s"', p_role),
-            HINT = 'Use technician, quality, auditor or admin.';
+            HINT = 'Use technician, quality, auditor, admin or site.';
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_name) THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = format('user "%s" already exists', p_name);
@@ -372,7 +372,7 @@ CREATE OR REPLACE VIEW fmtbank.user_list AS
                OR fmtbank.user_login_failures(u.name)
                   >= coalesce(current_setting('fmtbank_auth.login_max_failures', true)::integer,
                               fmtbank.rule_value('login_max_failures')::integer) AS locked,
-           u.created_at
+           u.created_at, u.unblinded
     FROM fmtbank.app_user u;
 
 -- ---------------------------------------------------------------- status counts (a registry)

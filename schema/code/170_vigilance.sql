@@ -93,22 +93,31 @@ CREATE OR REPLACE FUNCTION fmtbank.recipient_show(p_recipient text)
 RETURNS TABLE (recipient text, donors text, sites text, first_issued timestamptz,
                last_issued timestamptz, doses jsonb, events jsonb, scores jsonb)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE r text;
+DECLARE
+    r text;
+    blind boolean;
 BEGIN
     PERFORM fmtbank.require_role('reading recipients', 'technician', 'quality', 'auditor', 'admin');
     r := fmtbank.recipient_get(p_recipient);
+    -- trial doses (270): tube, lot and donor only for the unblinded
+    blind := fmtbank.trial_blind();
     RETURN QUERY
+    WITH x AS (SELECT CASE WHEN blind AND y.use = 'trial' THEN 'blinded' ELSE y.aliquot END AS aliquot,
+                      CASE WHEN blind AND y.use = 'trial' THEN 'blinded' ELSE y.lot END AS lot,
+                      CASE WHEN blind AND y.use = 'trial' THEN 'blinded' ELSE y.donor END AS donor,
+                      y.site, y.issued_at, y.issued_by, y.thawed_at, y.use
+               FROM fmtbank.recipient_doses(r) y)
     SELECT r,
-           (SELECT string_agg(DISTINCT x.donor, ', ') FROM fmtbank.recipient_doses(r) x),
-           (SELECT string_agg(DISTINCT x.site, ', ') FROM fmtbank.recipient_doses(r) x),
-           (SELECT min(x.issued_at) FROM fmtbank.recipient_doses(r) x),
-           (SELECT max(x.issued_at) FROM fmtbank.recipient_doses(r) x),
+           (SELECT string_agg(DISTINCT x.donor, ', ') FROM x),
+           (SELECT string_agg(DISTINCT x.site, ', ') FROM x),
+           (SELECT min(x.issued_at) FROM x),
+           (SELECT max(x.issued_at) FROM x),
            (SELECT jsonb_agg(jsonb_build_object(
                        'aliquot', x.aliquot, 'lot', x.lot, 'donor', x.donor, 'site', x.site,
                        'issued_at', fmtbank.ts_utc(x.issued_at), 'issued_by', x.issued_by,
                        'use', x.use, 'thawed_at', fmtbank.ts_utc(x.thawed_at))
                    ORDER BY x.issued_at, x.aliquot)
-            FROM fmtbank.recipient_doses(r) x),
+            FROM x),
            (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'event', e.event_code, 'date', e.event_date, 'kind', e.kind,
                        'serious', e.serious, 'severity', e.severity,
@@ -144,6 +153,7 @@ BEGIN
     JOIN fmtbank.aliquot a ON a.lot = l.id
     JOIN fmtbank.aliquot_issue i ON i.aliquot = a.id
     WHERE l.donor_id = d.id
+      AND (i.use <> 'trial' OR NOT fmtbank.trial_blind())  -- trial doses: unblinded only (270)
     ORDER BY i.recipient, i.issued_at, a.aliquot_id;
 END $$;
 

@@ -99,6 +99,7 @@ extern const struct cmd_def cmd_defs_trace[];
 extern const struct cmd_def cmd_defs_freezer[];
 extern const struct cmd_def cmd_defs_todo[];
 extern const struct cmd_def cmd_defs_recipient[];
+extern const struct cmd_def cmd_defs_trial[];
 
 int cmd_main(int argc, char **argv);
 
