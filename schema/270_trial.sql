@@ -26,7 +26,8 @@ BEGIN
     END LOOP;
 END $$;
 GRANT USAGE ON SCHEMA fmtbank TO fmtbank_site, fmtbank_unblinded;
-GRANT SELECT ON fmtbank.schema_migration, fmtbank.schema_code TO fmtbank_site, fmtbank_unblinded;
+GRANT SELECT ON fmtbank.schema_migration, fmtbank.schema_code, fmtbank.site_setting, fmtbank.app_user
+    TO fmtbank_site, fmtbank_unblinded;
 
 -- A person's role may now be site; unblinded is held in addition to the role.
 ALTER TABLE fmtbank.app_user DROP CONSTRAINT app_user_role_check;

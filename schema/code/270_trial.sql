@@ -798,6 +798,21 @@ BEGIN
     WHERE d.trial = t.id ORDER BY d.dispensed_at, d.id;
 END $$;
 
+-- The unblindings of a trial: who, when, why, emergency; never the arm.
+CREATE OR REPLACE FUNCTION fmtbank.report_trial_unblindings(p_trial text)
+RETURNS TABLE (participant text, emergency boolean, reason text, unblinded_at timestamptz,
+               unblinded_by text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE t fmtbank.trial;
+BEGIN
+    PERFORM fmtbank.require_role('reading trials', 'quality', 'auditor', 'admin', 'site', 'unblinded');
+    t := fmtbank.trial_get(p_trial);
+    RETURN QUERY
+    SELECT p.code, u.emergency, u.reason, u.unblinded_at, u.unblinded_by
+    FROM fmtbank.trial_unblinding u JOIN fmtbank.trial_participant p ON p.id = u.participant
+    WHERE u.trial = t.id ORDER BY u.unblinded_at, u.id;
+END $$;
+
 -- Kit accountability: every kit with its state; no arm.
 CREATE OR REPLACE FUNCTION fmtbank.report_trial_kits(p_trial text)
 RETURNS TABLE (trial text, kit text, status text, made_at timestamptz, made_by text,
@@ -895,6 +910,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.trial_kit_set(text, text),
     fmtbank.trial_kit_handling(),
     fmtbank.report_trial_dispensing(text),
+    fmtbank.report_trial_unblindings(text),
     fmtbank.report_trial_kits(text),
     fmtbank.report_trial_allocation(text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin, fmtbank_site,
@@ -911,11 +927,13 @@ GRANT EXECUTE ON FUNCTION
 
 GRANT EXECUTE ON FUNCTION fmtbank.user_unblinded(text, text) TO fmtbank_admin;
 
--- The site role's reading helpers (check characters, time formatting) used by the CLI.
+-- The helpers the CLI and the report engine call, for the two trial roles (the other roles have
+-- them from their own groups' grant lists).
 GRANT EXECUTE ON FUNCTION
     fmtbank.acting_is(text[]), fmtbank.require_role(text, text[]),
     fmtbank.acting_reason(boolean, text), fmtbank.check_char(text),
-    fmtbank.check_id(text, text, text)
+    fmtbank.check_id(text, text, text), fmtbank.report_as_of(),
+    fmtbank.report_param(text, text, text, boolean)
     TO fmtbank_site, fmtbank_unblinded;
 
 -- not granted (owner only): trial_get, trial_participant_get, trial_stratum_norm, trial_stream,
