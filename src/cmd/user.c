@@ -66,7 +66,7 @@ static int
 cmd_user_list(struct cmd_ctx *ctx)
 {
     return cmd_query_noargs(ctx, OUT_LIST,
-                            "SELECT name, role, unblinded, printed_name, has_signature, disabled, locked"
+                            "SELECT name, role, printed_name, has_signature, disabled, locked, unblinded"
                             " FROM fmtbank.user_list ORDER BY name");
 }
 
