@@ -36,6 +36,14 @@ BEGIN
     RETURN r;
 END $$;
 
+-- Whether the session is blinded to trial arms (product.md §14, code/270_trial.sql): it holds no
+-- fmtbank_unblinded (a superuser is a member of every role, so not blinded). Read by every
+-- display that could link a trial participant to a tube, lot or donor.
+CREATE OR REPLACE FUNCTION fmtbank.trial_blind() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT NOT pg_has_role(session_user, 'fmtbank_unblinded', 'MEMBER')
+$$;
+
 -- ---------------------------------------------------------------- input parsing
 CREATE OR REPLACE FUNCTION fmtbank.parse_date(p text, p_field text) RETURNS date
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -412,6 +420,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.acting_is(text[]),
     fmtbank.require_role(text, text[]),
     fmtbank.acting_reason(boolean, text),
+    fmtbank.trial_blind(),
     fmtbank.parse_date(text, text),
     fmtbank.parse_ts(text, text),
     fmtbank.check_char(text),

@@ -65,10 +65,16 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- The cases an event opened: [{case, donor, status, withdrawn, lots_held, recipients: the other
--- recipients of the case's material, with notification}].
+-- recipients of the case's material, with notification}]. For an event of a trial participant
+-- (270) read by a blinded session, the donor, the lots held and the other recipients are
+-- withheld (they would tell the arm): {"donor": "blinded", "lots_held": null, "recipients": []}.
 CREATE OR REPLACE FUNCTION fmtbank.event_cases(p_event bigint) RETURNS jsonb
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
+    SELECT coalesce(jsonb_agg(CASE WHEN b.blind THEN jsonb_build_object(
+               'case', c.case_code, 'donor', 'blinded', 'status', c.status,
+               'withdrawn', c.withdrawn_at IS NOT NULL, 'withdrawn_reason', c.withdrawn_reason,
+               'lots_held', NULL, 'recipients', '[]'::jsonb)
+           ELSE jsonb_build_object(
                'case', c.case_code, 'donor', d.code, 'status', c.status,
                'withdrawn', c.withdrawn_at IS NOT NULL, 'withdrawn_reason', c.withdrawn_reason,
                'lots_held', (SELECT count(DISTINCT h.lot) FROM fmtbank.case_hold h
@@ -79,9 +85,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                                   'notified_at', fmtbank.ts_utc(r.notified_at))
                                   ORDER BY r.recipient, r.aliquot), '[]'::jsonb)
                               FROM fmtbank.case_recipients(c.id) r
-                              WHERE r.recipient <> e.recipient))
+                              WHERE r.recipient <> e.recipient)) END
                ORDER BY c.case_code), '[]'::jsonb)
     FROM fmtbank.recipient_event e
+    CROSS JOIN LATERAL (SELECT fmtbank.trial_blind()
+                               AND EXISTS (SELECT 1 FROM fmtbank.trial_participant tp
+                                           WHERE tp.code = e.recipient) AS blind) b
     JOIN fmtbank.safety_case c ON c.event_id = e.id
     JOIN fmtbank.donor d ON d.id = c.donor_id
     WHERE e.id = p_event
@@ -255,7 +264,14 @@ DECLARE
     eid bigint;
     code text;
 BEGIN
-    PERFORM fmtbank.require_role('recording adverse events', 'technician', 'quality', 'admin');
+    -- trial site staff (270) record events of trial participants
+    PERFORM fmtbank.require_role('recording adverse events', 'technician', 'quality', 'admin', 'site');
+    IF NOT fmtbank.acting_is('technician', 'quality', 'admin')
+       AND NOT EXISTS (SELECT 1 FROM fmtbank.trial_participant tp
+                       WHERE tp.code = upper(btrim(coalesce(p_recipient, '')))) THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = 'permission denied: trial site staff record adverse events of trial participants only';
+    END IF;
     PERFORM fmtbank.event_choice(imp, '--imputability', fmtbank.imputabilities());
     IF imp <> 'not_assessable' THEN
         PERFORM fmtbank.require_role('grading imputability', 'quality');
@@ -512,6 +528,9 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.score_import_stage(),
     fmtbank.report_vigilance_events(date, date)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+-- trial site staff (270): events of trial participants
+GRANT EXECUTE ON FUNCTION fmtbank.recipient_event_add(text, text, text, text, text, text, text)
+    TO fmtbank_site;
 -- not granted (owner only): recipient_get, recipient_event_get, recipient_doses, event_cases,
 -- vigilance_open, event_result, event_choice, imputabilities, event_outcomes, past_date,
 -- score_check

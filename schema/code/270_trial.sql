@@ -26,11 +26,7 @@
 -- The stratum key is "factor=value,..." in the order of --strata ("" when not stratified).
 
 -- ---------------------------------------------------------------- helpers
--- Whether the session is blinded (holds no fmtbank_unblinded; a superuser is not blinded).
-CREATE OR REPLACE FUNCTION fmtbank.trial_blind() RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT NOT pg_has_role(session_user, 'fmtbank_unblinded', 'MEMBER')
-$$;
+-- fmtbank.trial_blind() (code/001_foundation.sql): whether the session is blinded.
 
 CREATE OR REPLACE FUNCTION fmtbank.trial_get(p_code text) RETURNS fmtbank.trial
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$

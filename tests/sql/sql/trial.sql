@@ -322,3 +322,22 @@ SELECT pg_temp.as_role('fmtbank_admin', $$SELECT fmtbank.user_unblinded('nurse_a
        pg_temp.as_role('fmtbank_admin', $$SELECT fmtbank.user_unblinded('pharm_b', 'yes')$$) AS twice;
 SELECT name, role, unblinded, pg_has_role(name, 'fmtbank_unblinded', 'MEMBER') AS member FROM fmtbank.user_list
 WHERE name IN ('nurse_a', 'pharm_b') ORDER BY name;
+
+-- ---------------------------------------------------------------- vigilance of participants
+-- the site records a serious event of the FMT participant: the case opens on the donor (D-8001)
+-- but a blinded reader learns neither the donor nor the lots nor the other recipients
+SELECT pg_temp.val('fmtbank_site', $$SELECT format('%s cases=%s', serious, cases) FROM fmtbank.recipient_event_add((SELECT code FROM pp WHERE k = 'fmt'),
+    current_date::text, 'infection', 'yes', 'severe', NULL, 'bacteraemia after the second enema')$$) AS site_records,
+       pg_temp.val('fmtbank_site', $$SELECT event FROM fmtbank.recipient_event_add('R-0001', current_date::text, 'fever', 'no', 'mild', NULL, 'x')$$) AS site_not_a_participant;
+SELECT d.code AS case_donor, c.source, c.status FROM fmtbank.safety_case c JOIN fmtbank.donor d ON d.id = c.donor_id
+WHERE c.source = 'adverse_event';
+SELECT pg_temp.val('fmtbank_technician', $$SELECT string_agg(DISTINCT (r ->> 'recipient') || ' ' || (r ->> 'aliquot'), ', ') FROM fmtbank.safety_case c,
+    fmtbank.case_show(c.case_code) x, jsonb_array_elements(x.recipients) r WHERE c.source = 'adverse_event'$$) AS technician_case_show,
+       pg_temp.val('fmtbank_technician', $$SELECT count(*)::text FROM fmtbank.safety_case c,
+    fmtbank.case_recipients(c.id) x WHERE c.source = 'adverse_event'$$) AS technician_case_recipients_psql,
+       pg_temp.val('trial_pharmacist', $$SELECT (count(DISTINCT x.recipient) FILTER (WHERE x.recipient = (SELECT code FROM pp WHERE k = 'fmt')))::text
+    FROM fmtbank.safety_case c, fmtbank.case_recipients(c.id) x WHERE c.source = 'adverse_event'$$) AS pharmacist_sees_participant,
+       pg_temp.val('fmtbank_quality', $$SELECT string_agg(e ->> 'cases', '') FROM fmtbank.recipient_show((SELECT code FROM pp WHERE k = 'fmt')) s,
+    jsonb_array_elements(s.events) e$$) AS quality_event_cases,
+       pg_temp.val('trial_pharmacist', $$SELECT string_agg(c ->> 'donor', ',') FROM fmtbank.recipient_show((SELECT code FROM pp WHERE k = 'fmt')) s,
+    jsonb_array_elements(s.events) e, jsonb_array_elements(e -> 'cases') c$$) AS pharmacist_event_donors;
