@@ -34,13 +34,7 @@ placebo_add(struct cmd_ctx *ctx)
         return cmd_usage_error(ctx, "--not-duplicate is not for a placebo preparation");
     const char *p[] = {ctx->args[0], cmd_opt(ctx, "trial"), cmd_opt(ctx, "collected"),
                        cmd_opt(ctx, "mass"), cmd_opt(ctx, "preparation")};
-    char *lot = db_scalar(ctx->conn, "SELECT fmtbank.placebo_lot_add($1, $2, $3, $4, $5)", 5, p,
-                          &ctx->err);
-    if (!lot)
-        return cmd_fail(ctx);
-    printf("%s\n", lot);
-    free(lot);
-    return 0;
+    return out_new_ids(ctx, "SELECT fmtbank.placebo_lot_add($1, $2, $3, $4, $5)", 5, p);
 }
 
 static int

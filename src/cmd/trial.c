@@ -101,15 +101,11 @@ cmd_trial_add(struct cmd_ctx *ctx)
                        cmd_opt(ctx, "block-sizes"), cmd_opt(ctx, "strata"),
                        cmd_opt(ctx, "doses"),  cmd_opt(ctx, "donor-pool"),
                        cmd_flag(ctx, "same-donor") ? "t" : "f", list ? json.buf : NULL};
-    char *code = db_scalar(ctx->conn,
-                           "SELECT fmtbank.trial_add($1, $2, $3, $4, $5, $6, $7::boolean, $8::jsonb)",
-                           8, p, &ctx->err);
+    int rc = out_new_ids(ctx,
+                         "SELECT fmtbank.trial_add($1, $2, $3, $4, $5, $6, $7::boolean, $8::jsonb)",
+                         8, p);
     strbuf_release(&json);
-    if (!code)
-        return cmd_fail(ctx);
-    printf("%s\n", code);
-    free(code);
-    return 0;
+    return rc;
 }
 
 static int
@@ -170,7 +166,8 @@ cmd_trial_kits_make(struct cmd_ctx *ctx)
     }
     out_ids(r);
     int n = PQntuples(r);
-    fprintf(stderr, "made %d kit%s for trial \"%s\"\n", n, n == 1 ? "" : "s", PQgetvalue(r, 0, 1));
+    fprintf(stderr, "made %d kit%s for trial \"%s\"\n", n, n == 1 ? "" : "s",
+            n > 0 ? PQgetvalue(r, 0, 1) : ctx->args[0]);
     PQclear(r);
     if (staged) {
         if (labels_put(ctx, staged, labels) != 0)
@@ -208,12 +205,7 @@ static int
 cmd_trial_enrol(struct cmd_ctx *ctx)
 {
     const char *p[] = {ctx->args[0], ctx->args[1], cmd_opt(ctx, "stratum")};
-    char *who = db_scalar(ctx->conn, "SELECT fmtbank.trial_enrol($1, $2, $3)", 3, p, &ctx->err);
-    if (!who)
-        return cmd_fail(ctx);
-    printf("%s\n", who);
-    free(who);
-    return 0;
+    return out_new_ids(ctx, "SELECT fmtbank.trial_enrol($1, $2, $3)", 3, p);
 }
 
 static int

@@ -192,6 +192,14 @@ assert_eq "$(sql "SELECT who || ' ' || (new_row ->> 'emergency') || ' ' || reaso
     "nina true severe colitis, the treating physician needs the arm" "audited: who, emergency, why"
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.audit_log WHERE tbl = 'trial_unblinding' AND new_row ? 'arm'")" "0" "the audit row holds no arm"
 
+# --- vigilance: the site records a serious event of a participant; the case opens on the donor,
+# but the site learns neither the donor nor the stock
+expect 6 "the site records events of participants only" fmtbank --user nina recipient event add R-0001 --date "$(d 0)" --kind fever --serious no --severity mild --description x
+expect 0 "the site records a serious event" fmtbank --user nina recipient event add "$FMTP" --date "$(d 0)" --kind infection --serious yes --severity severe --description "bacteraemia after the second enema"
+assert_contains "$ERR" "(donor and stock blinded)" "the case is named, donor and stock blinded"
+assert_not_contains "$ERR" "D-44" "no donor code"
+assert_eq "$(sql "SELECT count(*) FROM fmtbank.safety_case WHERE source = 'adverse_event'")" "1" "a case opened on the participant's donor"
+
 # --- reports, read back with openpyxl
 expect 0 "report check" fmtbank --user quinn report check
 assert_contains "$OUT" "trial_dispensing: ok" "the dispensing log definition is valid"
