@@ -175,10 +175,16 @@ REVOKE ALL ON fmtbank.trial, fmtbank.trial_arm, fmtbank.trial_seed, fmtbank.tria
     fmtbank.trial_kit, fmtbank.trial_kit_content, fmtbank.trial_dispense, fmtbank.trial_unblinding
     FROM PUBLIC;
 REVOKE ALL ON SEQUENCE fmtbank.trial_dispense_id_seq, fmtbank.trial_unblinding_id_seq FROM PUBLIC;
-GRANT SELECT ON fmtbank.trial, fmtbank.trial_arm, fmtbank.trial_participant, fmtbank.trial_kit,
+GRANT SELECT ON fmtbank.trial_arm, fmtbank.trial_participant, fmtbank.trial_kit,
     fmtbank.trial_dispense, fmtbank.trial_unblinding
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin, fmtbank_site,
        fmtbank_unblinded;
+-- the block sizes (with the list places they would predict the next arm of a block) and the
+-- donor pool are the unblinded's
+GRANT SELECT (id, code, strata, doses, same_donor, list_source, created_at, created_by)
+    ON fmtbank.trial
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin, fmtbank_site;
+GRANT SELECT ON fmtbank.trial TO fmtbank_unblinded;
 GRANT SELECT ON fmtbank.trial_seed, fmtbank.trial_allocation, fmtbank.trial_kit_content
     TO fmtbank_unblinded;
 -- Which lots are placebo preparations is known to the bank, which makes them (readiness reads
@@ -203,10 +209,11 @@ ALTER TABLE fmtbank.aliquot_issue ENABLE ROW LEVEL SECURITY;
 CREATE POLICY issue_read ON fmtbank.aliquot_issue FOR SELECT
     USING (use <> 'trial' OR pg_catalog.pg_has_role(session_user, 'fmtbank_unblinded', 'MEMBER'));
 
--- Audit rows: of the secret tables, and of trial issues, only unblinded readers see them.
+-- Audit rows: of the secret tables, of the trial rows (their block sizes), and of trial issues,
+-- only unblinded readers see them.
 CREATE POLICY audit_trial_blind ON fmtbank.audit_log AS RESTRICTIVE FOR SELECT
     USING (pg_catalog.pg_has_role(session_user, 'fmtbank_unblinded', 'MEMBER')
-           OR NOT (tbl IN ('trial_seed', 'trial_allocation', 'trial_kit_content')
+           OR NOT (tbl IN ('trial', 'trial_seed', 'trial_allocation', 'trial_kit_content')
                    OR (tbl = 'aliquot_issue' AND coalesce(new_row, old_row) ->> 'use' = 'trial')));
 
 -- A placebo preparation has no Bristol stool form.

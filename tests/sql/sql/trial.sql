@@ -176,6 +176,12 @@ SELECT coalesce(string_agg(c.table_name || '.' || c.column_name, ', '), 'none') 
 FROM information_schema.column_privileges c
 WHERE c.grantee IN ('fmtbank_site', 'PUBLIC') AND c.table_schema = 'fmtbank' AND c.privilege_type = 'SELECT'
   AND c.column_name ~ '(arm|lot|donor|placebo|aliquot|seed)' AND c.table_name <> 'trial_arm';
+-- nor the block sizes or the donor pool in the trial table (the other columns are)
+SELECT pg_temp.val('fmtbank_site', 'SELECT block_sizes::text FROM fmtbank.trial') AS site_block_sizes,
+       pg_temp.val('fmtbank_auditor', 'SELECT donor_pool::text FROM fmtbank.trial') AS auditor_donor_pool,
+       pg_temp.val('fmtbank_site', 'SELECT code || '' '' || doses FROM fmtbank.trial') AS site_trial,
+       pg_temp.val('trial_pharmacist', 'SELECT block_sizes::text FROM fmtbank.trial') AS pharmacist_block_sizes,
+       pg_temp.val('fmtbank_auditor', $$SELECT count(*)::text FROM fmtbank.audit_log WHERE tbl = 'trial'$$) AS auditor_trial_audit_rows;
 -- bank roles: the allocation, the seed and the kit contents are not theirs either
 SELECT pg_temp.val('fmtbank_technician', 'SELECT count(*)::text FROM fmtbank.trial_allocation') AS technician_allocation,
        pg_temp.val('fmtbank_quality', 'SELECT count(*)::text FROM fmtbank.trial_kit_content') AS quality_kit_content,
