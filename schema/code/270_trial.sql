@@ -857,6 +857,13 @@ BEGIN
     WHERE p.trial = t.id ORDER BY p.stratum, p.seq;
 END $$;
 
+-- "fmtbank status": trial kits by state (no arm).
+CREATE OR REPLACE FUNCTION fmtbank.status_trial_kits() RETURNS TABLE (entity text, state text, n bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT 'trial kit', k.status, count(*) FROM fmtbank.trial_kit k GROUP BY 2;
+$$;
+SELECT fmtbank.status_register('trial_kit', 'fmtbank.status_trial_kits()');
+
 -- ---------------------------------------------------------------- the unblinded role
 -- "fmtbank user unblinded NAME yes|no --reason R" (admin): grants or revokes fmtbank_unblinded, held
 -- in addition to the person's role (app_user.unblinded, audited). Never for a site person (the
@@ -932,5 +939,5 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.report_param(text, text, text, boolean)
     TO fmtbank_site, fmtbank_unblinded;
 
--- not granted (owner only): trial_get, trial_participant_get, trial_stratum_norm, trial_stream,
+-- not granted (owner only): status_trial_kits, trial_get, trial_participant_get, trial_stratum_norm, trial_stream,
 -- trial_block, trial_allocation_at, trial_arm_of, trial_kit_get, aliquot_placebo_trial
