@@ -74,6 +74,8 @@ expect 5 "a donor is no placebo" fmtbank --user alice donation add D-4401 --plac
 expect 0 "a placebo preparation" fmtbank --user alice donation add D-9901 --placebo --trial MOOD-1 --collected "$(d -40) 08:30" --mass 400 \
     --preparation "saline 0.9% + glycerol 10% + colouring, batch PB-17"
 P1=$OUT
+expect 5 "a placebo preparation has no donations" fmtbank --user alice donation add D-9901 --collected "$(d -40) 08:30" --mass 400 --bristol 4
+assert_contains "$ERR" "it is a placebo preparation" "says why"
 assert_eq "$(lot_rules "$P1")" "processing" "before processing only processing blocks it"
 rel_process "$P1" "$(d -40) 09:30" 3 >/dev/null
 assert_eq "$(lot_shown "$P1")" "ready" "processed, it is ready: no donor panel, a preparation record"
@@ -94,9 +96,13 @@ mapfile -t KP <<<"$OUT"
 assert_eq "${#KF[@]} ${#KP[@]}" "6 3" "one kit per dose"
 assert_eq "$(sql "SELECT bool_and(fmtbank.with_check(left(k, 8)) = k) FROM unnest(string_to_array('${KF[*]} ${KP[*]}', ' ')) k")" "t" "kit numbers carry their check character"
 assert_eq "$(grep -c '^\^XA' "$TMP/fmt.zpl") $(grep -c '^\^XA' "$TMP/placebo.zpl")" "6 3" "a label per kit"
-sed -n '/\^XA/,/\^XZ/p' "$TMP/fmt.zpl" | awk '/\^XA/{n++} n==1' | sed "s/${KF[0]}/KIT/g" >"$TMP/one_fmt.zpl"
-sed -n '/\^XA/,/\^XZ/p' "$TMP/placebo.zpl" | awk '/\^XA/{n++} n==1' | sed "s/${KP[0]}/KIT/g" >"$TMP/one_placebo.zpl"
+# the first label of each file, its kit number replaced literally (a check character may be "*")
+first_label() { awk '/\^XA/{n++} n==1' "$1"; }
+lf=$(first_label "$TMP/fmt.zpl"); lp=$(first_label "$TMP/placebo.zpl")
+printf '%s\n' "${lf//"${KF[0]}"/KIT}" >"$TMP/one_fmt.zpl"
+printf '%s\n' "${lp//"${KP[0]}"/KIT}" >"$TMP/one_placebo.zpl"
 assert_eq "$(diff "$TMP/one_fmt.zpl" "$TMP/one_placebo.zpl" && echo same)" "same" "an FMT and a placebo kit label differ only in the kit number"
+assert_contains "$(cat "$TMP/one_fmt.zpl")" "KIT" "the kit number was on the label"
 assert_contains "$(cat "$TMP/one_fmt.zpl")" "Trial MOOD-1" "the label names the trial"
 assert_contains "$(cat "$TMP/one_fmt.zpl")" "Store at -80 C" "the label carries the handling text"
 assert_not_contains "$(cat "$TMP/fmt.zpl" "$TMP/placebo.zpl")" "$A1" "no lot on a kit label"
