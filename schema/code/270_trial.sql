@@ -188,6 +188,14 @@ DECLARE
     bad text;
 BEGIN
     PERFORM fmtbank.require_role('adding trials', 'unblinded');
+    -- the list as the CLI sends it: an array of objects with a numeric line (a psql caller's
+    -- anything else is invalid input, not an error of the function)
+    IF p_list IS NOT NULL AND (jsonb_typeof(p_list) <> 'array'
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_list) x
+                  WHERE jsonb_typeof(x) <> 'object' OR coalesce(x ->> 'line', '') !~ '^[0-9]{1,9}$')) THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'invalid allocation list',
+            HINT = 'Give an array of {"line": N, "stratum": S, "block": B, "arm": A} objects.';
+    END IF;
     IF c !~ '^[A-Z][A-Z0-9-]{1,29}$' THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid trial code "%s"', coalesce(p_code, '')),
             HINT = 'Use 2 to 30 upper-case letters, digits and "-", starting with a letter, e.g. MOOD-1.';

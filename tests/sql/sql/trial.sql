@@ -306,6 +306,8 @@ SELECT pg_temp.detail('trial_pharmacist', $$SELECT fmtbank.trial_add('LIST-1', '
       {"line":8,"stratum":"site=B","block":"2","arm":"FMT"},
       {"line":9,"stratum":"site=A","block":"1","arm":"FMT"},
       {"line":10,"stratum":"site=A","block":"2","arm":"PLACEBO"}]')$$) AS bad_list;
+SELECT pg_temp.as_role('trial_pharmacist', $$SELECT fmtbank.trial_add('LIST-1', 'FMT:1,PLACEBO:1', NULL, 'site', '2', NULL, false, '{"line": 1}')$$) AS not_an_array,
+       pg_temp.as_role('trial_pharmacist', $$SELECT fmtbank.trial_add('LIST-1', 'FMT:1,PLACEBO:1', NULL, 'site', '2', NULL, false, '[{"line": "x"}]')$$) AS bad_line_number;
 SELECT count(*) AS nothing_stored FROM fmtbank.trial WHERE code = 'LIST-1';
 SELECT pg_temp.as_role('trial_pharmacist', $$SELECT fmtbank.trial_add('LIST-1', 'FMT:1,PLACEBO:1', NULL, 'site', '2', NULL, false,
     '[{"line":2,"stratum":"site=A","block":"1","arm":"PLACEBO"},
