@@ -192,8 +192,13 @@ BEGIN
     LOOP
         INSERT INTO fmtbank.safety_case (case_code, source, reason, scope_kind, donor_id, event_id)
         VALUES (fmtbank.year_next_id('case', 'C', t), 'adverse_event',
-                format('adverse event %s in recipient %s on %s: %s, %s, serious; imputability %s',
-                       e.event_code, e.recipient, e.event_date, replace(e.kind, '_', ' '),
+                -- a trial participant (270) is not named with the donor in the case's text
+                format('adverse event %s in %s on %s: %s, %s, serious; imputability %s',
+                       e.event_code,
+                       CASE WHEN EXISTS (SELECT 1 FROM fmtbank.trial_participant tp
+                                         WHERE tp.code = e.recipient)
+                            THEN 'a trial participant' ELSE 'recipient ' || e.recipient END,
+                       e.event_date, replace(e.kind, '_', ' '),
                        e.severity, replace(e.imputability, '_', ' ')),
                 'donor', d.donor_id, e.id)
         RETURNING id INTO cid;

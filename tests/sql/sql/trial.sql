@@ -337,8 +337,8 @@ WHERE name IN ('nurse_a', 'pharm_b') ORDER BY name;
 SELECT pg_temp.val('fmtbank_site', $$SELECT format('%s cases=%s', serious, cases) FROM fmtbank.recipient_event_add((SELECT code FROM pp WHERE k = 'fmt'),
     current_date::text, 'infection', 'yes', 'severe', NULL, 'bacteraemia after the second enema')$$) AS site_records,
        pg_temp.val('fmtbank_site', $$SELECT event FROM fmtbank.recipient_event_add('R-0001', current_date::text, 'fever', 'no', 'mild', NULL, 'x')$$) AS site_not_a_participant;
-SELECT d.code AS case_donor, c.source, c.status FROM fmtbank.safety_case c JOIN fmtbank.donor d ON d.id = c.donor_id
-WHERE c.source = 'adverse_event';
+SELECT d.code AS case_donor, c.source, c.status, pg_temp.m(c.reason) ~ 'in a trial participant on' AS reason_names_no_participant
+FROM fmtbank.safety_case c JOIN fmtbank.donor d ON d.id = c.donor_id WHERE c.source = 'adverse_event';
 SELECT pg_temp.val('fmtbank_technician', $$SELECT string_agg(DISTINCT (r ->> 'recipient') || ' ' || (r ->> 'aliquot'), ', ') FROM fmtbank.safety_case c,
     fmtbank.case_show(c.case_code) x, jsonb_array_elements(x.recipients) r WHERE c.source = 'adverse_event'$$) AS technician_case_show,
        pg_temp.val('fmtbank_technician', $$SELECT count(*)::text FROM fmtbank.safety_case c,
