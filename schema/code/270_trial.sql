@@ -786,15 +786,21 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------- reports
+-- The trial a report names, for the roles that read the blinded reports (or FB002).
+CREATE OR REPLACE FUNCTION fmtbank.trial_for_report(p_trial text) RETURNS fmtbank.trial
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM fmtbank.require_role('reading trials', 'quality', 'auditor', 'admin', 'site', 'unblinded');
+    RETURN fmtbank.trial_get(p_trial);
+END $$;
+
 -- The blinded dispensing log of a trial: participant, visit, kit, site, when, by whom.
 CREATE OR REPLACE FUNCTION fmtbank.report_trial_dispensing(p_trial text)
 RETURNS TABLE (trial text, participant text, stratum text, visit smallint, kit text, site text,
                dispensed_at timestamptz, dispensed_by text, kit_status text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE t fmtbank.trial;
+DECLARE t fmtbank.trial := fmtbank.trial_for_report(p_trial);
 BEGIN
-    PERFORM fmtbank.require_role('reading trials', 'quality', 'auditor', 'admin', 'site', 'unblinded');
-    t := fmtbank.trial_get(p_trial);
     RETURN QUERY
     SELECT t.code, p.code, p.stratum, d.visit, k.kit_no, d.site, d.dispensed_at, d.dispensed_by, k.status
     FROM fmtbank.trial_dispense d JOIN fmtbank.trial_participant p ON p.id = d.participant
@@ -807,10 +813,8 @@ CREATE OR REPLACE FUNCTION fmtbank.report_trial_unblindings(p_trial text)
 RETURNS TABLE (participant text, emergency boolean, reason text, unblinded_at timestamptz,
                unblinded_by text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE t fmtbank.trial;
+DECLARE t fmtbank.trial := fmtbank.trial_for_report(p_trial);
 BEGIN
-    PERFORM fmtbank.require_role('reading trials', 'quality', 'auditor', 'admin', 'site', 'unblinded');
-    t := fmtbank.trial_get(p_trial);
     RETURN QUERY
     SELECT p.code, u.emergency, u.reason, u.unblinded_at, u.unblinded_by
     FROM fmtbank.trial_unblinding u JOIN fmtbank.trial_participant p ON p.id = u.participant
@@ -823,10 +827,8 @@ RETURNS TABLE (trial text, kit text, status text, made_at timestamptz, made_by t
                participant text, visit smallint, dispensed_at timestamptz, status_at timestamptz,
                status_reason text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE t fmtbank.trial;
+DECLARE t fmtbank.trial := fmtbank.trial_for_report(p_trial);
 BEGIN
-    PERFORM fmtbank.require_role('reading trials', 'quality', 'auditor', 'admin', 'site', 'unblinded');
-    t := fmtbank.trial_get(p_trial);
     RETURN QUERY
     SELECT t.code, k.kit_no, k.status, k.made_at, k.made_by, p.code, d.visit, d.dispensed_at,
            k.status_at, k.status_reason
@@ -947,5 +949,5 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.report_param(text, text, text, boolean)
     TO fmtbank_site, fmtbank_unblinded;
 
--- not granted (owner only): status_trial_kits, trial_get, trial_participant_get, trial_stratum_norm, trial_stream,
+-- not granted (owner only): status_trial_kits, trial_for_report, trial_get, trial_participant_get, trial_stratum_norm, trial_stream,
 -- trial_block, trial_allocation_at, trial_arm_of, trial_kit_get, aliquot_placebo_trial
