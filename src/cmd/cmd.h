@@ -100,6 +100,7 @@ extern const struct cmd_def cmd_defs_trace[];
 extern const struct cmd_def cmd_defs_freezer[];
 extern const struct cmd_def cmd_defs_todo[];
 extern const struct cmd_def cmd_defs_recipient[];
+extern const struct cmd_def cmd_defs_trial[];
 
 int cmd_main(int argc, char **argv);
 
@@ -131,6 +132,9 @@ void out_ids(const struct cmd_ctx *ctx, const PGresult *res);
 const char *out_text(const char *v, char **own);
 /* Prints one new identifier on its line, unless --quiet. */
 void out_id(const struct cmd_ctx *ctx, const char *id);
+/* Runs a statement that creates records and prints column 0 of every row it returns, one per
+ * line (new identifiers, unless --quiet); returns 0 or cmd_fail's code. */
+int out_new_ids(struct cmd_ctx *ctx, const char *sql, int nparams, const char *const *params);
 /* Opens an input file ("-" for stdin) or sets a not-found / input error. */
 FILE *cmd_open_input(struct cmd_ctx *ctx, const char *path);
 struct import_spec;

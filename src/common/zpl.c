@@ -122,3 +122,19 @@ zpl_box_label_append(struct strbuf *out, const struct zpl_box_label *b)
     strbuf_release(&size);
     end(&z);
 }
+
+void
+zpl_kit_label_append(struct strbuf *out, const struct zpl_kit_label *k)
+{
+    const struct zpl z = {out, ZPL_DPI_300}; /* kit labels: 300 dpi */
+    begin(&z, k->kit);
+    text(&z, 118, 6, 24, 20, NULL, k->kit);
+    text(&z, 118, 34, 18, 16, "Trial", k->trial);
+    /* the handling text, wrapped in a fixed block (^FB: width, 3 lines) */
+    strbuf_adds(out, "^FO118,56^A0N,14,12^FB260,3,0,L");
+    field(out, k->handling);
+    strbuf_adds(out, "^FO118,116^GB260,32,32^FS\n");
+    strbuf_adds(out, "^FO118,120^FR^FB260,1,0,C^A0N,24,22");
+    field(out, "CLINICAL TRIAL");
+    end(&z);
+}
