@@ -137,17 +137,43 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     dn AS MATERIALIZED (
         SELECT d.id, d.code, d.birth_year FROM fmtbank.donor d
         WHERE d.created_at <= ($1).known AND (($1).donors IS NULL OR d.id = ANY (($1).donors))),
+    -- the tests required before donation, by validity in days
+    vc AS MATERIALIZED (
+        SELECT t.validity_days AS days, bit_or(set_bit(($1).cat.zero, t.test_no, 1)) AS mask
+        FROM tcat t WHERE t.required_pre GROUP BY t.validity_days),
+    -- From the day rows (fmtbank.result_day, 240) of the days whose results have not changed
+    -- since the time evaluated: their current results, a "negative" acceptable under any rule,
+    -- a value judged here; the days changed since (an evaluation as of an earlier time) from
+    -- fmtbank.result as recorded then.
     g AS MATERIALIZED (
-        SELECT r.donor_id, r.collected + ($1).cat.validity[r.test_no + 1] AS expires,
-               bit_or(set_bit(($1).cat.zero, r.test_no, 1)) & ($1).cat.required_pre AS okmask
-        FROM fmtbank.result r
-        WHERE r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
-          AND r.collected <= ($1).day AND r.collected >= ($1).day - ($1).cat.max_validity
-          AND r.collected >= ($1).day - ($1).cat.validity[r.test_no + 1]
-          AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
-                                        ($1).cat.limits[r.test_no + 1])
-          AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))
-        GROUP BY r.donor_id, r.collected + ($1).cat.validity[r.test_no + 1]),
+        SELECT x.donor_id, x.expires, bit_or(x.okmask) AS okmask
+        FROM (
+            SELECT p.donor_id, p.collected + vc.days AS expires,
+                   (substring(p.negative || ($1).cat.zero FROM 1 FOR length(($1).cat.zero))
+                    | CASE WHEN cardinality(p.num_test) = 0 THEN ($1).cat.zero
+                           ELSE (SELECT coalesce(bit_or(set_bit(($1).cat.zero, u.t, 1)), ($1).cat.zero)
+                                 FROM unnest(p.num_test, p.num_result, p.num_value) u(t, res, val)
+                                 WHERE fmtbank.result_acceptable(u.res, u.val, ($1).cat.ops[u.t + 1],
+                                                                 ($1).cat.limits[u.t + 1])) END)
+                   & vc.mask AS okmask
+            FROM fmtbank.result_day p CROSS JOIN vc
+            WHERE p.changed_at <= ($1).known
+              AND p.collected <= ($1).day AND p.collected >= ($1).day - vc.days
+              AND (($1).donors IS NULL OR p.donor_id = ANY (($1).donors))
+            UNION ALL
+            SELECT r.donor_id, r.collected + ($1).cat.validity[r.test_no + 1],
+                   set_bit(($1).cat.zero, r.test_no, 1) & ($1).cat.required_pre
+            FROM fmtbank.result_day p
+            JOIN fmtbank.result r ON r.donor_id = p.donor_id AND r.collected = p.collected
+            WHERE p.changed_at > ($1).known
+              AND p.collected <= ($1).day AND p.collected >= ($1).day - ($1).cat.max_validity
+              AND (($1).donors IS NULL OR p.donor_id = ANY (($1).donors))
+              AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
+              AND r.collected >= ($1).day - ($1).cat.validity[r.test_no + 1]
+              AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
+                                            ($1).cat.limits[r.test_no + 1])) x
+        WHERE x.okmask <> ($1).cat.zero
+        GROUP BY x.donor_id, x.expires),
     -- unacceptable results (any age) per donor and test
     bad AS MATERIALIZED (
         SELECT r.donor_id, r.test_no, max(r.collected) AS last_bad,
