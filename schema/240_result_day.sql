@@ -8,23 +8,20 @@
 --   negative    the tests with a current (not superseded) "negative" without a value: bit n is
 --               test_no n (acceptable under every accept rule; as long as that day's highest such
 --               test_no + 1, the engine pads it to the catalog's length);
---   num_*       the current results with a value (test, result as reported, value), which the
---               engine judges under the accept rule in force at the time it evaluates;
 --   changed_at  the latest recorded_at or superseded_at of any result of that day: an evaluation
---               as of an earlier time reads that day's results from fmtbank.result instead.
+--               as of an earlier time reads that day's results from fmtbank.result instead
+--               ('infinity' for a day with a "negative" that has a value: always read there).
+-- Results other than "negative" (values, positives) are few; the engine reads them through the
+-- partial index result_not_negative and judges them under the accept rule in force.
 -- The triggers fire in every session_replication_role (ENABLE ALWAYS), so the benchmark
 -- generators, which insert with the others off, keep it too.
 CREATE TABLE fmtbank.result_day (
     donor_id    uuid NOT NULL,
     collected   date NOT NULL,
     negative    varbit NOT NULL,
-    num_test    smallint[] NOT NULL,
-    num_result  text[] NOT NULL,
-    num_value   numeric[] NOT NULL,
     changed_at  timestamptz NOT NULL,
     PRIMARY KEY (donor_id, collected)
 );
-CREATE INDEX result_day_changed ON fmtbank.result_day (changed_at);
 REVOKE ALL ON fmtbank.result_day FROM PUBLIC;
 GRANT SELECT ON fmtbank.result_day
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

@@ -141,21 +141,27 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     vc AS MATERIALIZED (
         SELECT t.validity_days AS days, bit_or(set_bit(($1).cat.zero, t.test_no, 1)) AS mask
         FROM tcat t WHERE t.required_pre GROUP BY t.validity_days),
-    -- From the day rows (fmtbank.result_day, 240) of the days whose results have not changed
-    -- since the time evaluated: their current results, a "negative" acceptable under any rule,
-    -- a value judged here; the days changed since (an evaluation as of an earlier time) from
-    -- fmtbank.result as recorded then.
+    -- every result that is not "negative" (few: values, positives; the partial index
+    -- result_not_negative), current at the time evaluated, judged under the accept rule
+    nn AS MATERIALIZED (
+        SELECT r.donor_id, r.test_no, r.collected, r.recorded_at, r.result,
+               fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
+                                         ($1).cat.limits[r.test_no + 1]) AS ok
+        FROM fmtbank.result r
+        WHERE r.result <> 'negative'
+          AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
+          AND r.collected <= ($1).day AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))),
+    -- Acceptable results valid at the day, grouped by (donor, last day they support eligibility)
+    -- into a mask of the required tests they satisfy: the negatives from the day rows
+    -- (fmtbank.result_day, 240) of the days whose results have not changed since the time
+    -- evaluated; the results of the days changed since (an evaluation as of an earlier time) from
+    -- fmtbank.result as recorded then; the other acceptable results from nn.
     g AS MATERIALIZED (
         SELECT x.donor_id, x.expires, bit_or(x.okmask) AS okmask
         FROM (
             SELECT p.donor_id, p.collected + vc.days AS expires,
-                   (substring(p.negative || ($1).cat.zero FROM 1 FOR length(($1).cat.zero))
-                    | CASE WHEN cardinality(p.num_test) = 0 THEN ($1).cat.zero
-                           ELSE (SELECT coalesce(bit_or(set_bit(($1).cat.zero, u.t, 1)), ($1).cat.zero)
-                                 FROM unnest(p.num_test, p.num_result, p.num_value) u(t, res, val)
-                                 WHERE fmtbank.result_acceptable(u.res, u.val, ($1).cat.ops[u.t + 1],
-                                                                 ($1).cat.limits[u.t + 1])) END)
-                   & vc.mask AS okmask
+                   substring(p.negative || ($1).cat.zero FROM 1 FOR length(($1).cat.zero)) & vc.mask
+                       AS okmask
             FROM fmtbank.result_day p CROSS JOIN vc
             WHERE p.changed_at <= ($1).known
               AND p.collected <= ($1).day AND p.collected >= ($1).day - vc.days
@@ -171,7 +177,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
               AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
               AND r.collected >= ($1).day - ($1).cat.validity[r.test_no + 1]
               AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
-                                            ($1).cat.limits[r.test_no + 1])) x
+                                            ($1).cat.limits[r.test_no + 1])
+            UNION ALL
+            SELECT n.donor_id, n.collected + ($1).cat.validity[n.test_no + 1],
+                   set_bit(($1).cat.zero, n.test_no, 1) & ($1).cat.required_pre
+            FROM nn n
+            WHERE n.ok AND n.collected >= ($1).day - ($1).cat.validity[n.test_no + 1]) x
         WHERE x.okmask <> ($1).cat.zero
         GROUP BY x.donor_id, x.expires),
     -- unacceptable results (any age) per donor and test
@@ -184,12 +195,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                     FILTER (WHERE r.result <> 'indeterminate'
                                   AND get_bit(($1).cat.excluding, r.test_no) = 1))[1]
                    AS excl_result
-        FROM fmtbank.result r
-        WHERE r.result <> 'negative'
-          AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
-          AND r.collected <= ($1).day AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))
-          AND NOT fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
-                                            ($1).cat.limits[r.test_no + 1])
+        FROM nn r
+        WHERE NOT r.ok
         GROUP BY r.donor_id, r.test_no),
     bd AS MATERIALIZED (
         SELECT bad.donor_id, bit_or(set_bit(($1).cat.zero, bad.test_no, 1)) AS badtests FROM bad GROUP BY bad.donor_id),
