@@ -152,32 +152,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
           AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
           AND r.collected <= ($1).day AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))),
     -- Acceptable results valid at the day, grouped by (donor, last day they support eligibility)
-    -- into a mask of the required tests they satisfy: the negatives from the day rows
-    -- (fmtbank.result_day, 240) of the days whose results have not changed since the time
-    -- evaluated; the results of the days changed since (an evaluation as of an earlier time) from
-    -- fmtbank.result as recorded then; the other acceptable results from nn.
+    -- into a mask of the required tests they satisfy: the negatives per day (result_ok_days), the
+    -- other acceptable results from nn.
     g AS MATERIALIZED (
         SELECT x.donor_id, x.expires, bit_or(x.okmask) AS okmask
         FROM (
-            SELECT p.donor_id, p.collected + vc.days AS expires,
-                   substring(p.negative || ($1).cat.zero FROM 1 FOR length(($1).cat.zero)) & vc.mask
-                       AS okmask
-            FROM fmtbank.result_day p CROSS JOIN vc
-            WHERE p.changed_at <= ($1).known
-              AND p.collected <= ($1).day AND p.collected >= ($1).day - vc.days
-              AND (($1).donors IS NULL OR p.donor_id = ANY (($1).donors))
-            UNION ALL
-            SELECT r.donor_id, r.collected + ($1).cat.validity[r.test_no + 1],
-                   set_bit(($1).cat.zero, r.test_no, 1) & ($1).cat.required_pre
-            FROM fmtbank.result_day p
-            JOIN fmtbank.result r ON r.donor_id = p.donor_id AND r.collected = p.collected
-            WHERE p.changed_at > ($1).known
-              AND p.collected <= ($1).day AND p.collected >= ($1).day - ($1).cat.max_validity
-              AND (($1).donors IS NULL OR p.donor_id = ANY (($1).donors))
-              AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
-              AND r.collected >= ($1).day - ($1).cat.validity[r.test_no + 1]
-              AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
-                                            ($1).cat.limits[r.test_no + 1])
+            SELECT o.donor_id, o.collected + vc.days AS expires, o.okmask & vc.mask AS okmask
+            FROM fmtbank.result_ok_days(($1).known, ($1).day - ($1).cat.max_validity, ($1).day,
+                                        ($1).donors, ($1).cat) o
+            JOIN vc ON o.collected >= ($1).day - vc.days
             UNION ALL
             SELECT n.donor_id, n.collected + ($1).cat.validity[n.test_no + 1],
                    set_bit(($1).cat.zero, n.test_no, 1) & ($1).cat.required_pre
