@@ -118,7 +118,10 @@ $$;
 -- the text names.
 --
 -- Results for 100,000 donors in one pass: every acceptable result of a required test valid
--- today is grouped by (donor, last day it supports eligibility) into a bitmask over test_no. A
+-- today is grouped by (donor, last day it supports eligibility) into a bitmask over test_no, the
+-- negatives read one row per donor and day (fmtbank.result_day, 240, through result_ok_days), the
+-- other results once through the partial index result_not_negative (nn, which the unacceptable
+-- ones below share). A
 -- cumulative OR over a donor's groups, newest first, gives the satisfied tests and the last day on
 -- which all are satisfied. Unacceptable results (never "negative": a partial index holds every
 -- row that is not) are grouped per donor and test and looked at one by one (the latest
