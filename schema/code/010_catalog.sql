@@ -221,6 +221,33 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     GROUP BY w.zero
 $$;
 
+-- The acceptable results per donor and collection day in [p_from, p_to] as known at p_at, as masks
+-- over test_no as long as p_cat's: read from the day rows (fmtbank.result_day, 240) for the days
+-- unchanged since p_at, from the results themselves for the days changed since (an evaluation
+-- as of an earlier time). The day rows hold the negatives only: a caller adds the acceptable
+-- results that are not "negative" (values), which it reads through the partial index
+-- result_not_negative beside the unacceptable ones (013 eligibility, 031 readiness). A
+-- SQL-standard body: inlined into the calling statement. p_donors NULL: every donor.
+CREATE OR REPLACE FUNCTION fmtbank.result_ok_days(p_at timestamptz, p_from date, p_to date,
+                                                  p_donors uuid[], p_cat fmtbank.catalog_vectors)
+RETURNS TABLE (donor_id uuid, collected date, okmask varbit) LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT p.donor_id, p.collected,
+           substring(p.negative || (p_cat).zero FROM 1 FOR length((p_cat).zero))
+    FROM fmtbank.result_day p
+    WHERE p.changed_at <= p_at AND p.collected >= p_from AND p.collected <= p_to
+      AND (p_donors IS NULL OR p.donor_id = ANY (p_donors))
+    UNION ALL
+    SELECT r.donor_id, r.collected, set_bit((p_cat).zero, r.test_no, 1)
+    FROM fmtbank.result_day p
+    JOIN fmtbank.result r ON r.donor_id = p.donor_id AND r.collected = p.collected
+    WHERE p.changed_at > p_at AND p.collected >= p_from AND p.collected <= p_to
+      AND (p_donors IS NULL OR p.donor_id = ANY (p_donors))
+      AND r.recorded_at <= p_at AND (r.superseded_at IS NULL OR r.superseded_at > p_at)
+      AND fmtbank.result_acceptable(r.result, r.value, (p_cat).ops[r.test_no + 1],
+                                    (p_cat).limits[r.test_no + 1]);
+END;
+
 CREATE OR REPLACE VIEW fmtbank.test_catalog AS
     SELECT * FROM fmtbank.screening_test_at(clock_timestamp());
 
@@ -265,6 +292,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.screening_test_at(timestamp with time zone),
     fmtbank.result_acceptable(text, numeric, text, numeric),
     fmtbank.catalog_vectors_at(timestamp with time zone),
+    fmtbank.result_ok_days(timestamp with time zone, date, date, uuid[], fmtbank.catalog_vectors),
     fmtbank.question_item_at(timestamp with time zone)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 

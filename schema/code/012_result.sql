@@ -335,11 +335,80 @@ CREATE OR REPLACE VIEW fmtbank.result_list AS
     JOIN fmtbank.donor d ON d.id = r.donor_id
     JOIN fmtbank.test_catalog t ON t.test_no = r.test_no;
 
+-- The results of each donor and collection day in one row (schema/240_result_day.sql), for the
+-- eligibility engine (013): result_day_of computes the rows of the given (donor, day) keys from
+-- fmtbank.result; result_day_refresh stores them (every day when p_donor is NULL). Concurrent
+-- writers of the same day: each creates or locks the day's row first (in key order; a second
+-- writer waits for the first one's row) and only then computes the day, in a statement whose
+-- snapshot follows the lock, so the last writer to commit has counted every row committed
+-- before it. Not granted: they run from the trigger below
+-- (SECURITY DEFINER) and from the code set.
+CREATE OR REPLACE FUNCTION fmtbank.result_day_of(p_donor uuid[], p_day date[])
+RETURNS SETOF fmtbank.result_day LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT r.donor_id, r.collected,
+           coalesce(bit_or(set_bit(z.zero, r.test_no, 1)) FILTER (
+               WHERE r.superseded_at IS NULL AND r.result = 'negative' AND r.value IS NULL), B''),
+           CASE WHEN bool_or(r.result = 'negative' AND r.value IS NOT NULL) THEN 'infinity'
+                ELSE max(greatest(r.recorded_at, r.superseded_at)) END
+    FROM fmtbank.result r
+    CROSS JOIN (SELECT repeat('0', max(t.test_no) + 1)::varbit AS zero
+                FROM fmtbank.screening_test t) z
+    WHERE (r.donor_id, r.collected) IN (SELECT k.d, k.c FROM unnest(p_donor, p_day) k(d, c))
+    GROUP BY r.donor_id, r.collected, z.zero;
+END;
+
+-- (The keys are created or locked first, without reading the results, then each day is computed
+-- once; EXECUTE: planned for each call with the keys at hand, a few days or every day.)
+CREATE OR REPLACE FUNCTION fmtbank.result_day_refresh(p_donor uuid[], p_day date[]) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+    IF p_donor IS NULL THEN
+        SELECT array_agg(k.donor_id), array_agg(k.collected) INTO p_donor, p_day
+        FROM (SELECT DISTINCT r.donor_id, r.collected FROM fmtbank.result r) k;
+    END IF;
+    INSERT INTO fmtbank.result_day (donor_id, collected, negative, changed_at)
+    SELECT k.d, k.c, B'', '-infinity' FROM unnest(p_donor, p_day) k(d, c) ORDER BY k.d, k.c
+    ON CONFLICT (donor_id, collected) DO NOTHING;
+    PERFORM 1 FROM fmtbank.result_day x JOIN unnest(p_donor, p_day) k(d, c)
+        ON x.donor_id = k.d AND x.collected = k.c
+    ORDER BY x.donor_id, x.collected FOR UPDATE OF x;
+    EXECUTE $q$
+        UPDATE fmtbank.result_day x SET negative = n.negative, changed_at = n.changed_at
+        FROM fmtbank.result_day_of($1, $2) n
+        WHERE x.donor_id = n.donor_id AND x.collected = n.collected
+    $q$ USING p_donor, p_day;
+END $$;
+
+-- the days of the inserted or updated results (and, for an update, of the rows as they were)
+CREATE OR REPLACE FUNCTION fmtbank.result_day_mark() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE d uuid[]; c date[];
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        SELECT array_agg(k.donor_id), array_agg(k.collected) INTO d, c
+        FROM (SELECT n.donor_id, n.collected FROM new_rows n
+              UNION SELECT o.donor_id, o.collected FROM old_rows o) k;
+    ELSE
+        SELECT array_agg(k.donor_id), array_agg(k.collected) INTO d, c
+        FROM (SELECT DISTINCT n.donor_id, n.collected FROM new_rows n) k;
+    END IF;
+    IF d IS NOT NULL THEN
+        PERFORM fmtbank.result_day_refresh(d, c);
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- Filled here when empty while results exist: the first code set after migration 240.
+SELECT fmtbank.result_day_refresh(NULL, NULL)
+WHERE NOT EXISTS (SELECT 1 FROM fmtbank.result_day) AND EXISTS (SELECT 1 FROM fmtbank.result);
+
 -- ---------------------------------------------------------------- privileges
 -- Every grant of this group, explicitly; "fmtbank init" revokes all EXECUTE and view SELECT
 -- from the application roles before the set is applied, so this list is the whole truth.
 
--- not granted (owner only): result_refs_check, refuse_rekey, result_notify, result_stage_validate, result_validate_one
+-- not granted (owner only): result_refs_check, refuse_rekey, result_notify, result_stage_validate, result_validate_one,
+-- result_day_of, result_day_refresh, result_day_mark
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.result_import_stage(),

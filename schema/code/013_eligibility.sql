@@ -118,7 +118,10 @@ $$;
 -- the text names.
 --
 -- Results for 100,000 donors in one pass: every acceptable result of a required test valid
--- today is grouped by (donor, last day it supports eligibility) into a bitmask over test_no. A
+-- today is grouped by (donor, last day it supports eligibility) into a bitmask over test_no, the
+-- negatives read one row per donor and day (fmtbank.result_day, 240, through result_ok_days), the
+-- other results once through the partial index result_not_negative (nn, which the unacceptable
+-- ones below share). A
 -- cumulative OR over a donor's groups, newest first, gives the satisfied tests and the last day on
 -- which all are satisfied. Unacceptable results (never "negative": a partial index holds every
 -- row that is not) are grouped per donor and test and looked at one by one (the latest
@@ -137,17 +140,37 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     dn AS MATERIALIZED (
         SELECT d.id, d.code, d.birth_year FROM fmtbank.donor d
         WHERE d.created_at <= ($1).known AND (($1).donors IS NULL OR d.id = ANY (($1).donors))),
-    g AS MATERIALIZED (
-        SELECT r.donor_id, r.collected + ($1).cat.validity[r.test_no + 1] AS expires,
-               bit_or(set_bit(($1).cat.zero, r.test_no, 1)) & ($1).cat.required_pre AS okmask
+    -- the tests required before donation, by validity in days
+    vc AS MATERIALIZED (
+        SELECT t.validity_days AS days, bit_or(set_bit(($1).cat.zero, t.test_no, 1)) AS mask
+        FROM tcat t WHERE t.required_pre GROUP BY t.validity_days),
+    -- every result that is not "negative" (few: values, positives; the partial index
+    -- result_not_negative), current at the time evaluated, judged under the accept rule
+    nn AS MATERIALIZED (
+        SELECT r.donor_id, r.test_no, r.collected, r.recorded_at, r.result,
+               fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
+                                         ($1).cat.limits[r.test_no + 1]) AS ok
         FROM fmtbank.result r
-        WHERE r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
-          AND r.collected <= ($1).day AND r.collected >= ($1).day - ($1).cat.max_validity
-          AND r.collected >= ($1).day - ($1).cat.validity[r.test_no + 1]
-          AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
-                                        ($1).cat.limits[r.test_no + 1])
-          AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))
-        GROUP BY r.donor_id, r.collected + ($1).cat.validity[r.test_no + 1]),
+        WHERE r.result <> 'negative'
+          AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
+          AND r.collected <= ($1).day AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))),
+    -- Acceptable results valid at the day, grouped by (donor, last day they support eligibility)
+    -- into a mask of the required tests they satisfy: the negatives per day (result_ok_days), the
+    -- other acceptable results from nn.
+    g AS MATERIALIZED (
+        SELECT x.donor_id, x.expires, bit_or(x.okmask) AS okmask
+        FROM (
+            SELECT o.donor_id, o.collected + vc.days AS expires, o.okmask & vc.mask AS okmask
+            FROM fmtbank.result_ok_days(($1).known, ($1).day - ($1).cat.max_validity, ($1).day,
+                                        ($1).donors, ($1).cat) o
+            JOIN vc ON o.collected >= ($1).day - vc.days
+            UNION ALL
+            SELECT n.donor_id, n.collected + ($1).cat.validity[n.test_no + 1],
+                   set_bit(($1).cat.zero, n.test_no, 1) & ($1).cat.required_pre
+            FROM nn n
+            WHERE n.ok AND n.collected >= ($1).day - ($1).cat.validity[n.test_no + 1]) x
+        WHERE x.okmask <> ($1).cat.zero
+        GROUP BY x.donor_id, x.expires),
     -- unacceptable results (any age) per donor and test
     bad AS MATERIALIZED (
         SELECT r.donor_id, r.test_no, max(r.collected) AS last_bad,
@@ -158,12 +181,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                     FILTER (WHERE r.result <> 'indeterminate'
                                   AND get_bit(($1).cat.excluding, r.test_no) = 1))[1]
                    AS excl_result
-        FROM fmtbank.result r
-        WHERE r.result <> 'negative'
-          AND r.recorded_at <= ($1).known AND (r.superseded_at IS NULL OR r.superseded_at > ($1).known)
-          AND r.collected <= ($1).day AND (($1).donors IS NULL OR r.donor_id = ANY (($1).donors))
-          AND NOT fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
-                                            ($1).cat.limits[r.test_no + 1])
+        FROM nn r
+        WHERE NOT r.ok
         GROUP BY r.donor_id, r.test_no),
     bd AS MATERIALIZED (
         SELECT bad.donor_id, bit_or(set_bit(($1).cat.zero, bad.test_no, 1)) AS badtests FROM bad GROUP BY bad.donor_id),

@@ -158,27 +158,30 @@ BEGIN
         WHERE (($1).lots IS NULL OR l.id = ANY (($1).lots))
           AND (($1).statuses IS NULL OR l.status = ANY (($1).statuses))
           AND l.created_at <= ($1).at),
-    -- acceptable results per donor and collection day as a bitmask over test_no (a panel is
-    -- one row)
-    dm AS MATERIALIZED (
-        SELECT r.donor_id, r.collected, bit_or(set_bit(($1).cat.zero, r.test_no, 1)) AS okmask
-        FROM fmtbank.result r
-        WHERE (($1).donors IS NULL OR r.donor_id = ANY (($1).donors)) AND r.collected >= ($1).first_day
-          AND r.collected <= ($1).day
-          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
-          AND fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
-                                        ($1).cat.limits[r.test_no + 1])
-        GROUP BY r.donor_id, r.collected),
-    -- unacceptable results (never "negative": the partial index of the others covers them; the
-    -- unit of a numeric result is its test's)
-    bd AS MATERIALIZED (
-        SELECT r.donor_id, r.test_no, r.collected, r.result
+    -- every result that is not "negative" in the windows (few: values, positives; the partial
+    -- index result_not_negative), judged under the accept rule
+    nn AS MATERIALIZED (
+        SELECT r.donor_id, r.test_no, r.collected, r.result,
+               fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
+                                         ($1).cat.limits[r.test_no + 1]) AS ok
         FROM fmtbank.result r
         WHERE (($1).donors IS NULL OR r.donor_id = ANY (($1).donors)) AND r.result <> 'negative'
           AND r.collected >= ($1).first_day AND r.collected <= ($1).day
-          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)
-          AND NOT fmtbank.result_acceptable(r.result, r.value, ($1).cat.ops[r.test_no + 1],
-                                            ($1).cat.limits[r.test_no + 1])),
+          AND r.recorded_at <= ($1).at AND (r.superseded_at IS NULL OR r.superseded_at > ($1).at)),
+    -- acceptable results per donor and collection day as a bitmask over test_no (a panel is
+    -- one row): the negatives per day (result_ok_days), the other acceptable ones from nn
+    dm AS MATERIALIZED (
+        SELECT x.donor_id, x.collected, bit_or(x.okmask) AS okmask
+        FROM (SELECT o.donor_id, o.collected, o.okmask
+              FROM fmtbank.result_ok_days(($1).at, ($1).first_day, ($1).day, ($1).donors, ($1).cat) o
+              UNION ALL
+              SELECT n.donor_id, n.collected, set_bit(($1).cat.zero, n.test_no, 1) FROM nn n
+              WHERE n.ok) x
+        GROUP BY x.donor_id, x.collected
+        HAVING bit_or(x.okmask) <> ($1).cat.zero),
+    -- unacceptable results (the unit of a numeric result is its test's)
+    bd AS MATERIALIZED (
+        SELECT n.donor_id, n.test_no, n.collected, n.result FROM nn n WHERE NOT n.ok),
     -- acceptable results on a lot's own tubes ("result add --specimen": its retained sample,
     -- tested for a test added later): they count in both of that lot's windows (131)
     sp AS MATERIALIZED (
