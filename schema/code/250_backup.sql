@@ -99,6 +99,127 @@ BEGIN
     FROM fmtbank.audit_log a ORDER BY a.id DESC LIMIT 1;
 END $$;
 
+-- ---------------------------------------------------------------- the 30-year archive
+-- "fmtbank archive --until D -o DIR" (quality; product.md §15): archive_begin(D) checks the role
+-- and D and sets the session's bound (the start of the day after D, fmtbank.archive_until); each
+-- archive_* view is one dataset of the archive: the records created before the bound (as they
+-- stand now; their history up to the bound is in the audit segment). The views read the tables
+-- with their owner's rights and are granted to quality only. Donor identity (archive_donor_identity)
+-- and the audit rows of identity changes (archive_audit_sealed, the full rows; archive_audit
+-- holds them without their content) go only into the sealed file.
+CREATE OR REPLACE FUNCTION fmtbank.archive_until() RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE v text := nullif(current_setting('fmtbank.archive_until', true), '');
+BEGIN
+    IF v IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'no archive date set',
+            HINT = 'The archive views are read after fmtbank.archive_begin(D) ("fmtbank archive").';
+    END IF;
+    RETURN v::timestamptz;
+END $$;
+
+-- The audit segment of the archive: every row up to the last one written before the bound (ids
+-- follow commit order, so this is a prefix of the chain, checkable from its first row).
+CREATE OR REPLACE FUNCTION fmtbank.archive_audit_last() RETURNS bigint
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT max(a.id) FROM fmtbank.audit_log a WHERE a.at < fmtbank.archive_until()
+$$;
+
+CREATE OR REPLACE FUNCTION fmtbank.archive_begin(p_until text, OUT until_bound text,
+                                                 OUT audit_rows bigint, OUT audit_last bigint,
+                                                 OUT audit_hash text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE d date;
+BEGIN
+    PERFORM fmtbank.require_role('writing the archive', 'quality');
+    d := fmtbank.parse_date(p_until, '--until');
+    IF d > current_date THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('--until %s is in the future', p_until),
+            HINT = 'The archive holds what was recorded by the end of that day.';
+    END IF;
+    until_bound := ((d + 1)::timestamptz)::text;
+    PERFORM set_config('fmtbank.archive_until', until_bound, false);
+    SELECT count(*), max(a.id) INTO audit_rows, audit_last
+    FROM fmtbank.audit_log a WHERE a.id <= fmtbank.archive_audit_last();
+    SELECT encode(a.hash, 'hex') INTO audit_hash FROM fmtbank.audit_log a WHERE a.id = audit_last;
+END $$;
+
+CREATE OR REPLACE VIEW fmtbank.archive_donors AS
+    SELECT d.* FROM fmtbank.donor d WHERE d.created_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_donor_decisions AS
+    SELECT d.code AS donor, x.* FROM fmtbank.donor_decision x JOIN fmtbank.donor d ON d.id = x.donor_id
+    WHERE x.recorded_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_donor_consents AS
+    SELECT d.code AS donor, x.* FROM fmtbank.donor_consent x JOIN fmtbank.donor d ON d.id = x.donor_id
+    WHERE x.recorded_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_questionnaires AS
+    SELECT d.code AS donor, q.* FROM fmtbank.questionnaire q JOIN fmtbank.donor d ON d.id = q.donor_id
+    WHERE q.recorded_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_questionnaire_answers AS
+    SELECT a.* FROM fmtbank.questionnaire_answer a
+    JOIN fmtbank.questionnaire q ON q.id = a.questionnaire_id
+    WHERE q.recorded_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_results AS
+    SELECT d.code AS donor, t.code AS test, r.* FROM fmtbank.result r
+    JOIN fmtbank.donor d ON d.id = r.donor_id
+    LEFT JOIN fmtbank.screening_test t ON t.test_no = r.test_no
+    WHERE r.recorded_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_lots AS
+    SELECT d.code AS donor, l.* FROM fmtbank.lot l JOIN fmtbank.donor d ON d.id = l.donor_id
+    WHERE l.created_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_aliquots AS
+    SELECT l.lot_id AS lot_code, a.* FROM fmtbank.aliquot a JOIN fmtbank.lot l ON l.id = a.lot
+    WHERE a.created_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_custody AS
+    SELECT a.aliquot_id AS aliquot_code, c.* FROM fmtbank.custody_event c
+    JOIN fmtbank.aliquot a ON a.id = c.aliquot
+    WHERE c.at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_release_signatures AS
+    SELECT l.lot_id AS lot_code, s.* FROM fmtbank.release_signature s JOIN fmtbank.lot l ON l.id = s.lot
+    WHERE s.signed_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_issues AS
+    SELECT a.aliquot_id AS aliquot_code, i.* FROM fmtbank.aliquot_issue i
+    JOIN fmtbank.aliquot a ON a.id = i.aliquot
+    WHERE i.issued_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_cases AS
+    SELECT d.code AS donor, c.* FROM fmtbank.safety_case c LEFT JOIN fmtbank.donor d ON d.id = c.donor_id
+    WHERE c.opened_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_case_holds AS
+    SELECT c.case_code, l.lot_id AS lot_code, h.* FROM fmtbank.case_hold h
+    JOIN fmtbank.safety_case c ON c.id = h.case_id JOIN fmtbank.lot l ON l.id = h.lot
+    WHERE h.held_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_case_decisions AS
+    SELECT c.case_code, x.* FROM fmtbank.case_decision x JOIN fmtbank.safety_case c ON c.id = x.case_id
+    WHERE x.signed_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_case_notifications AS
+    SELECT c.case_code, n.* FROM fmtbank.case_notification n
+    JOIN fmtbank.safety_case c ON c.id = n.case_id
+    WHERE n.recorded_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_recipient_events AS
+    SELECT e.* FROM fmtbank.recipient_event e WHERE e.recorded_at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_recipient_event_history AS
+    SELECT h.* FROM fmtbank.recipient_event_history h WHERE h.at < fmtbank.archive_until();
+CREATE OR REPLACE VIEW fmtbank.archive_recipient_scores AS
+    SELECT s.* FROM fmtbank.recipient_score s WHERE s.recorded_at < fmtbank.archive_until();
+-- The audit segment, each row with exactly the fields its hash covers (fmtbank.audit_content: at
+-- in UTC to the microsecond, the rows as jsonb text); a row of donor identity (pii) without its
+-- content, which is in archive_audit_sealed.
+CREATE OR REPLACE VIEW fmtbank.archive_audit AS
+    SELECT a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_utc, a.who,
+           a.tbl, a.op, a.key,
+           CASE WHEN NOT a.pii THEN a.old_row::text END AS old_row,
+           CASE WHEN NOT a.pii THEN a.new_row::text END AS new_row,
+           CASE WHEN NOT a.pii THEN a.reason END AS reason,
+           a.pii AS sealed, encode(a.hash, 'hex') AS hash
+    FROM fmtbank.audit_log a WHERE a.id <= fmtbank.archive_audit_last();
+CREATE OR REPLACE VIEW fmtbank.archive_audit_sealed AS
+    SELECT a.id, a.old_row::text AS old_row, a.new_row::text AS new_row, a.reason
+    FROM fmtbank.audit_log a WHERE a.pii AND a.id <= fmtbank.archive_audit_last();
+CREATE OR REPLACE VIEW fmtbank.archive_donor_identity AS
+    SELECT d.code AS donor, i.* FROM fmtbank.donor_identity i JOIN fmtbank.donor d ON d.id = i.donor_id
+    WHERE d.created_at < fmtbank.archive_until();
+
 -- ---------------------------------------------------------------- privileges
 GRANT EXECUTE ON FUNCTION
     fmtbank.backup_allowed(),
@@ -107,3 +228,16 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.restore_record(text, bigint, text, bigint[], timestamptz[], text, text[])
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 -- (each function refuses everyone but admin itself, naming the role)
+GRANT EXECUTE ON FUNCTION fmtbank.archive_begin(text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+GRANT EXECUTE ON FUNCTION fmtbank.archive_until(), fmtbank.archive_audit_last() TO fmtbank_quality;
+GRANT SELECT ON fmtbank.archive_donors, fmtbank.archive_donor_decisions,
+    fmtbank.archive_donor_consents, fmtbank.archive_questionnaires,
+    fmtbank.archive_questionnaire_answers, fmtbank.archive_results, fmtbank.archive_lots,
+    fmtbank.archive_aliquots, fmtbank.archive_custody, fmtbank.archive_release_signatures,
+    fmtbank.archive_issues, fmtbank.archive_cases, fmtbank.archive_case_holds,
+    fmtbank.archive_case_decisions, fmtbank.archive_case_notifications,
+    fmtbank.archive_recipient_events, fmtbank.archive_recipient_event_history,
+    fmtbank.archive_recipient_scores, fmtbank.archive_audit, fmtbank.archive_audit_sealed,
+    fmtbank.archive_donor_identity
+    TO fmtbank_quality;

@@ -100,6 +100,7 @@ extern const struct cmd_def cmd_defs_freezer[];
 extern const struct cmd_def cmd_defs_todo[];
 extern const struct cmd_def cmd_defs_recipient[];
 extern const struct cmd_def cmd_defs_backup[];
+extern const struct cmd_def cmd_defs_archive[];
 
 int cmd_main(int argc, char **argv);
 

@@ -20,6 +20,7 @@ const struct cmd_def *const cmd_groups[] = {
     cmd_defs_release_report, cmd_defs_case, cmd_defs_trace, cmd_defs_freezer, cmd_defs_todo,
     cmd_defs_recipient,
     cmd_defs_backup,
+    cmd_defs_archive,
 };
 
 const size_t cmd_ngroups = sizeof(cmd_groups) / sizeof(cmd_groups[0]);
