@@ -5,6 +5,8 @@
 -- hash), the audit rows that existed there after T and are gone (ids and times), where the old
 -- data directory was kept, and the inbox files put back into the inbox. "backup restore --key"
 -- signs it at once (an anchor line of a new anchor log: the old log ends with the lost rows).
+-- timeline: the server's WAL timeline after the restore (a point-in-time restore that promotes
+-- starts a new one); one restore_event per new timeline, so none is written without a restore.
 CREATE TABLE fmtbank.restore_event (
     id              bigserial PRIMARY KEY,
     target_time     timestamptz NOT NULL,
@@ -20,6 +22,7 @@ CREATE TABLE fmtbank.restore_event (
     lost_to         timestamptz,
     old_datadir     text NOT NULL CHECK (old_datadir <> ''),
     requeued_files  text[] NOT NULL DEFAULT '{}',
+    timeline        integer NOT NULL CHECK (timeline > 1),
     reason          text
 );
 SELECT fmtbank.audit_enable('fmtbank.restore_event', 'id');

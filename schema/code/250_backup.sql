@@ -67,6 +67,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     why text;
     t timestamptz;
+    tl integer;
 BEGIN
     PERFORM fmtbank.require_role('restoring the database', 'admin');
     why := fmtbank.acting_reason(true, 'restoring the database');
@@ -77,6 +78,16 @@ BEGIN
     END IF;
     IF cardinality(p_recent_ids) IS DISTINCT FROM cardinality(p_recent_at) THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'audit ids and times do not pair up';
+    END IF;
+    -- A restore that promoted runs on a new WAL timeline: one restore record per timeline.
+    tl := ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::integer;
+    IF tl <= coalesce((SELECT max(e.timeline) FROM fmtbank.restore_event e), 1) THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = 'no point-in-time restore to record',
+            DETAIL = format('The server is on WAL timeline %s, which %s.', tl,
+                            CASE WHEN tl = 1 THEN 'no restore has started'
+                                 ELSE 'a restore record already names' END),
+            HINT = 'A restore record is written by "fmtbank backup restore" after the restore.';
     END IF;
     PERFORM fmtbank.lock_wait(70640001, 'the audit chain');
     SELECT max(a.id) INTO restored_seq FROM fmtbank.audit_log a;
@@ -92,9 +103,9 @@ BEGIN
     END IF;
     INSERT INTO fmtbank.restore_event (target_time, old_head_seq, old_head_hash, restored_head_seq,
                                        lost_first_seq, lost_last_seq, lost_rows, lost_from, lost_to,
-                                       old_datadir, requeued_files, reason)
+                                       old_datadir, requeued_files, timeline, reason)
     VALUES (t, p_old_seq, p_old_hash, restored_seq, lost_first, lost_last, lost_rows, lost_from,
-            lost_to, p_old_datadir, coalesce(p_requeued, '{}'), why);
+            lost_to, p_old_datadir, coalesce(p_requeued, '{}'), tl, why);
     SELECT a.id, encode(a.hash, 'hex') INTO anchor_seq, anchor_hash
     FROM fmtbank.audit_log a ORDER BY a.id DESC LIMIT 1;
 END $$;

@@ -411,6 +411,7 @@ struct restore {
     struct cmd_ctx *ctx;
     const char *target; /* UTC, for pgBackRest */
     char *aside;        /* where the replaced data directory went */
+    bool recorded;      /* restore_record succeeded */
 };
 
 /* Under the home lock, the instance stopped: the data directory aside, pgBackRest's restore into
@@ -580,9 +581,10 @@ cmd_backup_restore(struct cmd_ctx *ctx)
     int rc = backup_begin(ctx, &e);
     if (rc != 0)
         return rc;
-    struct restore rs = {ctx, NULL, NULL};
+    struct restore rs = {ctx, NULL, NULL, false};
     char *info = NULL, *target = NULL, *old_seq = NULL, *old_hash = NULL, *ids = NULL, *ats = NULL;
     long long target_epoch = 0;
+    bool restored = false;
     struct strbuf moved = STRBUF_INIT;
     strbuf_adds(&moved, "{");
     rc = -1;
@@ -632,6 +634,7 @@ cmd_backup_restore(struct cmd_ctx *ctx)
     if (embedded_while_stopped(&e, restore_stopped, &rs, &ctx->err) < 0 ||
         embedded_start(&e, &ctx->err) < 0 || wait_promoted(&e, &ctx->err) < 0)
         goto done;
+    restored = true;
     fprintf(stderr, "fmtbank: restored to %s; the replaced data directory is kept in %s\n", target,
             rs.aside);
     ctx->conn = db_connect(ctx->dsn, ctx->user, &ctx->err);
@@ -652,6 +655,7 @@ cmd_backup_restore(struct cmd_ctx *ctx)
                 7, rp, &ctx->err);
     if (!r)
         goto done;
+    rs.recorded = true;
     printf("restored to %s (replaced data kept in %s)\n", target, rs.aside);
     if (PQgetisnull(r, 0, 3))
         printf("audit rows lost: none (the trail ended by then)\n");
@@ -670,6 +674,11 @@ cmd_backup_restore(struct cmd_ctx *ctx)
         fprintf(stderr, "fmtbank: sign the restore anchor with \"fmtbank audit anchor --key KEY "
                         "--log NEW-LOG\" (a new anchor log: the old one ends with the lost rows)\n");
 done:
+    if (rc < 0 && restored && !rs.recorded)
+        fprintf(stderr, "fmtbank: the database WAS restored to %s, but the restore is not recorded "
+                        "in the audit trail yet: fix the error below and record it with "
+                        "fmtbank.restore_record (README, \"Backup and 30-year retention\")\n",
+                target);
     strbuf_release(&moved);
     free(info);
     free(target);

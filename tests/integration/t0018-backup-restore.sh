@@ -98,6 +98,9 @@ assert_eq "$(ls -d "$FMTBANK_HOME"/data.before-restore-* 2>/dev/null | wc -l)" "
 sql_as alice "SELECT * FROM fmtbank.restore_record('$T', 1, NULL, '{}', '{}', '/x', '{}')"
 [ "$RC" -ne 0 ] && [[ "$ERR" == *"requires the admin role"* ]] &&
     ok "psql: restore_record refused to a technician" || not_ok "psql: restore_record refused"
+sql_as adam "SET fmtbank.reason = 'fake'; SELECT * FROM fmtbank.restore_record('$T', 1, NULL, '{}', '{}', '/x', '{}')"
+[ "$RC" -ne 0 ] && [[ "$ERR" == *"no point-in-time restore to record"* ]] &&
+    ok "psql: no restore record without a restore" || not_ok "psql: restore_record without a restore"
 sql_as adam "INSERT INTO fmtbank.restore_event (target_time, lost_rows, old_datadir) VALUES (now(), 0, 'x')"
 [ "$RC" -ne 0 ] && ok "psql: no direct insert into restore_event" || not_ok "psql: direct insert"
 
@@ -129,6 +132,11 @@ assert_eq "$(sql "SELECT tbl || ' ' || (new_row->>'lost_rows') || ' ' || (new_ro
     "restore_event $lost $after_max restore drill" "the anchor row names the lost rows and the old head"
 assert_contains "$(cat "$TMP/new-anchors.log")" "fmtbank-anchor v1 $anchor_row " \
     "the new anchor log anchors the restore row"
+sql_as adam "SET fmtbank.reason = 'again'; SELECT * FROM fmtbank.restore_record('$T', 1, NULL, '{}', '{}', '/x', '{}')"
+[ "$RC" -ne 0 ] && [[ "$ERR" == *"no point-in-time restore to record"* ]] &&
+    ok "psql: one restore record per restore" || not_ok "psql: a second restore record"
+assert_eq "$(sql "SELECT count(*) || ' ' || min(timeline) FROM fmtbank.restore_event")" "1 2" \
+    "one restore_event, on the new timeline"
 expect 0 "audit verify" fmtbank --user audrey audit verify
 expect 0 "audit verify --anchors (the new log)" fmtbank --user audrey audit verify \
     --anchors "$TMP/new-anchors.log" --pub "$TMP/anchor.pub"
