@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "db/db.h"
 #include "report/xlsx.h"
+#include "common/anchor.h"
 #include "common/file.h"
 #include "common/sha256.h"
 #include "common/strbuf.h"
@@ -283,6 +284,26 @@ seal(struct archive *a, X509 *cert, const char *plain, size_t len, char **subjec
     return rc;
 }
 
+/* MANIFEST.sig: the Ed25519 signature (64 raw bytes) of MANIFEST with the anchor signer's key;
+ * openssl pkeyutl -verify -pubin -inkey PUB -rawin -in MANIFEST -sigfile MANIFEST.sig checks it. */
+static int
+sign_manifest(struct archive *a, struct anchor_key *key)
+{
+    unsigned char sig[ANCHOR_SIG_LEN];
+    if (anchor_sign(key, a->manifest.buf, a->manifest.len, sig, &a->ctx->err) < 0)
+        return -1;
+    char *path = xasprintf("%s/MANIFEST.sig", a->dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    bool ok = fd >= 0 && write(fd, sig, sizeof sig) == (ssize_t)sizeof sig;
+    if (fd >= 0)
+        ok = close(fd) == 0 && ok;
+    if (!ok)
+        fb_error_set(&a->ctx->err, FB_ERR_INTERNAL, "could not write \"%s\": %s", path,
+                     strerror(errno));
+    free(path);
+    return ok ? 0 : -1;
+}
+
 static X509 *
 load_cert(struct cmd_ctx *ctx, const char *path)
 {
@@ -321,6 +342,11 @@ cmd_archive(struct cmd_ctx *ctx)
     X509 *cert = load_cert(ctx, cmd_opt(ctx, "seal-cert"));
     if (!cert)
         return cmd_fail(ctx);
+    struct anchor_key *key = NULL;
+    if (cmd_opt(ctx, "key") && !(key = anchor_key_load_private(cmd_opt(ctx, "key"), &ctx->err))) {
+        X509_free(cert);
+        return cmd_fail(ctx);
+    }
     struct archive a = {ctx, NULL, STRBUF_INIT, NULL};
     char *bound = NULL, *sealed = NULL, *subject = NULL, *xlsx_path = NULL;
     struct strbuf info = STRBUF_INIT, counts = STRBUF_INIT;
@@ -391,6 +417,10 @@ cmd_archive(struct cmd_ctx *ctx)
     sha256_hex(xb, xlen, hex);
     free(xb);
     strbuf_addf(&a.manifest, "%s  archive.xlsx\n", hex);
+    if (key)
+        strbuf_adds(&info, "manifest_signature: MANIFEST.sig (Ed25519 with the audit anchors' key; "
+                           "openssl pkeyutl -verify -pubin -inkey PUB.pem -rawin -in MANIFEST "
+                           "-sigfile MANIFEST.sig)\n");
     strbuf_addf(&info,
                 "sealed: " SEALED_FILE " (CMS EnvelopedData, DER, AES-256-CBC) for %s: donor "
                 "identity and the content of the audit rows marked sealed; open it with\n"
@@ -409,6 +439,8 @@ cmd_archive(struct cmd_ctx *ctx)
     ok = ok && chmod(mpath, 0444) == 0;
     free(mpath);
     sha256_hex(a.manifest.buf, a.manifest.len, hex);
+    if (ok && key && sign_manifest(&a, key) < 0)
+        goto done;
     if (!ok || rename(a.dir, out) != 0) {
         fb_error_set(&ctx->err, FB_ERR_INTERNAL, "could not finish the archive in \"%s\": %s", out,
                      strerror(errno));
@@ -424,6 +456,7 @@ done:
     if (rc != 0 && a.dir)
         fprintf(stderr, "fmtbank: the incomplete archive is left in %s\n", a.dir);
     X509_free(cert);
+    anchor_key_free(key);
     free(a.dir);
     strbuf_release(&a.manifest);
     strbuf_release(&info);
@@ -444,6 +477,8 @@ const struct cmd_def cmd_defs_archive[] = {
           .flags = OPT_REQUIRED},
          {"seal-cert", 0, OPT_STRING, "CERT.pem",
           .help = "the X.509 certificate the donor identity is sealed for", .flags = OPT_REQUIRED},
+         {"key", 0, OPT_STRING, "FILE",
+          .help = "the anchor signer's private key: signs MANIFEST (MANIFEST.sig)"},
          {0}},
      "write the 30-year archive up to a date, verifiable without fmtbank (quality)",
      "DIR gets, for each dataset (donors, decisions, consents, questionnaires and answers,\n"
@@ -454,6 +489,8 @@ const struct cmd_def cmd_defs_archive[] = {
      "holder); ARCHIVE.txt, VERIFY.py and MANIFEST. Verify without fmtbank, in DIR:\n"
      "  sha256sum -c MANIFEST && python3 VERIFY.py\n"
      "Records are those created by the end of DATE, as they stand now; their history to then is\n"
-     "in the audit segment. Keep the printed MANIFEST SHA-256 elsewhere.\n"},
+     "in the audit segment. Keep the printed MANIFEST SHA-256 elsewhere; with --key, MANIFEST.sig\n"
+     "is its Ed25519 signature (the audit anchors' key):\n"
+     "  openssl pkeyutl -verify -pubin -inkey PUB -rawin -in MANIFEST -sigfile MANIFEST.sig\n"},
     {0},
 };

@@ -42,9 +42,10 @@ sql_as alice "SELECT count(*) FROM fmtbank.archive_donor_identity"
 [ "$RC" -ne 0 ] && ok "psql: the archive views are quality's only" || not_ok "psql: archive views"
 
 # ---------------------------------------------------------------- the archive
+expect 0 "keygen" fmtbank audit keygen --private "$TMP/anchor.key" --public "$TMP/anchor.pub"
 rows=$(audit_count)
 expect 0 "archive --until today" fmtbank --user quinn archive --until "$today" -o "$TMP/arch" \
-    --seal-cert "$TMP/seal.pem"
+    --seal-cert "$TMP/seal.pem" --key "$TMP/anchor.key"
 assert_eq "$OUT" "$TMP/arch" "prints the directory"
 assert_contains "$ERR" "MANIFEST SHA-256" "prints the manifest's hash to keep elsewhere"
 A="$TMP/arch"
@@ -72,6 +73,9 @@ assert_eq "$(grep -rl -e Sealedname -e ada@example.org "$A" | wc -l)" "0" \
 cd "$A" || exit 1
 run sha256sum -c MANIFEST
 [ "$RC" -eq 0 ] && ok "sha256sum -c MANIFEST" || not_ok "sha256sum -c MANIFEST"
+run openssl pkeyutl -verify -pubin -inkey "$TMP/anchor.pub" -rawin -in MANIFEST -sigfile MANIFEST.sig
+[ "$RC" -eq 0 ] && ok "openssl: MANIFEST.sig is the signer's signature of MANIFEST" ||
+    not_ok "MANIFEST.sig does not verify"
 run python3 VERIFY.py
 [ "$RC" -eq 0 ] && ok "VERIFY.py" || not_ok "VERIFY.py"
 assert_contains "$OUT" "audit segment intact: $rows rows" "recomputes every row's hash"
@@ -110,6 +114,10 @@ run sh -c "cd '$TMP/t' && sha256sum -c MANIFEST >/dev/null && python3 VERIFY.py"
 [ "$RC" -eq 1 ] && ok "VERIFY.py: a rewritten audit row fails, manifest recomputed or not" ||
     not_ok "rewritten audit row undetected"
 assert_contains "$OUT" "audit chain broken at row $victim" "names the row"
+run openssl pkeyutl -verify -pubin -inkey "$TMP/anchor.pub" -rawin -in "$TMP/t/MANIFEST" \
+    -sigfile "$TMP/t/MANIFEST.sig"
+[ "$RC" -ne 0 ] && ok "openssl: a recomputed MANIFEST no longer matches MANIFEST.sig" ||
+    not_ok "recomputed MANIFEST still verifies"
 
 tamper
 head -n -1 "$TMP/t/audit.csv" >"$TMP/cut.csv" && cp "$TMP/cut.csv" "$TMP/t/audit.csv"
