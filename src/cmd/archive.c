@@ -113,28 +113,81 @@ struct archive {
     struct xlsx_book *book;
 };
 
-/* Writes one file of the archive (mode 0444) and records its SHA-256 in the manifest. */
+/* One file of the archive being written (mode 0444), hashed as it goes into the manifest. */
+struct outf {
+    int fd;
+    char *name;
+    struct sha256_ctx sha;
+    struct strbuf buf; /* written out every 1 MiB */
+};
+
 static int
-put_file(struct archive *a, const char *name, const char *data, size_t len)
+out_open(struct archive *a, struct outf *o, const char *name)
 {
     char *path = xasprintf("%s/%s", a->dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-    bool ok = fd >= 0;
-    for (size_t off = 0; ok && off < len;) {
-        ssize_t w = write(fd, data + off, len - off);
+    o->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    o->name = xstrdup(name);
+    sha256_init(&o->sha);
+    o->buf = (struct strbuf)STRBUF_INIT;
+    if (o->fd < 0)
+        fb_error_set(&a->ctx->err, FB_ERR_INTERNAL, "could not create \"%s\": %s", path,
+                     strerror(errno));
+    free(path);
+    return o->fd < 0 ? -1 : 0;
+}
+
+static int
+out_flush(struct outf *o)
+{
+    bool ok = o->fd >= 0;
+    for (size_t off = 0; ok && off < o->buf.len;) {
+        ssize_t w = write(o->fd, o->buf.buf + off, o->buf.len - off);
         ok = w > 0;
         off += ok ? (size_t)w : 0;
     }
-    if (fd >= 0)
-        ok = fsync(fd) == 0 && close(fd) == 0 && ok;
-    if (!ok)
-        fb_error_set(&a->ctx->err, FB_ERR_INTERNAL, "could not write \"%s\": %s", path,
-                     strerror(errno));
-    free(path);
-    char hex[SHA256_HEX_LEN + 1];
-    sha256_hex(data, len, hex);
-    strbuf_addf(&a->manifest, "%s  %s\n", hex, name);
+    if (o->buf.len)
+        sha256_update(&o->sha, o->buf.buf, o->buf.len);
+    strbuf_reset(&o->buf);
     return ok ? 0 : -1;
+}
+
+static int
+out_maybe_flush(struct outf *o)
+{
+    return o->buf.len >= (1u << 20) ? out_flush(o) : 0;
+}
+
+/* Finishes the file (synced) and adds it to the manifest; frees o either way. */
+static int
+out_close(struct archive *a, struct outf *o, int rc)
+{
+    if (rc == 0 && (out_flush(o) < 0 || fsync(o->fd) != 0))
+        rc = -1;
+    if (o->fd >= 0 && close(o->fd) != 0)
+        rc = -1;
+    if (rc < 0 && !a->ctx->err.message)
+        fb_error_set(&a->ctx->err, FB_ERR_INTERNAL, "could not write \"%s/%s\": %s", a->dir,
+                     o->name, strerror(errno));
+    if (rc == 0) {
+        unsigned char d[32];
+        sha256_final(&o->sha, d);
+        for (int i = 0; i < 32; i++)
+            strbuf_addf(&a->manifest, "%02x", d[i]);
+        strbuf_addf(&a->manifest, "  %s\n", o->name);
+    }
+    strbuf_release(&o->buf);
+    free(o->name);
+    return rc;
+}
+
+static int
+put_file(struct archive *a, const char *name, const char *data, size_t len)
+{
+    struct outf o;
+    if (out_open(a, &o, name) < 0)
+        return out_close(a, &o, -1);
+    strbuf_add(&o.buf, data, len);
+    return out_close(a, &o, 0);
 }
 
 static void
@@ -181,77 +234,98 @@ xlsx_fit(const char *v, char **cut)
     return *cut;
 }
 
-/* One dataset: NAME.csv and a sheet from one query, NAME.json from json_agg in the same snapshot. */
+/* One dataset, streamed through a cursor (a segment of millions of audit rows never sits in
+ * memory): NAME.csv, NAME.json (one object per row, row_to_json) and a sheet of archive.xlsx. */
 static int
 put_dataset(struct archive *a, const char *name, const char *until, long *nrows)
 {
     struct cmd_ctx *ctx = a->ctx;
-    char *sql = xasprintf("SELECT * FROM fmtbank.archive_%s ORDER BY 1", name);
-    PGresult *r = db_exec(ctx->conn, sql, 0, NULL, &ctx->err);
+    char *sql = xasprintf("DECLARE archive_rows NO SCROLL CURSOR FOR SELECT row_to_json(v)::text,"
+                          " v.* FROM (SELECT * FROM fmtbank.archive_%s ORDER BY 1) v",
+                          name);
+    int rc = db_run(ctx->conn, sql, 0, NULL, &ctx->err);
     free(sql);
-    if (!r)
+    if (rc < 0)
         return -1;
-    int nf = PQnfields(r), nt = PQntuples(r);
-    *nrows = nt;
-    struct strbuf csv = STRBUF_INIT;
-    struct xlsx_col *cols = xcalloc((size_t)nf, sizeof *cols);
-    for (int f = 0; f < nf; f++) {
-        if (f)
-            strbuf_addch(&csv, ',');
-        csv_field(&csv, PQfname(r, f));
-        cols[f].header = PQfname(r, f);
-        cols[f].type = cell_type_of(PQftype(r, f));
-    }
-    strbuf_adds(&csv, "\r\n");
+    struct outf csv, json;
+    char *csv_name = xasprintf("%s.csv", name), *json_name = xasprintf("%s.json", name);
+    rc = out_open(a, &csv, csv_name);
+    if (out_open(a, &json, json_name) < 0)
+        rc = -1;
+    free(csv_name);
+    free(json_name);
     char *subtitle = xasprintf("records created before %s", until);
-    struct xlsx_heading h = {name, subtitle, NULL};
-    struct xlsx_table *t = xlsx_table_begin(a->book, name, &h, cols, (size_t)nf, &ctx->err);
-    const char **vals = xcalloc((size_t)nf, sizeof *vals);
-    char **cuts = xcalloc((size_t)nf, sizeof *cuts);
-    int rc = t ? 0 : -1;
-    for (int i = 0; rc == 0 && i < nt; i++) {
-        for (int f = 0; f < nf; f++) {
-            if (f)
-                strbuf_addch(&csv, ',');
-            bool null = PQgetisnull(r, i, f);
-            if (!null)
-                csv_field(&csv, PQgetvalue(r, i, f));
-            vals[f] = null ? NULL : xlsx_fit(PQgetvalue(r, i, f), &cuts[f]);
-        }
-        strbuf_adds(&csv, "\r\n");
-        rc = xlsx_table_row(t, vals, &ctx->err);
-        for (int f = 0; f < nf; f++) {
-            free(cuts[f]);
-            cuts[f] = NULL;
-        }
-    }
+    struct xlsx_table *t = NULL;
+    struct xlsx_col *cols = NULL;
+    const char **vals = NULL;
+    char **cuts = NULL;
+    int nf = 0;
+    *nrows = 0;
     if (rc == 0)
+        strbuf_adds(&json.buf, "[");
+    for (bool more = rc == 0; more;) {
+        PGresult *r = db_exec(ctx->conn, "FETCH 2000 FROM archive_rows", 0, NULL, &ctx->err);
+        if (!r) {
+            rc = -1;
+            break;
+        }
+        if (!t) { /* the header, from the first fetch (which has the columns even when empty) */
+            nf = PQnfields(r) - 1;
+            cols = xcalloc((size_t)nf + 1, sizeof *cols);
+            vals = xcalloc((size_t)nf + 1, sizeof *vals);
+            cuts = xcalloc((size_t)nf + 1, sizeof *cuts);
+            for (int f = 0; f < nf; f++) {
+                if (f)
+                    strbuf_addch(&csv.buf, ',');
+                csv_field(&csv.buf, PQfname(r, f + 1));
+                cols[f].header = xstrdup(PQfname(r, f + 1)); /* kept: r goes, the sheet stays */
+                cols[f].type = cell_type_of(PQftype(r, f + 1));
+            }
+            strbuf_adds(&csv.buf, "\r\n");
+            struct xlsx_heading h = {name, subtitle, NULL};
+            t = xlsx_table_begin(a->book, name, &h, cols, (size_t)nf, &ctx->err);
+            if (!t)
+                rc = -1;
+        }
+        int nt = PQntuples(r);
+        for (int i = 0; rc == 0 && i < nt; i++) {
+            strbuf_adds(&json.buf, *nrows ? ",\n" : "\n");
+            strbuf_adds(&json.buf, PQgetvalue(r, i, 0));
+            for (int f = 0; f < nf; f++) {
+                if (f)
+                    strbuf_addch(&csv.buf, ',');
+                bool null = PQgetisnull(r, i, f + 1);
+                if (!null)
+                    csv_field(&csv.buf, PQgetvalue(r, i, f + 1));
+                vals[f] = null ? NULL : xlsx_fit(PQgetvalue(r, i, f + 1), &cuts[f]);
+            }
+            strbuf_adds(&csv.buf, "\r\n");
+            rc = xlsx_table_row(t, vals, &ctx->err);
+            for (int f = 0; f < nf; f++) {
+                free(cuts[f]);
+                cuts[f] = NULL;
+            }
+            (*nrows)++;
+            if (rc == 0 && (out_maybe_flush(&csv) < 0 || out_maybe_flush(&json) < 0))
+                rc = -1;
+        }
+        more = rc == 0 && nt > 0;
+        PQclear(r);
+    }
+    if (rc == 0) {
+        strbuf_adds(&json.buf, *nrows ? "\n]\n" : "]\n");
         rc = xlsx_table_end(t, "(none)", &ctx->err);
-    PQclear(r);
+    }
+    rc = out_close(a, &csv, rc);
+    rc = out_close(a, &json, rc);
+    if (rc == 0 && db_run(ctx->conn, "CLOSE archive_rows", 0, NULL, &ctx->err) < 0)
+        rc = -1;
+    for (int f = 0; cols && f < nf; f++)
+        free((char *)cols[f].header);
     free(cuts);
     free(vals);
     free(cols);
     free(subtitle);
-    char *file = xasprintf("%s.csv", name);
-    if (rc == 0)
-        rc = put_file(a, file, strbuf_str(&csv), csv.len);
-    free(file);
-    strbuf_release(&csv);
-    if (rc < 0)
-        return -1;
-    sql = xasprintf("SELECT coalesce(json_agg(v), '[]'::json) FROM "
-                    "(SELECT * FROM fmtbank.archive_%s ORDER BY 1) v",
-                    name);
-    char *json = db_scalar(ctx->conn, sql, 0, NULL, &ctx->err);
-    free(sql);
-    if (!json)
-        return -1;
-    file = xasprintf("%s.json", name);
-    char *text = xasprintf("%s\n", json);
-    rc = put_file(a, file, text, strlen(text));
-    free(text);
-    free(file);
-    free(json);
     return rc;
 }
 
