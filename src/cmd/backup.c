@@ -292,7 +292,8 @@ cmd_backup_setup(struct cmd_ctx *ctx)
         char *alter = db_scalar(su, "SELECT format('ALTER SYSTEM SET archive_command = %L', $1::text)",
                                 1, p, &ctx->err);
         set = alter && db_run(su, alter, 0, NULL, &ctx->err) == 0 &&
-              db_run(su, "ALTER SYSTEM SET archive_timeout = '60s'", 0, NULL, &ctx->err) == 0;
+              db_run(su, "ALTER SYSTEM SET archive_timeout = '60s'", 0, NULL, &ctx->err) == 0 &&
+              db_run(su, "SELECT pg_reload_conf()", 0, NULL, &ctx->err) == 0;
         free(alter);
     }
     free(cmd);
