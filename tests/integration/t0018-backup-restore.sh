@@ -62,7 +62,7 @@ expect 0 "donor before T" fmtbank --user alice donor add D-0018001 --birth-year 
 before_rows=$(audit_count)
 before_max=$(sql "SELECT max(id) FROM fmtbank.audit_log")
 before_donors=$(sql "SELECT count(*) FROM fmtbank.donor")
-T=$(sql "SELECT to_char(clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS.US')")
+T=$(sql "SELECT to_char(clock_timestamp(), 'YYYY-MM-DD\"T\"HH24:MI:SS.USOF')")
 
 # ---------------------------------------------------------------- data after T
 expect 0 "donor after T" fmtbank --user alice donor add D-0018002 --birth-year 1991 --sex M
