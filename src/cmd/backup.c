@@ -18,6 +18,7 @@
 #include "cmd/cmd.h"
 #include "db/db.h"
 #include "db/embedded.h"
+#include "db/embedded_internal.h"
 #include "common/file.h"
 #include "common/sha256.h"
 #include "common/strbuf.h"
@@ -65,7 +66,7 @@ backup_begin(struct cmd_ctx *ctx, struct embedded *e)
         fb_error_hint(&ctx->err, "Install the Debian package pgbackrest (scripts/install-deps.sh).");
         return FB_ERR_INTERNAL;
     }
-    if (embedded_resolve(e, &ctx->err) < 0 || embedded_prepare(e, &ctx->err) < 0) {
+    if (embedded_resolve(e, &ctx->err) < 0 || embedded_prepare_home(e, &ctx->err) < 0) {
         embedded_free(e);
         return cmd_fail(ctx);
     }
@@ -112,7 +113,7 @@ pgbackrest(const struct embedded *e, char **out, struct fb_error *err, const cha
             return -1;
         }
     }
-    int rc = embedded_run(e, argv);
+    int rc = embedded_run(e, argv, "");
     if (out) {
         fflush(stdout);
         dup2(saved, STDOUT_FILENO);

@@ -212,7 +212,7 @@ run_as_server(const struct embedded *e, const char *const argv[], const char *lo
             _exit(126);
         if (chdir(e->home) != 0)
             _exit(126);
-        /* logpath "": keep the caller's standard output and error (embedded_run). */
+        /* logpath "": keep the caller's standard output and error (pgBackRest, "fmtbank backup"). */
         int fd = logpath && !*logpath ? -1
                                       : open(logpath ? logpath : "/dev/null",
                                              O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -821,18 +821,6 @@ embedded_uri(const struct embedded *e, const char *user)
 
 /* ---------------------------------------------------------------- for tools acting as the server
  * (pgBackRest: "fmtbank backup"). */
-int
-embedded_prepare(struct embedded *e, struct fb_error *err)
-{
-    return prepare_home(e, err);
-}
-
-int
-embedded_run(const struct embedded *e, const char *const argv[])
-{
-    return run_as_server(e, argv, "");
-}
-
 int
 embedded_while_stopped(struct embedded *e, int (*fn)(struct embedded *e, void *arg,
                                                      struct fb_error *err),

@@ -48,14 +48,8 @@ bool embedded_initialised(const struct embedded *e);
 char *embedded_conninfo(const struct embedded *e, const char *user);
 char *embedded_uri(const struct embedded *e, const char *user);
 
-/* For tools that act as the server's OS user on its files (pgBackRest, "fmtbank backup"):
- * embedded_prepare creates home and resolves the server user (e->uid, e->gid) like a start;
- * embedded_run runs argv as that user in home, with the caller's standard output and error, and
- * returns its exit status (-1: could not run it; 127: not found); embedded_while_stopped stops
- * the instance and runs fn under the home lock, so that no command starts it (nor creates a new
- * one) until fn returns. */
-int embedded_prepare(struct embedded *e, struct fb_error *err);
-int embedded_run(const struct embedded *e, const char *const argv[]);
+/* "fmtbank backup restore": stops the instance and runs fn under the home lock, so that no
+ * command starts it (nor creates a new one) until fn returns. */
 int embedded_while_stopped(struct embedded *e,
                            int (*fn)(struct embedded *e, void *arg, struct fb_error *err),
                            void *arg, struct fb_error *err);
