@@ -120,10 +120,10 @@ trap 'rm -rf "$DEMO_TMP"' EXIT
 day() { date -d "$1 days" +%F; }
 CODE="D-$(date +%s | tail -c 9)"
 fmtbank --user alice donor add "$CODE" --birth-year 1990 --sex F
-# The signed consent form (its scan's SHA-256 kept with it): clinical use and research. Without a
+# The signed consent form (its scan's SHA-256 kept with it): clinical use, research and trials. Without a
 # consent in force at the collection the donation would be recorded as a rejected lot.
 printf 'demo consent form of %s\n' "$CODE" >"$DEMO_TMP/consent.txt"
-fmtbank --user alice donor consent "$CODE" --version 2026-1 --signed "$(day -50)" --scope clinical,research \
+fmtbank --user alice donor consent "$CODE" --version 2026-1 --signed "$(day -50)" --scope clinical,research,trial \
     --document "$(sha256sum "$DEMO_TMP/consent.txt" | cut -c1-64)"
 # The full questionnaire (every item clear: no, never, numbers inside their range), from the catalog.
 fmtbank --user alice --format tsv catalog questions | awk -F'\t' '
@@ -193,6 +193,42 @@ step "quinn signs the release (re-entering the signature password)"
 fmtbank --user quinn release sign "$LOT" --meaning "Released for clinical use" --password-stdin \
     <<<'quinn-signs-1'
 fmtbank --user alice aliquot list --lot "$LOT"
+
+# ---------------------------------------------------------------- a small blinded trial
+# The bank's pharmacist (quality + the unblinded role) adds a 1:1 trial, prepares placebo, makes
+# kits from two doses of each arm; the site nurse (blinded) enrols two participants, dispenses
+# their first visit, and unblinds one in an emergency (product.md §14; README "Blinded trials").
+step "a blinded trial: users, randomisation, a placebo preparation, kits"
+printf '%s\n' '*:*:*:nina:nina-signs-12' '*:*:*:phil:phil-signs-12' >>"$PGPASSFILE"
+if ! fmtbank --user adam --format tsv user list | cut -f1 | grep -qx nina; then
+    echo 'nina-signs-12' | fmtbank --user adam user add nina --role site --name "Nina Nurse" --password-stdin
+    echo 'phil-signs-12' | fmtbank --user adam user add phil --role quality --name "Phil Pharm" --password-stdin
+    fmtbank --user adam --reason "trial pharmacist" user unblinded phil yes
+fi
+TRIAL="DEMO-$(date +%s | tail -c 9)"
+fmtbank --user phil trial add "$TRIAL" --arms FMT:1,PLACEBO:1 --block-sizes 2,4 --strata site --doses 1
+PLACEBO_CODE="D-9$(date +%s | tail -c 8)"
+PLOT=$(fmtbank --user alice donation add "$PLACEBO_CODE" --placebo --trial "$TRIAL" \
+           --collected "$(day -40) 09:00" --mass 200 --preparation "saline 0.9% + glycerol 10% + colouring, batch demo")
+fmtbank --user alice donation process "$PLOT" --processed "$(day -40) 10:00" --doses 2 >/dev/null
+fmtbank --user quinn release sign "$PLOT" --meaning "Released for clinical trial use" --password-stdin <<<'quinn-signs-1'
+mapfile -t FMT_DOSES < <(fmtbank --user alice --format tsv aliquot list --lot "$LOT" | awk -F'\t' 'NR > 1 && $1 !~ /-000.$/ { print $1 }' | head -2)
+mapfile -t PL_DOSES < <(fmtbank --user alice --format tsv aliquot list --lot "$PLOT" | awk -F'\t' 'NR > 1 && $1 !~ /-000.$/ { print $1 }')
+fmtbank --user phil trial kits make "$TRIAL" --arm FMT --aliquots "$(IFS=,; echo "${FMT_DOSES[*]}")" \
+    --labels "$DEMO_TMP/kits-fmt.zpl"
+fmtbank --user phil trial kits make "$TRIAL" --arm PLACEBO --aliquots "$(IFS=,; echo "${PL_DOSES[*]}")" \
+    --labels "$DEMO_TMP/kits-placebo.zpl"
+
+step "the site enrols and dispenses (blinded: kit numbers only), then an emergency unblinding"
+for p in P-001 P-002; do
+    fmtbank --user nina trial enrol "$TRIAL" "$p" --stratum site=OSLO
+    fmtbank --user nina trial dispense "$TRIAL" "$p" --visit 1
+done
+fmtbank --user nina trial show "$TRIAL"
+fmtbank --user nina --reason "severe colitis: the treating physician needs the arm" \
+    trial unblind "$TRIAL" P-001 --emergency
+fmtbank --user nina report trial_dispensing --param trial="$TRIAL" -o "$(cd "$BUILD" && pwd)/demo-trial-dispensing.xlsx"
+echo "dispensing log: $(cd "$BUILD" && pwd)/demo-trial-dispensing.xlsx"
 
 step "the audit chain head signed with a key outside the database (Ed25519 anchor), then verified"
 # In production the signer runs as its own OS user (dist/fmtbank-anchor.service) and the key never

@@ -36,6 +36,14 @@ BEGIN
     RETURN r;
 END $$;
 
+-- Whether the session is blinded to trial arms (product.md §14, code/270_trial.sql): it holds no
+-- fmtbank_unblinded (a superuser is a member of every role, so not blinded). Read by every
+-- display that could link a trial participant to a tube, lot or donor.
+CREATE OR REPLACE FUNCTION fmtbank.trial_blind() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT NOT pg_has_role(session_user, 'fmtbank_unblinded', 'MEMBER')
+$$;
+
 -- ---------------------------------------------------------------- input parsing
 CREATE OR REPLACE FUNCTION fmtbank.parse_date(p text, p_field text) RETURNS date
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -284,9 +292,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid user name "%s"', p_name),
             HINT = 'Use lower-case letters, digits and underscores, starting with a letter.';
     END IF;
-    IF p_role IS NULL OR p_role NOT IN ('technician', 'quality', 'auditor', 'admin') THEN
+    IF p_role IS NULL OR p_role NOT IN ('technician', 'quality', 'auditor', 'admin', 'site') THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid role "%s"', p_role),
-            HINT = 'Use technician, quality, auditor or admin.';
+            HINT = 'Use technician, quality, auditor, admin or site.';
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_name) THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = format('user "%s" already exists', p_name);
@@ -372,7 +380,7 @@ CREATE OR REPLACE VIEW fmtbank.user_list AS
                OR fmtbank.user_login_failures(u.name)
                   >= coalesce(current_setting('fmtbank_auth.login_max_failures', true)::integer,
                               fmtbank.rule_value('login_max_failures')::integer) AS locked,
-           u.created_at
+           u.created_at, u.unblinded
     FROM fmtbank.app_user u;
 
 -- ---------------------------------------------------------------- status counts (a registry)
@@ -412,6 +420,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.acting_is(text[]),
     fmtbank.require_role(text, text[]),
     fmtbank.acting_reason(boolean, text),
+    fmtbank.trial_blind(),
     fmtbank.parse_date(text, text),
     fmtbank.parse_ts(text, text),
     fmtbank.check_char(text),

@@ -207,6 +207,11 @@ DECLARE
 BEGIN
     PERFORM fmtbank.require_role('registering donations', 'technician');
     d := fmtbank.donor_get(p_code);
+    IF EXISTS (SELECT 1 FROM fmtbank.trial_placebo_donor pd WHERE pd.donor = d.id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('cannot register a donation of "%s": it is a placebo preparation', d.code),
+            HINT = 'Register its lots with "fmtbank donation add CODE --placebo --trial T".';
+    END IF;
     i := fmtbank.donation_input(p_collected, p_mass, p_bristol, true);
     -- one registration per donor at a time: the duplicate check sees the other's lot
     PERFORM 1 FROM fmtbank.donor WHERE id = d.id FOR UPDATE;

@@ -151,8 +151,10 @@ BEGIN
     WITH
     lots AS MATERIALIZED (
         SELECT l.id, l.lot_id, l.donor_id, l.status, l.collected_at, l.collected_at::date AS cd,
-               l.processed_at, l.reject_reasons
+               l.processed_at, l.reject_reasons,
+               pl.preparation AS placebo_preparation -- a placebo preparation (270): no donor rules
         FROM fmtbank.lot l /* the lots */
+        LEFT JOIN fmtbank.trial_placebo_lot pl ON pl.lot = l.id
         WHERE (($1).lots IS NULL OR l.id = ANY (($1).lots))
           AND (($1).statuses IS NULL OR l.status = ANY (($1).statuses))
           AND l.created_at <= ($1).at),
@@ -275,18 +277,24 @@ BEGIN
     f AS MATERIALIZED (
         SELECT lo.id, lo.lot_id, lo.status, lo.cd, lo.collected_at, lo.processed_at,
                lo.reject_reasons, sq.id AS qid, sy.items AS yes_items,
-               ($1).cat.required_pre & ~coalesce(m.pre_ok, ($1).cat.zero)
-                   & ~coalesce(sp.okmask, ($1).cat.zero) AS miss_pre,
-               ($1).cat.required_post & ~coalesce(m.post_ok, ($1).cat.zero)
-                   & ~coalesce(sp.okmask, ($1).cat.zero) AS miss_post,
+               CASE WHEN lo.placebo_preparation IS NOT NULL THEN ($1).cat.zero
+                    ELSE ($1).cat.required_pre & ~coalesce(m.pre_ok, ($1).cat.zero)
+                         & ~coalesce(sp.okmask, ($1).cat.zero) END AS miss_pre,
+               CASE WHEN lo.placebo_preparation IS NOT NULL THEN ($1).cat.zero
+                    ELSE ($1).cat.required_post & ~coalesce(m.post_ok, ($1).cat.zero)
+                         & ~coalesce(sp.okmask, ($1).cat.zero) END AS miss_post,
+               lo.placebo_preparation,
                md.decision, md.reason, md.decided_by, md.recorded_at AS decided_at,
                lo.status IN ('quarantine', 'ready') AS ok_status,
                coalesce(lo.processed_at - lo.collected_at <= ($1).max_hours * interval '1 hour', false)
                    AS ok_processing,
-               sq.id IS NOT NULL AND sy.items IS NULL AS ok_questionnaire,
-               spl.lot IS NULL AS ok_results, lbl.lot IS NULL AS ok_lookback,
-               md.decision IS DISTINCT FROM 'exclude' AS ok_donor,
-               pc.clear_on IS NOT NULL AS ok_check, pc.clear_on, pc.flagged_on, pc.flagged_item
+               lo.placebo_preparation IS NOT NULL OR (sq.id IS NOT NULL AND sy.items IS NULL)
+                   AS ok_questionnaire,
+               lo.placebo_preparation IS NOT NULL OR spl.lot IS NULL AS ok_results,
+               lbl.lot IS NULL AS ok_lookback,
+               lo.placebo_preparation IS NOT NULL OR md.decision IS DISTINCT FROM 'exclude' AS ok_donor,
+               lo.placebo_preparation IS NOT NULL OR pc.clear_on IS NOT NULL AS ok_check,
+               pc.clear_on, pc.flagged_on, pc.flagged_item
         FROM lots lo
         LEFT JOIN m ON m.lot = lo.id
         LEFT JOIN sp ON sp.lot = lo.id
@@ -337,6 +345,9 @@ BEGIN
                      JOIN fmtbank.safety_case c ON c.id = h.case_id
                      WHERE h.lot = f.id AND h.action = 'recall_lot')), '') END
     FROM f
+    UNION ALL
+    SELECT f.id, 'preparation', 15, true, format('placebo preparation: %s', f.placebo_preparation)
+    FROM f WHERE f.placebo_preparation IS NOT NULL AND ($1).details
     UNION ALL
     SELECT f.id, 'processing', 20, f.ok_processing,
            CASE WHEN f.processed_at IS NULL THEN 'not processed yet'

@@ -71,9 +71,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE u fmtbank.app_user := fmtbank.user_get(p_name);
 BEGIN
     PERFORM fmtbank.require_role('changing roles', 'admin');
-    IF p_role IS NULL OR p_role NOT IN ('technician', 'quality', 'auditor', 'admin') THEN
+    IF p_role IS NULL OR p_role NOT IN ('technician', 'quality', 'auditor', 'admin', 'site') THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = format('invalid role "%s"', p_role),
-            HINT = 'Use technician, quality, auditor or admin.';
+            HINT = 'Use technician, quality, auditor, admin or site.';
     END IF;
     IF p_name = session_user THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003', MESSAGE = 'cannot change your own role';

@@ -336,12 +336,18 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------- notification and closing
--- The recipients of a case: every issued dose of the material it holds or held.
+-- The recipients of a case: every issued dose of the material it holds or held. A trial dose
+-- (270) names its participant and tube to unblinded sessions only (else the donor's case would
+-- tell which participants had the active arm): "trial participant (blinded)".
 CREATE OR REPLACE FUNCTION fmtbank.case_recipients(p_case bigint)
 RETURNS TABLE (recipient text, site text, aliquot text, issued_at timestamptz, notified_at timestamptz,
                notified_by text, by_means text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT i.recipient, i.site, a.aliquot_id, i.issued_at, n.told_at, n.recorded_by, n.by_means
+    SELECT CASE WHEN i.use = 'trial' AND fmtbank.trial_blind() THEN 'trial participant (blinded)'
+                ELSE i.recipient END,
+           i.site,
+           CASE WHEN i.use = 'trial' AND fmtbank.trial_blind() THEN 'blinded' ELSE a.aliquot_id END,
+           i.issued_at, n.told_at, n.recorded_by, n.by_means
     FROM (SELECT DISTINCT h.lot, h.aliquots FROM fmtbank.case_hold h WHERE h.case_id = p_case) h
     JOIN fmtbank.aliquot a ON a.lot = h.lot AND (h.aliquots IS NULL OR a.id = ANY (h.aliquots))
     JOIN fmtbank.aliquot_issue i ON i.aliquot = a.id
@@ -350,7 +356,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                        ORDER BY x.told_at DESC LIMIT 1) n ON true
     UNION
     -- doses issued from a lot before the hold was recorded (the hold starts at the lot)
-    SELECT i.recipient, i.site, a.aliquot_id, i.issued_at, n.told_at, n.recorded_by, n.by_means
+    SELECT CASE WHEN i.use = 'trial' AND fmtbank.trial_blind() THEN 'trial participant (blinded)'
+                ELSE i.recipient END,
+           i.site,
+           CASE WHEN i.use = 'trial' AND fmtbank.trial_blind() THEN 'blinded' ELSE a.aliquot_id END,
+           i.issued_at, n.told_at, n.recorded_by, n.by_means
     FROM fmtbank.safety_case c
     JOIN fmtbank.lot l ON l.donor_id = c.donor_id AND c.scope_kind = 'donor'
         AND (c.scope_from IS NULL OR l.collected_at >= c.scope_from)

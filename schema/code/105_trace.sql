@@ -37,9 +37,11 @@ BEGIN
     ELSIF EXISTS (SELECT 1 FROM fmtbank.donor d WHERE d.code = upper(v)) THEN
         donors := ARRAY[(fmtbank.donor_get(v)).id];
     ELSIF EXISTS (SELECT 1 FROM fmtbank.aliquot_issue i WHERE i.recipient = v) THEN
-        SELECT array_agg(DISTINCT l2.donor_id) INTO donors
+        -- a trial participant's doses lead to their donors for the unblinded only (270)
+        SELECT coalesce(array_agg(DISTINCT l2.donor_id), '{}') INTO donors
         FROM fmtbank.aliquot_issue i JOIN fmtbank.aliquot a2 ON a2.id = i.aliquot
-        JOIN fmtbank.lot l2 ON l2.id = a2.lot WHERE i.recipient = v;
+        JOIN fmtbank.lot l2 ON l2.id = a2.lot WHERE i.recipient = v
+          AND (i.use <> 'trial' OR NOT fmtbank.trial_blind());
     ELSE
         RAISE EXCEPTION USING ERRCODE = 'FB002', MESSAGE = format('nothing is known by "%s"', v),
             HINT = 'Trace a donor code, a lot, aliquot or case ID, or a recipient code.';
@@ -117,6 +119,7 @@ BEGIN
            format('to recipient %s at %s, by %s', i.recipient, i.site, i.issued_by)
     FROM fmtbank.aliquot_issue i JOIN ta ON ta.id = i.aliquot JOIN tl ON tl.id = ta.lot
     JOIN fmtbank.donor d ON d.id = tl.donor_id WHERE i.issued_at <= t
+      AND (i.use <> 'trial' OR NOT fmtbank.trial_blind())
     UNION ALL
     SELECT c.opened_at, 'case opened', d.code, NULL, NULL,
            format('%s (%s): %s', c.case_code, c.source, fmtbank.case_summary(fmtbank.case_at(c, t)))

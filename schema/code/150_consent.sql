@@ -234,6 +234,10 @@ DECLARE
 BEGIN
     SELECT l.donor_id, a.aliquot_id INTO v_donor, v_aliquot
     FROM fmtbank.aliquot a JOIN fmtbank.lot l ON l.id = a.lot WHERE a.id = NEW.aliquot;
+    -- a placebo preparation (270) has no donor to consent; its trigger keeps it in its trial
+    IF EXISTS (SELECT 1 FROM fmtbank.trial_placebo_donor pd WHERE pd.donor = v_donor) THEN
+        RETURN NEW;
+    END IF;
     why := fmtbank.consent_missing(v_donor, NEW.issued_at, clock_timestamp(), NEW.use, 'the issue');
     IF why IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'FB003',

@@ -65,10 +65,16 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- The cases an event opened: [{case, donor, status, withdrawn, lots_held, recipients: the other
--- recipients of the case's material, with notification}].
+-- recipients of the case's material, with notification}]. For an event of a trial participant
+-- (270) read by a blinded session, the donor, the lots held and the other recipients are
+-- withheld (they would tell the arm): {"donor": "blinded", "lots_held": null, "recipients": []}.
 CREATE OR REPLACE FUNCTION fmtbank.event_cases(p_event bigint) RETURNS jsonb
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
+    SELECT coalesce(jsonb_agg(CASE WHEN b.blind THEN jsonb_build_object(
+               'case', c.case_code, 'donor', 'blinded', 'status', c.status,
+               'withdrawn', c.withdrawn_at IS NOT NULL, 'withdrawn_reason', c.withdrawn_reason,
+               'lots_held', NULL, 'recipients', '[]'::jsonb)
+           ELSE jsonb_build_object(
                'case', c.case_code, 'donor', d.code, 'status', c.status,
                'withdrawn', c.withdrawn_at IS NOT NULL, 'withdrawn_reason', c.withdrawn_reason,
                'lots_held', (SELECT count(DISTINCT h.lot) FROM fmtbank.case_hold h
@@ -79,9 +85,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                                   'notified_at', fmtbank.ts_utc(r.notified_at))
                                   ORDER BY r.recipient, r.aliquot), '[]'::jsonb)
                               FROM fmtbank.case_recipients(c.id) r
-                              WHERE r.recipient <> e.recipient))
+                              WHERE r.recipient <> e.recipient)) END
                ORDER BY c.case_code), '[]'::jsonb)
     FROM fmtbank.recipient_event e
+    CROSS JOIN LATERAL (SELECT fmtbank.trial_blind()
+                               AND EXISTS (SELECT 1 FROM fmtbank.trial_participant tp
+                                           WHERE tp.code = e.recipient) AS blind) b
     JOIN fmtbank.safety_case c ON c.event_id = e.id
     JOIN fmtbank.donor d ON d.id = c.donor_id
     WHERE e.id = p_event
@@ -93,22 +102,31 @@ CREATE OR REPLACE FUNCTION fmtbank.recipient_show(p_recipient text)
 RETURNS TABLE (recipient text, donors text, sites text, first_issued timestamptz,
                last_issued timestamptz, doses jsonb, events jsonb, scores jsonb)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE r text;
+DECLARE
+    r text;
+    blind boolean;
 BEGIN
     PERFORM fmtbank.require_role('reading recipients', 'technician', 'quality', 'auditor', 'admin');
     r := fmtbank.recipient_get(p_recipient);
+    -- trial doses (270): tube, lot and donor only for the unblinded
+    blind := fmtbank.trial_blind();
     RETURN QUERY
+    WITH x AS (SELECT CASE WHEN blind AND y.use = 'trial' THEN 'blinded' ELSE y.aliquot END AS aliquot,
+                      CASE WHEN blind AND y.use = 'trial' THEN 'blinded' ELSE y.lot END AS lot,
+                      CASE WHEN blind AND y.use = 'trial' THEN 'blinded' ELSE y.donor END AS donor,
+                      y.site, y.issued_at, y.issued_by, y.thawed_at, y.use
+               FROM fmtbank.recipient_doses(r) y)
     SELECT r,
-           (SELECT string_agg(DISTINCT x.donor, ', ') FROM fmtbank.recipient_doses(r) x),
-           (SELECT string_agg(DISTINCT x.site, ', ') FROM fmtbank.recipient_doses(r) x),
-           (SELECT min(x.issued_at) FROM fmtbank.recipient_doses(r) x),
-           (SELECT max(x.issued_at) FROM fmtbank.recipient_doses(r) x),
+           (SELECT string_agg(DISTINCT x.donor, ', ') FROM x),
+           (SELECT string_agg(DISTINCT x.site, ', ') FROM x),
+           (SELECT min(x.issued_at) FROM x),
+           (SELECT max(x.issued_at) FROM x),
            (SELECT jsonb_agg(jsonb_build_object(
                        'aliquot', x.aliquot, 'lot', x.lot, 'donor', x.donor, 'site', x.site,
                        'issued_at', fmtbank.ts_utc(x.issued_at), 'issued_by', x.issued_by,
                        'use', x.use, 'thawed_at', fmtbank.ts_utc(x.thawed_at))
                    ORDER BY x.issued_at, x.aliquot)
-            FROM fmtbank.recipient_doses(r) x),
+            FROM x),
            (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'event', e.event_code, 'date', e.event_date, 'kind', e.kind,
                        'serious', e.serious, 'severity', e.severity,
@@ -145,6 +163,7 @@ BEGIN
     JOIN fmtbank.aliquot a ON a.lot = l.id
     JOIN fmtbank.aliquot_issue i ON i.aliquot = a.id
     WHERE l.donor_id = d.id
+      AND (i.use <> 'trial' OR NOT fmtbank.trial_blind())  -- trial doses: unblinded only (270)
     ORDER BY i.recipient, i.issued_at, a.aliquot_id;
 END $$;
 
@@ -173,8 +192,13 @@ BEGIN
     LOOP
         INSERT INTO fmtbank.safety_case (case_code, source, reason, scope_kind, donor_id, event_id)
         VALUES (fmtbank.year_next_id('case', 'C', t), 'adverse_event',
-                format('adverse event %s in recipient %s on %s: %s, %s, serious; imputability %s',
-                       e.event_code, e.recipient, e.event_date, replace(e.kind, '_', ' '),
+                -- a trial participant (270) is not named with the donor in the case's text
+                format('adverse event %s in %s on %s: %s, %s, serious; imputability %s',
+                       e.event_code,
+                       CASE WHEN EXISTS (SELECT 1 FROM fmtbank.trial_participant tp
+                                         WHERE tp.code = e.recipient)
+                            THEN 'a trial participant' ELSE 'recipient ' || e.recipient END,
+                       e.event_date, replace(e.kind, '_', ' '),
                        e.severity, replace(e.imputability, '_', ' ')),
                 'donor', d.donor_id, e.id)
         RETURNING id INTO cid;
@@ -246,7 +270,14 @@ DECLARE
     eid bigint;
     code text;
 BEGIN
-    PERFORM fmtbank.require_role('recording adverse events', 'technician', 'quality', 'admin');
+    -- trial site staff (270) record events of trial participants
+    PERFORM fmtbank.require_role('recording adverse events', 'technician', 'quality', 'admin', 'site');
+    IF NOT fmtbank.acting_is('technician', 'quality', 'admin')
+       AND NOT EXISTS (SELECT 1 FROM fmtbank.trial_participant tp
+                       WHERE tp.code = upper(btrim(coalesce(p_recipient, '')))) THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = 'permission denied: trial site staff record adverse events of trial participants only';
+    END IF;
     PERFORM fmtbank.event_choice(imp, '--imputability', fmtbank.imputabilities());
     IF imp <> 'not_assessable' THEN
         PERFORM fmtbank.require_role('grading imputability', 'quality');
@@ -568,6 +599,9 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.score_import_stage(),
     fmtbank.report_vigilance_events(date, date)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+-- trial site staff (270): events of trial participants
+GRANT EXECUTE ON FUNCTION fmtbank.recipient_event_add(text, text, text, text, text, text, text)
+    TO fmtbank_site;
 -- not granted (owner only): recipient_get, recipient_event_get, recipient_doses, event_cases,
 -- vigilance_open, event_result, event_choice, imputabilities, event_outcomes, past_date,
 -- score_check, score_value

@@ -192,7 +192,7 @@ CREATE OR REPLACE VIEW fmtbank.archive_release_signatures AS
 CREATE OR REPLACE VIEW fmtbank.archive_issues AS
     SELECT a.aliquot_id AS aliquot_code, i.* FROM fmtbank.aliquot_issue i
     JOIN fmtbank.aliquot a ON a.id = i.aliquot
-    WHERE i.issued_at < fmtbank.archive_until();
+    WHERE i.issued_at < fmtbank.archive_until() AND i.use IS DISTINCT FROM 'trial';
 CREATE OR REPLACE VIEW fmtbank.archive_cases AS
     SELECT d.code AS donor, c.* FROM fmtbank.safety_case c LEFT JOIN fmtbank.donor d ON d.id = c.donor_id
     WHERE c.opened_at < fmtbank.archive_until();
@@ -216,17 +216,28 @@ CREATE OR REPLACE VIEW fmtbank.archive_recipient_scores AS
 -- The audit segment, each row with exactly the fields its hash covers (fmtbank.audit_content: at
 -- in UTC to the microsecond, the rows as jsonb text); a row of donor identity (pii) without its
 -- content, which is in archive_audit_sealed.
+-- Sealed audit rows: those of donor identity (pii) and those only unblinded readers see (the trial
+-- secrets and trial issues, 270_trial.sql's audit_trial_blind): their content is in the sealed
+-- file only (the views read with their owner's rights, which row security does not restrict).
+CREATE OR REPLACE FUNCTION fmtbank.archive_sealed(p_pii boolean, p_tbl text, p_old jsonb, p_new jsonb)
+RETURNS boolean LANGUAGE sql IMMUTABLE
+RETURN p_pii OR p_tbl IN ('trial', 'trial_seed', 'trial_allocation', 'trial_kit_content')
+       OR (p_tbl = 'aliquot_issue' AND coalesce(p_new, p_old) ->> 'use' = 'trial');
 CREATE OR REPLACE VIEW fmtbank.archive_audit AS
     SELECT a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_utc, a.who,
            a.tbl, a.op, a.key,
-           CASE WHEN NOT a.pii THEN a.old_row::text END AS old_row,
-           CASE WHEN NOT a.pii THEN a.new_row::text END AS new_row,
-           CASE WHEN NOT a.pii THEN a.reason END AS reason,
-           a.pii AS sealed, encode(a.hash, 'hex') AS hash
-    FROM fmtbank.audit_log a WHERE a.id <= fmtbank.archive_audit_last();
+           CASE WHEN NOT s.sealed THEN a.old_row::text END AS old_row,
+           CASE WHEN NOT s.sealed THEN a.new_row::text END AS new_row,
+           CASE WHEN NOT s.sealed THEN a.reason END AS reason,
+           s.sealed, encode(a.hash, 'hex') AS hash
+    FROM fmtbank.audit_log a,
+         LATERAL (SELECT fmtbank.archive_sealed(a.pii, a.tbl, a.old_row, a.new_row) AS sealed) s
+    WHERE a.id <= fmtbank.archive_audit_last();
 CREATE OR REPLACE VIEW fmtbank.archive_audit_sealed AS
     SELECT a.id, a.old_row::text AS old_row, a.new_row::text AS new_row, a.reason
-    FROM fmtbank.audit_log a WHERE a.pii AND a.id <= fmtbank.archive_audit_last();
+    FROM fmtbank.audit_log a
+    WHERE fmtbank.archive_sealed(a.pii, a.tbl, a.old_row, a.new_row)
+      AND a.id <= fmtbank.archive_audit_last();
 CREATE OR REPLACE VIEW fmtbank.archive_donor_identity AS
     SELECT d.code AS donor, i.* FROM fmtbank.donor_identity i JOIN fmtbank.donor d ON d.id = i.donor_id
     WHERE d.created_at < fmtbank.archive_until();
@@ -241,7 +252,8 @@ GRANT EXECUTE ON FUNCTION
 -- (each function refuses everyone but admin itself, naming the role)
 GRANT EXECUTE ON FUNCTION fmtbank.archive_begin(text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
-GRANT EXECUTE ON FUNCTION fmtbank.archive_until(), fmtbank.archive_audit_last() TO fmtbank_quality;
+GRANT EXECUTE ON FUNCTION fmtbank.archive_until(), fmtbank.archive_audit_last(),
+    fmtbank.archive_sealed(boolean, text, jsonb, jsonb) TO fmtbank_quality;
 GRANT SELECT ON fmtbank.archive_donors, fmtbank.archive_donor_decisions,
     fmtbank.archive_donor_consents, fmtbank.archive_questionnaires,
     fmtbank.archive_questionnaire_answers, fmtbank.archive_results, fmtbank.archive_lots,

@@ -51,8 +51,8 @@ static const char verify_py[] =
     "as the database hashed it: SHA-256 of the previous row's hash (32 bytes; nothing before the\n"
     "first row) followed by the UTF-8 text of the fields id, at_utc, who, tbl, op, key, old_row,\n"
     "new_row and reason joined by the unit separator (0x1F). The recomputed hash must equal the\n"
-    "row's hash column, and the last one the audit_last_hash line of ARCHIVE.txt. Rows of donor\n"
-    "identity (sealed = t) are recomputed only with --sealed FILE, the decrypted sealed file\n"
+    "row's hash column, and the last one the audit_last_hash line of ARCHIVE.txt. Sealed rows\n"
+    "(sealed = t: donor identity, trial blinding) are recomputed only with --sealed FILE, the decrypted sealed file\n"
     "(openssl cms -decrypt); without it their stored hash carries the chain on.\n"
     "Exit 0: intact; 1: a row does not match (named); 2: usage or missing file.\n"
     "\"\"\"\n"
@@ -497,7 +497,8 @@ cmd_archive(struct cmd_ctx *ctx)
                            "-sigfile MANIFEST.sig)\n");
     strbuf_addf(&info,
                 "sealed: " SEALED_FILE " (CMS EnvelopedData, DER, AES-256-CBC) for %s: donor "
-                "identity and the content of the audit rows marked sealed; open it with\n"
+                "identity and the content of the audit rows marked sealed (identity, trial "
+                "blinding); open it with\n"
                 "  openssl cms -decrypt -inform DER -in " SEALED_FILE
                 " -inkey KEY.pem -recip CERT.pem -out sealed.json\n"
                 "%s"

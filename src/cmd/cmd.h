@@ -99,8 +99,12 @@ extern const struct cmd_def cmd_defs_trace[];
 extern const struct cmd_def cmd_defs_freezer[];
 extern const struct cmd_def cmd_defs_todo[];
 extern const struct cmd_def cmd_defs_recipient[];
+<<<<<<< HEAD
 extern const struct cmd_def cmd_defs_backup[];
 extern const struct cmd_def cmd_defs_archive[];
+=======
+extern const struct cmd_def cmd_defs_trial[];
+>>>>>>> main
 
 int cmd_main(int argc, char **argv);
 
@@ -127,6 +131,9 @@ int out_query(struct cmd_ctx *ctx, enum out_shape shape, const char *sql, int np
 int cmd_query_noargs(struct cmd_ctx *ctx, enum out_shape shape, const char *sql);
 /* Prints every value of column 0, one per line (new identifiers). */
 void out_ids(const PGresult *res);
+/* Runs a statement that creates records and prints column 0 of every row it returns, one per
+ * line (new identifiers); returns 0 or cmd_fail's code. */
+int out_new_ids(struct cmd_ctx *ctx, const char *sql, int nparams, const char *const *params);
 /* Opens an input file ("-" for stdin) or sets a not-found / input error. */
 FILE *cmd_open_input(struct cmd_ctx *ctx, const char *path);
 struct import_spec;

@@ -21,6 +21,7 @@ const struct cmd_def *const cmd_groups[] = {
     cmd_defs_recipient,
     cmd_defs_backup,
     cmd_defs_archive,
+    cmd_defs_trial,
 };
 
 const size_t cmd_ngroups = sizeof(cmd_groups) / sizeof(cmd_groups[0]);

@@ -24,11 +24,30 @@ refusal_from_row(struct cmd_ctx *ctx, const PGresult *r, int col)
     return FB_ERR_REFUSED;
 }
 
+/* donation add --placebo: a placebo preparation of a trial (schema/code/270_trial.sql). */
+static int
+placebo_add(struct cmd_ctx *ctx)
+{
+    if (cmd_opt(ctx, "bristol"))
+        return cmd_usage_error(ctx, "--bristol is not for a placebo preparation");
+    if (cmd_flag(ctx, "not-duplicate"))
+        return cmd_usage_error(ctx, "--not-duplicate is not for a placebo preparation");
+    const char *p[] = {ctx->args[0], cmd_opt(ctx, "trial"), cmd_opt(ctx, "collected"),
+                       cmd_opt(ctx, "mass"), cmd_opt(ctx, "preparation")};
+    return out_new_ids(ctx, "SELECT fmtbank.placebo_lot_add($1, $2, $3, $4, $5)", 5, p);
+}
+
 static int
 cmd_donation_add(struct cmd_ctx *ctx)
 {
+    if (cmd_flag(ctx, "placebo"))
+        return placebo_add(ctx);
     const char *collected = cmd_opt(ctx, "collected"), *mass = cmd_opt(ctx, "mass");
     const char *bristol = cmd_opt(ctx, "bristol");
+    if (!bristol)
+        return cmd_usage_error(ctx, "missing --bristol");
+    if (cmd_opt(ctx, "trial") || cmd_opt(ctx, "preparation"))
+        return cmd_usage_error(ctx, "--trial and --preparation are for --placebo");
     int rc = 0;
     const char *p[] = {ctx->args[0], collected, mass, bristol,
                        cmd_flag(ctx, "not-duplicate") ? "t" : "f"};
@@ -190,11 +209,17 @@ const struct cmd_def cmd_defs_donation[] = {
          {"collected", 0, OPT_STRING, "TS", .help = "when the stool was collected (local time)",
           .flags = OPT_REQUIRED},
          {"mass", 0, OPT_STRING, "GRAMS", .help = "its mass", .flags = OPT_REQUIRED},
-         {"bristol", 0, OPT_STRING, "N", .help = "its Bristol stool form", .flags = OPT_REQUIRED},
+         {"bristol", 0, OPT_STRING, "N",
+          .help = "its Bristol stool form (required but with --placebo)"},
          {"not-duplicate", 0, OPT_FLAG, NULL,
           .help = "a second donation within duplicate_donation_minutes of another (with --reason)"},
+         {"placebo", 0, OPT_FLAG, NULL, .with = "trial",
+          .help = "a placebo preparation of a trial: CODE is its pseudo-donor code"},
+         {"trial", 0, OPT_STRING, "T", .with = "placebo", .help = "the trial of the placebo"},
+         {"preparation", 0, OPT_STRING, "TEXT", .with = "placebo",
+          .help = "the placebo's preparation record (what it is made of, batch)"},
          {0}},
-     "register a donation (a lot) from a donor; prints the lot ID",
+     "register a donation (a lot) from a donor, or a trial's placebo preparation; prints the lot ID",
      "TS is e.g. 2026-11-27 08:30. The donor is judged on the facts valid at TS as known now:\n"
      "results collected by that day, questionnaires whose date and time (questionnaire record\n"
      "--time, default 00:00) are at or before TS, manual decisions, rules and catalog in force\n"
@@ -207,7 +232,11 @@ const struct cmd_def cmd_defs_donation[] = {
      "ID is printed for labelling the discard. Nothing is recorded when it is entered more than\n"
      "max_entry_hours after TS without --reason (exit 3), or when another lot of the donor was\n"
      "collected within duplicate_donation_minutes of TS, either side (a probable duplicate,\n"
-     "exit 5) unless --not-duplicate with --reason; the reason is kept with the lot.\n"},
+     "exit 5) unless --not-duplicate with --reason; the reason is kept with the lot.\n"
+     "With --placebo --trial T --preparation TEXT, CODE (donor format) names a placebo\n"
+     "preparation of trial T (registered with its first lot; a donor's code is refused): no\n"
+     "donor rules, no Bristol form; its readiness is the preparation record, and its doses are\n"
+     "only ever dispensed in trial T (a database rule on every issue).\n"},
     {"donation check", cmd_donation_check, CMD_DB, {"CODE", 1, 1, "donor CODE"},
      (const struct opt_spec[]){
          {"collected", 0, OPT_STRING, "TS", .help = "when the stool was collected (local time)",

@@ -142,6 +142,17 @@ out_ids(const PGresult *res)
         printf("%s\n", PQgetvalue(res, r, 0));
 }
 
+int
+out_new_ids(struct cmd_ctx *ctx, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = db_exec(ctx->conn, sql, nparams, params, &ctx->err);
+    if (!res)
+        return cmd_fail(ctx);
+    out_ids(res);
+    PQclear(res);
+    return 0;
+}
+
 static char *
 read_line(FILE *in)
 {

@@ -95,6 +95,11 @@ event_result(struct cmd_ctx *ctx, const char *call, int nparams, const char *con
     for (int i = 0; i < PQntuples(r); i++) {
         if (PQgetisnull(r, i, 5))
             continue;
+        if (PQgetisnull(r, i, 9)) { /* an event of a trial participant, read blinded (270) */
+            fprintf(stderr, "case %s: %s (donor and stock blinded)\n", PQgetvalue(r, i, 5),
+                    PQgetvalue(r, i, 7));
+            continue;
+        }
         fprintf(stderr, "case %s on donor %s: %s%s, holds %s lot%s; other recipients to notify: %s\n",
                 PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), PQgetvalue(r, i, 7),
                 strcmp(PQgetvalue(r, i, 8), "t") == 0 ? " (signal withdrawn - lift proposed)" : "",

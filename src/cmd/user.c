@@ -66,7 +66,7 @@ static int
 cmd_user_list(struct cmd_ctx *ctx)
 {
     return cmd_query_noargs(ctx, OUT_LIST,
-                            "SELECT name, role, printed_name, has_signature, disabled, locked"
+                            "SELECT name, role, printed_name, has_signature, disabled, locked, unblinded"
                             " FROM fmtbank.user_list ORDER BY name");
 }
 
@@ -101,6 +101,12 @@ static int
 cmd_user_role(struct cmd_ctx *ctx)
 {
     return user_one(ctx, "SELECT fmtbank.user_role($1, $2)", 2);
+}
+
+static int
+cmd_user_unblinded(struct cmd_ctx *ctx)
+{
+    return user_one(ctx, "SELECT fmtbank.user_unblinded($1, $2)", 2);
 }
 
 /* One's own password: the current one first (first line of stdin with --password-stdin, the new
@@ -138,7 +144,7 @@ cmd_user_password(struct cmd_ctx *ctx)
 const struct cmd_def cmd_defs_user[] = {
     {"user add", cmd_user_add, CMD_DB, NAME_ARG,
      (const struct opt_spec[]){
-         {"role", 0, OPT_STRING, "ROLE", .help = "technician, quality, auditor or admin",
+         {"role", 0, OPT_STRING, "ROLE", .help = "technician, quality, auditor, admin or site",
           .flags = OPT_REQUIRED},
          {"name", 0, OPT_STRING, "\"Printed Name\"",
           .help = "the printed name shown with signatures"},
@@ -162,6 +168,11 @@ const struct cmd_def cmd_defs_user[] = {
      "Your own: the current password is asked first (with --password-stdin: the current one on\n"
      "the first line, the new one on the second). Enforces password_min_length and\n"
      "password_history; the password expires after password_max_days.\n"},
+    {"user unblinded", cmd_user_unblinded, CMD_DB | CMD_REASON,
+     {"NAME yes|no", 2, 2, "user NAME and yes or no"}, NULL,
+     "grant (yes) or revoke (no) fmtbank_unblinded, held in addition to the role (admin)",
+     "The unblinded role (the stool bank's trial pharmacist) reads trial allocations, makes\n"
+     "kits and unblinds; never a site person (trial site staff stay blind).\n"},
     {"user unlock", cmd_user_unlock, CMD_DB | CMD_REASON, NAME_ARG, NULL,
      "unlock a person locked out by failed logins or signature attempts (admin)", NULL},
     {0},

@@ -67,3 +67,21 @@ zpl_label_append(struct strbuf *out, const struct zpl_label *l)
     strbuf_release(&banner);
     strbuf_adds(out, "^PQ1\n^XZ\n");
 }
+
+void
+zpl_kit_label_append(struct strbuf *out, const struct zpl_kit_label *k)
+{
+    strbuf_adds(out, "^XA\n^CI28\n");
+    strbuf_addf(out, "^PW%d\n^LL%d\n^LH0,0\n", ZPL_WIDTH_DOTS, ZPL_HEIGHT_DOTS);
+    strbuf_adds(out, "^FO10,10^BXN,6,200");
+    field(out, k->kit);
+    text(out, 118, 6, 24, 20, NULL, k->kit);
+    text(out, 118, 34, 18, 16, "Trial", k->trial);
+    /* the handling text, wrapped in a fixed block (^FB: width, 3 lines) */
+    strbuf_adds(out, "^FO118,56^A0N,14,12^FB260,3,0,L");
+    field(out, k->handling);
+    strbuf_adds(out, "^FO118,116^GB260,32,32^FS\n");
+    strbuf_adds(out, "^FO118,120^FR^FB260,1,0,C^A0N,24,22");
+    field(out, "CLINICAL TRIAL");
+    strbuf_adds(out, "^PQ1\n^XZ\n");
+}

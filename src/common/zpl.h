@@ -24,4 +24,15 @@ struct zpl_label {
  * can inject ZPL commands. */
 void zpl_label_append(struct strbuf *out, const struct zpl_label *l);
 
+/* A trial kit label (product.md §14): what a blinded site may see and nothing else - the trial,
+ * the kit number (also as the DataMatrix) and the storage and handling text. The layout and every
+ * fixed text are the same for every arm, so the labels of two kits differ only in the number. */
+struct zpl_kit_label {
+    const char *kit;      /* kit number: encoded in the DataMatrix and printed */
+    const char *trial;    /* trial code */
+    const char *handling; /* storage and handling text (wrapped over three lines) */
+};
+
+void zpl_kit_label_append(struct strbuf *out, const struct zpl_kit_label *k);
+
 #endif

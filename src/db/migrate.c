@@ -245,7 +245,8 @@ done:
 /* Before the code set: no application role keeps EXECUTE on any function or SELECT on any view,
  * so the grant lists of schema/code are the whole truth (a grant removed there is gone). */
 #define CODE_ROLES \
-    "fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin, fmtbank_daemon"
+    "fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin, fmtbank_daemon," \
+    " fmtbank_site, fmtbank_unblinded"
 #define CODE_RESET_SQL \
     "DO $reset$ DECLARE r record; BEGIN" \
     " FOR r IN SELECT p.oid::pg_catalog.regprocedure AS f FROM pg_catalog.pg_proc p" \

@@ -72,7 +72,7 @@ expect 0 "user list" fmtbank --user audrey user list --format json
 assert_contains "$OUT" '"name":"tess","role":"technician","printed_name":"Tess Tech","has_signature":true,"disabled":false,"locked":false' "lists tess as JSON"
 assert_not_contains "$OUT" 'sig_hash' "never lists password hashes"
 expect 0 "user list tsv" fmtbank --user audrey --format tsv user list
-assert_eq "$(printf '%s\n' "$OUT" | head -1)" "$(printf 'name\trole\tprinted_name\thas_signature\tdisabled\tlocked')" "tsv header"
+assert_eq "$(printf '%s\n' "$OUT" | head -1)" "$(printf 'name\trole\tprinted_name\thas_signature\tdisabled\tlocked\tunblinded')" "tsv header"
 
 before=$(audit_count)
 expect 3 "disable needs a reason" fmtbank --user adam user disable tess

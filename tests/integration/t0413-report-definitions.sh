@@ -7,7 +7,7 @@
 setup_db
 
 shipped=$(cd "$FMTBANK_SRC/reports" && ls ./*.report | sed 's|^\./||; s|\.report$||' | sort)
-assert_eq "$(printf '%s\n' "$shipped" | paste -sd' ')" "audit case eligibility expiring inventory lookback release todo vigilance" "the shipped definitions"
+assert_eq "$(printf '%s\n' "$shipped" | paste -sd' ')" "audit case eligibility expiring inventory lookback release todo trial_allocation trial_dispensing trial_kits vigilance" "the shipped definitions"
 expect 0 "report check (all)" fmtbank report check
 assert_eq "$OUT" "$(printf '%s: ok\n' $shipped)" "every shipped definition checks"
 assert_eq "$ERR" "" "no problem reported"

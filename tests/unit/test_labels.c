@@ -127,13 +127,44 @@ test_boxmap_colour(void **state)
     assert_int_equal(boxmap_code(NULL, false), '?');
 }
 
+/* Kit labels (product.md §14): trial, kit number (DataMatrix and text), handling; two kits'
+ * labels are the same text but for the kit number, whatever arm they hold (the label has no
+ * field that could carry one). */
+static void
+test_zpl_kit_label(void **state)
+{
+    (void)state;
+    const char *handling = "Store at -80 C or colder. For clinical trial use only.";
+    struct zpl_kit_label a = {.kit = "K1234567X", .trial = "MOOD-1", .handling = handling};
+    struct zpl_kit_label b = {.kit = "K7654321Q", .trial = "MOOD-1", .handling = handling};
+    struct strbuf za = STRBUF_INIT, zb = STRBUF_INIT;
+    zpl_kit_label_append(&za, &a);
+    zpl_kit_label_append(&zb, &b);
+    assert_non_null(strstr(za.buf, "^BXN,6,200^FH^FDK1234567X^FS"));
+    assert_non_null(strstr(za.buf, "^FDTrial MOOD-1^FS"));
+    assert_non_null(strstr(za.buf, handling));
+    assert_non_null(strstr(za.buf, "^FDCLINICAL TRIAL^FS"));
+    assert_int_equal(count(za.buf, "^XA"), 1);
+    assert_int_equal(count(za.buf, "^XZ"), 1);
+    assert_int_equal(za.len, zb.len);
+    size_t differ = 0;
+    for (size_t i = 0; i < za.len; i++)
+        differ += za.buf[i] != zb.buf[i];
+    /* only the kit number differs: at most its 8 characters, in the two places it is written */
+    assert_true(differ > 0 && differ <= 2 * 8);
+    char *pa = strstr(za.buf, "K1234567X"), *pb = strstr(zb.buf, "K7654321Q");
+    assert_int_equal(pa - za.buf, pb - zb.buf);
+    strbuf_release(&za);
+    strbuf_release(&zb);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zpl_fields),    cmocka_unit_test(test_zpl_retained_reprint),
         cmocka_unit_test(test_zpl_escaping),  cmocka_unit_test(test_boxmap_plain),
-        cmocka_unit_test(test_boxmap_colour),
+        cmocka_unit_test(test_boxmap_colour), cmocka_unit_test(test_zpl_kit_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
