@@ -99,12 +99,9 @@ extern const struct cmd_def cmd_defs_trace[];
 extern const struct cmd_def cmd_defs_freezer[];
 extern const struct cmd_def cmd_defs_todo[];
 extern const struct cmd_def cmd_defs_recipient[];
-<<<<<<< HEAD
 extern const struct cmd_def cmd_defs_backup[];
 extern const struct cmd_def cmd_defs_archive[];
-=======
 extern const struct cmd_def cmd_defs_trial[];
->>>>>>> main
 
 int cmd_main(int argc, char **argv);
 
