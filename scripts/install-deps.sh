@@ -16,6 +16,8 @@ packages=(
     passwd                      # useradd, for the embedded server's system user
     time                        # /usr/bin/time -v: peak memory in tests/bench/bench_report.sh
     systemd                     # systemd-analyze verify of dist/fmtbankd.service (t0707)
+    pgbackrest                  # fmtbank backup: backups and point-in-time restores (t0018)
+    openssl                     # the archive recipe: openssl cms / pkeyutl (t0019)
 )
 
 # --coverage: also lcov, for "make coverage".

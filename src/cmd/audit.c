@@ -502,11 +502,10 @@ last_anchor(struct cmd_ctx *ctx, int fd, const char *path, const struct anchor_k
     return 1;
 }
 
-static int
-cmd_audit_anchor(struct cmd_ctx *ctx)
+int
+audit_anchor_sign(struct cmd_ctx *ctx, const char *key_path, const char *log_path,
+                  const char *outbox)
 {
-    const char *key_path = cmd_opt(ctx, "key"), *log_path = cmd_opt(ctx, "log");
-    const char *outbox = cmd_opt(ctx, "outbox");
     struct stat st;
     if (outbox && (stat(outbox, &st) != 0 || !S_ISDIR(st.st_mode))) {
         fb_error_set(&ctx->err, FB_ERR_INPUT, "outbox \"%s\" is not a directory", outbox);
@@ -592,6 +591,12 @@ cmd_audit_anchor(struct cmd_ctx *ctx)
     free(msg);
     free(line);
     return rc == 0 ? 0 : cmd_fail(ctx);
+}
+
+static int
+cmd_audit_anchor(struct cmd_ctx *ctx)
+{
+    return audit_anchor_sign(ctx, cmd_opt(ctx, "key"), cmd_opt(ctx, "log"), cmd_opt(ctx, "outbox"));
 }
 
 const struct cmd_def cmd_defs_audit[] = {

@@ -100,6 +100,8 @@ extern const struct cmd_def cmd_defs_trace[];
 extern const struct cmd_def cmd_defs_freezer[];
 extern const struct cmd_def cmd_defs_todo[];
 extern const struct cmd_def cmd_defs_recipient[];
+extern const struct cmd_def cmd_defs_backup[];
+extern const struct cmd_def cmd_defs_archive[];
 extern const struct cmd_def cmd_defs_trial[];
 
 int cmd_main(int argc, char **argv);
@@ -142,5 +144,11 @@ int cmd_import_file(struct cmd_ctx *ctx, const struct import_spec *spec, bool pr
                     const char *one, const char *many);
 /* Reads one line (a password) from stdin, or prompts without echo at a terminal. */
 char *cmd_read_secret(const char *prompt, bool from_stdin, struct fb_error *err);
+
+/* "fmtbank audit anchor": signs the audit chain head with the private key at key_path, appends
+ * the anchor to the log (checking that the trail still extends its last anchor) and copies it
+ * into outbox (may be NULL); prints the anchor line. Returns 0 or an exit code with ctx->err. */
+int audit_anchor_sign(struct cmd_ctx *ctx, const char *key_path, const char *log_path,
+                      const char *outbox);
 
 #endif

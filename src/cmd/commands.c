@@ -19,6 +19,8 @@ const struct cmd_def *const cmd_groups[] = {
     cmd_defs_aliquot_use, cmd_defs_lot, cmd_defs_release, cmd_defs_lookback,
     cmd_defs_release_report, cmd_defs_case, cmd_defs_trace, cmd_defs_freezer, cmd_defs_todo,
     cmd_defs_recipient,
+    cmd_defs_backup,
+    cmd_defs_archive,
     cmd_defs_trial,
 };
 

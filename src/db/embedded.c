@@ -212,7 +212,10 @@ run_as_server(const struct embedded *e, const char *const argv[], const char *lo
             _exit(126);
         if (chdir(e->home) != 0)
             _exit(126);
-        int fd = open(logpath ? logpath : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+        /* logpath "": keep the caller's standard output and error (pgBackRest, "fmtbank backup"). */
+        int fd = logpath && !*logpath ? -1
+                                      : open(logpath ? logpath : "/dev/null",
+                                             O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
             dup2(fd, STDERR_FILENO);
@@ -814,4 +817,23 @@ embedded_uri(const struct embedded *e, const char *user)
     strbuf_adds(&sb, "&user=");
     add_percent_encoded(&sb, user ? user : EMBEDDED_SUPERUSER);
     return strbuf_detach(&sb);
+}
+
+/* ---------------------------------------------------------------- for tools acting as the server
+ * (pgBackRest: "fmtbank backup"). */
+int
+embedded_while_stopped(struct embedded *e, int (*fn)(struct embedded *e, void *arg,
+                                                     struct fb_error *err),
+                       void *arg, struct fb_error *err)
+{
+    if (prepare_home(e, err) < 0)
+        return -1;
+    int fd = lock_home(e, err);
+    if (fd < 0)
+        return -1;
+    int rc = embedded_pid(e) != 0 ? run_pg_ctl(e, "stop", err) : 0;
+    if (rc == 0)
+        rc = fn(e, arg, err);
+    unlock_home(fd);
+    return rc;
 }

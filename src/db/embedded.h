@@ -48,4 +48,10 @@ bool embedded_initialised(const struct embedded *e);
 char *embedded_conninfo(const struct embedded *e, const char *user);
 char *embedded_uri(const struct embedded *e, const char *user);
 
+/* "fmtbank backup restore": stops the instance and runs fn under the home lock, so that no
+ * command starts it (nor creates a new one) until fn returns. */
+int embedded_while_stopped(struct embedded *e,
+                           int (*fn)(struct embedded *e, void *arg, struct fb_error *err),
+                           void *arg, struct fb_error *err);
+
 #endif

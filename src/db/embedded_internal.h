@@ -1,4 +1,5 @@
-/* embedded_internal.h: what embedded.c and standby.c share (not for commands). */
+/* embedded_internal.h: what embedded.c and standby.c share (not for commands; except
+ * src/cmd/backup.c, whose pgBackRest runs as the server's OS user on its files). */
 #ifndef FMTBANK_EMBEDDED_INTERNAL_H
 #define FMTBANK_EMBEDDED_INTERNAL_H
 #include "db/embedded.h"
@@ -8,8 +9,8 @@
 #define EMBEDDED_REPLICATION_CONF "fmtbank_replication.conf"
 
 /* embedded.c */
-/* Runs argv as the server user in home; output appended to logpath (NULL: /dev/null). Returns the
- * exit status or -1. */
+/* Runs argv as the server user in home; output appended to logpath (NULL: /dev/null; "": the
+ * caller's standard output and error). Returns the exit status or -1. */
 int embedded_run(const struct embedded *e, const char *const argv[], const char *logpath);
 /* Writes path (mode 0600, the server user's) atomically. */
 int embedded_write_file(const struct embedded *e, const char *path, const char *content,
