@@ -4,7 +4,9 @@ TEST_BUILD ?= build-asan
 CLANG_BUILD ?= build-clang
 JOBS       ?= 2
 
-.PHONY: all deps build demo test test-slow test-all test-only clang fuzz bench coverage clean
+PREFIX     ?= /usr/local
+
+.PHONY: all deps build install demo test test-slow test-all test-only clang fuzz bench coverage clean
 
 all: build
 
@@ -14,6 +16,11 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFMTBANK_SANITIZE=OFF >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# fmtbank and fmtbankd in PREFIX/bin, schema/ and reports/ in PREFIX/share/fmtbank, the server
+# module in PREFIX/lib/fmtbank, the manual page and the bash completion (README "Installing").
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)

@@ -19,6 +19,7 @@ const struct cmd_def *const cmd_groups[] = {
     cmd_defs_aliquot_use, cmd_defs_lot, cmd_defs_release, cmd_defs_lookback,
     cmd_defs_release_report, cmd_defs_case, cmd_defs_trace, cmd_defs_freezer, cmd_defs_todo,
     cmd_defs_recipient,
+    cmd_defs_help,
 };
 
 const size_t cmd_ngroups = sizeof(cmd_groups) / sizeof(cmd_groups[0]);
@@ -32,12 +33,14 @@ static const struct opt_spec global_opts[] = {
     {"user", 0, OPT_STRING, "ROLE",
      .help = "acting PostgreSQL role (else $PGUSER; embedded default: postgres)"},
     {"format", 0, OPT_STRING, "FORMAT", .help = "for commands that print records",
-     .choices = "table|tsv|json", .def = "table"},
+     .choices = "table|tsv|json|csv", .def = "table"},
     {"reason", 0, OPT_STRING, "TEXT", .help = "why: recorded in the audit trail with every change"},
     {"help", 'h', OPT_FLAG, NULL, .help = "help for fmtbank or for one command"},
     {"version", 0, OPT_FLAG, NULL, .help = "print the version"},
     {0},
 };
+
+const struct opt_spec *const cmd_global_opts = global_opts;
 
 static void
 print_global_help(FILE *out)
@@ -123,6 +126,12 @@ print_main_help(FILE *out)
     fputs("\nRun \"fmtbank COMMAND --help\" for one command.\n", out);
 }
 
+void
+cmd_print_main_help(FILE *out)
+{
+    print_main_help(out);
+}
+
 char *
 cmd_usage(const struct cmd_def *d)
 {
@@ -194,7 +203,7 @@ take_global(int argc, char **argv, int *i, struct globals *g, struct fb_error *e
 static int
 parse_format(const char *f, enum out_format *out, struct fb_error *err)
 {
-    static const char *const names[] = {"table", "tsv", "json"};
+    static const char *const names[] = {"table", "tsv", "json", "csv"};
     if (opt_check_choice(opt_find(global_opts, "format"), "--format", f, err) < 0)
         return -1;
     *out = OUT_TABLE;
