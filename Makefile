@@ -6,12 +6,15 @@ JOBS       ?= 2
 
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build install demo test test-slow test-all test-only clang fuzz bench coverage clean
+.PHONY: all deps deps-slow build install demo test test-slow test-all test-only clang fuzz bench coverage clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
+
+deps-slow:
+	@bash scripts/install-deps.sh --slow
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFMTBANK_SANITIZE=OFF >/dev/null
@@ -36,7 +39,7 @@ test: deps
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest -j $(JOBS) -LE slow --output-on-failure
 
-test-slow: deps clang
+test-slow: deps-slow clang
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFMTBANK_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFMTBANK_SANITIZE=OFF >/dev/null
