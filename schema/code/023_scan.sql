@@ -268,9 +268,12 @@ END $$;
 -- Issue mode: each tube is one call of fmtbank.aliquot_issue (033) - its rules and the holds of
 -- the transition triggers (030) decide; a refusal is raised again as "<aliquot>: <why>". Boxes,
 -- lots, freezers and positions are refused: tubes are issued one by one.
+-- p_use (issue mode): what the doses are issued for, as "aliquot issue --use" (NULL: clinical).
+-- The seven-argument form before it took p_use is dropped, so that only this one exists.
+DROP FUNCTION IF EXISTS fmtbank.scan(text, text, text, text, text[], text, text);
 CREATE OR REPLACE FUNCTION fmtbank.scan(p_mode text, p_box text, p_pos text, p_line text,
                              p_seen text[] DEFAULT NULL, p_recipient text DEFAULT NULL,
-                             p_site text DEFAULT NULL)
+                             p_site text DEFAULT NULL, p_use text DEFAULT NULL)
 RETURNS TABLE (answer text, event text, mode text, box text, pos text, problems integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -400,7 +403,7 @@ BEGIN
         a := fmtbank.aliquot_get(v_line);
         IF v_mode = 'issue' THEN
             BEGIN
-                PERFORM fmtbank.aliquot_issue(a.aliquot_id, p_recipient, p_site);
+                PERFORM fmtbank.aliquot_issue(a.aliquot_id, p_recipient, p_site, coalesce(p_use, 'clinical'));
             EXCEPTION WHEN SQLSTATE 'FB003' THEN
                 -- the issue rules' refusal, as "<aliquot>: <why>"
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
@@ -497,5 +500,5 @@ GRANT EXECUTE ON FUNCTION
 -- not granted (owner only): box_lock, tube_store, tube_unplace, box_audit_close
 
 GRANT EXECUTE ON FUNCTION
-    fmtbank.scan(text, text, text, text, text[], text, text)
+    fmtbank.scan(text, text, text, text, text[], text, text, text)
     TO fmtbank_technician;

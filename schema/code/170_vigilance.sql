@@ -120,9 +120,10 @@ BEGIN
             FROM fmtbank.recipient_event e WHERE e.recipient = r),
            (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'visit', s.visit, 'date', s.visit_date, 'item', s.instrument,
-                       'value', s.value, 'recorded_by', s.recorded_by)
+                       'value', s.value, 'recorded_by', s.recorded_by,
+                       'recorded_value', s.recorded_value, 'corrections', s.corrections)
                    ORDER BY s.visit_date, s.visit, s.instrument), '[]'::jsonb)
-            FROM fmtbank.recipient_score s WHERE s.recipient = r);
+            FROM fmtbank.recipient_score_now s WHERE s.recipient = r);
 END $$;
 
 -- "fmtbank donor recipients CODE": every dose of the donor issued, with recipient, site, lot,
@@ -355,6 +356,82 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------- outcome scores
+-- A score's value checked against its instrument (FB001 naming --value): in range, an integer
+-- when the instrument is integral.
+CREATE OR REPLACE FUNCTION fmtbank.score_value(s fmtbank.score_instrument, p_value text) RETURNS numeric
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE v numeric;
+BEGIN
+    BEGIN
+        v := btrim(coalesce(p_value, ''))::numeric;
+    EXCEPTION WHEN invalid_text_representation THEN
+        v := NULL;
+    END;
+    IF v IS NULL OR v = 'NaN'::numeric OR v < s.min_value OR v > s.max_value
+       OR (s.integral AND v <> trunc(v)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = format('invalid --value "%s" for %s', coalesce(p_value, ''), s.code),
+            HINT = format('%s is %s from %s to %s.', s.name,
+                          CASE WHEN s.integral THEN 'an integer' ELSE 'a number' END,
+                          s.min_value, s.max_value);
+    END IF;
+    RETURN v;
+END $$;
+
+-- The scores in force: each recorded score with its value now (the latest correction's, else the
+-- value recorded), the value first recorded, and its corrections in order (migration 290).
+CREATE OR REPLACE VIEW fmtbank.recipient_score_now AS
+    SELECT s.id, s.recipient, s.visit, s.visit_date, s.instrument,
+           coalesce(c.last_value, s.value) AS value, s.value AS recorded_value,
+           s.recorded_at, s.recorded_by, coalesce(c.corrections, '[]'::jsonb) AS corrections
+    FROM fmtbank.recipient_score s
+    LEFT JOIN LATERAL (
+        SELECT (array_agg(x.value ORDER BY x.id DESC))[1] AS last_value,
+               jsonb_agg(jsonb_build_object('value', x.value, 'reason', x.reason,
+                                            'corrected_at', fmtbank.ts_utc(x.corrected_at),
+                                            'corrected_by', x.corrected_by) ORDER BY x.id) AS corrections
+        FROM fmtbank.recipient_score_correction x WHERE x.score = s.id) c ON true;
+
+-- "fmtbank recipient score correct R --visit LABEL --item CODE --value N --reason TEXT": a new
+-- value for a recorded score (any role but the auditor; a reason required). Refused when the
+-- recipient has no such score (FB002) or the value is the one in force already (FB003).
+CREATE OR REPLACE FUNCTION fmtbank.recipient_score_correct(p_recipient text, p_visit text,
+                                                           p_item text, p_value text)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r text;
+    s fmtbank.score_instrument;
+    cur fmtbank.recipient_score_now;
+    v numeric;
+    why text;
+    cid bigint;
+BEGIN
+    PERFORM fmtbank.require_role('correcting outcome scores', 'technician', 'quality', 'admin');
+    r := fmtbank.recipient_get(p_recipient);
+    SELECT * INTO s FROM fmtbank.score_instrument x WHERE x.code = lower(btrim(coalesce(p_item, '')));
+    SELECT * INTO cur FROM fmtbank.recipient_score_now n
+    WHERE n.recipient = r AND n.visit = btrim(coalesce(p_visit, '')) AND n.instrument = s.code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB002',
+            MESSAGE = format('recipient %s has no %s score at visit "%s"', r,
+                             coalesce(s.code, lower(btrim(coalesce(p_item, '')))), btrim(coalesce(p_visit, ''))),
+            HINT = format('Its scores: %s.',
+                          coalesce((SELECT string_agg(n.instrument || ' at ' || n.visit, ', '
+                                                      ORDER BY n.visit_date, n.visit, n.instrument)
+                                    FROM fmtbank.recipient_score n WHERE n.recipient = r), 'none'));
+    END IF;
+    v := fmtbank.score_value(s, p_value);
+    IF v = cur.value THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('the %s score of recipient %s at visit %s is %s already', s.code, r,
+                             cur.visit, cur.value);
+    END IF;
+    why := fmtbank.acting_reason(true, 'correcting an outcome score');
+    INSERT INTO fmtbank.recipient_score_correction (score, value, reason)
+    VALUES (cur.id, v, why) RETURNING id INTO cid;
+    RETURN cid;
+END $$;
 -- A follow-up score checked (FB001 naming the field, FB002 for an unknown recipient, FB003 when
 -- the recipient already has that item at that visit): an instrument of the catalog
 -- (fmtbank.score_instrument), the value in its range, an integer when it is integral.
@@ -380,19 +457,7 @@ BEGIN
                           (SELECT string_agg(x.code, ', ' ORDER BY x.code) FROM fmtbank.score_instrument x));
     END IF;
     instrument := s.code;
-    BEGIN
-        value := btrim(coalesce(p_value, ''))::numeric;
-    EXCEPTION WHEN invalid_text_representation THEN
-        value := NULL;
-    END;
-    IF value IS NULL OR value = 'NaN'::numeric OR value < s.min_value OR value > s.max_value
-       OR (s.integral AND value <> trunc(value)) THEN
-        RAISE EXCEPTION USING ERRCODE = 'FB001',
-            MESSAGE = format('invalid --value "%s" for %s', coalesce(p_value, ''), s.code),
-            HINT = format('%s is %s from %s to %s.', s.name,
-                          CASE WHEN s.integral THEN 'an integer' ELSE 'a number' END,
-                          s.min_value, s.max_value);
-    END IF;
+    value := fmtbank.score_value(s, p_value);
     IF EXISTS (SELECT 1 FROM fmtbank.recipient_score x
                WHERE x.recipient = score_check.recipient AND x.visit = score_check.visit
                  AND x.instrument = s.code) THEN
@@ -498,10 +563,13 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.recipient_event_add(text, text, text, text, text, text, text),
     fmtbank.recipient_event_update(text, text, text, text),
     fmtbank.recipient_score_add(text, text, text, text, text),
+    fmtbank.recipient_score_correct(text, text, text, text),
     fmtbank.score_import_begin(),
     fmtbank.score_import_stage(),
     fmtbank.report_vigilance_events(date, date)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 -- not granted (owner only): recipient_get, recipient_event_get, recipient_doses, event_cases,
 -- vigilance_open, event_result, event_choice, imputabilities, event_outcomes, past_date,
--- score_check
+-- score_check, score_value
+GRANT SELECT ON fmtbank.recipient_score_now
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;

@@ -288,6 +288,99 @@ BEGIN
     ORDER BY a.id;
 END $$;
 
+-- The administrator keeps the controlled list (with a reason, audited): add a meaning (optionally
+-- as the new default, at a place in the list), make one the default, retire one. A meaning is
+-- never deleted, renamed or added twice (a retired meaning stays retired: every past signature
+-- keeps its meaning's history); the default cannot be retired until another meaning is the
+-- default, so "release sign" without --meaning always has one.
+CREATE OR REPLACE FUNCTION fmtbank.signature_meaning_add(p_meaning text, p_default boolean,
+                                                         p_order text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    m text := btrim(p_meaning);
+    o integer;
+    old fmtbank.signature_meaning;
+BEGIN
+    PERFORM fmtbank.require_role('adding a release signature meaning', 'admin');
+    IF m IS NULL OR m = '' OR length(m) > 500 OR m ~ '[[:cntrl:]]' THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB001',
+            MESSAGE = 'meaning: give the text of the meaning (1 to 500 characters, no control characters)';
+    END IF;
+    IF p_order IS NOT NULL THEN
+        IF p_order !~ '^[0-9]{1,6}$' THEN
+            RAISE EXCEPTION USING ERRCODE = 'FB001',
+                MESSAGE = format('--order: "%s" is not a whole number from 0 to 999999', p_order);
+        END IF;
+        o := p_order::integer;
+    END IF;
+    SELECT * INTO old FROM fmtbank.signature_meaning s WHERE lower(s.meaning) = lower(m);
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('meaning "%s" is already on the list%s', old.meaning,
+                             CASE WHEN old.retired_at IS NOT NULL
+                                  THEN format(' (retired %s)', fmtbank.ts_text(old.retired_at)) ELSE '' END),
+            HINT = 'A meaning is never added twice; a retired one stays retired.';
+    END IF;
+    PERFORM fmtbank.acting_reason(true, 'adding a release signature meaning');
+    IF p_default THEN
+        UPDATE fmtbank.signature_meaning SET is_default = false WHERE is_default;
+    END IF;
+    INSERT INTO fmtbank.signature_meaning (meaning, is_default, ord)
+    VALUES (m, coalesce(p_default, false),
+            coalesce(o, (SELECT coalesce(max(s.ord), 0) + 1 FROM fmtbank.signature_meaning s)));
+    RETURN m;
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.signature_meaning_current(p_meaning text, p_doing text)
+RETURNS fmtbank.signature_meaning
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE r fmtbank.signature_meaning;
+BEGIN
+    SELECT * INTO r FROM fmtbank.signature_meaning s WHERE s.meaning = btrim(p_meaning);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB002',
+            MESSAGE = format('meaning "%s" is not on the list', p_meaning),
+            HINT = '"fmtbank release meanings" lists them.';
+    END IF;
+    IF r.retired_at IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('meaning "%s" was retired %s%s', r.meaning, fmtbank.ts_text(r.retired_at), p_doing);
+    END IF;
+    RETURN r;
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.signature_meaning_default(p_meaning text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE r fmtbank.signature_meaning;
+BEGIN
+    PERFORM fmtbank.require_role('choosing the default release signature meaning', 'admin');
+    r := fmtbank.signature_meaning_current(p_meaning, ' and cannot become the default');
+    IF r.is_default THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('meaning "%s" is already the default', r.meaning);
+    END IF;
+    PERFORM fmtbank.acting_reason(true, 'choosing the default release signature meaning');
+    UPDATE fmtbank.signature_meaning SET is_default = false WHERE is_default;
+    UPDATE fmtbank.signature_meaning SET is_default = true WHERE meaning = r.meaning;
+    RETURN r.meaning;
+END $$;
+
+CREATE OR REPLACE FUNCTION fmtbank.signature_meaning_retire(p_meaning text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE r fmtbank.signature_meaning;
+BEGIN
+    PERFORM fmtbank.require_role('retiring a release signature meaning', 'admin');
+    r := fmtbank.signature_meaning_current(p_meaning, ' already');
+    IF r.is_default THEN
+        RAISE EXCEPTION USING ERRCODE = 'FB003',
+            MESSAGE = format('meaning "%s" is the default and cannot be retired', r.meaning),
+            HINT = 'Make another meaning the default first: "fmtbank release meaning default TEXT".';
+    END IF;
+    PERFORM fmtbank.acting_reason(true, 'retiring a release signature meaning');
+    UPDATE fmtbank.signature_meaning SET retired_at = clock_timestamp() WHERE meaning = r.meaning;
+    RETURN r.meaning;
+END $$;
+
 -- ---------------------------------------------------------------- privileges
 GRANT SELECT ON fmtbank.release_meanings
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
@@ -299,4 +392,10 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.audit_changes(text, text, jsonb, jsonb)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
--- not granted (owner only): release_meaning
+GRANT EXECUTE ON FUNCTION
+    fmtbank.signature_meaning_add(text, boolean, text),
+    fmtbank.signature_meaning_default(text),
+    fmtbank.signature_meaning_retire(text)
+    TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
+
+-- not granted (owner only): release_meaning, signature_meaning_current

@@ -140,6 +140,19 @@ cmd_recipient_score(struct cmd_ctx *ctx)
     return 0;
 }
 
+static int
+cmd_recipient_score_correct(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->args[0], cmd_opt(ctx, "visit"), cmd_opt(ctx, "item"), cmd_opt(ctx, "value")};
+    char *id = db_scalar(ctx->conn, "SELECT fmtbank.recipient_score_correct($1, $2, $3, $4)", 4, p,
+                         &ctx->err);
+    if (!id)
+        return cmd_fail(ctx);
+    fprintf(stderr, "corrected %s to %s for recipient %s at visit %s\n", p[2], p[3], p[0], p[1]);
+    free(id);
+    return 0;
+}
+
 /* recipient,visit,date,item,value: validated and stored by fmtbank.score_import_stage()
  * (schema/code/170_vigilance.sql), all or nothing. */
 static const struct import_spec score_import_spec = {
@@ -229,6 +242,18 @@ const struct cmd_def cmd_defs_recipient[] = {
      "One value per recipient, visit and item; append-only. The instruments are catalog data:\n"
      "phq9 (PHQ-9, 0 to 27) and gad7 (GAD-7, 0 to 21), integers. Many at once: \"recipient\n"
      "score import\".\n"},
+    {"recipient score correct", cmd_recipient_score_correct, CMD_DB | CMD_REASON, RECIPIENT_ARG,
+     (const struct opt_spec[]){
+         {"visit", 0, OPT_STRING, "LABEL", .help = "the visit of the score", .flags = OPT_REQUIRED},
+         {"item", 0, OPT_STRING, "CODE", .help = "the score instrument", .flags = OPT_REQUIRED},
+         {"value", 0, OPT_STRING, "N", .help = "the corrected score, in the instrument's range",
+          .flags = OPT_REQUIRED},
+         {0}},
+     "correct a recorded outcome score, with a reason (any role but the auditor)",
+     "The value recorded is never overwritten: the correction is kept beside it with the reason,\n"
+     "who and when (audited), and \"recipient show\" gives the value in force, the value first\n"
+     "recorded and every correction. Refused when the recipient has no such score (exit 4) or\n"
+     "the value is the one in force already (exit 5).\n"},
     {"recipient score import", cmd_recipient_score_import, CMD_DB,
      {"FILE.csv", 1, 1, "FILE.csv"}, NULL,
      "record outcome scores from a CSV file (recipient,visit,date,item,value), all or nothing",

@@ -93,6 +93,39 @@ cmd_release_meanings(struct cmd_ctx *ctx)
                             "SELECT meaning, \"default\" FROM fmtbank.release_meanings");
 }
 
+/* release meaning add|default|retire TEXT: the administrator keeps the controlled list. */
+static int
+meaning_change(struct cmd_ctx *ctx, const char *sql, int nparams, const char *const *p)
+{
+    PGresult *r = db_exec(ctx->conn, sql, nparams, p, &ctx->err);
+    if (r == NULL)
+        return cmd_fail(ctx);
+    printf("%s\n", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
+static int
+cmd_release_meaning_add(struct cmd_ctx *ctx)
+{
+    const char *p[] = {ctx->args[0], cmd_flag(ctx, "default") ? "true" : "false", cmd_opt(ctx, "order")};
+    return meaning_change(ctx, "SELECT fmtbank.signature_meaning_add($1, $2::boolean, $3)", 3, p);
+}
+
+static int
+cmd_release_meaning_default(struct cmd_ctx *ctx)
+{
+    return meaning_change(ctx, "SELECT fmtbank.signature_meaning_default($1)", 1,
+                          (const char *const[]){ctx->args[0]});
+}
+
+static int
+cmd_release_meaning_retire(struct cmd_ctx *ctx)
+{
+    return meaning_change(ctx, "SELECT fmtbank.signature_meaning_retire($1)", 1,
+                          (const char *const[]){ctx->args[0]});
+}
+
 static int
 cmd_release_review(struct cmd_ctx *ctx)
 {
@@ -109,6 +142,7 @@ cmd_release_review(struct cmd_ctx *ctx)
 }
 
 #define LOT_ARG {"LOT", 1, 1, "lot ID"}
+#define MEANING_ARG {"TEXT", 1, 1, "the meaning, quoted"}
 
 const struct cmd_def cmd_defs_release[] = {
     {"release check", cmd_release_check, CMD_DB, LOT_ARG, LOT_AS_OF_OPTS,
@@ -156,6 +190,18 @@ const struct cmd_def cmd_defs_release[] = {
      "the meanings a release signature may carry (site data), the default marked",
      "The controlled list of \"release sign --meaning\" (fmtbank.signature_meaning, audited): a\n"
      "meaning is never deleted, only retired, so every past signature's meaning stays known.\n"},
+    {"release meaning add", cmd_release_meaning_add, CMD_DB | CMD_REASON, MEANING_ARG,
+     (const struct opt_spec[]){
+         {"default", 0, OPT_FLAG, NULL, .help = "make it the default meaning (of \"release sign\" without --meaning)"},
+         {"order", 0, OPT_STRING, "N", .help = "its place in the list (default: last)"},
+         {0}},
+     "add a meaning to the release signature list (admin)",
+     "Never added twice (case ignored), never renamed or deleted; prints the meaning.\n"},
+    {"release meaning default", cmd_release_meaning_default, CMD_DB | CMD_REASON, MEANING_ARG, NULL,
+     "make a meaning the default of \"release sign\" (admin)", NULL},
+    {"release meaning retire", cmd_release_meaning_retire, CMD_DB | CMD_REASON, MEANING_ARG, NULL,
+     "retire a meaning: no new signature carries it (admin)",
+     "Past signatures keep it. The default cannot be retired: make another the default first.\n"},
     {"release review", cmd_release_review, CMD_DB, {0}, NULL,
      "released stock still in the freezers that the current rules would no longer release",
      "Lists released lots that still have released, unexpired doses in stock and fail a rule\n"

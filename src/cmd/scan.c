@@ -29,6 +29,7 @@ struct scan_session {
     char **seen; /* audit mode: tubes scanned in the current box */
     size_t nseen, capseen;
     char *recipient, *site; /* issue mode: whom the tubes go to (checked, as the database has them) */
+    const char *use;        /* issue mode: what for (--use; NULL: clinical) */
     bool bell;              /* stdout is a terminal */
     /* counts for the summary */
     long scans, ok, refused, stored, retrieved, seen_n, issued, problems;
@@ -130,11 +131,12 @@ db_scan(struct scan_session *s, const char *text)
     if (s->mode == SCAN_MODE_AUDIT)
         pg_text_array(&seen, (const char *const *)s->seen, s->nseen);
     const char *p[] = {scan_mode_name(s->mode), s->box, s->pos, text,
-                       s->mode == SCAN_MODE_AUDIT ? seen.buf : NULL, s->recipient, s->site};
+                       s->mode == SCAN_MODE_AUDIT ? seen.buf : NULL, s->recipient, s->site,
+                       s->use};
     PGresult *r = NULL;
     struct fb_error *err = &s->ctx->err;
     for (int attempt = 0;; attempt++) {
-        r = PQexecPrepared(s->ctx->conn, SCAN_STMT, 7, p, NULL, NULL, 0);
+        r = PQexecPrepared(s->ctx->conn, SCAN_STMT, 8, p, NULL, NULL, 0);
         if (PQresultStatus(r) == PGRES_TUPLES_OK)
             break;
         db_error_fill(s->ctx->conn, r, err);
@@ -328,6 +330,9 @@ cmd_scan(struct cmd_ctx *ctx)
                                     "to that recipient at that site)");
     if (s.mode != SCAN_MODE_ISSUE && recipient)
         return cmd_usage_error(ctx, "--recipient and --site go with --mode issue");
+    s.use = cmd_opt(ctx, "use");
+    if (s.mode != SCAN_MODE_ISSUE && s.use)
+        return cmd_usage_error(ctx, "--use goes with --mode issue");
     /* Who may scan is checked once, before the first scan. */
     if (db_run(ctx->conn, "SELECT fmtbank.scan_begin()", 0, NULL, &ctx->err) != 0)
         return cmd_fail(ctx);
@@ -345,8 +350,8 @@ cmd_scan(struct cmd_ctx *ctx)
     }
     PGresult *prep = PQprepare(ctx->conn, SCAN_STMT,
                                "SELECT answer, event, mode, box, pos, problems"
-                               " FROM fmtbank.scan($1, $2, $3, $4, $5::text[], $6, $7)",
-                               7, NULL);
+                               " FROM fmtbank.scan($1, $2, $3, $4, $5::text[], $6, $7, $8)",
+                               8, NULL);
     if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
         db_error_fill(ctx->conn, prep, &ctx->err);
         PQclear(prep);
@@ -358,8 +363,9 @@ cmd_scan(struct cmd_ctx *ctx)
     s.bell = isatty(STDOUT_FILENO);
     if (isatty(STDIN_FILENO)) {
         if (s.mode == SCAN_MODE_ISSUE)
-            fprintf(stderr, "scan session in issue mode: each tube scanned is issued to %s at %s;"
-                            " END or Ctrl-D ends\n", s.recipient, s.site);
+            fprintf(stderr, "scan session in issue mode: each tube scanned is issued to %s at %s"
+                            " for %s use; END or Ctrl-D ends\n", s.recipient, s.site,
+                    s.use ? s.use : "clinical");
         else
             fprintf(stderr, "scan session in %s mode: scan a box, then tubes; END or Ctrl-D ends\n",
                     scan_mode_name(s.mode));
@@ -436,6 +442,9 @@ const struct cmd_def cmd_defs_scan[] = {
           .help = "issue mode: the pseudonymous recipient code the tubes are issued to",
           .with = "site"},
          {"site", 0, OPT_STRING, "S", .help = "issue mode: the receiving site", .with = "recipient"},
+         {"use", 0, OPT_STRING, "USE",
+          .help = "issue mode: what the doses are used for (consent scope; default clinical)",
+          .choices = "clinical|research"},
          {"timing", 0, OPT_FLAG, NULL,
           .help = "print scan throughput and latency (median, p99) to stderr at the end"},
          {0}},
@@ -454,7 +463,8 @@ const struct cmd_def cmd_defs_scan[] = {
      "box is scanned, the mode changes, or the session ends: missing and unexpected tubes are\n"
      "listed and the audit is recorded.\n"
      "--mode issue --recipient R --site S (technician) issues each tube scanned to recipient R at\n"
-     "site S, wherever it is stored, as \"aliquot issue\" does and by the same rules: OK ALIQUOT\n"
+     "site S (for --use, clinical by default), wherever it is stored, as \"aliquot issue\" does\n"
+     "and by the same rules (the donor's consent must cover the use): OK ALIQUOT\n"
      "issued to R, or ERR ALIQUOT: why (held, naming the case; recalled; expired; discarded;\n"
      "already issued; thawed; the retained sample; not released). A box, lot or freezer label is\n"
      "refused in issue mode: tubes are issued one by one.\n"

@@ -172,4 +172,27 @@ scan_as alice "${AR[2]}
 " --mode issue --recipient R-2074 --site "Site West"
 assert_eq "$RC" "0" "the lifted tube is issued"
 assert_eq "$(printf '%s\n' "$OUT" | head -1)" "OK ${AR[2]} issued to R-2074" "OK"
+
+# --- --use: what the doses are issued for, within the donor's consent (as "aliquot issue --use")
+expect 2 "--use outside issue mode" fmtbank --user alice scan --use research
+assert_contains "$ERR" "--use goes with --mode issue" "says so"
+expect 2 "--use of no known kind" fmtbank --user alice scan --mode issue --recipient R-2075 --site "Site West" --use teaching
+assert_contains "$ERR" "Use clinical or research." "lists the uses"
+expect 0 "consent narrowed to clinical use" fmtbank --user alice donor consent D-2071 --version v9 --signed "$(d 0)" --scope clinical
+state=$(inv_state)
+scan_as alice "${AS[3]}
+" --mode issue --recipient R-2075 --site "Research Lab" --use research
+assert_eq "$RC" "5" "research use outside the consent is refused"
+assert_contains "$OUT" "ERR ${AS[3]}: " "the tube named"
+assert_contains "$OUT" "no consent in force for research use" "the consent rule's reason"
+assert_eq "$(inv_state)" "$state" "nothing changed"
+expect 0 "consent for research only" fmtbank --user alice donor consent D-2071 --version v10 --signed "$(d 0)" --scope research
+scan_as alice "${AS[3]}
+" --mode issue --recipient R-2075 --site "Research Lab"
+assert_eq "$RC" "5" "without --use the issue is clinical, and refused now"
+assert_contains "$OUT" "no consent in force for clinical use" "says clinical"
+scan_as alice "${AS[3]}
+" --mode issue --recipient R-2075 --site "Research Lab" --use research
+assert_eq "$RC" "0" "issued for research"
+assert_eq "$(sql "SELECT use FROM fmtbank.issue_list WHERE aliquot = '${AS[3]}'")" "research" "stored with its use"
 done_testing

@@ -26,6 +26,27 @@ sql_as quinn "INSERT INTO fmtbank.signature_meaning (meaning) VALUES ('Because I
 assert_contains "$ERR" "permission denied" "psql: quality cannot add a meaning"
 sql_as adam "UPDATE fmtbank.signature_meaning SET is_default = false"
 assert_contains "$ERR" "permission denied" "psql: nor change the default"
+# the administrator keeps the list (with a reason, audited)
+expect 0 "an administrator adds a meaning" fmtbank --user adam --reason "compassionate-use programme" \
+    release meaning add "Released for compassionate use"
+assert_eq "$OUT" "Released for compassionate use" "prints the meaning added"
+expect 3 "not without a reason" fmtbank --user adam release meaning add "Released for teaching"
+assert_contains "$ERR" "requires a reason" "says so"
+expect 6 "not as quality" fmtbank --user quinn --reason x release meaning add "Released for teaching"
+assert_contains "$ERR" "requires the admin role" "names the role"
+expect 5 "never twice (case ignored)" fmtbank --user adam --reason x release meaning add "released for COMPASSIONATE use"
+assert_contains "$ERR" 'meaning "Released for compassionate use" is already on the list' "names the one on the list"
+expect 3 "a bad --order" fmtbank --user adam --reason x release meaning add "Released for teaching" --order 1.5
+assert_contains "$ERR" '--order: "1.5" is not a whole number' "names the option"
+expect 5 "the default cannot be retired" fmtbank --user adam --reason x release meaning retire "Released for clinical use"
+assert_contains "$ERR" "Make another meaning the default first" "says what to do"
+expect 4 "an unknown meaning" fmtbank --user adam --reason x release meaning default "Released for nothing"
+expect 0 "retire it" fmtbank --user adam --reason "programme ended" release meaning retire "Released for compassionate use"
+expect 0 "the list" fmtbank --user quinn release meanings --format tsv
+assert_not_contains "$OUT" "compassionate" "a retired meaning is off the list"
+assert_eq "$(sql "select string_agg(op || ' ' || coalesce(reason, ''), ', ' order by id) from fmtbank.audit_log
+                  where tbl = 'signature_meaning' and key = 'Released for compassionate use'")" \
+    "INSERT compassionate-use programme, UPDATE programme ended" "both changes audited with their reasons"
 
 # --- refusals before the password: none asks for it, none counts
 sign "$U" quinn "a-typo"

@@ -161,6 +161,23 @@ expect 3 "the same file again: bad lines" fmtbank --user alice recipient score i
 assert_contains "$ERR" "scores.csv:2: recipient R-4301 already has a phq9 score for visit week8" "names the score already there"
 expect 0 "recipient show lists the score" fmtbank --user audrey recipient show R-4301
 assert_contains "$OUT" "week2" "the visit"; assert_contains "$OUT" "phq9" "the item"
+# a score corrected, never overwritten
+expect 3 "a correction needs a reason" fmtbank --user alice recipient score correct R-4301 --visit week2 --item phq9 --value 12
+assert_contains "$ERR" "correcting an outcome score requires a reason" "says so"
+expect 4 "no such score" fmtbank --user alice --reason "form" recipient score correct R-4301 --visit week9 --item phq9 --value 12
+assert_contains "$ERR" "recipient R-4301 has no phq9 score at visit \"week9\"" "names what is missing"
+assert_contains "$ERR" "phq9 at week2, phq9 at week8" "lists its scores"
+expect 5 "the value in force already" fmtbank --user alice --reason "form" recipient score correct R-4301 --visit week2 --item phq9 --value 11
+expect 3 "out of range" fmtbank --user alice --reason "form" recipient score correct R-4301 --visit week2 --item phq9 --value 40
+expect 6 "an auditor corrects nothing" fmtbank --user audrey --reason "form" recipient score correct R-4301 --visit week2 --item phq9 --value 12
+expect 2 "--value is required" fmtbank --user alice --reason "form" recipient score correct R-4301 --visit week2 --item phq9
+expect 0 "corrected with a reason" fmtbank --user alice --reason "transcription error: the form says 12" \
+    recipient score correct R-4301 --visit week2 --item phq9 --value 12
+assert_contains "$ERR" "corrected phq9 to 12 for recipient R-4301 at visit week2" "says what was corrected"
+expect 0 "recipient show" fmtbank --user audrey --format json recipient show R-4301
+assert_eq "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); s=[x for x in d["scores"] if x["visit"]=="week2"][0]; print(s["value"], s["recorded_value"], s["corrections"][0]["reason"], s["corrections"][0]["corrected_by"])')" \
+    "12 11 transcription error: the form says 12 alice" "the value in force, the value recorded, the correction with its reason and who"
+assert_eq "$(sql "SELECT value FROM fmtbank.recipient_score WHERE recipient = 'R-4301' AND visit = 'week2'")" "11" "the recorded value is kept"
 
 # --- the vigilance report
 expect 6 "a technician does not write the report" fmtbank --user alice report vigilance -o "$TMP/v.xlsx"

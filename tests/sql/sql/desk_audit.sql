@@ -1,6 +1,7 @@
 -- desk_audit.sql: the quality officer's and auditor's desks (issue 14 items 8-10). The release
 -- signature's controlled meanings (the default, trimming, a meaning off the list, a retired one,
--- no default, at most one default and never a retired one); every refusal before the password
+-- no default, at most one default and never a retired one; the administrator's add, default and
+-- retire with their refusals); every refusal before the password
 -- (a lot that is not releasable, a meaning off the list, the role) storing no password check;
 -- the work queue's boundaries (a lot to sign only when nothing blocks it; re-screening due within
 -- 14 days, not 15; an excluded donor never); the audit trail's readable values and changes.
@@ -21,6 +22,40 @@ SELECT pg_temp.try($$UPDATE fmtbank.signature_meaning SET retired_at = now()
 UPDATE fmtbank.signature_meaning SET is_default = false;
 SELECT pg_temp.try($$SELECT fmtbank.release_meaning(NULL)$$) AS no_default;
 UPDATE fmtbank.signature_meaning SET is_default = true WHERE meaning = 'Released for clinical use';
+
+-- the administrator keeps the list: add (last, or at --order; as the new default), default,
+-- retire; with a reason, by the admin role only, never twice, never the default retired
+-- (times in messages masked as TIME)
+CREATE FUNCTION pg_temp.as_user(p_user text, p_sql text) RETURNS text LANGUAGE sql AS $$
+    SELECT regexp_replace(pg_temp.try(format('SET LOCAL SESSION AUTHORIZATION %I; %s; RESET SESSION AUTHORIZATION',
+                                             p_user, p_sql)),
+                          '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}', 'TIME', 'g')
+$$;
+SELECT set_config('fmtbank.reason', '', true) IS NOT NULL AS no_reason;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_add('Released for export', false, NULL)$$) AS without_reason;
+SELECT pg_temp.as_reason('the site exports material');
+SELECT pg_temp.as_user('quinn', $$SELECT fmtbank.signature_meaning_add('Released for export', false, NULL)$$) AS quality;
+SELECT pg_temp.as_user('alice', $$SELECT fmtbank.signature_meaning_retire('Released for clinical trial use')$$) AS technician;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_add('  Released for export ', false, NULL)$$) AS added_last;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_add('released FOR export', false, NULL)$$) AS twice_case_ignored;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_add('Released for research use', false, NULL)$$) AS a_retired_one_again;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_add(E'Released\tfor x', false, NULL)$$) AS control_character;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_add(' ', false, NULL)$$) AS empty;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_add('Released for y', false, '-1')$$) AS bad_order;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_add('Released for audit samples', true, '0')$$) AS first_and_default;
+SELECT meaning, "default" FROM fmtbank.release_meanings;
+SELECT fmtbank.release_meaning(NULL) AS new_default;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_retire('Released for audit samples')$$) AS retiring_the_default;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_default('Released for research use')$$) AS a_retired_default;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_default('Released for nothing')$$) AS unknown;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_default('Released for clinical use')$$) AS back_to_clinical;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_default('Released for clinical use')$$) AS already_default;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_retire('Released for audit samples')$$) AS retired_now;
+SELECT pg_temp.as_user('adam', $$SELECT fmtbank.signature_meaning_retire('Released for audit samples')$$) AS retired_twice;
+SELECT pg_temp.try($$SELECT fmtbank.release_meaning('Released for audit samples')$$) AS not_signable;
+SELECT meaning, is_default, ord, retired_at IS NOT NULL AS retired FROM fmtbank.signature_meaning ORDER BY ord, meaning;
+SELECT op, key, reason FROM fmtbank.audit_log
+WHERE tbl = 'signature_meaning' AND who = 'adam' ORDER BY id;
 
 -- ---------------------------------------------------------------- before the password
 SELECT pg_temp.donor('D-2101'), pg_temp.donor('D-2102'), pg_temp.donor('D-2103');

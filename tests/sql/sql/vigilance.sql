@@ -180,6 +180,34 @@ SELECT k, pg_temp.rel(pg_temp.try(q)) AS refused FROM (VALUES
  ('unknown recipient', $$SELECT fmtbank.recipient_score_add('R-9999', 'week2', current_date::text, 'phq9', '12')$$)
 ) x(k, q);
 
+-- A score corrected (migration 290): never overwritten, the correction kept with its reason, the
+-- value in force the latest correction's; refusals: no reason, no such score, the value in force
+-- already, out of range; the auditor corrects nothing; nobody updates a correction
+SELECT set_config('fmtbank.reason', '', true) IS NOT NULL AS no_reason;
+SELECT pg_temp.try($$SELECT fmtbank.recipient_score_correct('R-0001', 'week2', 'phq9', '12')$$) AS without_reason;
+SELECT pg_temp.as_reason('transcription error: the form says 12');
+SELECT k, pg_temp.try(q) AS refused FROM (VALUES
+ ('no such visit', $$SELECT fmtbank.recipient_score_correct('R-0001', 'week9', 'phq9', '12')$$),
+ ('no such item', $$SELECT fmtbank.recipient_score_correct('R-0001', 'week2', 'bdi', '12')$$),
+ ('unknown recipient', $$SELECT fmtbank.recipient_score_correct('R-9999', 'week2', 'phq9', '12')$$),
+ ('same value', $$SELECT fmtbank.recipient_score_correct('R-0001', 'week2', 'phq9', '14')$$),
+ ('above max', $$SELECT fmtbank.recipient_score_correct('R-0001', 'week2', 'phq9', '28')$$),
+ ('not integral', $$SELECT fmtbank.recipient_score_correct('R-0001', 'week2', 'phq9', '12.5')$$)
+) x(k, q);
+SELECT fmtbank.recipient_score_correct('r-0001', ' week2 ', 'PHQ9', '12') > 0 AS corrected;
+SELECT fmtbank.recipient_score_correct('R-0001', 'week2', 'phq9', '13') > 0 AS corrected_again;
+SELECT pg_temp.try($$SELECT fmtbank.recipient_score_correct('R-0001', 'week2', 'phq9', '13')$$) AS same_again;
+SELECT instrument, value, recorded_value, jsonb_path_query_array(corrections, '$[*].value') AS corrections,
+       jsonb_path_query_array(corrections, '$[*].reason') ->> 0 AS first_reason
+FROM fmtbank.recipient_score_now WHERE recipient = 'R-0001' ORDER BY instrument;
+SELECT s #> '{value}' AS shown_value, s #> '{recorded_value}' AS shown_recorded, jsonb_array_length(s -> 'corrections') AS shown_corrections
+FROM fmtbank.recipient_show('R-0001') r, jsonb_array_elements(r.scores) s WHERE s ->> 'item' = 'phq9';
+SELECT value AS recorded_untouched FROM fmtbank.recipient_score WHERE recipient = 'R-0001' AND instrument = 'phq9';
+SELECT pg_temp.try($$SET LOCAL SESSION AUTHORIZATION audrey; SELECT fmtbank.recipient_score_correct('R-0001', 'week2', 'gad7', '8')$$) AS auditor;
+SELECT pg_temp.try($$UPDATE fmtbank.recipient_score_correction SET value = 1$$) AS owner_update;
+SELECT pg_temp.try($$SET LOCAL SESSION AUTHORIZATION alice; INSERT INTO fmtbank.recipient_score_correction (score, value, reason) SELECT id, 1, 'x' FROM fmtbank.recipient_score LIMIT 1$$) AS technician_insert;
+SELECT op, reason FROM fmtbank.audit_log WHERE tbl = 'recipient_score_correction' ORDER BY id;
+
 -- A file of scores (staged as "recipient score import" stages it): every bad line, nothing stored;
 -- then a good file stored whole
 INSERT INTO fmtbank_stage.score_stage (line, recipient, visit, visit_date, item, value) VALUES
