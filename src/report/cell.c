@@ -92,7 +92,8 @@ cell_parse_datetime(const char *s, bool with_time, struct cell_datetime *out)
             if (k == 0)
                 om = x;
         }
-        snprintf(out->offset, sizeof(out->offset), "%c%02d:%02d", sign, oh, om);
+        snprintf(out->offset, sizeof(out->offset), "%c%02u:%02u", sign, (unsigned)oh % 100u,
+                 (unsigned)om % 100u);
     }
     if (*p != '\0')
         return -1;
