@@ -333,14 +333,15 @@ default_format(enum cell_type t)
     }
 }
 
-/* One format per distinct number format (NULL: General): Excel limits a workbook's formats.
- * Every data cell is aligned to the top of its row (rows grow with wrapped text), text wraps
- * within its column, booleans (yes/no) are centred. */
+/* One format per distinct number format (NULL: General) and alignment: Excel limits a
+ * workbook's formats. Every data cell is aligned to the top of its row (rows grow with wrapped
+ * text), text wraps within its column, booleans (yes/no) are centred in tables; a record sheet's
+ * values (left) are all aligned left, under one another. */
 static lxw_format *
-cached_format(struct xlsx_book *b, enum cell_type t, const char *nf)
+aligned_format(struct xlsx_book *b, enum cell_type t, const char *nf, bool left)
 {
-    char *key = xasprintf("%c|%s", t == CELL_TEXT ? 'w' : t == CELL_BOOLEAN ? 'c' : 'n',
-                          nf ? nf : "");
+    char *key = xasprintf("%c%c|%s", t == CELL_TEXT ? 'w' : t == CELL_BOOLEAN ? 'c' : 'n',
+                          left ? 'l' : '-', nf ? nf : "");
     for (size_t i = 0; i < b->nfmts; i++)
         if (strcmp(b->fmts[i].key, key) == 0) {
             free(key);
@@ -352,13 +353,21 @@ cached_format(struct xlsx_book *b, enum cell_type t, const char *nf)
     format_set_align(f, LXW_ALIGN_VERTICAL_TOP);
     if (t == CELL_TEXT)
         format_set_text_wrap(f);
-    if (t == CELL_BOOLEAN)
+    if (left)
+        format_set_align(f, LXW_ALIGN_LEFT);
+    else if (t == CELL_BOOLEAN)
         format_set_align(f, LXW_ALIGN_CENTER);
     b->fmts = xrealloc(b->fmts, (b->nfmts + 1) * sizeof(*b->fmts));
     b->fmts[b->nfmts].key = key;
     b->fmts[b->nfmts].fmt = f;
     b->nfmts++;
     return f;
+}
+
+static lxw_format *
+cached_format(struct xlsx_book *b, enum cell_type t, const char *nf)
+{
+    return aligned_format(b, t, nf, false);
 }
 
 static lxw_format *
@@ -370,25 +379,27 @@ data_format(struct xlsx_book *b, enum cell_type t, const char *numfmt)
 /* A timestamp's format: the column's, followed by the value's UTC offset ("+01:00"), or the
  * session's time zone for a value without one, so that no printed time is without its zone. */
 static lxw_format *
-timestamp_format(struct xlsx_book *b, const char *numfmt, const char *offset)
+timestamp_format(struct xlsx_book *b, const char *numfmt, const char *offset, bool left)
 {
     const char *nf = numfmt ? numfmt : default_format(CELL_TIMESTAMP);
     const char *zone = offset && *offset ? offset : b->time_zone ? b->time_zone : "";
     if (!*zone)
-        return cached_format(b, CELL_TIMESTAMP, nf);
+        return aligned_format(b, CELL_TIMESTAMP, nf, left);
     struct strbuf sb = STRBUF_INIT;
     strbuf_addf(&sb, "%s \"", nf);
     for (const char *p = zone; *p; p++)
         if (*p != '"')
             strbuf_addch(&sb, *p);
     strbuf_addch(&sb, '"');
-    lxw_format *f = cached_format(b, CELL_TIMESTAMP, strbuf_str(&sb));
+    lxw_format *f = aligned_format(b, CELL_TIMESTAMP, strbuf_str(&sb), left);
     strbuf_release(&sb);
     return f;
 }
 
 /* The widest a text column is made: longer text wraps within it instead of widening the page. */
 #define TEXT_WIDTH_MAX 60
+/* A record sheet's value column: one column for every field, wide enough for a SHA-256. */
+#define RECORD_WIDTH_MAX 70
 
 static double
 declared_width(const struct xlsx_col *c)
@@ -504,12 +515,12 @@ write_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s, lxw_forma
     return e;
 }
 
-/* Writes one value of column col (f: its format); what Excel cannot hold as the column's type is
- * written as text. A boolean is the word yes or no (printed pages have no TRUE/FALSE); a
- * timestamp shows its UTC offset. */
+/* Writes one value of column col (f: its format; left: a record sheet's value); what Excel
+ * cannot hold as the column's type is written as text. A boolean is the word yes or no (printed
+ * pages have no TRUE/FALSE); a timestamp shows its UTC offset. */
 static lxw_error
 write_value(struct xlsx_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
-            const struct xlsx_col *col, const char *v, lxw_format *f)
+            const struct xlsx_col *col, const char *v, lxw_format *f, bool left)
 {
     double d;
     bool yes;
@@ -525,7 +536,7 @@ write_value(struct xlsx_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
         if (cell_parse_datetime(v, col->type == CELL_TIMESTAMP, &dt) == 0) {
             lxw_datetime x = {dt.year, dt.month, dt.day, dt.hour, dt.min, dt.sec};
             if (col->type == CELL_TIMESTAMP)
-                f = timestamp_format(b, col->format, dt.offset);
+                f = timestamp_format(b, col->format, dt.offset, left);
             return worksheet_write_datetime(ws, r, c, &x, f);
         }
         break;
@@ -536,7 +547,7 @@ write_value(struct xlsx_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
     case CELL_TEXT:
         return (lxw_error)write_text(ws, r, c, v, f);
     }
-    return (lxw_error)write_text(ws, r, c, v, cached_format(b, CELL_TEXT, NULL));
+    return (lxw_error)write_text(ws, r, c, v, aligned_format(b, CELL_TEXT, NULL, left));
 }
 
 /* The header/footer printed on every page; '&' is a control character there. */
@@ -761,7 +772,7 @@ xlsx_table_row(struct xlsx_table *t, const char *const *values, struct fb_error 
         if (!values[c])
             continue;
         lxw_error e = write_value(t->book, t->ws, t->row, (lxw_col_t)c, &t->cols[c], values[c],
-                                  t->fmts[c]);
+                                  t->fmts[c], false);
         if (e != LXW_NO_ERROR) {
             fb_error_set(err, FB_ERR_INTERNAL, "could not write row %lu of sheet \"%s\": %s",
                          (unsigned long)t->total + 1, t->base_name, lxw_strerror(e));
@@ -813,9 +824,9 @@ xlsx_record_sheet(struct xlsx_book *b, const char *sheet, const struct xlsx_head
         double wl = (double)cell_utf8_len(cols[c].header) + 2;
         if (wl > wlabel)
             wlabel = wl > 50 ? 50 : wl;
-        double wv = default_width(&cols[c]);
+        double wv = declared_width(&cols[c]);
         if (wv > wvalue)
-            wvalue = wv > TEXT_WIDTH_MAX ? TEXT_WIDTH_MAX : wv;
+            wvalue = wv > RECORD_WIDTH_MAX ? RECORD_WIDTH_MAX : wv;
     }
     {
         double *w = xcalloc(nrecords + 1, sizeof(double));
@@ -845,10 +856,11 @@ xlsx_record_sheet(struct xlsx_book *b, const char *sheet, const struct xlsx_head
             return -1;
         if (check(write_text(ws, r, 0, cols[c].header, b->label_wrap), err, "a label", sheet) < 0)
             return -1;
-        lxw_format *f = data_format(b, cols[c].type, cols[c].format);
+        const char *nf = cols[c].format ? cols[c].format : default_format(cols[c].type);
+        lxw_format *f = aligned_format(b, cols[c].type, nf, true);
         for (size_t k = 0; k < nrecords; k++) {
             const char *v = values[k * ncols + c];
-            if (v && check(write_value(b, ws, r, (lxw_col_t)(k + 1), &cols[c], v, f), err,
+            if (v && check(write_value(b, ws, r, (lxw_col_t)(k + 1), &cols[c], v, f, true), err,
                            "a value", sheet) < 0)
                 return -1;
         }
