@@ -8,7 +8,10 @@
 # PostgreSQL healthy, "fmtbank init" completes, fmtbankd becomes active, a result file dropped in
 # the inbox volume is imported exactly once (a copy under another name is not), a bad file is
 # rejected with its report, the database container restarts and the daemon reconnects and imports
-# again, and "docker compose stop" ends fmtbankd with exit status 0.
+# again; then a failover: the standby service (db-standby) streams from db, serves a read and
+# refuses a change ("read-only standby", exit 7), db is stopped, db-standby promoted, fmtbankd
+# (multi-host connection string, target_session_attrs=read-write) reconnects to it and imports
+# the next file exactly once; and "docker compose stop" ends fmtbankd with exit status 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -108,11 +111,11 @@ wait_for 30 "bad.csv rejected" inbox_has rejected/bad.csv.errors.txt
 [ "$(fmtbank_sql "SELECT count(*) FROM fmtbank.donor WHERE code LIKE 'D-7%'")" = 2 ] || fail "donor count"
 step "ok: 2 donors, imported once"
 # No container has a network interface but loopback.
-for s in db fmtbankd; do
+for s in db db-standby fmtbankd; do
     ifs=$("${COMPOSE[@]}" exec -T "$s" sh -c 'ls /sys/class/net' | tr '\n' ' ')
     [ "$ifs" = "lo " ] || fail "$s has network interfaces: $ifs"
 done
-step "ok: no network interface but lo in db and fmtbankd"
+step "ok: no network interface but lo in db, db-standby and fmtbankd"
 [ "$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$("${COMPOSE[@]}" ps -q fmtbankd)")" = none ] \
     || fail "fmtbankd is not network_mode none"
 
@@ -126,6 +129,59 @@ status=$("${COMPOSE[@]}" run --rm -T --entrypoint /usr/local/bin/fmtbank init \
     --db "host=/run/fmtbank dbname=fmtbank" --user postgres status)
 echo "$status" | grep -q "^daemon .*pid" || fail "status shows no heartbeat: $status"
 step "ok: fmtbank status shows the heartbeat"
+
+# ---------------------------------------------------------------- standby and failover
+standby_sql() {
+    "${COMPOSE[@]}" exec -T db-standby /usr/lib/postgresql/15/bin/psql -h /run/fmtbank-standby \
+        -U postgres -d fmtbank -X -A -t -q -c "$1"
+}
+cli() { # CONNINFO ARGS...: the fmtbank CLI in a one-shot container (both socket volumes)
+    local ci=$1
+    shift
+    "${COMPOSE[@]}" run --rm -T --entrypoint /usr/local/bin/fmtbank init --db "$ci" "$@"
+}
+streaming() { [ "$(fmtbank_sql "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ]; }
+caught_up() {
+    local lsn
+    lsn=$(fmtbank_sql "SELECT pg_current_wal_lsn()") &&
+        [ "$(standby_sql "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")" = t ]
+}
+wait_for 120 "db-standby streams from db" streaming
+wait_for 60 "db-standby has replayed everything" caught_up
+[ "$(standby_sql "SELECT count(*) FROM fmtbank.donor WHERE code LIKE 'D-7%'")" = 3 ] \
+    || fail "the standby does not have the imported donors"
+step "ok: the standby has the 3 imported donors"
+out=$(cli "host=/run/fmtbank-standby dbname=fmtbank" --user postgres status)
+echo "$out" | grep -q "standby (read-only)" || fail "status on the standby: $out"
+step "ok: status reads the standby"
+rc=0
+out=$(cli "host=/run/fmtbank-standby dbname=fmtbank" --user postgres donor add D-7000009 \
+    --birth-year 1980 --sex F 2>&1) || rc=$?
+[ "$rc" = 7 ] && echo "$out" | grep -q "read-only standby" || fail "a change on the standby: exit $rc: $out"
+step "ok: a change on the standby fails with read-only standby (exit 7)"
+
+step "failover: stop db, promote db-standby"
+reconnects=$(logs | grep -cF "(reconnected)" || true)
+losses=$(logs | grep -cF "lost the database connection" || true)
+"${COMPOSE[@]}" stop db >&2
+wait_for 60 "fmtbankd lost the primary" sh -c "[ \"\$(${COMPOSE[*]} logs --no-color fmtbankd 2>&1 \
+    | grep -cF 'lost the database connection')\" -gt $losses ]"
+"${COMPOSE[@]}" exec -T db-standby /usr/lib/postgresql/15/bin/pg_ctl promote -w \
+    -D /var/lib/fmtbank/pgdata >&2
+[ "$(standby_sql "SELECT pg_is_in_recovery()")" = f ] || fail "db-standby is still in recovery"
+step "ok: db-standby promoted"
+wait_for 60 "fmtbankd reconnected to the new primary" sh -c "[ \"\$(${COMPOSE[*]} logs --no-color \
+    fmtbankd 2>&1 | grep -cF '(reconnected)')\" -gt $reconnects ]"
+printf 'code,birth_year,sex\nD-7000004,1983,F\n' | drop after-failover.csv
+wait_for 60 "after-failover.csv imported" logs_have 'imported "after-failover.csv": 1 row'
+printf 'code,birth_year,sex\nD-7000001,1980,F\nD-7000002,1981,M\n' | drop first-again.csv
+wait_for 30 "first.csv's content is still known after the failover" \
+    logs_have '"first-again.csv" has the same content as "first.csv"'
+[ "$(standby_sql "SELECT count(*) FROM fmtbank.donor WHERE code LIKE 'D-7%'")" = 4 ] \
+    || fail "donor count on the new primary"
+[ "$(standby_sql "SELECT count(*) FROM fmtbank.inbox_file WHERE name = 'after-failover.csv'")" = 1 ] \
+    || fail "after-failover.csv is not recorded once"
+step "ok: after the failover the next file is imported once on the new primary"
 
 step "compose stop fmtbankd (SIGTERM)"
 id=$("${COMPOSE[@]}" ps -q fmtbankd)

@@ -219,7 +219,8 @@ print_completion(FILE *out)
           "    local prefix=\"${words[*]}\" next=''\n"
           "    for w in \"${list[@]}\"; do\n"
           "        if [ -z \"$prefix\" ]; then next+=\"${w%% *}\"$'\\n'\n"
-          "        elif [[ $w == \"$prefix \"* ]]; then w=${w#\"$prefix \"}; next+=\"${w%% *}\"$'\\n'\n"
+          "        elif [[ $w == \"$prefix \"* ]]; then\n"
+          "            w=${w#\"$prefix \"}; next+=\"${w%% *}\"$'\\n'\n"
           "        fi\n"
           "    done\n"
           "    if [[ $cur == -* ]]; then\n"
@@ -276,8 +277,9 @@ const struct cmd_def cmd_defs_help[] = {
                   "share/bash-completion/completions)"},
          {0}},
      "help for fmtbank or one command; the manual page; the bash completion",
-     "\"fmtbank help donor add\" is \"fmtbank donor add --help\". The build writes the manual page\n"
-     "and the completion script from the same command table (build/fmtbank.1, build/fmtbank.bash)\n"
-     "and \"make install\" installs them (share/man/man1, share/bash-completion/completions).\n"},
+     "\"fmtbank help donor add\" is \"fmtbank donor add --help\". The build writes the manual\n"
+     "page and the completion script from the same command table (build/fmtbank.1,\n"
+     "build/fmtbank.bash) and \"make install\" installs them (share/man/man1,\n"
+     "share/bash-completion/completions).\n"},
     {0},
 };

@@ -57,6 +57,8 @@ cmd_status(struct cmd_ctx *ctx)
 #define STATUS_SQL(COUNTS)                                                                         \
         "SELECT pg_catalog.current_database() AS database,"                                        \
         " pg_catalog.current_setting('server_version') AS server_version,"                         \
+        " CASE WHEN pg_catalog.pg_is_in_recovery() THEN 'standby (read-only)' ELSE 'primary'"     \
+        " END AS server_role,"                                                                     \
         " session_user AS acting_user,"                                                            \
         " (SELECT max(version) FROM fmtbank.schema_migration) AS schema_version,"                  \
         " coalesce((SELECT pg_catalog.format('%s pid %s, last beat %s, last sweep %s, errors %s'," \
@@ -93,6 +95,7 @@ const struct cmd_def cmd_defs_init[] = {
      "checksum differs from the recorded one. Needs a superuser\n"
      "(on the embedded instance the service account logs in as one by peer).\n"},
     {"status", cmd_status, CMD_DB, {0}, NULL,
-     "database, schema version, daemon heartbeat and counts by state", NULL},
+     "database, schema version, daemon heartbeat and counts by state",
+     "server_role says whether the server is the primary or a read-only standby.\n"},
     {0},
 };

@@ -130,6 +130,12 @@ pad(FILE *out, const char *s, size_t width)
 #define JSON_OID 114
 #define JSONB_OID 3802
 
+static unsigned
+hex_digit(char c)
+{
+    return (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+}
+
 /* Appends the JSON value at *p as people read it: a string's text, an array's items separated by
  * ", ", an object's "key: value" pairs separated by ", ", a container inside another in
  * parentheses, null as nothing. Advances *p past the value. The JSON is PostgreSQL's (valid). */
@@ -154,12 +160,12 @@ json_display(const char **p, struct strbuf *sb, int depth)
             case 'u': {
                 unsigned cp = 0;
                 for (int k = 1; k <= 4 && s[k]; k++)
-                    cp = cp * 16 + (unsigned)(s[k] <= '9' ? s[k] - '0' : (s[k] | 0x20) - 'a' + 10);
+                    cp = cp * 16 + hex_digit(s[k]);
                 s += 4;
                 if (cp >= 0xD800 && cp < 0xDC00 && s[1] == '\\' && s[2] == 'u') {
                     unsigned lo = 0;
                     for (int k = 3; k <= 6 && s[k]; k++)
-                        lo = lo * 16 + (unsigned)(s[k] <= '9' ? s[k] - '0' : (s[k] | 0x20) - 'a' + 10);
+                        lo = lo * 16 + hex_digit(s[k]);
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                     s += 6;
                 }

@@ -21,7 +21,8 @@ static const struct {
     {FB_ERR_REFUSED, "refused",
      "refused by a rule (ineligible donor, occupied position, unreleased aliquot, ...)"},
     {FB_ERR_PERMISSION, "permission denied", "permission denied for the acting role"},
-    {FB_ERR_DBUNAVAIL, "database unavailable", "database unavailable"},
+    {FB_ERR_DBUNAVAIL, "database unavailable",
+     "database unavailable (not running, not initialised, wrong schema; a change sent to a read-only standby)"},
     {FB_ERR_TRANSIENT, "temporary conflict",
      "temporary conflict with a concurrent writer (lock held too long); nothing changed, try again"},
 };

@@ -73,6 +73,16 @@ session_open(struct daemon *d, bool may_start, struct fb_error *err)
     d->ctl = may_start ? db_connect(d->cfg.db, user, err) : db_connect_running(d->cfg.db, user, err);
     if (!d->ctl)
         return -1;
+    /* A hot standby takes no changes: the daemon waits for a primary (a multi-host string without
+     * target_session_attrs=read-write may name a standby first). PostgreSQL 14+ reports it. */
+    const char *hs = PQparameterStatus(d->ctl, "in_hot_standby");
+    if (hs && strcmp(hs, "on") == 0) {
+        fb_error_set(err, FB_ERR_DBUNAVAIL, "the server is a read-only standby: fmtbankd works "
+                     "on the primary");
+        fb_error_hint(err, "Name the primary, or every server with target_session_attrs=read-write "
+                           "(README \"Standby and failover\").");
+        goto fail;
+    }
     if (check_schema(d->ctl, err) < 0)
         goto fail;
     d->work = db_connect_running(d->cfg.db, user, err);

@@ -14,6 +14,7 @@
  * group "fmtbank", so persons in that group connect from their own OS accounts. The server module
  * fmtbank_auth.so is copied into home/lib and preloaded. */
 #include "db/embedded.h"
+#include "db/embedded_internal.h"
 #include "db/db.h"
 #include "common/file.h"
 #include "common/paths.h"
@@ -492,6 +493,7 @@ embedded_write_auth(const struct embedded *e, struct fb_error *err)
         strbuf_addf(&hba, "local all %s peer map=fmtbank_admin\n", admin_role);
         strbuf_addf(&ident, "fmtbank_admin %s %s\n", admin_os, admin_role);
     }
+    embedded_replication_hba(&hba); /* standby.c */
     strbuf_adds(&hba, "local all all scram-sha-256\n");
     char *module = NULL;
     strbuf_adds(&conf, "# Written by fmtbank at every start; edits are lost.\n"
@@ -499,15 +501,21 @@ embedded_write_auth(const struct embedded *e, struct fb_error *err)
     strbuf_addf(&conf, "unix_socket_permissions = %s\n", e->group_ok ? "0770" : "0700");
     if (e->group_ok)
         strbuf_adds(&conf, "unix_socket_group = '" AUTH_GROUP "'\n");
-    if (install_module(e, &module))
+    if (install_module(e, &module)) {
         strbuf_addf(&conf, "shared_preload_libraries = '%s'\n", module);
+        /* the catalog names the module without a directory (migration 260), so a standby's
+         * copy in its own home serves the functions the primary created */
+        strbuf_addf(&conf, "dynamic_library_path = '$libdir:%s/lib'\n", e->home);
+    }
     else
         fprintf(stderr, "fmtbank: warning: the server module fmtbank_auth.so was not found; "
                         "login lockout and password checks in the server are off\n");
+    strbuf_adds(&conf, "include_if_exists = '" EMBEDDED_REPLICATION_CONF "'\n");
     char *p_hba = xasprintf("%s/pg_hba.conf", e->datadir);
     char *p_ident = xasprintf("%s/pg_ident.conf", e->datadir);
     char *p_conf = xasprintf("%s/fmtbank_auth.conf", e->datadir);
     int rc = write_file(e, p_hba, hba.buf, err) == 0 && write_file(e, p_ident, ident.buf, err) == 0 &&
+                     embedded_write_replication_conf(e, err) == 0 && /* standby.c */
                      write_file(e, p_conf, conf.buf, err) == 0
                  ? 0
                  : -1;
@@ -693,7 +701,8 @@ int
 embedded_refresh_module(struct embedded *e, bool *restarted, struct fb_error *err)
 {
     *restarted = false;
-    if (!embedded_initialised(e) || embedded_pid(e) == 0 || !module_stale(e))
+    if (!embedded_initialised(e) || embedded_pid(e) == 0 ||
+        (!module_stale(e) && !embedded_conf_outdated(e) /* standby.c */))
         return 0;
     bool was_running = false;
     if (embedded_stop(e, &was_running, err) < 0)
@@ -720,6 +729,44 @@ embedded_stop(struct embedded *e, bool *was_running, struct fb_error *err)
     }
     unlock_home(fd);
     return rc;
+}
+
+/* The helpers standby.c shares with the instance's own code (db/embedded_internal.h). */
+int
+embedded_run(const struct embedded *e, const char *const argv[], const char *logpath)
+{
+    return run_as_server(e, argv, logpath);
+}
+
+int
+embedded_write_file(const struct embedded *e, const char *path, const char *content,
+                    struct fb_error *err)
+{
+    return write_file(e, path, content, err);
+}
+
+int
+embedded_prepare_home(struct embedded *e, struct fb_error *err)
+{
+    return prepare_home(e, err);
+}
+
+char *
+embedded_pgprog(const char *name)
+{
+    return pgprog(name);
+}
+
+int
+embedded_lock(const struct embedded *e, struct fb_error *err)
+{
+    return lock_home(e, err);
+}
+
+void
+embedded_unlock(int fd)
+{
+    unlock_home(fd);
 }
 
 char *

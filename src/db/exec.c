@@ -34,6 +34,32 @@ db_kind_for_sqlstate(const char *s)
     return FB_ERR_INTERNAL;
 }
 
+/* A change sent to a hot standby (product.md §15): not the input's fault nor an internal error but
+ * a database that cannot take writes here, so exit 7 with a message saying so. The server reports
+ * in_hot_standby (PostgreSQL 14+) at connection and when it is promoted. */
+static void
+standby_refusal(PGconn *conn, const char *state, struct fb_error *err)
+{
+    const char *hs = conn ? PQparameterStatus(conn, "in_hot_standby") : NULL;
+    bool standby = hs && strcmp(hs, "on") == 0;
+    /* 25006 read-only transaction; 0A000 an unlogged (staging) table; 55000 and XX000 a lock
+     * or a transaction id that recovery does not give */
+    static const char *const refusals[] = {"25006", "0A000", "55000", "XX000"};
+    bool refused = false;
+    for (size_t i = 0; state && i < sizeof(refusals) / sizeof(refusals[0]); i++)
+        refused = refused || strcmp(state, refusals[i]) == 0;
+    if (!standby || !refused)
+        return;
+    char *was = xstrdup(err->message ? err->message : "");
+    fb_error_set(err, FB_ERR_DBUNAVAIL, "read-only standby: this server is a hot standby and "
+                 "takes no changes");
+    fb_error_detail(err, "%s", was);
+    fb_error_hint(err, "Run changes against the primary; a multi-host --db or FMTBANK_DSN with "
+                  "target_session_attrs=read-write finds it (README \"Standby and failover\").");
+    free(was);
+    strncpy(err->sqlstate, state, sizeof(err->sqlstate) - 1);
+}
+
 static char *
 trimmed(const char *s)
 {
@@ -69,6 +95,7 @@ db_error_fill(PGconn *conn, const PGresult *res, struct fb_error *err)
         fb_error_detail(err, "At %s.", context);
     if (state)
         strncpy(err->sqlstate, state, sizeof(err->sqlstate) - 1);
+    standby_refusal(conn, state, err);
 }
 
 PGresult *

@@ -9,6 +9,9 @@
  *    fmtbank_auth.login_max_failures consecutive failures further logins are refused, even with
  *    the right password, until fmtbank_login_reset(role) (called by "fmtbank user unlock").
  *    A successful login below the limit resets the count.
+ *    On a hot standby (recovery in progress) nothing is written: the counts are the primary's
+ *    (product.md §15). A standby still refuses a role whose count, as copied from the primary by
+ *    pg_basebackup, had reached the limit; its failed logins are logged, not counted.
  */
 #include "postgres.h"
 
@@ -16,6 +19,7 @@
 #include "fmgr.h"
 #include "libpq/auth.h"
 #include "libpq/crypt.h"
+#include "access/xlog.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -112,6 +116,23 @@ client_auth(Port *port, int status)
         prev_client_auth(port, status);
     if (m != uaSCRAM && m != uaMD5 && m != uaPassword)
         return;
+    if (RecoveryInProgress()) {
+        /* a standby: read the primary's copied count, never write it */
+        int n = count_update(port->user_name, 0);
+
+        if (status == STATUS_ERROR)
+            ereport(LOG, (errmsg("fmtbank_auth: failed login of role \"%s\" on a standby: "
+                                 "not counted (the counts are kept on the primary)",
+                                 port->user_name)));
+        else if (status == STATUS_OK && n >= max_failures)
+            ereport(FATAL,
+                    (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+                     errmsg("user \"%s\" is locked after %d failed logins", port->user_name, n),
+                     errhint("An administrator unlocks it on the primary with \"fmtbank user "
+                             "unlock %s\".",
+                             port->user_name)));
+        return;
+    }
     if (status == STATUS_ERROR) {
         int n = count_update(port->user_name, 1);
 
@@ -143,8 +164,13 @@ Datum
 fmtbank_login_reset(PG_FUNCTION_ARGS)
 {
     char *role = text_to_cstring(PG_GETARG_TEXT_PP(0));
-    int n = count_update(role, 0);
+    int n;
 
+    if (RecoveryInProgress())
+        ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                        errmsg("cannot reset the failed logins of \"%s\" on a standby", role),
+                        errhint("Unlock the user on the primary.")));
+    n = count_update(role, 0);
     if (n > 0)
         count_update(role, -1);
     PG_RETURN_INT32(n);

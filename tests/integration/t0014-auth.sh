@@ -6,7 +6,11 @@
 setup_db
 
 hba=$(sql "select string_agg(type || ' ' || array_to_string(user_name, ',') || ' ' || auth_method, '; ' order by line_number) from pg_hba_file_rules")
-assert_eq "$hba" "local postgres,fmtbankd peer; local all scram-sha-256" "pg_hba: peer for the service account only, scram for everyone else"
+assert_eq "$hba" "local postgres,fmtbankd peer; local postgres peer; local all scram-sha-256" "pg_hba: peer for the service account only, scram for everyone else"
+# the second peer line is the service account's replication connections (standbys, README
+# "Standby and failover"): no database but replication
+assert_eq "$(sql "select array_to_string(database, ',') from pg_hba_file_rules where line_number = (select min(line_number) + 1 from pg_hba_file_rules)")" \
+    "replication" "pg_hba: the service account's peer replication line names no database"
 assert_eq "$(sql "show password_encryption")" "scram-sha-256" "password_encryption is scram-sha-256"
 assert_eq "$(sql "select rolpassword like 'SCRAM-SHA-256\$%' from pg_authid where rolname = 'alice'")" "t" "a person's login password is a scram verifier"
 assert_eq "$(stat -c '%a %G' "$FMTBANK_HOME")" "750 fmtbank" "socket directory 0750, group fmtbank"

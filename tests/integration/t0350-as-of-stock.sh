@@ -86,7 +86,7 @@ T8=$(now)
 keep_now lot8 --format json lot show "$L"
 printf 'quinn-signs-1\n' >"$TMP/pw"
 fmtbank --user quinn case decide "$C" --lift --meaning "Fever unrelated" --password-stdin <"$TMP/pw" >/dev/null 2>&1
-fmtbank --user quinn case notify "$C" --recipient R-0701 --by phone --at "$(d 0) 00:05" >/dev/null 2>&1
+fmtbank --user quinn case notify "$C" --recipient R-0701 --by phone --at "$(d -1) 23:55" >/dev/null 2>&1
 expect 0 "close the case" fmtbank --user quinn case close "$C" --reason "lifted and notified"
 T9=$(now)
 keep_now lot9 --format json lot show "$L"

@@ -64,7 +64,7 @@ assert_eq "$(audit_count)" "$before" "refusals changed nothing"
 printf '%s\n' quinn-signs-1 >"$TMP/pw"
 run_in "$TMP/pw" fmtbank --user quinn case decide "$CA" --recall --meaning "Recall: donor ESBL positive" --password-stdin
 assert_eq "$RC" "0" "a signed recall"
-expect 0 "notify" fmtbank --user quinn case notify "$CA" --recipient R-4201 --by phone --at "$(d 0) 00:05" --note "told the treating physician"
+expect 0 "notify" fmtbank --user quinn case notify "$CA" --recipient R-4201 --by phone --at "$(d -1) 23:55" --note "told the treating physician"
 expect 0 "close" fmtbank --user quinn case close "$CA" --reason "recalled, recipient told"
 rel_result D-4211 CDIFF "$(d -5)" positive >/dev/null
 CB=$(sql "SELECT case_code FROM fmtbank.lookback_case WHERE status = 'open'")
@@ -108,7 +108,7 @@ assert_eq "$(cell 'Recipients!A5')" "cell Recipients!A5 text $CA" "a recipient o
 assert_eq "$(cell 'Recipients!B5')" "cell Recipients!B5 text R-4201" "R-4201"
 assert_eq "$(cell 'Recipients!C5')" "cell Recipients!C5 text Site North" "the site"
 assert_eq "$(cell 'Recipients!D5')" "cell Recipients!D5 text ${AL1[1]}" "the dose"
-assert_contains "$(cell 'Recipients!F5')" " date $(d 0)T00:05:00" "told at, a real date-time"
+assert_contains "$(cell 'Recipients!F5')" " date $(d -1)T23:55:00" "told at, a real date-time"
 assert_eq "$(cell 'Recipients!G5')" "cell Recipients!G5 text phone" "by phone"
 assert_eq "$(cell 'Recipients!H5')" "cell Recipients!H5 text quinn" "recorded by"
 assert_eq "$(cell 'Recipients!I5')" "cell Recipients!I5 text told the treating physician" "the note"

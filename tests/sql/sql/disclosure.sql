@@ -76,7 +76,7 @@ FROM fmtbank.donor_explain_at((fmtbank.donor_get('D-3005')).id, clock_timestamp(
 -- while the case is open a new donation is recorded rejected (the open case named)
 SELECT pg_temp.short_q('D-3005', current_date);
 CREATE TEMP TABLE don AS
-SELECT * FROM fmtbank.donation_add('D-3005', (current_date + time '00:01')::text, '200', '4');
+SELECT * FROM fmtbank.donation_add('D-3005', (current_date + time '00:00')::text, '200', '4');
 SELECT l.status, l.reject_reasons @> '[{"rule": "open_case"}]' AS open_case
 FROM don x JOIN fmtbank.lot l ON l.lot_id = x.lot_id;
 

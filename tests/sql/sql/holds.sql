@@ -80,7 +80,7 @@ SELECT fmtbank.donor_decide('D-2003', 'exclude', NULL);
 SELECT pg_temp.held((SELECT lot FROM l WHERE k = 'x1')) AS x1_held;
 SELECT pg_temp.short_q('D-2003', current_date);
 CREATE TEMP TABLE don AS
-SELECT * FROM fmtbank.donation_add('D-2003', (current_date + time '00:01')::text, '200', '4');
+SELECT * FROM fmtbank.donation_add('D-2003', (current_date + time '00:00')::text, '200', '4');
 SELECT x.status, regexp_replace(e ->> 'detail', 'C[0-9]{8}[0-9A-Z*]', 'C#', 'g') AS why
 FROM don x JOIN fmtbank.lot y ON y.lot_id = x.lot_id, jsonb_array_elements(y.reject_reasons) e
 WHERE e ->> 'rule' = 'open_case';
