@@ -4,16 +4,26 @@ TEST_BUILD ?= build-asan
 CLANG_BUILD ?= build-clang
 JOBS       ?= 2
 
-.PHONY: all deps build demo test test-slow test-all test-only clang fuzz bench coverage clean
+PREFIX     ?= /usr/local
+
+.PHONY: all deps deps-slow build install demo test test-slow test-all test-only clang fuzz bench coverage clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
 
+deps-slow:
+	@bash scripts/install-deps.sh --slow
+
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFMTBANK_SANITIZE=OFF >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# fmtbank and fmtbankd in PREFIX/bin, schema/ and reports/ in PREFIX/share/fmtbank, the server
+# module in PREFIX/lib/fmtbank, the manual page and the bash completion (README "Installing").
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)
@@ -29,7 +39,7 @@ test: deps
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest -j $(JOBS) -LE slow --output-on-failure
 
-test-slow: deps clang
+test-slow: deps-slow clang
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFMTBANK_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFMTBANK_SANITIZE=OFF >/dev/null

@@ -6,8 +6,8 @@
 WITH p AS (SELECT coalesce($1, coalesce($2, now()) - interval '30 days') AS since,
                   coalesce($2, now()) AS until)
 SELECT (SELECT max(a.at) FROM fmtbank.audit_log a WHERE a.at < p.until) AS created,
-       format('Period %s to %s (excluded)', to_char(p.since, 'YYYY-MM-DD HH24:MI:SS'),
-              to_char(p.until, 'YYYY-MM-DD HH24:MI:SS')) AS subtitle
+       format('Period %s to %s (excluded)', to_char(p.since, 'YYYY-MM-DD HH24:MI:SS TZH:TZM'),
+              to_char(p.until, 'YYYY-MM-DD HH24:MI:SS TZH:TZM')) AS subtitle
 FROM p;
 
 -- @query integrity
@@ -26,7 +26,17 @@ FROM p, v;
 -- @query trail
 WITH p AS (SELECT coalesce($1, coalesce($2, now()) - interval '30 days') AS since,
                   coalesce($2, now()) AS until)
-SELECT a.id, a.at, a.who, a.tbl, a.op, a.key, a.reason, a.old_row, a.new_row
+SELECT a.id, a.at, a.who, a.tbl, a.op,
+       fmtbank.audit_subject(a.tbl, a.key, coalesce(a.new_row, a.old_row)) AS subject,
+       fmtbank.audit_changes(a.tbl, a.op, a.old_row, a.new_row) AS changes, a.reason
+FROM fmtbank.audit_log a, p
+WHERE a.at >= p.since AND a.at < p.until
+ORDER BY a.id;
+
+-- @query rows
+WITH p AS (SELECT coalesce($1, coalesce($2, now()) - interval '30 days') AS since,
+                  coalesce($2, now()) AS until)
+SELECT a.id, a.tbl, a.key, a.old_row::text AS old_row, a.new_row::text AS new_row
 FROM fmtbank.audit_log a, p
 WHERE a.at >= p.since AND a.at < p.until
 ORDER BY a.id;

@@ -5,10 +5,10 @@
 -- @query meta
 SELECT fmtbank.report_as_of() AS created,
        CASE WHEN $1::text IS NOT NULL THEN format('Case %s', upper(btrim($1))) ELSE 'Cases' END AS title,
-       CASE WHEN $1::text IS NOT NULL THEN format('As of %s', to_char(fmtbank.report_as_of(), 'YYYY-MM-DD HH24:MI:SS'))
+       CASE WHEN $1::text IS NOT NULL THEN format('As of %s', to_char(fmtbank.report_as_of(), 'YYYY-MM-DD HH24:MI:SS TZH:TZM'))
             ELSE format('Opened from %s to %s (excluded)',
-                        to_char(coalesce($2::timestamptz, coalesce($3::timestamptz, fmtbank.report_as_of()) - interval '90 days'), 'YYYY-MM-DD HH24:MI'),
-                        to_char(coalesce($3::timestamptz, fmtbank.report_as_of()), 'YYYY-MM-DD HH24:MI')) END AS subtitle;
+                        to_char(coalesce($2::timestamptz, coalesce($3::timestamptz, fmtbank.report_as_of()) - interval '90 days'), 'YYYY-MM-DD HH24:MI TZH:TZM'),
+                        to_char(coalesce($3::timestamptz, fmtbank.report_as_of()), 'YYYY-MM-DD HH24:MI TZH:TZM')) END AS subtitle;
 
 -- @query cases
 SELECT x."case", x.source, x.status, x.proposal, x.donor, x.scope, x.about, x.opened_at,

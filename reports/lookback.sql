@@ -9,7 +9,7 @@
 WITH d AS (SELECT * FROM fmtbank.donor_get($1))
 SELECT fmtbank.report_as_of() AS created, format('Lookback: donor %s', d.code) AS title,
        format('Open, applied and closed cases as of %s',
-              to_char(fmtbank.report_as_of(), 'YYYY-MM-DD HH24:MI:SS')) AS subtitle,
+              to_char(fmtbank.report_as_of(), 'YYYY-MM-DD HH24:MI:SS TZH:TZM')) AS subtitle,
        format('Donor %s', d.code) AS subject
 FROM d;
 

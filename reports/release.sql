@@ -9,7 +9,8 @@ WITH l AS (SELECT * FROM fmtbank.lot_get($1)),
 SELECT coalesce((SELECT signed_at FROM s), fmtbank.report_as_of()) AS created,
        format('Release certificate: lot %s', l.lot_id) AS title,
        CASE WHEN NOT EXISTS (SELECT 1 FROM s) THEN 'DRAFT — NOT RELEASED' END AS banner,
-       format('Lot %s', l.lot_id) AS subject
+       format('Lot %s', l.lot_id) AS subject,
+       EXISTS (SELECT 1 FROM s) AS protect
 FROM l;
 
 -- @query summary

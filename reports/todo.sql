@@ -5,7 +5,7 @@
 
 -- @query meta
 SELECT fmtbank.report_as_of() AS created,
-       format('As of %s: %s item%s', to_char(clock_timestamp(), 'YYYY-MM-DD HH24:MI'), n,
+       format('As of %s: %s item%s', to_char(clock_timestamp(), 'YYYY-MM-DD HH24:MI TZH:TZM'), n,
               CASE WHEN n = 1 THEN '' ELSE 's' END) AS subtitle
 FROM (SELECT count(*) AS n FROM fmtbank.todo) c;
 

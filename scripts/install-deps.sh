@@ -22,6 +22,10 @@ packages=(
 
 # --coverage: also lcov, for "make coverage".
 [ "${1:-}" = --coverage ] && packages+=(lcov)
+# --slow: also what the slow tier alone needs: LibreOffice Calc without a GUI (~130 MB
+# installed with its libraries) and poppler-utils, to print the reports to PDF and measure them
+# (t0423-printed-pdf).
+[ "${1:-}" = --slow ] && packages+=(libreoffice-calc-nogui poppler-utils)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -95,7 +95,8 @@ END $$;
 
 -- One audited value as people read it: the UUID or internal number of a row known by a code
 -- (donor, lot, aliquot, box, freezer, case, test, questionnaire) resolved to that code, by the
--- column's name; text unquoted; long values cut at 60 characters; null as "(none)".
+-- column's name; text unquoted; an array of plain values as "a, b"; long values cut at 60
+-- characters; null as "(none)".
 CREATE OR REPLACE FUNCTION fmtbank.audit_value(p_col text, p_val jsonb) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -106,7 +107,13 @@ BEGIN
     IF p_val IS NULL OR jsonb_typeof(p_val) = 'null' THEN
         RETURN '(none)';
     END IF;
-    v := CASE WHEN jsonb_typeof(p_val) = 'string' THEN p_val #>> '{}' ELSE p_val::text END;
+    -- an array of plain values (phases, scopes, unit aliases) as a list, not JSON
+    v := CASE WHEN jsonb_typeof(p_val) = 'string' THEN p_val #>> '{}'
+              WHEN jsonb_typeof(p_val) = 'array'
+                   AND NOT jsonb_path_exists(p_val, '$[*] ? (@.type() == "object" || @.type() == "array")')
+              THEN coalesce((SELECT string_agg(e #>> '{}', ', ' ORDER BY o)
+                               FROM jsonb_array_elements(p_val) WITH ORDINALITY AS x(e, o)), '(none)')
+              ELSE p_val::text END;
     is_uuid := v ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
     IF is_uuid THEN
         CASE p_col

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-enum out_format { OUT_TABLE, OUT_TSV, OUT_JSON };
+enum out_format { OUT_TABLE, OUT_TSV, OUT_JSON, OUT_CSV };
 
 struct cmd_ctx {
     PGconn *conn;        /* connected by the dispatcher for CMD_DB commands */
@@ -103,12 +103,17 @@ extern const struct cmd_def cmd_defs_recipient[];
 extern const struct cmd_def cmd_defs_backup[];
 extern const struct cmd_def cmd_defs_archive[];
 extern const struct cmd_def cmd_defs_trial[];
+extern const struct cmd_def cmd_defs_help[];
 
 int cmd_main(int argc, char **argv);
 
 /* Every command table, for dispatch, --help and the tests. */
 extern const struct cmd_def *const cmd_groups[];
 extern const size_t cmd_ngroups;
+/* The global options (--db, --user, --format, ...), zero-terminated. */
+extern const struct opt_spec *const cmd_global_opts;
+/* fmtbank --help: the command list, the global options and the exit codes. */
+void cmd_print_main_help(FILE *out);
 /* "fmtbank donor add CODE [--birth-year YEAR] ..." (allocated). */
 char *cmd_usage(const struct cmd_def *d);
 /* A command's --help: usage, summary, option list, help text, global options, exit codes. */
@@ -120,8 +125,16 @@ int cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
 int cmd_fail(struct cmd_ctx *ctx);
 
 enum out_shape { OUT_LIST, OUT_OBJECT };
-/* Runs a SELECT and prints it per --format: table (aligned, or vertical for one object), tsv, or
- * json (built by PostgreSQL: json_agg / row_to_json of the query). OUT_OBJECT with no row is a
+/* --format tsv or csv: records of fields, one formatter (out_record) for both. */
+static inline bool
+out_delimited(const struct cmd_ctx *ctx)
+{
+    return ctx->format == OUT_TSV || ctx->format == OUT_CSV;
+}
+/* Prints one record of n fields as TSV (tab, newline and backslash escaped) or CSV (RFC 4180). */
+void out_record(const struct cmd_ctx *ctx, const char *const *fields, int n);
+/* Runs a SELECT and prints it per --format: table (aligned, or vertical for one object; json
+ * values as text; fitted to the terminal's width), tsv, csv, or json (built by PostgreSQL: json_agg / row_to_json of the query). OUT_OBJECT with no row is a
  * not-found error with not_found as its message. */
 int out_query(struct cmd_ctx *ctx, enum out_shape shape, const char *sql, int nparams,
               const char *const *params, const char *not_found);

@@ -22,6 +22,7 @@ const struct cmd_def *const cmd_groups[] = {
     cmd_defs_backup,
     cmd_defs_archive,
     cmd_defs_trial,
+    cmd_defs_help,
 };
 
 const size_t cmd_ngroups = sizeof(cmd_groups) / sizeof(cmd_groups[0]);
@@ -35,7 +36,7 @@ static const struct opt_spec global_opts[] = {
     {"user", 0, OPT_STRING, "ROLE",
      .help = "acting PostgreSQL role (else $PGUSER; embedded default: postgres)"},
     {"format", 0, OPT_STRING, "FORMAT", .help = "for commands that print records",
-     .choices = "table|tsv|json", .def = "table"},
+     .choices = "table|tsv|json|csv", .def = "table"},
     {"reason", 0, OPT_STRING, "TEXT", .help = "why: recorded in the audit trail with every change"},
     {"quiet", 'q', OPT_FLAG, NULL,
      .help = "no new IDs on stdout (one per record created) and no progress on a terminal"},
@@ -43,6 +44,8 @@ static const struct opt_spec global_opts[] = {
     {"version", 0, OPT_FLAG, NULL, .help = "print the version"},
     {0},
 };
+
+const struct opt_spec *const cmd_global_opts = global_opts;
 
 static void
 print_global_help(FILE *out)
@@ -128,6 +131,12 @@ print_main_help(FILE *out)
     fputs("\nRun \"fmtbank COMMAND --help\" for one command.\n", out);
 }
 
+void
+cmd_print_main_help(FILE *out)
+{
+    print_main_help(out);
+}
+
 char *
 cmd_usage(const struct cmd_def *d)
 {
@@ -203,7 +212,7 @@ take_global(int argc, char **argv, int *i, struct globals *g, struct fb_error *e
 static int
 parse_format(const char *f, enum out_format *out, struct fb_error *err)
 {
-    static const char *const names[] = {"table", "tsv", "json"};
+    static const char *const names[] = {"table", "tsv", "json", "csv"};
     if (opt_check_choice(opt_find(global_opts, "format"), "--format", f, err) < 0)
         return -1;
     *out = OUT_TABLE;

@@ -32,7 +32,7 @@ cmd_freezer_show(struct cmd_ctx *ctx)
     const char *p[] = {ctx->args[0], cmd_opt(ctx, "from"), cmd_opt(ctx, "to")};
     if (ctx->format == OUT_JSON)
         return out_query(ctx, OUT_OBJECT, SHOW_SQL, 3, p, "freezer not found");
-    if (ctx->format == OUT_TSV)
+    if (out_delimited(ctx))
         return out_query(ctx, OUT_LIST,
                          "SELECT s.freezer, r ->> 'at' AS at, (r ->> 'temp_c')::numeric AS temp_c,"
                          " (r ->> 'above')::boolean AS above"

@@ -53,20 +53,27 @@ cmd_init(struct cmd_ctx *ctx)
 static int
 cmd_status(struct cmd_ctx *ctx)
 {
+    /* counts: a JSON array of {entity, state, count}; in a table, "aliquot quarantine: 5, ..." */
+#define STATUS_SQL(COUNTS)                                                                         \
+        "SELECT pg_catalog.current_database() AS database,"                                        \
+        " pg_catalog.current_setting('server_version') AS server_version,"                         \
+        " CASE WHEN pg_catalog.pg_is_in_recovery() THEN 'standby (read-only)' ELSE 'primary'"     \
+        " END AS server_role,"                                                                     \
+        " session_user AS acting_user,"                                                            \
+        " (SELECT max(version) FROM fmtbank.schema_migration) AS schema_version,"                  \
+        " coalesce((SELECT pg_catalog.format('%s pid %s, last beat %s, last sweep %s, errors %s'," \
+        "           host, pid, beat_at, coalesce(last_sweep::text, 'never'), errors)"              \
+        "           FROM fmtbank.daemon_heartbeat ORDER BY active DESC, beat_at DESC LIMIT 1),"    \
+        "          'no daemon has run') AS daemon,"                                                \
+        " (SELECT " COUNTS " FROM fmtbank.status_counts) AS counts"
     return cmd_query_noargs(
         ctx, OUT_OBJECT,
-        "SELECT pg_catalog.current_database() AS database,"
-        " pg_catalog.current_setting('server_version') AS server_version,"
-        " CASE WHEN pg_catalog.pg_is_in_recovery() THEN 'standby (read-only)' ELSE 'primary'"
-        " END AS server_role,"
-        " session_user AS acting_user,"
-        " (SELECT max(version) FROM fmtbank.schema_migration) AS schema_version,"
-        " coalesce((SELECT pg_catalog.format('%s pid %s, last beat %s, last sweep %s, errors %s',"
-        "           host, pid, beat_at, coalesce(last_sweep::text, 'never'), errors)"
-        "           FROM fmtbank.daemon_heartbeat ORDER BY active DESC, beat_at DESC LIMIT 1),"
-        "          'no daemon has run') AS daemon,"
-        " (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('entity', entity, 'state',"
-        "         state, 'count', n) ORDER BY entity, state) FROM fmtbank.status_counts) AS counts");
+        ctx->format == OUT_JSON
+            ? STATUS_SQL("pg_catalog.json_agg(pg_catalog.json_build_object('entity', entity,"
+                         " 'state', state, 'count', n) ORDER BY entity, state)")
+            : STATUS_SQL("pg_catalog.string_agg(pg_catalog.format('%s %s: %s', entity, state, n),"
+                         " ', ' ORDER BY entity, state)"));
+#undef STATUS_SQL
 }
 
 const struct cmd_def cmd_defs_init[] = {

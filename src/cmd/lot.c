@@ -44,21 +44,6 @@ static const char lot_state_sql[] = LOT_STATE_SQL("", "", "fmtbank.lot_show($1)"
 static const char lot_state_as_of_sql[] =
     LOT_STATE_SQL("x.at AS as_of, ", "'as_of', x.at, ", "fmtbank.lot_show_at($1, x.at)");
 
-static void
-tsv_value(const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\t')
-            fputs("\\t", stdout);
-        else if (*s == '\n')
-            fputs("\\n", stdout);
-        else if (*s == '\\')
-            fputs("\\\\", stdout);
-        else
-            putchar(*s);
-    }
-}
-
 int
 lot_print_state(struct cmd_ctx *ctx, const char *lot, bool *releasable)
 {
@@ -77,15 +62,15 @@ lot_print_state(struct cmd_ctx *ctx, const char *lot, bool *releasable)
     int rc = 0;
     if (ctx->format == OUT_JSON) {
         printf("%s\n", PQgetvalue(r, 0, json));
-    } else if (ctx->format == OUT_TSV) {
-        for (int c = 0; c <= blocking; c++) {
-            tsv_value(PQfname(r, c));
-            putchar(c < blocking ? '\t' : '\n');
-        }
-        for (int c = 0; c <= blocking; c++) {
-            tsv_value(PQgetvalue(r, 0, c));
-            putchar(c < blocking ? '\t' : '\n');
-        }
+    } else if (out_delimited(ctx)) {
+        const char **f = xcalloc((size_t)blocking + 1, sizeof(char *));
+        for (int c = 0; c <= blocking; c++)
+            f[c] = PQfname(r, c);
+        out_record(ctx, f, blocking + 1);
+        for (int c = 0; c <= blocking; c++)
+            f[c] = PQgetvalue(r, 0, c);
+        out_record(ctx, f, blocking + 1);
+        free(f);
     } else {
         size_t w = strlen("blocking");
         for (int c = 0; c < blocking; c++)

@@ -154,7 +154,7 @@ cmd_location_show(struct cmd_ctx *ctx)
     " AS tubes" AS_OF_X BOX " l"
     if (ctx->format == OUT_TABLE)
         rc = location_show_map(ctx, ctx->args[0]);
-    else if (ctx->format == OUT_TSV)
+    else if (out_delimited(ctx))
         rc = out_query(ctx, OUT_LIST,
                        as_of ? TSV_SQL("x.at AS as_of, ", TUBES_THEN) : TSV_SQL("", TUBES_NOW), 2,
                        p, NULL);

@@ -321,41 +321,49 @@ opts_print_wrapped(FILE *out, const char *text, size_t col, size_t indent, bool 
     fputc('\n', out);
 }
 
+char *
+opt_describe(const struct opt_spec *s)
+{
+    struct strbuf right = STRBUF_INIT;
+    strbuf_adds(&right, s->help ? s->help : "");
+    if (s->choices) {
+        strbuf_adds(&right, " (");
+        add_choices(&right, s->choices);
+        strbuf_adds(&right, ")");
+    }
+    if (s->flags & OPT_REQUIRED)
+        strbuf_adds(&right, " (required)");
+    if (s->type == OPT_MULTI)
+        strbuf_adds(&right, " (repeatable)");
+    if (s->with)
+        strbuf_addf(&right, " (with --%s)", s->with);
+    if (s->flags & OPT_KEY) {
+        char *key = opt_key_name(s);
+        strbuf_addf(&right, " [key %s]", key);
+        free(key);
+    }
+    if (s->def)
+        strbuf_addf(&right, " (default %s)", s->def);
+    return strbuf_detach(&right);
+}
+
 void
 opts_print_help(FILE *out, const struct opt_spec *specs)
 {
     for (const struct opt_spec *s = specs; s && s->name; s++) {
-        struct strbuf left = STRBUF_INIT, right = STRBUF_INIT;
+        struct strbuf left = STRBUF_INIT;
         if (s->short_name)
             strbuf_addf(&left, "-%c, ", s->short_name);
         strbuf_addf(&left, "--%s", s->name);
         if (s->value_name)
             strbuf_addf(&left, " %s", s->value_name);
-        strbuf_adds(&right, s->help ? s->help : "");
-        if (s->choices) {
-            strbuf_adds(&right, " (");
-            add_choices(&right, s->choices);
-            strbuf_adds(&right, ")");
-        }
-        if (s->flags & OPT_REQUIRED)
-            strbuf_adds(&right, " (required)");
-        if (s->type == OPT_MULTI)
-            strbuf_adds(&right, " (repeatable)");
-        if (s->with)
-            strbuf_addf(&right, " (with --%s)", s->with);
-        if (s->flags & OPT_KEY) {
-            char *key = opt_key_name(s);
-            strbuf_addf(&right, " [key %s]", key);
-            free(key);
-        }
-        if (s->def)
-            strbuf_addf(&right, " (default %s)", s->def);
+        char *right = opt_describe(s);
         if (left.len < 22)
             fprintf(out, "  %-22s ", strbuf_str(&left));
         else
             fprintf(out, "  %s\n%25s", strbuf_str(&left), "");
-        opts_print_wrapped(out, strbuf_str(&right), 25, 25, false);
+        opts_print_wrapped(out, right, 25, 25, false);
         strbuf_release(&left);
-        strbuf_release(&right);
+        free(right);
     }
 }

@@ -92,6 +92,9 @@ char *opts_usage(const struct opt_spec *specs, const struct opt_pos *pos);
 /* Prints text from column col, breaking lines at 100 columns and indenting the next ones; a
  * usage line breaks only before an option. Ends the line. */
 void opts_print_wrapped(FILE *out, const char *text, size_t col, size_t indent, bool usage);
+/* What the option list says of one option: its help, choices, (required), (repeatable), its
+ * partner, configuration key and default (allocated). */
+char *opt_describe(const struct opt_spec *s);
 /* The option list of --help, one option per line (with its choices, default and partner). */
 void opts_print_help(FILE *out, const struct opt_spec *specs);
 

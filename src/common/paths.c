@@ -28,6 +28,27 @@ running_from_build_dir(void)
     return strncmp(exe, FMTBANK_BUILD_DIR, len) == 0 && exe[len] == '/';
 }
 
+/* PREFIX/DIR/NAME for an executable installed as PREFIX/bin/fmtbank (cmake --install --prefix
+ * may put it elsewhere than the configured prefix), or NULL. */
+static char *
+installed_beside(const char *dir, const char *name)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0'; /* PREFIX/bin */
+    slash = strrchr(exe, '/');
+    if (!slash || strcmp(slash, "/bin") != 0)
+        return NULL;
+    *slash = '\0';
+    return xasprintf("%s/%s/%s", exe, dir, name);
+}
+
 char *
 paths_data_dir(const char *what)
 {
@@ -43,6 +64,10 @@ paths_data_dir(const char *what)
             return source;
         free(source);
     }
+    char *beside = installed_beside("share/fmtbank", what);
+    if (beside && is_dir(beside))
+        return beside;
+    free(beside);
     return xasprintf("%s/%s", FMTBANK_INSTALL_DATADIR, what);
 }
 
@@ -61,5 +86,10 @@ paths_pgmodule(void)
         return xstrdup(env);
     if (running_from_build_dir() && access(FMTBANK_PGMODULE_BUILD, R_OK) == 0)
         return xstrdup(FMTBANK_PGMODULE_BUILD);
+    char *beside =
+        running_from_build_dir() ? NULL : installed_beside("lib/fmtbank", "fmtbank_auth.so");
+    if (beside && access(beside, R_OK) == 0)
+        return beside;
+    free(beside);
     return xstrdup(FMTBANK_PGMODULE_INSTALL);
 }

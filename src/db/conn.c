@@ -164,14 +164,25 @@ connect_checked(const char *dbname, const char *user, struct fb_error *err)
     db_error_fill(c, NULL, err);
     /* A role that does not exist, or a login refused, is a permission matter, not an outage. */
     const char *msg = c ? PQerrorMessage(c) : "";
-    if (strstr(msg, "does not exist") && strstr(msg, "role"))
+    /* The server does not tell a missing role from a wrong password (scram): both name
+     * "user add", which is how an administrator makes someone a user. */
+    const char *who = c && PQuser(c) ? PQuser(c) : "NAME";
+    if (strstr(msg, "does not exist") && strstr(msg, "role")) {
         err->kind = FB_ERR_PERMISSION;
-    else if (strstr(msg, "not permitted to log in") || strstr(msg, "authentication failed") ||
-             strstr(msg, "no password supplied") || strstr(msg, "failed logins")) {
+        fb_error_hint(err, "\"%s\" is not a fmtbank user: an administrator adds it with "
+                           "\"fmtbank --user ADMIN user add %s --role ROLE\".", who, who);
+    } else if (strstr(msg, "not permitted to log in") || strstr(msg, "authentication failed") ||
+               strstr(msg, "no password supplied") || strstr(msg, "failed logins")) {
         err->kind = FB_ERR_PERMISSION;
         if (strstr(msg, "no password supplied"))
             fb_error_hint(err, "Give the password in a PGPASSFILE (mode 0600) or name the acting "
-                               "user with --user; it defaults to PGUSER, else your OS user name.");
+                               "user with --user; it defaults to PGUSER, else your OS user name. "
+                               "A new user is added by an administrator with \"fmtbank --user "
+                               "ADMIN user add %s --role ROLE\".", who);
+        else if (strstr(msg, "authentication failed"))
+            fb_error_hint(err, "Check the password for \"%s\" (PGPASSFILE); if \"%s\" is not a "
+                               "fmtbank user yet, an administrator adds it with \"fmtbank --user "
+                               "ADMIN user add %s --role ROLE\".", who, who, who);
     }
     else
         err->kind = FB_ERR_DBUNAVAIL;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,14 +80,20 @@ cell_parse_datetime(const char *s, bool with_time, struct cell_datetime *out)
     }
     /* An offset ("+01", "-05:30", "+05:45:00") or nothing; a BC suffix is refused. */
     if (*p == '+' || *p == '-') {
-        p++;
-        if (digits(&p, 2) < 0)
+        char sign = *p++;
+        int oh = digits(&p, 2), om = 0;
+        if (oh < 0)
             return -1;
-        while (*p == ':') {
+        for (int k = 0; *p == ':'; k++) {
             p++;
-            if (digits(&p, 2) < 0)
+            int x = digits(&p, 2);
+            if (x < 0)
                 return -1;
+            if (k == 0)
+                om = x;
         }
+        snprintf(out->offset, sizeof(out->offset), "%c%02u:%02u", sign, (unsigned)oh % 100u,
+                 (unsigned)om % 100u);
     }
     if (*p != '\0')
         return -1;

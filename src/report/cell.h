@@ -9,11 +9,13 @@
 struct cell_datetime {
     int year, month, day, hour, min;
     double sec;
+    char offset[8]; /* the value's UTC offset as "+01:00" (seconds dropped), "" when none */
 };
 
 /* Parses PostgreSQL's ISO output of a date ("2026-11-27") or, with with_time, of a timestamp
- * ("2026-11-27 08:30:00.25+01"; a date alone is midnight). The offset is ignored: values are
- * already in the session's time zone, and Excel has none. Returns 0, or -1 for what Excel cannot
+ * ("2026-11-27 08:30:00.25+01"; a date alone is midnight). The offset is not applied (values are
+ * already in the session's time zone, and Excel has none) but kept in out->offset, for the cell's
+ * number format to show. Returns 0, or -1 for what Excel cannot
  * hold as a date (infinity, BC, before 1900, malformed): the caller writes that as text. */
 int cell_parse_datetime(const char *s, bool with_time, struct cell_datetime *out);
 /* A finite number ("12", "-3.5e2", "1.50"). Returns 0 or -1 (NaN, Infinity, malformed). */

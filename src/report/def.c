@@ -17,8 +17,8 @@
 
 const char *const report_boxmap_columns[] = {"box", "caption", "nrows", "ncols", "row",
                                              "col", "label",   "state", NULL};
-const char *const report_meta_columns[] = {"created", "title",   "subtitle",
-                                           "banner",  "subject", NULL};
+const char *const report_meta_columns[] = {"created", "title",   "subtitle", "banner",
+                                           "subject", "protect", NULL};
 
 static const char *const type_names[] = {"text", "integer",   "number",
                                          "date", "timestamp", "boolean"};

@@ -5,6 +5,7 @@
 #include "report/report.h"
 #include "report/report_int.h"
 #include "report/xlsx.h"
+#include "report/cell.h"
 #include "common/outfile.h"
 #include "common/progress.h"
 #include "db/db.h"
@@ -338,7 +339,7 @@ done:
 }
 
 struct meta {
-    char *created, *title, *subtitle, *banner, *subject;
+    char *created, *title, *subtitle, *banner, *subject, *protect;
 };
 
 static void
@@ -348,6 +349,7 @@ meta_free(struct meta *m)
     free(m->title);
     free(m->subtitle);
     free(m->banner);
+    free(m->protect);
     free(m->subject);
 }
 
@@ -364,9 +366,10 @@ run_meta(PGconn *conn, const struct report_def *def, const struct report_bound *
         db_error_fill(conn, res, err);
         report_blame_query(def, q, res, err);
     } else if (report_shape_meta(def, res, err) == 0) {
-        char **slots[] = {&m->created, &m->title, &m->subtitle, &m->banner, &m->subject};
+        char **slots[] = {&m->created, &m->title, &m->subtitle, &m->banner, &m->subject,
+                          &m->protect};
         for (int i = 0; PQntuples(res) > 0 && i < PQnfields(res); i++)
-            for (size_t k = 0; k < 5; k++)
+            for (size_t k = 0; k < sizeof(slots) / sizeof(slots[0]); k++)
                 if (strcmp(PQfname(res, i), report_meta_columns[k]) == 0 && !PQgetisnull(res, 0, i))
                     *slots[k] = xstrdup(PQgetvalue(res, 0, i));
         rc = 0;
@@ -461,7 +464,8 @@ report_run(PGconn *conn, const struct report_request *req, struct report_stats *
                       " (SELECT value FROM fmtbank.site_setting WHERE name = 'site_name'),"
                       " pg_catalog.floor(extract(epoch FROM coalesce($1::timestamptz,"
                       "                    fmtbank.report_as_of(), pg_catalog.now())))::bigint,"
-                      " coalesce($1::timestamptz, fmtbank.report_as_of(), pg_catalog.now())"
+                      " coalesce($1::timestamptz, fmtbank.report_as_of(), pg_catalog.now()),"
+                      " pg_catalog.current_setting('TimeZone')"
                       " FROM (SELECT session_user::text AS login) u"
                       " LEFT JOIN fmtbank.app_user a ON a.name = u.login",
                       1, p, err);
@@ -489,6 +493,7 @@ report_run(PGconn *conn, const struct report_request *req, struct report_stats *
             .comments = comments.buf,
             .keywords = def->name,
             .created = strtoll(PQgetvalue(ctx, 0, 3), NULL, 10),
+            .time_zone = PQgetvalue(ctx, 0, 5),
         };
         if (props.created < 1)
             props.created = 1;
@@ -500,6 +505,15 @@ report_run(PGconn *conn, const struct report_request *req, struct report_stats *
     }
     if (req->sheet_rows)
         xlsx_set_max_rows(book, req->sheet_rows);
+    {
+        bool protect = false;
+        if (m.protect && cell_parse_bool(m.protect, &protect) < 0) {
+            fb_error_set(err, FB_ERR_INPUT, "report \"%s\": the meta column protect is \"%s\", "
+                         "not a boolean", def->name, m.protect);
+            goto done;
+        }
+        xlsx_set_protect(book, protect);
+    }
     for (size_t i = 0; i < def->nsheets;) {
         /* Consecutive table and box-map sheets of one query run together (def.c makes sheets
          * that share a query consecutive). */

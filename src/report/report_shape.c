@@ -159,17 +159,23 @@ report_shape_meta(const struct report_def *def, const PGresult *res, struct fb_e
             fb_error_set(err, FB_ERR_INPUT,
                          "report \"%s\": meta query \"%s\" returns unknown column \"%s\"",
                          def->name, def->meta, n);
-            fb_error_hint(err, "A meta query may return created, title, subtitle, banner and "
-                               "subject.");
+            fb_error_hint(err, "A meta query may return created, title, subtitle, banner, "
+                               "subject and protect.");
             return -1;
         }
         Oid oid = PQftype(res, i);
         enum cell_type t = type_for_oid(oid);
-        if (strcmp(n, "created") == 0 ? t != CELL_TIMESTAMP : t != CELL_TEXT) {
+        enum cell_type want = strcmp(n, "created") == 0   ? CELL_TIMESTAMP
+                              : strcmp(n, "protect") == 0 ? CELL_BOOLEAN
+                                                          : CELL_TEXT;
+        if (t != want) {
             fb_error_set(err, FB_ERR_INPUT,
                          "report \"%s\": column \"%s\" of meta query \"%s\" must be %s, not %s",
                          def->name, n, def->meta,
-                         strcmp(n, "created") == 0 ? "a timestamp" : "text", oid_name(oid));
+                         want == CELL_TIMESTAMP ? "a timestamp"
+                         : want == CELL_BOOLEAN ? "a boolean"
+                                                : "text",
+                         oid_name(oid));
             return -1;
         }
     }

@@ -35,10 +35,13 @@ struct xlsx_book {
     lxw_workbook *wb;
     lxw_doc_properties props;
     lxw_format *title, *subtitle, *banner, *header, *note, *bold, *label, *grid_empty, *grid_other;
+    lxw_format *label_wrap; /* a record sheet's field names: bold, wrapped, at the top */
     struct fmt_cache *fmts;
     size_t nfmts;
     struct owned *owned; /* tables, box maps and their arrays, freed with the book */
     uint32_t max_rows;
+    char *time_zone; /* the session's, shown after timestamps that carry no offset */
+    bool protect;    /* every sheet protected (a signed certificate) */
 };
 
 struct xlsx_table {
@@ -48,6 +51,7 @@ struct xlsx_table {
     const struct xlsx_col *cols;
     size_t ncols;
     lxw_format **fmts;
+    double *widths;   /* each column's printed width, in characters */
     lxw_worksheet *ws;
     int part;         /* 1, then 2, 3... for continuation sheets */
     lxw_row_t header; /* row of the header line on the current sheet */
@@ -212,6 +216,7 @@ xlsx_open(const char *path, const struct xlsx_props *p, struct fb_error *err)
     b->props.comments = dup_or_null(p->comments);
     b->props.keywords = dup_or_null(p->keywords);
     b->props.created = (time_t)p->created;
+    b->time_zone = dup_or_null(p->time_zone);
     if (check(workbook_set_properties(wb, &b->props), err, "the document properties", NULL) < 0) {
         xlsx_discard(b);
         return NULL;
@@ -236,6 +241,10 @@ xlsx_open(const char *path, const struct xlsx_props *p, struct fb_error *err)
     format_set_italic(b->note);
     b->bold = new_format(b);
     format_set_bold(b->bold);
+    b->label_wrap = new_format(b);
+    format_set_bold(b->label_wrap);
+    format_set_text_wrap(b->label_wrap);
+    format_set_align(b->label_wrap, LXW_ALIGN_VERTICAL_TOP);
     b->label = new_format(b);
     format_set_bold(b->label);
     format_set_align(b->label, LXW_ALIGN_CENTER);
@@ -249,6 +258,12 @@ xlsx_open(const char *path, const struct xlsx_props *p, struct fb_error *err)
     format_set_font_size(b->grid_other, 9);
     format_set_align(b->grid_other, LXW_ALIGN_CENTER);
     return b;
+}
+
+void
+xlsx_set_protect(struct xlsx_book *b, bool protect)
+{
+    b->protect = protect;
 }
 
 void
@@ -276,6 +291,7 @@ book_free(struct xlsx_book *b)
     free(b->props.company);
     free(b->props.comments);
     free(b->props.keywords);
+    free(b->time_zone);
     free(b);
 }
 
@@ -318,27 +334,76 @@ default_format(enum cell_type t)
     }
 }
 
-/* One format per distinct (number format, extra) pair: Excel limits a workbook's formats. */
+/* One format per distinct number format (NULL: General) and alignment: Excel limits a
+ * workbook's formats. Every data cell is aligned to the top of its row (rows grow with wrapped
+ * text), text wraps within its column, booleans (yes/no) are centred in tables; a record sheet's
+ * values (left) are all aligned left, under one another. */
 static lxw_format *
-data_format(struct xlsx_book *b, enum cell_type t, const char *numfmt)
+aligned_format(struct xlsx_book *b, enum cell_type t, const char *nf, bool left)
 {
-    const char *nf = numfmt ? numfmt : default_format(t);
-    if (!nf)
-        return NULL;
+    char *key = xasprintf("%c%c|%s", t == CELL_TEXT ? 'w' : t == CELL_BOOLEAN ? 'c' : 'n',
+                          left ? 'l' : '-', nf ? nf : "");
     for (size_t i = 0; i < b->nfmts; i++)
-        if (strcmp(b->fmts[i].key, nf) == 0)
+        if (strcmp(b->fmts[i].key, key) == 0) {
+            free(key);
             return b->fmts[i].fmt;
+        }
     lxw_format *f = new_format(b);
-    format_set_num_format(f, nf);
+    if (nf)
+        format_set_num_format(f, nf);
+    format_set_align(f, LXW_ALIGN_VERTICAL_TOP);
+    if (t == CELL_TEXT)
+        format_set_text_wrap(f);
+    if (left)
+        format_set_align(f, LXW_ALIGN_LEFT);
+    else if (t == CELL_BOOLEAN)
+        format_set_align(f, LXW_ALIGN_CENTER);
     b->fmts = xrealloc(b->fmts, (b->nfmts + 1) * sizeof(*b->fmts));
-    b->fmts[b->nfmts].key = xstrdup(nf);
+    b->fmts[b->nfmts].key = key;
     b->fmts[b->nfmts].fmt = f;
     b->nfmts++;
     return f;
 }
 
+static lxw_format *
+cached_format(struct xlsx_book *b, enum cell_type t, const char *nf)
+{
+    return aligned_format(b, t, nf, false);
+}
+
+static lxw_format *
+data_format(struct xlsx_book *b, enum cell_type t, const char *numfmt)
+{
+    return cached_format(b, t, numfmt ? numfmt : default_format(t));
+}
+
+/* A timestamp's format: the column's, followed by the value's UTC offset ("+01:00"), or the
+ * session's time zone for a value without one, so that no printed time is without its zone. */
+static lxw_format *
+timestamp_format(struct xlsx_book *b, const char *numfmt, const char *offset, bool left)
+{
+    const char *nf = numfmt ? numfmt : default_format(CELL_TIMESTAMP);
+    const char *zone = offset && *offset ? offset : b->time_zone ? b->time_zone : "";
+    if (!*zone)
+        return aligned_format(b, CELL_TIMESTAMP, nf, left);
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addf(&sb, "%s \"", nf);
+    for (const char *p = zone; *p; p++)
+        if (*p != '"')
+            strbuf_addch(&sb, *p);
+    strbuf_addch(&sb, '"');
+    lxw_format *f = aligned_format(b, CELL_TIMESTAMP, strbuf_str(&sb), left);
+    strbuf_release(&sb);
+    return f;
+}
+
+/* The widest a text column is made: longer text wraps within it instead of widening the page. */
+#define TEXT_WIDTH_MAX 60
+/* A record sheet's value column: one column for every field, wide enough for a SHA-256. */
+#define RECORD_WIDTH_MAX 70
+
 static double
-default_width(const struct xlsx_col *c)
+declared_width(const struct xlsx_col *c)
 {
     if (c->width > 0)
         return c->width;
@@ -368,6 +433,74 @@ default_width(const struct xlsx_col *c)
     return w;
 }
 
+/* A column's width: as declared (or the type's default), a text column at most TEXT_WIDTH_MAX,
+ * a timestamp column wide enough for its format and a UTC offset. */
+static double
+default_width(const struct xlsx_col *c)
+{
+    double w = declared_width(c);
+    if (c->type == CELL_TEXT && w > TEXT_WIDTH_MAX)
+        w = TEXT_WIDTH_MAX;
+    if (c->type == CELL_TIMESTAMP) {
+        const char *nf = c->format ? c->format : default_format(CELL_TIMESTAMP);
+        double need = (double)strlen(nf) + 5; /* " +01:00": separators are narrower than digits */
+        if (w < need)
+            w = need;
+    }
+    return w;
+}
+
+/* Lines text takes in a column width characters wide, wrapped at spaces. A width counts digits
+ * of Calibri 11; mixed text fits 1.15 to 1.25 characters a digit (measured with LibreOffice's
+ * metric-compatible Carlito), taken as 1.1 to err on the side of a line too many; bold 0.95. */
+static unsigned
+text_lines(const char *s, double width, bool bold)
+{
+    double usable = (width - 1) * (bold ? 0.95 : 1.1);
+    size_t per = usable >= 1 ? (size_t)usable : 1;
+    unsigned lines = 0;
+    for (const char *p = s;;) {
+        const char *e = strchr(p, '\n');
+        const char *end = e ? e : p + strlen(p);
+        size_t col = 0;
+        lines++;
+        while (p < end) {
+            while (p < end && *p == ' ')
+                p++;
+            const char *w = p;
+            size_t wl = 0;
+            for (; p < end && *p != ' '; p++)
+                if (((unsigned char)*p & 0xC0) != 0x80)
+                    wl++;
+            if (p == w)
+                break;
+            if (col > 0 && col + 1 + wl <= per) {
+                col += 1 + wl;
+                continue;
+            }
+            if (col > 0)
+                lines++;
+            col = wl;
+            while (col > per) {
+                lines++;
+                col -= per;
+            }
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return lines;
+}
+
+/* The height of a row of lines lines (Calibri 11: 15 points a line; Excel's limit 409). */
+static double
+row_height(unsigned lines)
+{
+    double h = 15.0 * lines;
+    return h > 409 ? 409 : h;
+}
+
 /* Text with Excel's 32,767-character limit applied (a longer value is cut and marked). */
 static int
 write_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s, lxw_format *f)
@@ -383,15 +516,17 @@ write_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s, lxw_forma
     return e;
 }
 
-/* Writes one value of a declared type; what Excel cannot hold as that type is written as text. */
+/* Writes one value of column col (f: its format; left: a record sheet's value); what Excel
+ * cannot hold as the column's type is written as text. A boolean is the word yes or no (printed
+ * pages have no TRUE/FALSE); a timestamp shows its UTC offset. */
 static lxw_error
-write_value(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, enum cell_type t, const char *v,
-            lxw_format *f)
+write_value(struct xlsx_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
+            const struct xlsx_col *col, const char *v, lxw_format *f, bool left)
 {
     double d;
     bool yes;
     struct cell_datetime dt;
-    switch (t) {
+    switch (col->type) {
     case CELL_INTEGER:
     case CELL_NUMBER:
         if (cell_parse_number(v, &d) == 0)
@@ -399,21 +534,25 @@ write_value(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, enum cell_type t, const
         break;
     case CELL_DATE:
     case CELL_TIMESTAMP:
-        if (cell_parse_datetime(v, t == CELL_TIMESTAMP, &dt) == 0) {
+        if (cell_parse_datetime(v, col->type == CELL_TIMESTAMP, &dt) == 0) {
             lxw_datetime x = {dt.year, dt.month, dt.day, dt.hour, dt.min, dt.sec};
+            if (col->type == CELL_TIMESTAMP)
+                f = timestamp_format(b, col->format, dt.offset, left);
             return worksheet_write_datetime(ws, r, c, &x, f);
         }
         break;
     case CELL_BOOLEAN:
         if (cell_parse_bool(v, &yes) == 0)
-            return worksheet_write_boolean(ws, r, c, yes, f);
+            return worksheet_write_string(ws, r, c, yes ? "yes" : "no", f);
         break;
     case CELL_TEXT:
         break;
     }
-    /* an ID is shown with its check character set apart (common/idtext.h) */
+    /* text, or a value that did not parse as its type: an ID is shown with its check character
+     * set apart (common/idtext.h) */
     char *id = idtext_display_dup(v);
-    lxw_error e = (lxw_error)write_text(ws, r, c, id ? id : v, NULL);
+    lxw_error e = (lxw_error)write_text(ws, r, c, id ? id : v,
+                                        col->type == CELL_TEXT ? f : aligned_format(b, CELL_TEXT, NULL, left));
     free(id);
     return e;
 }
@@ -454,7 +593,34 @@ add_sheet(struct xlsx_book *b, const char *name, struct fb_error *err)
     if (!ws)
         fb_error_set(err, FB_ERR_INTERNAL, "could not add sheet \"%s\"", name);
     capture_report(said, !ws, err);
+    if (ws && b->protect) {
+        /* no password: it keeps a signed record from being changed by mistake, and says so */
+        lxw_protection opt = {.autofilter = LXW_TRUE};
+        worksheet_protect(ws, NULL, &opt);
+    }
     return ws;
+}
+
+/* The printed width of an A4 landscape page between Excel's default margins (0.7 inch each
+ * side), in pixels at 96 dpi; and the smallest scale a page is printed at. */
+#define PAGE_WIDTH_PX ((297.0 / 25.4 - 1.4) * 96)
+#define PRINT_SCALE_MIN 60
+
+/* Fits the printed page to the columns (widths in characters): one page wide (fit to width)
+ * when that needs a scale of at least PRINT_SCALE_MIN %; else printed at PRINT_SCALE_MIN %,
+ * the columns continuing on pages to the right, the first column repeated on each. */
+static void
+page_fit(lxw_worksheet *ws, const double *widths, size_t n)
+{
+    double px = 0;
+    for (size_t c = 0; c < n; c++)
+        px += (double)(int)(widths[c] * 7 + 5 + 0.5); /* Excel: Calibri 11, 7 px a character */
+    if (px * PRINT_SCALE_MIN / 100 <= PAGE_WIDTH_PX) {
+        worksheet_fit_to_pages(ws, 1, 0);
+    } else {
+        worksheet_set_print_scale(ws, PRINT_SCALE_MIN);
+        worksheet_repeat_columns(ws, 0, 0);
+    }
 }
 
 /* Writes the heading lines and the print setup; returns the first free row after a blank line,
@@ -478,7 +644,6 @@ heading(struct xlsx_book *b, lxw_worksheet *ws, const char *sheet, const struct 
             return -1;
     worksheet_set_landscape(ws);
     worksheet_set_paper(ws, 9); /* A4 */
-    worksheet_fit_to_pages(ws, 1, 0);
     char *head = h && h->banner ? print_text("&C&\"-,Bold\"&KC00000", h->banner, "") : NULL;
     char *foot = print_text("&L", title, "&RPage &P of &N");
     int rc = 0;
@@ -524,9 +689,19 @@ table_sheet(struct xlsx_table *t, struct fb_error *err)
     if (r < 0)
         goto done;
     t->header = (lxw_row_t)r;
+    /* the header row is as tall as its most wrapped header, so none runs into the first row */
+    unsigned lines = 1;
     for (size_t c = 0; c < t->ncols; c++) {
-        if (check(worksheet_set_column(t->ws, (lxw_col_t)c, (lxw_col_t)c,
-                                       default_width(&t->cols[c]), NULL),
+        unsigned l = text_lines(t->cols[c].header, t->widths[c], true);
+        if (l > lines)
+            lines = l;
+    }
+    if (check(worksheet_set_row(t->ws, t->header, row_height(lines), NULL), err, "the header",
+              name) < 0)
+        goto done;
+    page_fit(t->ws, t->widths, t->ncols);
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (check(worksheet_set_column(t->ws, (lxw_col_t)c, (lxw_col_t)c, t->widths[c], NULL),
                   err, "column widths", name) < 0 ||
             check(write_text(t->ws, t->header, (lxw_col_t)c, t->cols[c].header, b->header), err,
                   "the header", name) < 0)
@@ -569,8 +744,11 @@ xlsx_table_begin(struct xlsx_book *b, const char *sheet, const struct xlsx_headi
     t->cols = cols;
     t->ncols = ncols;
     t->fmts = own(b, xcalloc(ncols, sizeof(*t->fmts)));
-    for (size_t c = 0; c < ncols; c++)
+    t->widths = own(b, xcalloc(ncols, sizeof(*t->widths)));
+    for (size_t c = 0; c < ncols; c++) {
         t->fmts[c] = data_format(b, cols[c].type, cols[c].format);
+        t->widths[c] = default_width(&cols[c]);
+    }
     t->part = 1;
     return table_sheet(t, err) < 0 ? NULL : t;
 }
@@ -585,11 +763,23 @@ xlsx_table_row(struct xlsx_table *t, const char *const *values, struct fb_error 
         if (table_sheet(t, err) < 0)
             return -1;
     }
+    /* a row with wrapped text is given its height: readers do not all compute it */
+    unsigned lines = 1;
+    for (size_t c = 0; c < t->ncols; c++)
+        if (values[c] && t->cols[c].type == CELL_TEXT) {
+            unsigned l = text_lines(values[c], t->widths[c], false);
+            if (l > lines)
+                lines = l;
+        }
+    if (lines > 1 &&
+        check(worksheet_set_row(t->ws, t->row, row_height(lines), NULL), err, "a row height",
+              t->base_name) < 0)
+        return -1;
     for (size_t c = 0; c < t->ncols; c++) {
         if (!values[c])
             continue;
-        lxw_error e =
-            write_value(t->ws, t->row, (lxw_col_t)c, t->cols[c].type, values[c], t->fmts[c]);
+        lxw_error e = write_value(t->book, t->ws, t->row, (lxw_col_t)c, &t->cols[c], values[c],
+                                  t->fmts[c], false);
         if (e != LXW_NO_ERROR) {
             fb_error_set(err, FB_ERR_INTERNAL, "could not write row %lu of sheet \"%s\": %s",
                          (unsigned long)t->total + 1, t->base_name, lxw_strerror(e));
@@ -641,9 +831,17 @@ xlsx_record_sheet(struct xlsx_book *b, const char *sheet, const struct xlsx_head
         double wl = (double)cell_utf8_len(cols[c].header) + 2;
         if (wl > wlabel)
             wlabel = wl > 50 ? 50 : wl;
-        double wv = default_width(&cols[c]);
+        double wv = declared_width(&cols[c]);
         if (wv > wvalue)
-            wvalue = wv;
+            wvalue = wv > RECORD_WIDTH_MAX ? RECORD_WIDTH_MAX : wv;
+    }
+    {
+        double *w = xcalloc(nrecords + 1, sizeof(double));
+        w[0] = wlabel;
+        for (size_t k = 1; k <= nrecords; k++)
+            w[k] = wvalue;
+        page_fit(ws, w, nrecords + 1);
+        free(w);
     }
     if (check(worksheet_set_column(ws, 0, 0, wlabel, NULL), err, "column widths", sheet) < 0 ||
         (nrecords > 0 && check(worksheet_set_column(ws, 1, (lxw_col_t)nrecords, wvalue, NULL), err,
@@ -653,12 +851,23 @@ xlsx_record_sheet(struct xlsx_book *b, const char *sheet, const struct xlsx_head
         return check(write_text(ws, r, 0, empty_text ? empty_text : "No record.", b->note), err,
                      "the empty note", sheet);
     for (size_t c = 0; c < ncols; c++, r++) {
-        if (check(write_text(ws, r, 0, cols[c].header, b->bold), err, "a label", sheet) < 0)
-            return -1;
-        lxw_format *f = data_format(b, cols[c].type, cols[c].format);
+        unsigned lines = text_lines(cols[c].header, wlabel, true);
         for (size_t k = 0; k < nrecords; k++) {
             const char *v = values[k * ncols + c];
-            if (v && check(write_value(ws, r, (lxw_col_t)(k + 1), cols[c].type, v, f), err,
+            unsigned l = v && cols[c].type == CELL_TEXT ? text_lines(v, wvalue, false) : 1;
+            if (l > lines)
+                lines = l;
+        }
+        if (lines > 1 && check(worksheet_set_row(ws, r, row_height(lines), NULL), err,
+                               "a row height", sheet) < 0)
+            return -1;
+        if (check(write_text(ws, r, 0, cols[c].header, b->label_wrap), err, "a label", sheet) < 0)
+            return -1;
+        const char *nf = cols[c].format ? cols[c].format : default_format(cols[c].type);
+        lxw_format *f = aligned_format(b, cols[c].type, nf, true);
+        for (size_t k = 0; k < nrecords; k++) {
+            const char *v = values[k * ncols + c];
+            if (v && check(write_value(b, ws, r, (lxw_col_t)(k + 1), &cols[c], v, f, true), err,
                            "a value", sheet) < 0)
                 return -1;
         }
@@ -838,6 +1047,12 @@ xlsx_boxmap_end(struct xlsx_boxmap *m, const char *empty_text, struct fb_error *
         check(write_text(m->ws, m->row, 0, empty_text ? empty_text : "No box.", m->book->note), err,
               "the empty note", m->name) < 0)
         return -1;
+    double *w = xcalloc((size_t)m->maxcols + 1, sizeof(double));
+    w[0] = 5;
+    for (int c = 1; c <= m->maxcols; c++)
+        w[c] = BOX_COL_WIDTH;
+    page_fit(m->ws, w, (size_t)m->maxcols + 1);
+    free(w);
     return check(worksheet_set_column(m->ws, 1, (lxw_col_t)m->maxcols, BOX_COL_WIDTH, NULL), err,
                  "column widths", m->name);
 }

@@ -6,10 +6,13 @@
  *  - record: heading, then one line per field (label, value) for short one-record queries;
  *  - boxmap: heading, a legend, then one coloured grid per freezer box, streamed cell by cell.
  * Cell values arrive as PostgreSQL's text output (ISO dates) and are written as real Excel
- * dates, numbers and booleans. */
+ * dates (a timestamp's format showing its UTC offset) and numbers, booleans as the words yes and
+ * no, text wrapped within its column (at most 60 characters wide; the row as tall as its text).
+ * Every sheet prints landscape on A4, one page wide when that needs 60 % or more, else at 60 %. */
 #ifndef FMTBANK_XLSX_H
 #define FMTBANK_XLSX_H
 #include "common/error.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +22,7 @@ enum cell_type { CELL_TEXT, CELL_INTEGER, CELL_NUMBER, CELL_DATE, CELL_TIMESTAMP
 struct xlsx_props {
     const char *title, *subject, *author, *company, *comments, *keywords;
     int64_t created;
+    const char *time_zone; /* shown after a timestamp value without a UTC offset; may be NULL */
 };
 
 /* Lines above a sheet's content: title (bold), optional subtitle, optional banner (bold red, also
@@ -50,6 +54,9 @@ struct xlsx_book *xlsx_open(const char *path, const struct xlsx_props *props, st
 int xlsx_close(struct xlsx_book *book, struct fb_error *err);
 /* Frees the book without finishing the file (after an error). */
 void xlsx_discard(struct xlsx_book *book);
+/* Protects every sheet added from now on (no password: a signed record is not changed by
+ * mistake; the autofilter still works). */
+void xlsx_set_protect(struct xlsx_book *book, bool protect);
 /* Rows per sheet before a table continues on a new sheet "NAME (2)" (Excel's limit by default;
  * lowered only by tests). */
 void xlsx_set_max_rows(struct xlsx_book *book, uint32_t max_rows);

@@ -13,7 +13,7 @@ donor_consent D-0100
 fmtbank --user quinn donor identity D-0100 --full-name "Jane Doe" >/dev/null
 
 expect 0 "report list" fmtbank report list --format tsv
-assert_contains "$OUT" $'audit\tAudit trail\tIntegrity, Trail\tsince (timestamp), until (timestamp)' "lists audit with sheets and parameters"
+assert_contains "$OUT" $'audit\tAudit trail\tIntegrity, Trail, Row data\tsince (timestamp), until (timestamp)' "lists audit with sheets and parameters"
 expect 0 "report list --format json" fmtbank report list --format json
 assert_contains "$OUT" '"name":"audit"' "json list"
 
@@ -22,7 +22,7 @@ assert_contains "$OUT" "audit: ok" "audit definition checks"
 
 # ---------------------------------------------------------------- the audit report
 expect 0 "audit report (auditor)" fmtbank --user audrey report audit --param "since=$today" --param "until=$today" -o "$TMP/audit.xlsx"
-assert_contains "$ERR" "wrote report \"audit\" to \"$TMP/audit.xlsx\": 2 sheets" "summary on stderr"
+assert_contains "$ERR" "wrote report \"audit\" to \"$TMP/audit.xlsx\": 3 sheets" "summary on stderr"
 assert_eq "$OUT" "" "nothing on stdout"
 d=$(DUMP "$TMP/audit.xlsx")
 assert_contains "$d" "sheets Integrity|Trail" "sheet names, integrity first"
@@ -33,10 +33,13 @@ assert_contains "$d" "props keywords=audit" "keywords name the report"
 # The auditor does not see donor-identity (PII) rows, so "last" is the newest row she can read.
 last=$(sql "select to_char(max(at) at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') from fmtbank.audit_log where not pii")
 assert_contains "$d" "props created=$last" "created = time of the last audit row in the period (not now)"
-assert_contains "$d" "sheet Trail freeze=A5 filter=A4:I" "trail: frozen header row and autofilter"
+assert_contains "$d" "sheet Trail freeze=A5 filter=A4:H" "trail: frozen header row and autofilter"
 assert_contains "$d" "cell Trail!A4 text Row fmt=General bold=True" "bold header"
-assert_contains "$d" "cell Trail!I4 text New row" "ninth column header"
-assert_contains "$d" "width Trail!H 60.7" "declared column width"
+assert_contains "$d" "cell Trail!G4 text Changes (field: old → new)" "the changed fields as people read them"
+assert_contains "$d" "cell Trail!H4 text Reason" "eighth column header"
+assert_contains "$d" "width Trail!G 50.7" "declared column width"
+assert_contains "$d" "sheet Row data freeze=A5 filter=A4:E" "each row as stored on its own sheet"
+assert_contains "$d" "cell Row data!E4 text New row (as stored)" "its new row"
 assert_contains "$d" "cell Trail!B5 date $today" "timestamps are real dates"
 assert_contains "$d" "fmt=yyyy-mm-dd hh:mm:ss" "with the declared number format"
 assert_contains "$d" "cell Trail!A5 int 1 fmt=0" "ids are numbers"
@@ -66,7 +69,7 @@ assert_eq "$(DUMP "$TMP/audit2.xlsx")" "$d" "regenerated report is identical cel
 expect 0 "empty period" fmtbank --user audrey report audit --param until=2001-01-01 -o "$TMP/empty.xlsx"
 d=$(DUMP "$TMP/empty.xlsx")
 assert_contains "$d" "cell Trail!A5 text No audit rows in this period." "empty note"
-assert_contains "$d" "filter=A4:I4" "autofilter over the header only"
+assert_contains "$d" "filter=A4:H4" "autofilter over the header only"
 assert_contains "$d" "cell Integrity!B6 int 0 " "no rows in the period"
 assert_contains "$d" "cell Integrity!B4 date 2000-12-03T00:00:00" "default since: 30 days before the end of the period"
 

@@ -123,7 +123,7 @@ assert_contains "$d" "cell Summary!B6 date 2026-11-20T08:30:00 fmt=yyyy-mm-dd hh
 assert_contains "$d" "cell Summary!B7 float 61.5 fmt=0.0 " "record number with its format"
 assert_contains "$d" "cell Summary!B8 int 5 fmt=0 " "record integer (the parameter's default)"
 assert_contains "$d" "cell Summary!B9 date 2027-11-20T00:00:00 fmt=yyyy-mm-dd " "record date"
-assert_contains "$d" "cell Summary!B10 bool True " "record boolean"
+assert_contains "$d" "cell Summary!B10 text yes " "record boolean: yes"
 assert_contains "$d" "sheet Summary freeze=None filter=None" "record sheets have no filter"
 # table sheet
 assert_contains "$d" "sheet Aliquots freeze=A6 filter=A5:F10" "frozen header and autofilter below the banner"
@@ -203,12 +203,12 @@ assert_contains "$ERR" 'is declared text but query "trail" returns' "and says wh
 [ ! -e "$TMP/b.xlsx" ] && ok "no file from a broken report" || not_ok "no file from a broken report"
 cp "$FMTBANK_SRC/reports/audit.report" "$B/"
 sed -i '/^column reason/d' "$B/audit.report"
-check_broken "missing column" 'sheet "Trail" declares 8 columns but query "trail" returns 9' 'The query returns: id, at, who, tbl, op, key, reason, old_row, new_row.'
+check_broken "missing column" 'sheet "Trail" declares 7 columns but query "trail" returns 8' 'The query returns: id, at, who, tbl, op, subject, changes, reason.'
 cp "$FMTBANK_SRC/reports/audit.report" "$B/"
 sed -i 's/^column who /column whom/' "$B/audit.report"
 check_broken "renamed column" 'column 3 of sheet "Trail" is "whom" in the definition but "who" in query "trail"'
 cp "$FMTBANK_SRC/reports/audit.report" "$B/"
-sed -i 's/^ORDER BY a.id;/ORDER BY a.idx;/' "$B/audit.sql"
+sed -i '0,/^ORDER BY a.id;/s//ORDER BY a.idx;/' "$B/audit.sql"
 line=$(grep -n 'ORDER BY a.idx' "$B/audit.sql" | cut -d: -f1)
 check_broken "bad SQL" "query \"trail\" (\"$B/audit.sql\", line $line): column a.idx does not exist"
 cp "$FMTBANK_SRC/reports/audit.sql" "$B/"

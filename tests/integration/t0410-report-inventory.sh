@@ -96,13 +96,13 @@ assert_contains "$d" "sheet By box freeze=A5 filter=A4:M7 rows=7" "one row per b
 # Aliquots: every stored tube by freezer, rack, box and position
 processed=$(sql "SELECT to_char(processed_at, 'YYYY-MM-DD\"T\"HH24:MI:SS') FROM fmtbank.lot WHERE lot_id = '${L1[0]}'")
 exp1=$(sql "SELECT to_char(expires_at, 'YYYY-MM-DD') FROM fmtbank.aliquot WHERE aliquot_id = '${L1[1]}'")
-expect_row Aliquots 5 "text $FA|text R1|text $BA1|text A1|text ${L1[1]}|text ${L1[0]}|text D-0001|text released|bool False|date $processed|date ${exp1}T00:00:00"
+expect_row Aliquots 5 "text $FA|text R1|text $BA1|text A1|text ${L1[1]}|text ${L1[0]}|text D-0001|text released|text no|date $processed|date ${exp1}T00:00:00"
 assert_eq "$(column "$d" Aliquots D 5 | paste -sd' ')" "A1 A2 A3 B1 B3 A1 B2 C3" "positions in order, box by box"
 assert_eq "$(column "$d" Aliquots E 5 | paste -sd' ')" \
     "${L1[1]} ${L1[2]} ${L1[3]} ${L1[7]} ${L1[4]} ${L2[1]} ${L2[2]} ${L2[4]}" "the tubes at those positions"
 assert_eq "$(column "$d" Aliquots H 5 | paste -sd' ')" \
     "released recalled expired quarantine released released expired quarantine" "their states as aliquot list shows them"
-assert_eq "$(column "$d" Aliquots I 5 | paste -sd' ')" "False False False True False False False True" "retained samples marked"
+assert_eq "$(column "$d" Aliquots I 5 | paste -sd' ')" "no no no yes no no no yes" "retained samples marked"
 assert_contains "$d" "cell Aliquots!J5 date $processed fmt=yyyy-mm-dd hh:mm " "processed is a timestamp"
 assert_contains "$d" "sheet Aliquots freeze=A5 filter=A4:K12 rows=12" "8 stored tubes"
 occupied=$(sql "SELECT count(aliquot) FROM fmtbank.placement")

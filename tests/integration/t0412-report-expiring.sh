@@ -44,7 +44,7 @@ assert_eq "$(cell "$d" Expiring A6)" "date $(ts_of "${A[1]}")" "the expiry time,
 assert_contains "$d" "cell Expiring!A6 date $(ts_of "${A[1]}") fmt=yyyy-mm-dd hh:mm " "with its format"
 assert_eq "$(cell "$d" Expiring F6)|$(cell "$d" Expiring H6)|$(cell "$d" Expiring I6)|$(cell "$d" Expiring J6)" \
     "text released|text $F|text $B|text A1" "state and where it is"
-assert_eq "$(cell "$d" Expiring G5)|$(cell "$d" Expiring F5)|$(cell "$d" Expiring I5)" "bool True|text quarantine|" \
+assert_eq "$(cell "$d" Expiring G5)|$(cell "$d" Expiring F5)|$(cell "$d" Expiring I5)" "text yes|text quarantine|" \
     "the retained sample, not in a box"
 assert_eq "$(cell "$d" Expiring D5)|$(cell "$d" Expiring E5)" "text ${A[0]}|text D-0001" "lot and donor"
 assert_not_contains "$(column "$d" Expiring C 5)" "${A[7]}" "recalled tubes are not listed"

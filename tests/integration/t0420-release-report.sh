@@ -46,7 +46,7 @@ assert_contains "$S" "text released (signed)" "the decision"
 signed=$(sql "SELECT to_char(s.signed_at, 'YYYY-MM-DD\"T\"HH24:MI:SS') FROM fmtbank.release_signature s JOIN fmtbank.lot l ON l.id = s.lot WHERE l.lot_id = '$L'")
 assert_contains "$S" "date $signed" "the signature time is a real date-time"
 assert_contains "$S" "props created=$signed" "the document's creation time is the signature time"
-assert_contains "$(echo "$S" | grep -E '^cell Summary!B[0-9]+ bool True')" "True" "the snapshot is verified"
+assert_contains "$(echo "$S" | grep -E '^cell Summary!B[0-9]+ text yes')" "yes" "the snapshot is verified"
 assert_eq "$(echo "$S" | grep -cE '^cell Results!C[0-9]+ date ')" "$(sql "SELECT jsonb_array_length(s.snapshot -> 'results') FROM fmtbank.release_signature s")" \
     "every result has its collection date as a real date"
 nres=$(sql "SELECT jsonb_array_length(s.snapshot -> 'results') FROM fmtbank.release_signature s")

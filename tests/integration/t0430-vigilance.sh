@@ -187,7 +187,7 @@ S=$(DUMP "$TMP/v.xlsx")
 assert_contains "$S" "sheets Summary|Events|Imputability|Cases|Holds|Decisions|Notifications" "seven sheets"
 assert_contains "$(echo "$S" | grep "^cell Events!A" )" "text $E1" "the event"
 assert_contains "$(echo "$S" | grep "^cell Events!C5 ")" "date $(d 0)T00:00:00" "its date, a real date"
-assert_contains "$(echo "$S" | grep "^cell Events!E5 ")" "bool True" "serious, a boolean"
+assert_contains "$(echo "$S" | grep "^cell Events!E5 ")" "text yes" "serious: yes"
 assert_contains "$(echo "$S" | grep "^cell Events!I5 ")" "text D-4301, D-4302" "both donors"
 assert_eq "$(echo "$S" | grep -c "^cell Imputability!A[0-9]* text $E1")" "3" "three grades of the infection"
 assert_contains "$(echo "$S" | grep "^cell Imputability!G7 ")" "isolate typed" "the reason of the grade"

@@ -44,10 +44,14 @@ test_timestamps(void **state)
     assert_int_equal(d.hour, 8);
     assert_int_equal(d.min, 30);
     assert_true(d.sec == 15);
+    assert_string_equal(d.offset, "+01:00"); /* kept for the printed format */
     assert_int_equal(cell_parse_datetime("2026-11-27 23:59:59.250001-05:30", true, &d), 0);
     assert_true(fabs(d.sec - 59.250001) < 1e-9);
+    assert_string_equal(d.offset, "-05:30");
     assert_int_equal(cell_parse_datetime("2026-11-27 00:00:00+05:45:00", true, &d), 0);
+    assert_string_equal(d.offset, "+05:45");
     assert_int_equal(cell_parse_datetime("2026-11-27 08:30:00", true, &d), 0); /* without zone */
+    assert_string_equal(d.offset, "");
     assert_int_equal(cell_parse_datetime("2026-11-27T08:30", true, &d), 0);
     assert_int_equal(cell_parse_datetime("2026-11-27", true, &d), 0); /* midnight */
     assert_int_equal(d.hour, 0);

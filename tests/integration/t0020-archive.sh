@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0019-archive: "fmtbank archive --until D -o DIR" (product.md §15, issue 16 item 5): the datasets
+# t0020-archive: "fmtbank archive --until D -o DIR" (product.md §15, issue 16 item 5): the datasets
 # as CSV, JSON and xlsx, the audit-chain segment, donor identity only in the sealed file, and the
 # README's recipe run without fmtbank (sha256sum -c MANIFEST, python3 VERIFY.py, openssl cms to
 # open the sealed file), which detects a changed file, a rewritten audit row (even with the
