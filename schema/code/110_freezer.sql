@@ -293,9 +293,11 @@ END $$;
 --   recipient_notification  a recipient of an issued dose of a case not closed, not notified
 --   inbox_rejected       an inbox file the daemon rejected, no file of that name imported since:
 --                        results (or readings) awaiting a corrected file
---   rescreening_due      a donor not excluded whose screening runs out within 14 days (or has)
+--   rescreening_due      a donor not excluded whose screening runs out within todo_rescreen_days
+--                        (rule parameter, 14 by default; migration 300) or has run out
 --   expiring_stock       a lot with tubes in stock (quarantine or released, placed) expiring
---                        within 30 days (the expiring report's default) or already expired
+--                        within todo_expiry_days (30 by default, the expiring report's) or already
+--                        expired
 --   excursion            a freezer excursion whose case is not decided yet (or not opened)
 -- role: who acts on it (quality or technician); "fmtbank todo" shows the acting user's kinds
 -- (admins and auditors, and --all: every kind).
@@ -378,7 +380,8 @@ CREATE OR REPLACE VIEW fmtbank.todo AS
                   e.next_screening_due),
            'technician'
     FROM fmtbank.donor_eligibility_at(clock_timestamp()) e
-    WHERE e.status <> 'excluded' AND e.next_screening_due <= current_date + 14
+    WHERE e.status <> 'excluded'
+      AND e.next_screening_due <= current_date + fmtbank.rule_value('todo_rescreen_days')::integer
     UNION ALL
     SELECT 'expiring_stock', l.lot_id,
            CASE WHEN min(a.expires_at) <= clock_timestamp()
@@ -392,7 +395,7 @@ CREATE OR REPLACE VIEW fmtbank.todo AS
     FROM fmtbank.aliquot a
     JOIN fmtbank.lot l ON l.id = a.lot
     WHERE a.status IN ('quarantine', 'released') AND NOT a.retained
-      AND a.expires_at <= clock_timestamp() + interval '30 days'
+      AND a.expires_at <= clock_timestamp() + make_interval(days => fmtbank.rule_value('todo_expiry_days')::integer)
       AND EXISTS (SELECT 1 FROM fmtbank.placement p WHERE p.aliquot = a.id)
     GROUP BY l.id, l.lot_id
     UNION ALL

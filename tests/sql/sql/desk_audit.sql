@@ -101,6 +101,16 @@ SELECT d.code, e.status, e.next_screening_due - current_date AS days_left,
        EXISTS (SELECT 1 FROM fmtbank.todo t WHERE t.kind = 'rescreening_due' AND t.subject = d.code) AS due
 FROM fmtbank.donor d JOIN fmtbank.donor_eligibility_at(clock_timestamp()) e ON e.donor_id = d.id
 WHERE d.code IN ('D-2111', 'D-2112', 'D-2113') ORDER BY d.code;
+-- how far ahead is a rule parameter (migration 300): 15 days takes in D-2112, 13 leaves out D-2111
+SELECT pg_temp.as_reason('the site plans re-screening further ahead');
+SELECT fmtbank.rules_set('todo_rescreen_days', '15') IS NOT NULL AS fifteen_days;
+SELECT d.code, EXISTS (SELECT 1 FROM fmtbank.todo t WHERE t.kind = 'rescreening_due' AND t.subject = d.code) AS due
+FROM fmtbank.donor d WHERE d.code IN ('D-2111', 'D-2112', 'D-2113') ORDER BY d.code;
+SELECT fmtbank.rules_set('todo_rescreen_days', '13') IS NOT NULL AS thirteen_days;
+SELECT d.code, EXISTS (SELECT 1 FROM fmtbank.todo t WHERE t.kind = 'rescreening_due' AND t.subject = d.code) AS due
+FROM fmtbank.donor d WHERE d.code IN ('D-2111', 'D-2112', 'D-2113') ORDER BY d.code;
+SELECT pg_temp.try($$SELECT fmtbank.rules_set('todo_expiry_days', '-1')$$) AS negative_refused;
+SELECT fmtbank.rules_set('todo_rescreen_days', '14') IS NOT NULL AS back_to_fourteen;
 
 -- ---------------------------------------------------------------- the readable audit trail
 SELECT fmtbank.audit_value('donor_id', to_jsonb(d.id)) AS donor_code,
