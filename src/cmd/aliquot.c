@@ -84,9 +84,7 @@ cmd_aliquot_label(struct cmd_ctx *ctx)
     if (rc == 0)
         rc = db_run(ctx->conn, "COMMIT", 0, NULL, &ctx->err);
     if (rc != 0) {
-        struct fb_error ignore = {0};
-        db_run(ctx->conn, "ROLLBACK", 0, NULL, &ignore);
-        fb_error_clear(&ignore);
+        PQclear(PQexec(ctx->conn, "ROLLBACK")); /* the error already set is the one reported */
         labels_drop(staged);
         rc = cmd_fail(ctx);
     } else if (to_stdout) {

@@ -171,9 +171,7 @@ cmd_donation_process(struct cmd_ctx *ctx)
     if (rc == 0)
         rc = process_in_tx(ctx, ctx->args[0], processed, doses, labels, &staged, &r);
     if (rc != 0) {
-        struct fb_error ignore = {0};
-        db_run(ctx->conn, "ROLLBACK", 0, NULL, &ignore);
-        fb_error_clear(&ignore);
+        PQclear(PQexec(ctx->conn, "ROLLBACK")); /* the error already set is the one reported */
         labels_drop(staged);
         PQclear(r);
         return cmd_fail(ctx);

@@ -157,9 +157,7 @@ cmd_trial_kits_make(struct cmd_ctx *ctx)
     if (rc == 0)
         rc = db_run(ctx->conn, "COMMIT", 0, NULL, &ctx->err);
     if (rc != 0) {
-        struct fb_error ignore = {0};
-        db_run(ctx->conn, "ROLLBACK", 0, NULL, &ignore);
-        fb_error_clear(&ignore);
+        PQclear(PQexec(ctx->conn, "ROLLBACK")); /* the error already set is the one reported */
         labels_drop(staged);
         PQclear(r);
         return cmd_fail(ctx);
