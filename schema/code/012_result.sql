@@ -356,17 +356,38 @@ CREATE OR REPLACE VIEW fmtbank.result_list AS
 -- snapshot follows the lock, so the last writer to commit has counted every row committed
 -- before it. Not granted: they run from the trigger below
 -- (SECURITY DEFINER) and from the code set.
+-- What one result adds to its day's row: its bit when it is a current "negative" without a
+-- value (NULL otherwise: bit_or skips it), and its time (recorded or superseded; 'infinity' for
+-- a "negative" with a value). Shared by result_day_of and the new days of result_day_mark.
+CREATE OR REPLACE FUNCTION fmtbank.result_day_bit(p_zero varbit, p_test_no smallint, p_result text,
+                                                  p_value numeric, p_superseded_at timestamptz)
+RETURNS varbit LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN p_superseded_at IS NULL AND p_result = 'negative' AND p_value IS NULL
+            THEN pg_catalog.set_bit(p_zero, p_test_no, 1) END;
+
+CREATE OR REPLACE FUNCTION fmtbank.result_day_stamp(p_result text, p_value numeric,
+                                                    p_recorded_at timestamptz,
+                                                    p_superseded_at timestamptz)
+RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN p_result = 'negative' AND p_value IS NOT NULL THEN 'infinity'::timestamptz
+            ELSE greatest(p_recorded_at, p_superseded_at) END;
+
+-- A day's row: every test_no's bit, from a zero as long as the catalog's highest test_no + 1.
+-- One row, in FROM (a call in a select list would be made once per result).
+CREATE OR REPLACE FUNCTION fmtbank.result_day_zero() RETURNS TABLE (zero varbit) LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT repeat('0', max(t.test_no) + 1)::varbit FROM fmtbank.screening_test t;
+END;
+
 CREATE OR REPLACE FUNCTION fmtbank.result_day_of(p_donor uuid[], p_day date[])
 RETURNS SETOF fmtbank.result_day LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT r.donor_id, r.collected,
-           coalesce(bit_or(set_bit(z.zero, r.test_no, 1)) FILTER (
-               WHERE r.superseded_at IS NULL AND r.result = 'negative' AND r.value IS NULL), B''),
-           CASE WHEN bool_or(r.result = 'negative' AND r.value IS NOT NULL) THEN 'infinity'
-                ELSE max(greatest(r.recorded_at, r.superseded_at)) END
+           coalesce(bit_or(fmtbank.result_day_bit(z.zero, r.test_no, r.result, r.value,
+                                                  r.superseded_at)), B''),
+           max(fmtbank.result_day_stamp(r.result, r.value, r.recorded_at, r.superseded_at))
     FROM fmtbank.result r
-    CROSS JOIN (SELECT repeat('0', max(t.test_no) + 1)::varbit AS zero
-                FROM fmtbank.screening_test t) z
+    CROSS JOIN fmtbank.result_day_zero() z
     WHERE (r.donor_id, r.collected) IN (SELECT k.d, k.c FROM unnest(p_donor, p_day) k(d, c))
     GROUP BY r.donor_id, r.collected, z.zero;
 END;
@@ -403,8 +424,24 @@ BEGIN
         FROM (SELECT n.donor_id, n.collected FROM new_rows n
               UNION SELECT o.donor_id, o.collected FROM old_rows o) k;
     ELSE
+        -- A day without a row has no committed results but these (its row is made in the
+        -- transaction of its first results; a concurrent first writer makes this INSERT wait
+        -- and then conflict): its row is computed from the inserted rows, not read back from
+        -- fmtbank.result. Days that have a row are refreshed as before.
+        WITH fresh AS (
+            INSERT INTO fmtbank.result_day (donor_id, collected, negative, changed_at)
+            SELECT n.donor_id, n.collected,
+                   coalesce(bit_or(fmtbank.result_day_bit(z.zero, n.test_no, n.result, n.value,
+                                                          n.superseded_at)), B''),
+                   max(fmtbank.result_day_stamp(n.result, n.value, n.recorded_at, n.superseded_at))
+            FROM new_rows n CROSS JOIN fmtbank.result_day_zero() z
+            GROUP BY n.donor_id, n.collected, z.zero ORDER BY n.donor_id, n.collected
+            ON CONFLICT (donor_id, collected) DO NOTHING
+            RETURNING donor_id, collected)
         SELECT array_agg(k.donor_id), array_agg(k.collected) INTO d, c
-        FROM (SELECT DISTINCT n.donor_id, n.collected FROM new_rows n) k;
+        FROM (SELECT DISTINCT n.donor_id, n.collected FROM new_rows n) k
+        WHERE NOT EXISTS (SELECT 1 FROM fresh f
+                          WHERE f.donor_id = k.donor_id AND f.collected = k.collected);
     END IF;
     IF d IS NOT NULL THEN
         PERFORM fmtbank.result_day_refresh(d, c);
@@ -421,7 +458,7 @@ WHERE NOT EXISTS (SELECT 1 FROM fmtbank.result_day) AND EXISTS (SELECT 1 FROM fm
 -- from the application roles before the set is applied, so this list is the whole truth.
 
 -- not granted (owner only): result_refs_check, refuse_rekey, result_notify, result_stage_validate, result_validate_one,
--- result_day_of, result_day_refresh, result_day_mark
+-- result_day_bit, result_day_stamp, result_day_zero, result_day_of, result_day_refresh, result_day_mark
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.result_import_stage(),
