@@ -467,11 +467,14 @@ $fn$;
 
 -- The donors whose row the donor sweep stored (330, fmtbank.donor_eligibility) may not be the
 -- evaluation at p_at: those a change concerns since the sweep (its dirty set, 180, due by p_at's
--- day) and those without a stored row. NULL: no stored row may be used at p_at (the sweep has
--- not run on p_at's day, ran after p_at, or the rule set or catalog in force differ, or a change
--- of them is not yet swept). Security definer: it reads the sweep's tables, which most roles
--- may not; it returns donor ids only, and trusts nothing of the caller's.
-CREATE OR REPLACE FUNCTION fmtbank.eligibility_stale(p_at timestamptz) RETURNS uuid[]
+-- day) and those without a stored row; of donor p_donor only, when given. NULL: no stored row
+-- may be used at p_at (the sweep has not run on p_at's day, ran after p_at, or the rule set or
+-- catalog in force differ, or a change of them is not yet swept). Security definer: it reads the
+-- sweep's tables, which most roles may not; it returns donor ids only, and trusts nothing of the
+-- caller's.
+DROP FUNCTION IF EXISTS fmtbank.eligibility_stale(timestamptz);
+CREATE OR REPLACE FUNCTION fmtbank.eligibility_stale(p_at timestamptz, p_donor uuid DEFAULT NULL)
+RETURNS uuid[]
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE s fmtbank.sweep_state;
 BEGIN
@@ -481,6 +484,14 @@ BEGIN
        OR EXISTS (SELECT 1 FROM fmtbank.sweep_dirty x
                   WHERE x.step = 'donors' AND x.donor_id IS NULL AND x.lot IS NULL) THEN
         RETURN NULL;
+    END IF;
+    IF p_donor IS NOT NULL THEN
+        RETURN ARRAY(SELECT p_donor
+                     WHERE EXISTS (SELECT 1 FROM fmtbank.sweep_dirty x
+                                   WHERE x.step = 'donors' AND x.donor_id = p_donor
+                                     AND (x.not_before IS NULL OR x.not_before <= p_at::date))
+                        OR NOT EXISTS (SELECT 1 FROM fmtbank.donor_eligibility c
+                                       WHERE c.donor_id = p_donor));
     END IF;
     RETURN ARRAY(SELECT x.donor_id FROM fmtbank.sweep_dirty x
                  WHERE x.step = 'donors' AND x.donor_id IS NOT NULL
@@ -511,7 +522,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the eligibility evaluation';
     END IF;
     p := fmtbank.eligibility_params(p_at, p_donor_id, false);
-    stale := fmtbank.eligibility_stale(p_at);
+    stale := fmtbank.eligibility_stale(p_at, p_donor_id);
     IF p_donor_id IS NOT NULL AND stale IS NOT NULL AND NOT p_donor_id = ANY (stale) THEN
         stale := '{}';
     ELSIF p_donor_id IS NOT NULL OR cardinality(stale)
@@ -650,7 +661,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.eligibility_sql(),
     fmtbank.eligibility_summary_sql(),
     fmtbank.eligibility_summary(timestamp with time zone, uuid),
-    fmtbank.eligibility_stale(timestamp with time zone),
+    fmtbank.eligibility_stale(timestamp with time zone, uuid),
     fmtbank.donor_status_entry(uuid, timestamp with time zone, timestamp with time zone),
     fmtbank.eligibility_rules(timestamp with time zone, uuid),
     fmtbank.donor_eligibility_at(timestamp with time zone),

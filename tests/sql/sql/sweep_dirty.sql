@@ -111,12 +111,28 @@ SELECT e.status, e.reasons FROM fmtbank.donor_eligibility_at() e WHERE e.code = 
 SELECT pg_temp.stale() AS stale_unmarked;
 SELECT fmtbank.eligibility_stale(clock_timestamp()) = '{}' AS nothing_marked;
 SELECT pg_temp.result('D-3001', 'CRP', current_date - 1, '1.0', 'mg/L');
-SELECT cardinality(fmtbank.eligibility_stale(clock_timestamp())) AS marked;
+SELECT cardinality(fmtbank.eligibility_stale(clock_timestamp())) AS marked,
+       fmtbank.eligibility_stale(clock_timestamp(), d.id) = ARRAY[d.id] AS this_one_marked,
+       fmtbank.eligibility_stale(clock_timestamp(), o.id) = '{}' AS other_unmarked
+FROM fmtbank.donor d, fmtbank.donor o WHERE d.code = 'D-3001' AND o.code = 'D-3003';
 SELECT e.status FROM fmtbank.donor_eligibility_at() e WHERE e.code = 'D-3001';
 SELECT pg_temp.stale() AS stale_unmarked;
 SELECT fmtbank.sweep_full();
 SELECT pg_temp.pending() AS pending;
 SELECT pg_temp.sweep() AS full_pass, pg_temp.stale() AS stale, pg_temp.donor_state('D-3002') AS d3002;
+-- A technician and an auditor read the same answer from the stored rows (their grants suffice).
+CREATE TEMP TABLE elig_su AS SELECT row(e.*)::text AS r FROM fmtbank.donor_eligibility_at() e;
+GRANT SELECT ON elig_su TO PUBLIC;
+SET LOCAL SESSION AUTHORIZATION alice;
+SELECT fmtbank.eligibility_stale(clock_timestamp()) = '{}' AS technician_store,
+       (SELECT count(*) FROM fmtbank.donor_eligibility_at() e
+        WHERE row(e.*)::text NOT IN (SELECT r FROM elig_su)) AS technician_differs;
+RESET SESSION AUTHORIZATION;
+SET LOCAL SESSION AUTHORIZATION audrey;
+SELECT (SELECT count(*) FROM fmtbank.donor_eligibility_at() e
+        WHERE row(e.*)::text NOT IN (SELECT r FROM elig_su)) AS auditor_differs,
+       (SELECT count(*) FROM fmtbank.donor_eligibility_at()) = (SELECT count(*) FROM elig_su) AS same_count;
+RESET SESSION AUTHORIZATION;
 
 -- A day boundary: the donors whose stored dates ran out are judged again, found by those dates
 -- (faked: the last pass was yesterday, when D-3003's deferral still held and D-3001's screening was
