@@ -221,10 +221,13 @@ BEGIN
                                     array(SELECT NULL::jsonb FROM new_rows),
                                     array(SELECT to_jsonb(t) FROM new_rows t));
     ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM fmtbank.audit_write(TG_TABLE_NAME, TG_OP, k, pii, array_agg(o.j ORDER BY o.j ->> k),
-                                    array_agg(n.j ORDER BY o.j ->> k))
-        FROM (SELECT to_jsonb(t) AS j FROM old_rows t) o
-        JOIN (SELECT to_jsonb(t) AS j FROM new_rows t) n ON n.j -> k = o.j -> k;
+        -- old and new rows paired by key, in key order: one sort feeding both arrays (two ordered
+        -- aggregates sorted 90 MB twice when the sweep made 96,800 lots ready: 2 s of 10)
+        PERFORM fmtbank.audit_write(TG_TABLE_NAME, TG_OP, k, pii, array_agg(x.o), array_agg(x.n))
+        FROM (SELECT o.j AS o, n.j AS n
+              FROM (SELECT to_jsonb(t) AS j FROM old_rows t) o
+              JOIN (SELECT to_jsonb(t) AS j FROM new_rows t) n ON n.j ->> k = o.j ->> k
+              ORDER BY o.j ->> k) x;
     ELSE
         PERFORM fmtbank.audit_write(TG_TABLE_NAME, TG_OP, k, pii,
                                     array(SELECT to_jsonb(t) FROM old_rows t),

@@ -125,6 +125,18 @@ SELECT fmtbank.hash_chain_step_raw(NULL, '\x01', 'é') = fmtbank.hash_chain_step
        fmtbank.hash_chain_step_raw('\x02', '\x01', NULL) IS NULL AND fmtbank.hash_chain_step('\x02', '\x01', NULL) IS NULL AS no_content;
 SELECT p.proname AS hash_chain_step_in_use FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggtransfn
 WHERE a.aggfnoid = 'fmtbank.hash_chain(bytea, text)'::regprocedure;
+-- An UPDATE of several rows: one audit row per row, its old and new values paired by key, the
+-- ids in key order (audit_stmt sorts the pairs once), chained like any other.
+SELECT pg_temp.donor('D-4713'), pg_temp.donor('D-4711'), pg_temp.donor('D-4712');
+CREATE TEMP TABLE m2 AS SELECT max(id) AS before FROM fmtbank.audit_log;
+UPDATE fmtbank.donor SET birth_year = birth_year - (right(code, 1)::integer)
+WHERE code IN ('D-4712', 'D-4713', 'D-4711');
+SELECT string_agg(key, ',' ORDER BY id) AS keys_in_order,
+       bool_and(old_row ->> 'code' = key AND new_row ->> 'code' = key) AS paired,
+       bool_and((old_row ->> 'birth_year')::integer - (new_row ->> 'birth_year')::integer
+                = right(key, 1)::integer) AS old_and_new_of_the_same_row
+FROM fmtbank.audit_log WHERE id > (SELECT before FROM m2) AND tbl = 'donor';
+SELECT ok, first_broken FROM fmtbank.audit_verify_sql((SELECT before FROM m2), NULL);
 -- Writes chained by the C step verify by the SQL definition, and writes chained by the PL/pgSQL
 -- step verify by the C loop.
 SELECT pg_temp.donor('D-4701');
