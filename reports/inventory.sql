@@ -124,12 +124,15 @@ ORDER BY r.section, r.ord, r.freezer_key, r.level, r.rack_key NULLS FIRST, r.box
 -- @query stored
 -- Both the Aliquots list (the rows with a tube: in_box) and the Box map (every row: an empty box
 -- is one row with a null position) are drawn from this one pass. The tubes come in position
--- order (subquery s); each one's lot and donor are looked up by the lot's key.
+-- order (subquery s); each one's lot and donor are looked up by the lot's key. The moment the
+-- states are read at is a scalar subquery, computed once (an InitPlan): fmtbank.as_of_given has a
+-- SET clause, so it is neither inlined nor folded, and called per row it cost 2.3 s of the
+-- backend's CPU for a million tubes.
 SELECT s.freezer_id AS freezer, s.rack, s.box_id AS box,
        fmtbank.position_text(s.prow, s.pcol) AS position, (s.a).aliquot_id AS aliquot,
        ld.lot_id AS lot, ld.donor,
        fmtbank.aliquot_status_at((s.a).status, (s.a).expires_at,
-                                 coalesce(fmtbank.as_of_given($1), now())) AS state,
+                                 (SELECT coalesce(fmtbank.as_of_given($1), now()))) AS state,
        (s.a).retained AS retained, ld.processed_at AS processed,
        (s.a).expires_at::date AS expires,
        s.caption, s.nrows, s.ncols, s.prow::integer AS row, s.pcol::integer AS col,
