@@ -5,7 +5,11 @@
  *  - "bench_xlsx ROWS OUT.xlsx inventory": the two long sheets of the inventory report for ROWS
  *    tubes in 10 x 10 boxes (tests/bench/gen_inventory.sql's layout): "Aliquots", the same 11
  *    typed columns under the same title, header, freeze and autofilter, and "Box map", the same
- *    legend, captions, row and column labels and one filled, bordered cell per position.
+ *    legend, captions, row and column labels and one filled, bordered cell per position. The
+ *    cells are those the report writes: IDs as a person reads them (check character set apart,
+ *    "L26500001-001 ·V", README "IDs people can read aloud"), each text cell wrapped and aligned
+ *    to the top of its row, booleans the words yes and no (centred), timestamps with their UTC
+ *    offset in the format, dates and timestamps aligned to the top (src/report/xlsx.c).
  * Not a test: a yardstick. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +99,8 @@ inventory(long rows, const char *path)
     lxw_format *title = workbook_add_format(wb), *sub = workbook_add_format(wb),
                *head = workbook_add_format(wb), *tsf = workbook_add_format(wb),
                *datef = workbook_add_format(wb), *bold = workbook_add_format(wb),
-               *label = workbook_add_format(wb), *empty = workbook_add_format(wb);
+               *label = workbook_add_format(wb), *empty = workbook_add_format(wb),
+               *text = workbook_add_format(wb), *yesno = workbook_add_format(wb);
     format_set_bold(title);
     format_set_font_size(title, 14);
     format_set_italic(sub);
@@ -104,8 +109,14 @@ inventory(long rows, const char *path)
     format_set_bottom(head, LXW_BORDER_THIN);
     format_set_text_wrap(head);
     format_set_align(head, LXW_ALIGN_VERTICAL_TOP);
-    format_set_num_format(tsf, "yyyy-mm-dd hh:mm");
+    format_set_num_format(tsf, "yyyy-mm-dd hh:mm \"+00:00\"");
+    format_set_align(tsf, LXW_ALIGN_VERTICAL_TOP);
     format_set_num_format(datef, "yyyy-mm-dd");
+    format_set_align(datef, LXW_ALIGN_VERTICAL_TOP);
+    format_set_align(text, LXW_ALIGN_VERTICAL_TOP);
+    format_set_text_wrap(text);
+    format_set_align(yesno, LXW_ALIGN_VERTICAL_TOP);
+    format_set_align(yesno, LXW_ALIGN_CENTER);
     format_set_bold(bold);
     format_set_bold(label);
     format_set_align(label, LXW_ALIGN_CENTER);
@@ -130,7 +141,7 @@ inventory(long rows, const char *path)
     static const char *const hd[] = {"Freezer",         "Rack",      "Box",    "Position",
                                      "Aliquot",         "Lot",       "Donor",  "State",
                                      "Retained sample", "Processed", "Expires"};
-    static const double width[] = {9, 8, 10, 9, 15, 11, 9, 11, 10, 17, 11};
+    static const double width[] = {9, 8, 11, 9, 16, 12, 11, 11, 10, 17, 11};
     lxw_error e = LXW_NO_ERROR;
     char freezer[32], rack[32], box[32], pos[32], aliquot[48], lot[32], donor[32], caption[160];
 
@@ -149,22 +160,22 @@ inventory(long rows, const char *path)
     for (long n = 1; n <= rows && !e; n++) {
         long b = (n - 1) / 100 + 1, l = (n - 1) / 10 + 1, k = (n - 1) % 10;
         int r = (int)((n - 1) % 100 / 10), c = (int)((n - 1) % 10);
-        snprintf(freezer, sizeof(freezer), "F%04ldX", 5000 + (b - 1) / 500 + 1);
+        snprintf(freezer, sizeof(freezer), "F%04ld \xc2\xb7X", 5000 + (b - 1) / 500 + 1);
         snprintf(rack, sizeof(rack), "R%ld", (b - 1) % 500 / 25 + 1);
-        snprintf(box, sizeof(box), "B%06ldX", 300000 + b);
+        snprintf(box, sizeof(box), "B%06ld \xc2\xb7X", 300000 + b);
         snprintf(pos, sizeof(pos), "%c%d", 'A' + r, c + 1);
-        snprintf(lot, sizeof(lot), "L26%06ldX", 500000 + l);
-        snprintf(aliquot, sizeof(aliquot), "L26%06ld-%03ldX", 500000 + l, k);
+        snprintf(lot, sizeof(lot), "L26%06ld \xc2\xb7X", 500000 + l);
+        snprintf(aliquot, sizeof(aliquot), "L26%06ld-%03ld \xc2\xb7X", 500000 + l, k);
         snprintf(donor, sizeof(donor), "D-%ld", 20000000 + 1 + l % 1000);
         int s = l % 20 == 7 && k > 0 ? 3 : l % 20 == 3 ? 4 : l % 10 < 6 && k > 0 ? 1 : 0;
         lxw_datetime pr = {2026, (int)(l % 12) + 1, (int)(l % 28) + 1, (int)(l % 24), 0, 0};
         lxw_datetime ex = {2028, (int)(l % 12) + 1, (int)(l % 28) + 1, 0, 0, 0};
         lxw_row_t row = (lxw_row_t)(n + 3);
-        const char *text[] = {freezer, rack, box, pos, aliquot, lot, donor, st[s]};
+        const char *cells[] = {freezer, rack, box, pos, aliquot, lot, donor, st[s]};
         for (int i = 0; i < 8 && !e; i++)
-            e = worksheet_write_string(ws, row, (lxw_col_t)i, text[i], NULL);
+            e = worksheet_write_string(ws, row, (lxw_col_t)i, cells[i], text);
         if (!e)
-            e = worksheet_write_boolean(ws, row, 8, k == 0, NULL);
+            e = worksheet_write_string(ws, row, 8, k == 0 ? "yes" : "no", yesno);
         if (!e)
             e = worksheet_write_datetime(ws, row, 9, &pr, tsf);
         if (!e)
@@ -191,8 +202,8 @@ inventory(long rows, const char *path)
     long boxes = (rows + 99) / 100;
     for (long b = 1; b <= boxes && !e; b++) {
         snprintf(caption, sizeof(caption),
-                 "B%06ldX \xe2\x80\x94 Bench freezer %ld (F%04ldX), rack R%ld", 300000 + b,
-                 (b - 1) / 500 + 1, 5000 + (b - 1) / 500 + 1, (b - 1) % 500 / 25 + 1);
+                 "B%06ld \xc2\xb7X \xe2\x80\x94 Bench freezer %ld (F%04ld \xc2\xb7X), rack R%ld",
+                 300000 + b, (b - 1) / 500 + 1, 5000 + (b - 1) / 500 + 1, (b - 1) % 500 / 25 + 1);
         e = worksheet_write_string(bm, row++, 0, caption, bold);
         for (int c = 1; c <= 10 && !e; c++)
             e = worksheet_write_number(bm, row, (lxw_col_t)c, c, label);
@@ -207,7 +218,7 @@ inventory(long rows, const char *path)
                     continue;
                 }
                 int s = l % 20 == 7 && k > 0 ? 3 : l % 20 == 3 ? 4 : l % 10 < 6 && k > 0 ? 1 : 0;
-                snprintf(aliquot, sizeof(aliquot), "L26%06ld-%03ldX", 500000 + l, k);
+                snprintf(aliquot, sizeof(aliquot), "L26%06ld-%03ld \xc2\xb7X", 500000 + l, k);
                 e = worksheet_write_string(bm, row + (lxw_row_t)r, (lxw_col_t)(c + 1), aliquot,
                                            fill[s]);
             }
