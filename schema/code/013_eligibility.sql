@@ -465,22 +465,86 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     $q$
 $fn$;
 
+-- The donors whose row the donor sweep stored (330, fmtbank.donor_eligibility) may not be the
+-- evaluation at p_at: those a change concerns since the sweep (its dirty set, 180, due by p_at's
+-- day) and those without a stored row; of donor p_donor only, when given. NULL: no stored row
+-- may be used at p_at (the sweep has not run on p_at's day, ran after p_at, or the rule set or
+-- catalog in force differ, or a change of them is not yet swept). Security definer: it reads the
+-- sweep's tables, which most roles may not; it returns donor ids only, and trusts nothing of the
+-- caller's.
+DROP FUNCTION IF EXISTS fmtbank.eligibility_stale(timestamptz);
+CREATE OR REPLACE FUNCTION fmtbank.eligibility_stale(p_at timestamptz, p_donor uuid DEFAULT NULL)
+RETURNS uuid[]
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE s fmtbank.sweep_state;
+BEGIN
+    SELECT * INTO s FROM fmtbank.sweep_state x WHERE x.step = 'donors';
+    IF p_at IS NULL OR s.step IS NULL OR s.day <> p_at::date OR s.at > p_at
+       OR s.rules IS DISTINCT FROM fmtbank.sweep_rules_key(p_at)
+       OR EXISTS (SELECT 1 FROM fmtbank.sweep_dirty x
+                  WHERE x.step = 'donors' AND x.donor_id IS NULL AND x.lot IS NULL) THEN
+        RETURN NULL;
+    END IF;
+    IF p_donor IS NOT NULL THEN
+        RETURN ARRAY(SELECT p_donor
+                     WHERE EXISTS (SELECT 1 FROM fmtbank.sweep_dirty x
+                                   WHERE x.step = 'donors' AND x.donor_id = p_donor
+                                     AND (x.not_before IS NULL OR x.not_before <= p_at::date))
+                        OR NOT EXISTS (SELECT 1 FROM fmtbank.donor_eligibility c
+                                       WHERE c.donor_id = p_donor));
+    END IF;
+    RETURN ARRAY(SELECT x.donor_id FROM fmtbank.sweep_dirty x
+                 WHERE x.step = 'donors' AND x.donor_id IS NOT NULL
+                   AND (x.not_before IS NULL OR x.not_before <= p_at::date)
+                 UNION
+                 SELECT d.id FROM fmtbank.donor d
+                 WHERE NOT EXISTS (SELECT 1 FROM fmtbank.donor_eligibility c WHERE c.donor_id = d.id));
+END $$;
+
 -- (The evaluation functions are PARALLEL RESTRICTED: they run in the leader, whose statement
 -- inside uses parallel workers; in a worker they would run once per participant.)
 -- Per donor: status, deferred_until (NULL when a deferral is open-ended), reasons (one object
 -- {rule, detail} per failing rule, in the order of "donor explain"), next_screening_due (NULL
 -- when excluded), rule-set version. p_donor_id NULL: every donor registered by p_at.
+-- When the donor sweep's stored rows hold at p_at (eligibility_stale), they answer for the
+-- donors no change concerns and the statement judges the others; unless most are stale, when
+-- one pass over everything is cheaper. Either way the same statement made every row.
 CREATE OR REPLACE FUNCTION fmtbank.eligibility_summary(p_at timestamptz, p_donor_id uuid)
 RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
                next_screening_due date, rule_set_version integer)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp SET jit = off
     SET parallel_setup_cost = 10 SET parallel_tuple_cost = 0.001 AS $fn$
+DECLARE
+    p fmtbank.eligibility_param;
+    stale uuid[];
 BEGIN
     IF p_at IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'FB001', MESSAGE = 'missing time for the eligibility evaluation';
     END IF;
-    RETURN QUERY EXECUTE fmtbank.eligibility_sql() || fmtbank.eligibility_summary_sql()
-    USING fmtbank.eligibility_params(p_at, p_donor_id, false);
+    p := fmtbank.eligibility_params(p_at, p_donor_id, false);
+    stale := fmtbank.eligibility_stale(p_at, p_donor_id);
+    IF p_donor_id IS NOT NULL AND stale IS NOT NULL AND NOT p_donor_id = ANY (stale) THEN
+        stale := '{}';
+    ELSIF p_donor_id IS NOT NULL OR cardinality(stale)
+            > 0.5 * (SELECT pc.reltuples FROM pg_catalog.pg_class pc
+                     WHERE pc.oid = 'fmtbank.donor'::regclass AND pc.reltuples > 0) THEN
+        stale := NULL;
+    END IF;
+    IF stale IS NULL THEN
+        RETURN QUERY EXECUTE fmtbank.eligibility_sql() || fmtbank.eligibility_summary_sql() USING p;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT c.donor_id, d.code, c.status, c.deferred_until, c.reasons, c.next_screening_due,
+           c.rule_set_version
+    FROM fmtbank.donor_eligibility c
+    JOIN fmtbank.donor d ON d.id = c.donor_id
+    LEFT JOIN unnest(stale) x(id) ON x.id = c.donor_id
+    WHERE x.id IS NULL AND d.created_at <= p_at AND (p_donor_id IS NULL OR c.donor_id = p_donor_id);
+    IF cardinality(stale) > 0 THEN
+        p.donors := stale;
+        RETURN QUERY EXECUTE fmtbank.eligibility_sql() || fmtbank.eligibility_summary_sql() USING p;
+    END IF;
 END $fn$;
 
 -- One donor judged for a donation collected at p_collected, entered at p_known: the facts valid
@@ -597,6 +661,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.eligibility_sql(),
     fmtbank.eligibility_summary_sql(),
     fmtbank.eligibility_summary(timestamp with time zone, uuid),
+    fmtbank.eligibility_stale(timestamp with time zone, uuid),
     fmtbank.donor_status_entry(uuid, timestamp with time zone, timestamp with time zone),
     fmtbank.eligibility_rules(timestamp with time zone, uuid),
     fmtbank.donor_eligibility_at(timestamp with time zone),

@@ -24,16 +24,20 @@ $$;
 -- lot that hold the whole lot or name it. A lot is held by every row of it, also one that holds
 -- only some of its tubes: releasing a lot releases all its tubes, so a lot with a held tube is not
 -- ready and cannot be signed (its other tubes stay usable where they are already released).
+-- (PL/pgSQL, whose plan a session keeps: a scan session calls it once per tube retrieved, and a
+-- SQL function with a SET clause is planned again on every call: 145 against ~40 microseconds.)
 CREATE OR REPLACE FUNCTION fmtbank.holds_of(p_lot uuid, p_aliquot uuid) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (
     SELECT coalesce(jsonb_agg(jsonb_build_object('case', c.case_code, 'source', c.source,
                                                  'reason', fmtbank.case_summary(c))
                               ORDER BY c.case_code), '[]'::jsonb)
     FROM (SELECT DISTINCT h.case_id FROM fmtbank.case_hold h
           WHERE h.lot = p_lot AND h.ended_at IS NULL
             AND (p_aliquot IS NULL OR h.aliquots IS NULL OR p_aliquot = ANY (h.aliquots))) x
-    JOIN fmtbank.safety_case c ON c.id = x.case_id
-$$;
+    JOIN fmtbank.safety_case c ON c.id = x.case_id);
+END $$;
 
 -- ---------------------------------------------------------------- privileges
 GRANT EXECUTE ON FUNCTION

@@ -27,11 +27,15 @@ BEGIN
         every := true;
     END IF;
     IF NOT every AND last_day < t::date THEN
+        -- (and the donors not eligible: their stored reasons name the day, 330)
         ids := ids || ARRAY(SELECT x.donor_id FROM fmtbank.donor_state x
                             WHERE x.next_screening_due < t::date
                             UNION
                             SELECT x.donor_id FROM fmtbank.donor_state x
-                            WHERE x.deferred_until <= t::date);
+                            WHERE x.deferred_until <= t::date
+                            UNION
+                            SELECT x.donor_id FROM fmtbank.donor_eligibility x
+                            WHERE x.status <> 'eligible');
     END IF;
     PERFORM fmtbank.sweep_state_store('donors', t);
     IF NOT every AND cardinality(ids) = 0 THEN
@@ -44,8 +48,23 @@ BEGIN
         every := true;
     END IF;
     RETURN QUERY
-    WITH e AS (
+    WITH e AS MATERIALIZED (
         SELECT * FROM fmtbank.eligibility_summary_of(t, CASE WHEN NOT every THEN ids END)
+    ), kept AS (
+        -- the whole evaluation, read by eligibility_summary today (330)
+        INSERT INTO fmtbank.donor_eligibility AS s (donor_id, status, deferred_until, reasons,
+                                                    next_screening_due, rule_set_version, judged_at)
+        SELECT e.donor_id, e.status, e.deferred_until, e.reasons, e.next_screening_due,
+               e.rule_set_version, t
+        FROM e
+        ON CONFLICT (donor_id) DO UPDATE
+            SET status = excluded.status, deferred_until = excluded.deferred_until,
+                reasons = excluded.reasons, next_screening_due = excluded.next_screening_due,
+                rule_set_version = excluded.rule_set_version, judged_at = excluded.judged_at
+            WHERE (s.status, s.deferred_until, s.reasons, s.next_screening_due, s.rule_set_version)
+                  IS DISTINCT FROM (excluded.status, excluded.deferred_until, excluded.reasons,
+                                    excluded.next_screening_due, excluded.rule_set_version)
+        RETURNING 1
     ), d AS (
         SELECT e.donor_id, e.status, e.deferred_until, e.next_screening_due,
                s.status AS old_status

@@ -5,13 +5,20 @@
 -- pass judges nothing; the sweep's own quarantine <-> ready changes mark nothing; and a pass is
 -- incremental indeed: a stored state nobody marked stays until a full pass (sweep_full).
 
--- stale(): stored donor states and lot states that differ from a full evaluation now.
+-- stale(): stored donor states and lot states that differ from a full evaluation now, and
+-- donors whose eligibility now (donor_eligibility_at: the stored evaluations, 330, where they
+-- hold) differs from it in any field.
 CREATE FUNCTION pg_temp.stale() RETURNS bigint LANGUAGE sql AS $$
+    WITH e AS MATERIALIZED (SELECT * FROM fmtbank.eligibility_summary_of(clock_timestamp(), NULL))
     SELECT (SELECT count(*)
-            FROM fmtbank.donor_eligibility_at(clock_timestamp()) e
+            FROM e
             LEFT JOIN fmtbank.donor_state s ON s.donor_id = e.donor_id
             WHERE (s.status, s.deferred_until, s.next_screening_due)
                   IS DISTINCT FROM (e.status, e.deferred_until, e.next_screening_due))
+         + (SELECT count(*)
+            FROM e FULL JOIN fmtbank.donor_eligibility_at(clock_timestamp()) n
+              ON n.donor_id = e.donor_id
+            WHERE row(n.*)::text IS DISTINCT FROM row(e.*)::text)
          + (SELECT count(*)
             FROM fmtbank.lot_ready_at(clock_timestamp(), NULL, ARRAY['quarantine', 'ready']) b
             JOIN fmtbank.lot l ON l.id = b.lot
@@ -95,9 +102,37 @@ SELECT pg_temp.sweep() AS pass, pg_temp.stale() AS stale, pg_temp.pending() AS p
 UPDATE fmtbank.donor_state SET status = 'excluded', next_screening_due = NULL
 WHERE donor_id = (SELECT id FROM fmtbank.donor WHERE code = 'D-3002');
 SELECT pg_temp.sweep() AS pass, pg_temp.stale() AS stale_unmarked;
+-- Eligibility now reads the stored evaluations (330) of donors no change concerns: one faked
+-- behind the sweep's back is what donor_eligibility_at answers (one more stale), until a pass
+-- judges that donor; a donor marked by a change is evaluated at once.
+UPDATE fmtbank.donor_eligibility SET status = 'excluded', reasons = '[{"rule": "faked"}]'
+WHERE donor_id = (SELECT id FROM fmtbank.donor WHERE code = 'D-3001');
+SELECT e.status, e.reasons FROM fmtbank.donor_eligibility_at() e WHERE e.code = 'D-3001';
+SELECT pg_temp.stale() AS stale_unmarked;
+SELECT fmtbank.eligibility_stale(clock_timestamp()) = '{}' AS nothing_marked;
+SELECT pg_temp.result('D-3001', 'CRP', current_date - 1, '1.0', 'mg/L');
+SELECT cardinality(fmtbank.eligibility_stale(clock_timestamp())) AS marked,
+       fmtbank.eligibility_stale(clock_timestamp(), d.id) = ARRAY[d.id] AS this_one_marked,
+       fmtbank.eligibility_stale(clock_timestamp(), o.id) = '{}' AS other_unmarked
+FROM fmtbank.donor d, fmtbank.donor o WHERE d.code = 'D-3001' AND o.code = 'D-3003';
+SELECT e.status FROM fmtbank.donor_eligibility_at() e WHERE e.code = 'D-3001';
+SELECT pg_temp.stale() AS stale_unmarked;
 SELECT fmtbank.sweep_full();
 SELECT pg_temp.pending() AS pending;
 SELECT pg_temp.sweep() AS full_pass, pg_temp.stale() AS stale, pg_temp.donor_state('D-3002') AS d3002;
+-- A technician and an auditor read the same answer from the stored rows (their grants suffice).
+CREATE TEMP TABLE elig_su AS SELECT row(e.*)::text AS r FROM fmtbank.donor_eligibility_at() e;
+GRANT SELECT ON elig_su TO PUBLIC;
+SET LOCAL SESSION AUTHORIZATION alice;
+SELECT fmtbank.eligibility_stale(clock_timestamp()) = '{}' AS technician_store,
+       (SELECT count(*) FROM fmtbank.donor_eligibility_at() e
+        WHERE row(e.*)::text NOT IN (SELECT r FROM elig_su)) AS technician_differs;
+RESET SESSION AUTHORIZATION;
+SET LOCAL SESSION AUTHORIZATION audrey;
+SELECT (SELECT count(*) FROM fmtbank.donor_eligibility_at() e
+        WHERE row(e.*)::text NOT IN (SELECT r FROM elig_su)) AS auditor_differs,
+       (SELECT count(*) FROM fmtbank.donor_eligibility_at()) = (SELECT count(*) FROM elig_su) AS same_count;
+RESET SESSION AUTHORIZATION;
 
 -- A day boundary: the donors whose stored dates ran out are judged again, found by those dates
 -- (faked: the last pass was yesterday, when D-3003's deferral still held and D-3001's screening was
@@ -107,6 +142,14 @@ UPDATE fmtbank.donor_state SET status = 'deferred', deferred_until = current_dat
 WHERE donor_id = (SELECT id FROM fmtbank.donor WHERE code = 'D-3002');
 UPDATE fmtbank.donor_state SET status = 'eligible', next_screening_due = current_date - 1
 WHERE donor_id = (SELECT id FROM fmtbank.donor WHERE code = 'D-3001');
+-- the stored reasons of donors not eligible name the day (a missing test's "collected from ...
+-- to <today>"): all are judged again on a new day (faked: yesterday's words)
+UPDATE fmtbank.donor_eligibility SET reasons = '[{"rule": "yesterday"}]' WHERE status <> 'eligible';
+SELECT count(*) > 0 AS not_eligible FROM fmtbank.donor_eligibility WHERE status <> 'eligible';
+-- the stored rows are not used on another day than the sweep's
+SELECT fmtbank.eligibility_stale(clock_timestamp()) IS NULL AS store_unused,
+       count(*) FILTER (WHERE e.reasons = '[{"rule": "yesterday"}]') AS yesterdays
+FROM fmtbank.donor_eligibility_at() e;
 SELECT pg_temp.stale() AS stale_before;
 SELECT pg_temp.sweep() AS day_pass, pg_temp.stale() AS stale;
 SELECT pg_temp.donor_state('D-3001') AS d3001, pg_temp.donor_state('D-3002') AS d3002;
