@@ -96,6 +96,11 @@ assert_contains "$ERR" 'imported 40 results from' "says how many"
 assert_eq "$(rcount)" "$((n0 + 40))" "40 results stored"
 first=$(head -1 <<<"$OUT")
 assert_eq "$(sql "select t.code from fmtbank.result r join fmtbank.screening_test t using (test_no) where r.id = '$first'")" "HIV" "IDs in file order"
+# time-ordered IDs (UUID version 7, fmtbank.uuid_v7): increasing in file order, after earlier ones
+assert_eq "$(grep -cE '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' <<<"$OUT")" "40" "version 7 UUIDs"
+assert_eq "$(LC_ALL=C sort -u <<<"$OUT")" "$OUT" "the IDs increase line by line"
+[[ "$first" > "$rid" ]] && ok "after the ID of an earlier result add" || not_ok "after the earlier ID" "$first <= $rid"
+panel_last=$(tail -1 <<<"$OUT")
 assert_eq "$(sql "select count(*) from fmtbank.audit_log where tbl = 'result' and op = 'INSERT'")" "$((n0 + 40))" "every result audited"
 expect 0 "the same file again is nothing new" fmtbank --user alice result import "$TMP/panel.csv"
 assert_contains "$ERR" "nothing new in \"$TMP/panel.csv\": all 40 results already recorded, nothing imported" "says nothing new, with the count"
@@ -103,6 +108,7 @@ assert_eq "$OUT" "" "no IDs printed"
 assert_eq "$(rcount)" "$((n0 + 40))" "nothing stored again"
 expect 0 "import from standard input" bash -c "fmtbank --user alice result import - <<<'donor,test,collected,result,unit,lab
 D-0003,HIV,$(d -3),negative,,'"
+[[ "$OUT" > "$panel_last" ]] && ok "a later import's ID comes after" || not_ok "a later import's ID" "$OUT <= $panel_last"
 
 # ---- corrections supersede and can flip the verdict
 write_full "$TMP/q.csv"
