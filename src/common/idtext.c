@@ -34,17 +34,24 @@ idtext_kind(const char *s)
     return kind && checkchar_valid(s) ? kind : NULL;
 }
 
+const char *
+idtext_display_into(const char *s, char out[IDTEXT_SHOWN_MAX])
+{
+    if (!idtext_kind(s))
+        return NULL;
+    size_t n = strlen(s), sep = sizeof(IDTEXT_SEP) - 1; /* an ID: at most 14 characters */
+    memcpy(out, s, n - 1);
+    memcpy(out + n - 1, IDTEXT_SEP, sep);
+    out[n - 1 + sep] = s[n - 1];
+    out[n + sep] = '\0';
+    return out;
+}
+
 void
 idtext_display(struct strbuf *out, const char *s)
 {
-    if (!idtext_kind(s)) {
-        strbuf_adds(out, s);
-        return;
-    }
-    size_t n = strlen(s);
-    strbuf_add(out, s, n - 1);
-    strbuf_adds(out, IDTEXT_SEP);
-    strbuf_addch(out, s[n - 1]);
+    char shown[IDTEXT_SHOWN_MAX];
+    strbuf_adds(out, idtext_display_into(s, shown) ? shown : s);
 }
 
 char *

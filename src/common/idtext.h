@@ -19,6 +19,11 @@ const char *idtext_kind(const char *s);
 /* Appends s to out as a person reads it: an ID (idtext_kind) with IDTEXT_SEP before its check
  * character, anything else unchanged. The one rendering of IDs in fmtbank. */
 void idtext_display(struct strbuf *out, const char *s);
+/* Room for the displayed form of the longest ID, with its terminating NUL. */
+#define IDTEXT_SHOWN_MAX 24
+/* The displayed form of s written into out when s is an ID (returns out), or NULL if s is not
+ * one. Allocates nothing: a report shows millions. */
+const char *idtext_display_into(const char *s, char out[IDTEXT_SHOWN_MAX]);
 /* The displayed form of s if it is an ID (allocated), or NULL if s is not one. */
 char *idtext_display_dup(const char *s);
 /* Turns the displayed form back into the plain ID in place: blanks and one U+00B7 before the last

@@ -51,7 +51,9 @@ struct xlsx_table {
     const struct xlsx_col *cols;
     size_t ncols;
     lxw_format **fmts;
-    double *widths;   /* each column's printed width, in characters */
+    double *widths;                  /* each column's printed width, in characters */
+    char (*shown)[IDTEXT_SHOWN_MAX]; /* each text column's ID as shown in the current row */
+    const char **cells;              /* the current row's values as written */
     lxw_worksheet *ws;
     int part;         /* 1, then 2, 3... for continuation sheets */
     lxw_row_t header; /* row of the header line on the current sheet */
@@ -516,6 +518,16 @@ write_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s, lxw_forma
     return e;
 }
 
+/* The text a cell shows for value v: an ID with its check character set apart (common/idtext.h),
+ * written into buf, or v itself. Row heights are measured on it: what is measured is what is
+ * written (a displayed ID is two characters longer than the stored one). */
+static const char *
+shown_text(const char *v, char buf[IDTEXT_SHOWN_MAX])
+{
+    const char *id = idtext_display_into(v, buf);
+    return id ? id : v;
+}
+
 /* Writes one value of column col (f: its format; left: a record sheet's value); what Excel
  * cannot hold as the column's type is written as text. A boolean is the word yes or no (printed
  * pages have no TRUE/FALSE); a timestamp shows its UTC offset. */
@@ -549,12 +561,11 @@ write_value(struct xlsx_book *b, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
         break;
     }
     /* text, or a value that did not parse as its type: an ID is shown with its check character
-     * set apart (common/idtext.h) */
-    char *id = idtext_display_dup(v);
-    lxw_error e = (lxw_error)write_text(ws, r, c, id ? id : v,
-                                        col->type == CELL_TEXT ? f : aligned_format(b, CELL_TEXT, NULL, left));
-    free(id);
-    return e;
+     * set apart (shown_text; a text value the caller has already shown is no ID any more) */
+    char buf[IDTEXT_SHOWN_MAX];
+    return (lxw_error)write_text(ws, r, c, shown_text(v, buf),
+                                 col->type == CELL_TEXT ? f
+                                                        : aligned_format(b, CELL_TEXT, NULL, left));
 }
 
 /* The header/footer printed on every page; '&' is a control character there. */
@@ -745,6 +756,8 @@ xlsx_table_begin(struct xlsx_book *b, const char *sheet, const struct xlsx_headi
     t->ncols = ncols;
     t->fmts = own(b, xcalloc(ncols, sizeof(*t->fmts)));
     t->widths = own(b, xcalloc(ncols, sizeof(*t->widths)));
+    t->shown = own(b, xcalloc(ncols, sizeof(*t->shown)));
+    t->cells = own(b, xcalloc(ncols, sizeof(*t->cells)));
     for (size_t c = 0; c < ncols; c++) {
         t->fmts[c] = data_format(b, cols[c].type, cols[c].format);
         t->widths[c] = default_width(&cols[c]);
@@ -765,20 +778,23 @@ xlsx_table_row(struct xlsx_table *t, const char *const *values, struct fb_error 
     }
     /* a row with wrapped text is given its height: readers do not all compute it */
     unsigned lines = 1;
-    for (size_t c = 0; c < t->ncols; c++)
+    for (size_t c = 0; c < t->ncols; c++) {
+        t->cells[c] = values[c];
         if (values[c] && t->cols[c].type == CELL_TEXT) {
-            unsigned l = text_lines(values[c], t->widths[c], false);
+            t->cells[c] = shown_text(values[c], t->shown[c]);
+            unsigned l = text_lines(t->cells[c], t->widths[c], false);
             if (l > lines)
                 lines = l;
         }
+    }
     if (lines > 1 &&
         check(worksheet_set_row(t->ws, t->row, row_height(lines), NULL), err, "a row height",
               t->base_name) < 0)
         return -1;
     for (size_t c = 0; c < t->ncols; c++) {
-        if (!values[c])
+        if (!t->cells[c])
             continue;
-        lxw_error e = write_value(t->book, t->ws, t->row, (lxw_col_t)c, &t->cols[c], values[c],
+        lxw_error e = write_value(t->book, t->ws, t->row, (lxw_col_t)c, &t->cols[c], t->cells[c],
                                   t->fmts[c], false);
         if (e != LXW_NO_ERROR) {
             fb_error_set(err, FB_ERR_INTERNAL, "could not write row %lu of sheet \"%s\": %s",
@@ -854,7 +870,10 @@ xlsx_record_sheet(struct xlsx_book *b, const char *sheet, const struct xlsx_head
         unsigned lines = text_lines(cols[c].header, wlabel, true);
         for (size_t k = 0; k < nrecords; k++) {
             const char *v = values[k * ncols + c];
-            unsigned l = v && cols[c].type == CELL_TEXT ? text_lines(v, wvalue, false) : 1;
+            char shown[IDTEXT_SHOWN_MAX];
+            unsigned l = v && cols[c].type == CELL_TEXT
+                             ? text_lines(shown_text(v, shown), wvalue, false)
+                             : 1;
             if (l > lines)
                 lines = l;
         }
@@ -1025,13 +1044,12 @@ xlsx_boxmap_cell(struct xlsx_boxmap *m, int row, int col, const char *label, con
             f = m->fills[i];
             break;
         }
-    char *id = label ? idtext_display_dup(label) : NULL; /* an ID: as a person reads it */
+    char shown[IDTEXT_SHOWN_MAX]; /* an ID: as a person reads it */
     lxw_error e =
         label && *label
             ? (lxw_error)write_text(m->ws, m->top + (lxw_row_t)(row - 1), (lxw_col_t)col,
-                                    id ? id : label, f)
+                                    shown_text(label, shown), f)
             : worksheet_write_blank(m->ws, m->top + (lxw_row_t)(row - 1), (lxw_col_t)col, f);
-    free(id);
     if (check(e, err, "a box position", m->name) < 0)
         return -1;
     m->next = k + 1;

@@ -4,7 +4,8 @@
 # made in C): wall time and peak resident memory of each (/usr/bin/time -v). Then "fmtbank report
 # inventory" on a stock of M aliquots in 10 x 10 boxes (gen_inventory.sql, superuser INSERTs;
 # default M = N), against libxlsxwriter alone writing the report's two long sheets (the tube list
-# and the box map: "bench_xlsx M FILE inventory") and against the 9-column yardstick of M rows.
+# and the box map, the same cells: IDs as shown, yes/no, the same formats and widths:
+# "bench_xlsx M FILE inventory") and against the 9-column yardstick of M rows.
 # Targets (product.md §9): within 1.5x of libxlsxwriter alone, peak <= 64 MB; for report inventory
 # (§16) within 1.1x of libxlsxwriter alone writing the same list and box map, peak <= 16 MB.
 # Prints figures, asserts nothing. Use a non-sanitised build: FMTBANK_BIN=build bash tests/bench/bench_report.sh

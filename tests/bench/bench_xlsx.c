@@ -5,11 +5,21 @@
  *  - "bench_xlsx ROWS OUT.xlsx inventory": the two long sheets of the inventory report for ROWS
  *    tubes in 10 x 10 boxes (tests/bench/gen_inventory.sql's layout): "Aliquots", the same 11
  *    typed columns under the same title, header, freeze and autofilter, and "Box map", the same
- *    legend, captions, row and column labels and one filled, bordered cell per position.
+ *    legend, captions, row and column labels and one filled, bordered cell per position. The
+ *    cells are those the report writes: IDs as a person reads them (check character set apart,
+ *    "L26500001-001 ·V", README "IDs people can read aloud"), each text cell wrapped and aligned
+ *    to the top of its row, booleans the words yes and no (centred), timestamps with their UTC
+ *    offset in the format, dates and timestamps aligned to the top (src/report/xlsx.c); and the
+ *    values gen_inventory.sql makes: IDs with their real check characters, processing times
+ *    counted back from now (so that the sheets compress as the report's do).
  * Not a test: a yardstick. */
+#include "common/checkchar.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <xlsxwriter.h>
 
 static const char *const states[] = {"quarantine", "released", "issued",
@@ -84,6 +94,26 @@ main(int argc, char **argv)
     return 0;
 }
 
+/* The ID with body `body` as the report shows it: its check character set apart. */
+static void
+shown_id(char *out, size_t size, const char *body)
+{
+    snprintf(out, size, "%s \xc2\xb7%c", body, checkchar_compute(body));
+}
+
+/* The moment `secs` seconds before now (now: fractional seconds), as an lxw_datetime in UTC. */
+static lxw_datetime
+before(double now, double secs)
+{
+    double t = now - secs;
+    time_t whole = (time_t)t;
+    struct tm tm;
+    gmtime_r(&whole, &tm);
+    lxw_datetime d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                      tm.tm_hour,        tm.tm_min,     tm.tm_sec + (t - (double)whole)};
+    return d;
+}
+
 /* The inventory report's two long sheets (see the header comment). */
 static int
 inventory(long rows, const char *path)
@@ -95,7 +125,8 @@ inventory(long rows, const char *path)
     lxw_format *title = workbook_add_format(wb), *sub = workbook_add_format(wb),
                *head = workbook_add_format(wb), *tsf = workbook_add_format(wb),
                *datef = workbook_add_format(wb), *bold = workbook_add_format(wb),
-               *label = workbook_add_format(wb), *empty = workbook_add_format(wb);
+               *label = workbook_add_format(wb), *empty = workbook_add_format(wb),
+               *text = workbook_add_format(wb), *yesno = workbook_add_format(wb);
     format_set_bold(title);
     format_set_font_size(title, 14);
     format_set_italic(sub);
@@ -104,8 +135,14 @@ inventory(long rows, const char *path)
     format_set_bottom(head, LXW_BORDER_THIN);
     format_set_text_wrap(head);
     format_set_align(head, LXW_ALIGN_VERTICAL_TOP);
-    format_set_num_format(tsf, "yyyy-mm-dd hh:mm");
+    format_set_num_format(tsf, "yyyy-mm-dd hh:mm \"+00:00\"");
+    format_set_align(tsf, LXW_ALIGN_VERTICAL_TOP);
     format_set_num_format(datef, "yyyy-mm-dd");
+    format_set_align(datef, LXW_ALIGN_VERTICAL_TOP);
+    format_set_align(text, LXW_ALIGN_VERTICAL_TOP);
+    format_set_text_wrap(text);
+    format_set_align(yesno, LXW_ALIGN_VERTICAL_TOP);
+    format_set_align(yesno, LXW_ALIGN_CENTER);
     format_set_bold(bold);
     format_set_bold(label);
     format_set_align(label, LXW_ALIGN_CENTER);
@@ -130,9 +167,14 @@ inventory(long rows, const char *path)
     static const char *const hd[] = {"Freezer",         "Rack",      "Box",    "Position",
                                      "Aliquot",         "Lot",       "Donor",  "State",
                                      "Retained sample", "Processed", "Expires"};
-    static const double width[] = {9, 8, 10, 9, 15, 11, 9, 11, 10, 17, 11};
+    static const double width[] = {9, 8, 11, 9, 16, 12, 11, 11, 10, 17, 11};
     lxw_error e = LXW_NO_ERROR;
-    char freezer[32], rack[32], box[32], pos[32], aliquot[48], lot[32], donor[32], caption[160];
+    char freezer[48], rack[32], box[48], pos[32], aliquot[48], lot[48], donor[32], caption[200];
+    char body[32], fbody[32];
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    double now = (double)tv.tv_sec + tv.tv_usec / 1e6;
+    const double day = 86400;
 
     /* Aliquots: the tube of position (r, c) of box b is tube n = (b - 1) * 100 + (r - 1) * 10 + c,
      * index (n - 1) % 10 of lot (n - 1) / 10 + 1, as gen_inventory.sql makes them. */
@@ -149,22 +191,33 @@ inventory(long rows, const char *path)
     for (long n = 1; n <= rows && !e; n++) {
         long b = (n - 1) / 100 + 1, l = (n - 1) / 10 + 1, k = (n - 1) % 10;
         int r = (int)((n - 1) % 100 / 10), c = (int)((n - 1) % 10);
-        snprintf(freezer, sizeof(freezer), "F%04ldX", 5000 + (b - 1) / 500 + 1);
+        snprintf(body, sizeof(body), "F%04ld", 5000 + (b - 1) / 500 + 1);
+        shown_id(freezer, sizeof(freezer), body);
         snprintf(rack, sizeof(rack), "R%ld", (b - 1) % 500 / 25 + 1);
-        snprintf(box, sizeof(box), "B%06ldX", 300000 + b);
+        snprintf(body, sizeof(body), "B%06ld", 300000 + b);
+        shown_id(box, sizeof(box), body);
         snprintf(pos, sizeof(pos), "%c%d", 'A' + r, c + 1);
-        snprintf(lot, sizeof(lot), "L26%06ldX", 500000 + l);
-        snprintf(aliquot, sizeof(aliquot), "L26%06ld-%03ldX", 500000 + l, k);
+        snprintf(body, sizeof(body), "L26%06ld", 500000 + l);
+        shown_id(lot, sizeof(lot), body);
+        snprintf(body, sizeof(body), "L26%06ld-%03ld", 500000 + l, k);
+        shown_id(aliquot, sizeof(aliquot), body);
         snprintf(donor, sizeof(donor), "D-%ld", 20000000 + 1 + l % 1000);
         int s = l % 20 == 7 && k > 0 ? 3 : l % 20 == 3 ? 4 : l % 10 < 6 && k > 0 ? 1 : 0;
-        lxw_datetime pr = {2026, (int)(l % 12) + 1, (int)(l % 28) + 1, (int)(l % 24), 0, 0};
-        lxw_datetime ex = {2028, (int)(l % 12) + 1, (int)(l % 28) + 1, 0, 0, 0};
+        /* processed 6 hours after a day up to 700 days ago; expiring 730 days later, or 3 days
+         * ago (expired), or within 30 days (1 lot in 100) */
+        double ago = (double)(l % 700) * day + 6 * 3600;
+        lxw_datetime pr = before(now, ago);
+        lxw_datetime ex = l % 20 == 3     ? before(now, 3 * day)
+                          : l % 100 == 11 ? before(now, -(double)(l % 30) * day - 3600)
+                                          : before(now, ago - 730 * day);
+        ex.hour = ex.min = 0;
+        ex.sec = 0;
         lxw_row_t row = (lxw_row_t)(n + 3);
-        const char *text[] = {freezer, rack, box, pos, aliquot, lot, donor, st[s]};
+        const char *cells[] = {freezer, rack, box, pos, aliquot, lot, donor, st[s]};
         for (int i = 0; i < 8 && !e; i++)
-            e = worksheet_write_string(ws, row, (lxw_col_t)i, text[i], NULL);
+            e = worksheet_write_string(ws, row, (lxw_col_t)i, cells[i], text);
         if (!e)
-            e = worksheet_write_boolean(ws, row, 8, k == 0, NULL);
+            e = worksheet_write_string(ws, row, 8, k == 0 ? "yes" : "no", yesno);
         if (!e)
             e = worksheet_write_datetime(ws, row, 9, &pr, tsf);
         if (!e)
@@ -190,9 +243,12 @@ inventory(long rows, const char *path)
     row++;
     long boxes = (rows + 99) / 100;
     for (long b = 1; b <= boxes && !e; b++) {
-        snprintf(caption, sizeof(caption),
-                 "B%06ldX \xe2\x80\x94 Bench freezer %ld (F%04ldX), rack R%ld", 300000 + b,
-                 (b - 1) / 500 + 1, 5000 + (b - 1) / 500 + 1, (b - 1) % 500 / 25 + 1);
+        snprintf(body, sizeof(body), "B%06ld", 300000 + b);
+        shown_id(box, sizeof(box), body);
+        snprintf(fbody, sizeof(fbody), "F%04ld", 5000 + (b - 1) / 500 + 1);
+        shown_id(freezer, sizeof(freezer), fbody);
+        snprintf(caption, sizeof(caption), "%s \xe2\x80\x94 Bench freezer %ld (%s), rack R%ld", box,
+                 (b - 1) / 500 + 1, freezer, (b - 1) % 500 / 25 + 1);
         e = worksheet_write_string(bm, row++, 0, caption, bold);
         for (int c = 1; c <= 10 && !e; c++)
             e = worksheet_write_number(bm, row, (lxw_col_t)c, c, label);
@@ -207,7 +263,8 @@ inventory(long rows, const char *path)
                     continue;
                 }
                 int s = l % 20 == 7 && k > 0 ? 3 : l % 20 == 3 ? 4 : l % 10 < 6 && k > 0 ? 1 : 0;
-                snprintf(aliquot, sizeof(aliquot), "L26%06ld-%03ldX", 500000 + l, k);
+                snprintf(body, sizeof(body), "L26%06ld-%03ld", 500000 + l, k);
+                shown_id(aliquot, sizeof(aliquot), body);
                 e = worksheet_write_string(bm, row + (lxw_row_t)r, (lxw_col_t)(c + 1), aliquot,
                                            fill[s]);
             }

@@ -59,7 +59,14 @@ for s in "By state" "By freezer" "By box" "Aliquots" "Not in a box"; do
     assert_eq "$(cell "$d" "$s" A2)" "text Stock on $(d 0)" "$s: subtitle says the day"
 done
 assert_contains "$d" "cell By state!A4 text State fmt=General bold=True" "bold header"
-assert_contains "$d" "width Aliquots!E 15.7" "declared column width"
+assert_contains "$d" "width Aliquots!E 16.7" "declared column width"
+# every ID as shown ("L26000001-001 ·1") and every donor code fits its column: no tube's row is
+# wrapped to two lines (sheets 3, 5, 6: By box, Aliquots, Not in a box; row 4 is the header)
+for n in 3 5 6; do
+    tall=$(unzip -p "$TMP/inv.xlsx" "xl/worksheets/sheet$n.xml" | grep -o '<row r="[0-9]*"[^>]*customHeight' |
+        grep -o 'r="[0-9]*"' | grep -vx 'r="4"' | paste -sd' ')
+    assert_eq "$tall" "" "sheet$n.xml: no data row taller than one line"
+done
 
 # By state: every state in the product's order, also those without a tube
 expect_row() { # SHEET ROW "A B C ..." (values of columns A.. as "TYPE VALUE" joined by |)
