@@ -9,13 +9,21 @@
 -- A state is what "aliquot list" shows (fmtbank.aliquot_status_now: a quarantined or released
 -- tube past its expiry time is expired). Boxes come in freezer, rack, box order everywhere.
 --
--- The long query ("stored": the Aliquots list and the Box map, one pass for both) joins the stock
--- by hashing and sorts it once, in position order: for 1,000,000 tubes 6.2 s of the backend's CPU,
--- against 9.1 s for the former stream of one-row index lookups per tube (each tube, its lot and
--- its donor fetched by key in position order, box by box) and 11.3 s before that with the moment
--- computed per row. The backend's memory stays within work_mem; the sort spills to a temporary
--- file when the stock is larger, and the report's own memory is flat either way (it streams the
--- sorted rows).
+-- The long query ("stored": the Aliquots list and the Box map, one pass for both) streams in
+-- position order without sorting the stock: the boxes (a few thousand rows) are sorted, then
+-- each box's positions are read from the placement key (box, prow, pcol), and each tube is
+-- fetched by its key in a scalar subquery, its lot and donor by the lot's key (one-row index
+-- lookups). OFFSET 0 keeps those subqueries from being flattened, so they are joined by nested
+-- loops, which keep the order of the boxes; PostgreSQL's incremental sort then only orders the
+-- positions within one box. Rows leave the server from the first box on, so the server's work
+-- runs beside the report's writing (on another core): for 1,000,000 tubes 18.6-18.7 s of wall
+-- time with 9.8-9.9 s of the server's CPU, against 20.0-20.5 s with 7.0-7.3 s for one hashed
+-- join of the whole stock sorted before the first row (the writing waits for the sort; measured
+-- side by side on the quiet 2-core machine, tests/bench/bench_report.sh). Written as plain joins,
+-- the planner may also hash the whole aliquot table per box (a small stock) or cache every tube
+-- it looked up (Memoize): each holds the stock in memory. The moment the states are read at is
+-- computed once (at, an InitPlan): fmtbank.as_of_given has a SET clause, so it is neither inlined
+-- nor folded, and per row it cost 2.3 s.
 
 -- @query meta
 SELECT CASE WHEN $1::text IS NULL THEN format('Stock on %s', current_date)
@@ -127,48 +135,44 @@ ORDER BY r.section, r.ord, r.freezer_key, r.level, r.rack_key NULLS FIRST, r.box
 
 -- @query stored
 -- Both the Aliquots list (the rows with a tube: in_box) and the Box map (every row: an empty box
--- is one row with a null position) are drawn from this one pass. Set-based: the positions, tubes,
--- lots and donors are joined by hashing (each branch of the UNION ALL joins the tables themselves,
--- so that the planner knows their sizes), then sorted once by the box's place in freezer, rack,
--- box order (ord, numbered over the few thousand boxes) and the position. The moment the states
--- are read at is computed once (at, an InitPlan): fmtbank.as_of_given has a SET clause, so it is
--- neither inlined nor folded.
-WITH at AS MATERIALIZED (SELECT coalesce(fmtbank.as_of_given($1), now()) AS t),
-bx AS (
-    SELECT b.id, b.box_id, b.rack, b.nrows::integer AS nrows, b.ncols::integer AS ncols,
-           f.freezer_id,
-           format('%s — %s (%s)%s', fmtbank.id_display(b.box_id), f.name,
-                  fmtbank.id_display(f.freezer_id), ', rack ' || b.rack) AS caption,
-           row_number() OVER (ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id) AS ord
-    FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
-    WHERE $1::text IS NULL OR b.created_at <= (SELECT at.t FROM at)),
-stored AS (
-    SELECT p.box, p.prow, p.pcol, a.aliquot_id, a.status, a.expires_at, a.retained, l.lot_id,
-           l.processed_at, d.code AS donor
-    FROM fmtbank.placement p
-    JOIN fmtbank.aliquot a ON a.id = p.aliquot
-    JOIN fmtbank.lot l ON l.id = a.lot
-    JOIN fmtbank.donor d ON d.id = l.donor_id
-    WHERE $1::text IS NULL
-    UNION ALL
-    SELECT p.box, p.prow, p.pcol, a.aliquot_id, a.status, a.expires_at, a.retained, l.lot_id,
-           l.processed_at, d.code AS donor
-    FROM at
-    CROSS JOIN fmtbank.placement_at(at.t) p
-    LEFT JOIN fmtbank.aliquot_at(at.t) a ON a.id = p.aliquot
-    LEFT JOIN fmtbank.lot l ON l.id = a.lot
-    LEFT JOIN fmtbank.donor d ON d.id = l.donor_id
-    WHERE $1::text IS NOT NULL)
-SELECT bx.freezer_id AS freezer, bx.rack, bx.box_id AS box,
-       fmtbank.position_text(t.prow, t.pcol) AS position, t.aliquot_id AS aliquot,
-       t.lot_id AS lot, t.donor,
-       fmtbank.aliquot_status_at(t.status, t.expires_at, (SELECT at.t FROM at)) AS state,
-       t.retained, t.processed_at AS processed, t.expires_at::date AS expires,
-       bx.caption, bx.nrows, bx.ncols, t.prow::integer AS row, t.pcol::integer AS col,
-       t.aliquot_id AS label, t.prow IS NOT NULL AS in_box
-FROM bx
-LEFT JOIN stored t ON t.box = bx.id
-ORDER BY bx.ord, t.prow, t.pcol;
+-- is one row with a null position) are drawn from this one pass. The tubes come in position
+-- order (subquery s); each one's lot and donor are looked up by the lot's key.
+WITH at AS MATERIALIZED (SELECT coalesce(fmtbank.as_of_given($1), now()) AS t)
+SELECT s.freezer_id AS freezer, s.rack, s.box_id AS box,
+       fmtbank.position_text(s.prow, s.pcol) AS position, (s.a).aliquot_id AS aliquot,
+       ld.lot_id AS lot, ld.donor,
+       fmtbank.aliquot_status_at((s.a).status, (s.a).expires_at,
+                                 (SELECT at.t FROM at)) AS state,
+       (s.a).retained AS retained, ld.processed_at AS processed,
+       (s.a).expires_at::date AS expires,
+       s.caption, s.nrows, s.ncols, s.prow::integer AS row, s.pcol::integer AS col,
+       (s.a).aliquot_id AS label, s.prow IS NOT NULL AS in_box
+FROM (SELECT bx.freezer_id, bx.rack, bx.box_id, bx.caption, bx.nrows, bx.ncols, t.prow, t.pcol,
+             t.a
+      FROM (SELECT b.id, b.box_id, b.rack, b.nrows::integer AS nrows,
+                   b.ncols::integer AS ncols, f.freezer_id,
+                   format('%s — %s (%s)%s', fmtbank.id_display(b.box_id), f.name,
+                          fmtbank.id_display(f.freezer_id),
+                          ', rack ' || b.rack) AS caption
+            FROM fmtbank.box b JOIN fmtbank.freezer f ON f.id = b.freezer
+            WHERE $1::text IS NULL OR b.created_at <= fmtbank.as_of_given($1)
+            ORDER BY f.freezer_id, b.rack NULLS FIRST, b.box_id) bx
+      LEFT JOIN LATERAL (
+          SELECT p.prow, p.pcol, (SELECT a FROM fmtbank.aliquot a WHERE a.id = p.aliquot) AS a
+          FROM fmtbank.placement p
+          WHERE $1::text IS NULL AND p.box = bx.id AND p.aliquot IS NOT NULL
+          UNION ALL
+          SELECT v.prow, v.pcol,
+                 (SELECT a FROM fmtbank.aliquot_at(fmtbank.as_of_given($1), ARRAY[v.aliquot]) a) AS a
+          FROM fmtbank.placement_at(fmtbank.as_of_given($1), bx.id) v
+          WHERE $1::text IS NOT NULL
+          OFFSET 0) t ON true
+      ORDER BY bx.freezer_id, bx.rack NULLS FIRST, bx.box_id, t.prow, t.pcol) s
+LEFT JOIN LATERAL (
+    SELECT l.lot_id, l.processed_at, d.code AS donor
+    FROM fmtbank.lot l JOIN fmtbank.donor d ON d.id = l.donor_id
+    WHERE l.id = (s.a).lot OFFSET 0) ld ON true
+ORDER BY s.freezer_id, s.rack NULLS FIRST, s.box_id, s.prow, s.pcol;
 
 -- @query unstored
 WITH at AS MATERIALIZED (SELECT fmtbank.as_of_given($1) AS t)
