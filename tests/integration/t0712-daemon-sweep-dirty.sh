@@ -22,7 +22,7 @@ assert_eq "$(sql "select d.code || ':' || x.step from fmtbank.sweep_dirty x join
 run fmtbankd --once
 assert_eq "$RC" "0" "the next pass"
 assert_eq "$(sql "select count(*) from fmtbank.sweep_dirty")" "0" "judged and taken (both steps)"
-assert_eq "$(sql "select count(*) from fmtbank.donor_eligibility_at(clock_timestamp()) e
+assert_eq "$(sql "select count(*) from fmtbank.eligibility_summary_of(clock_timestamp(), null) e
                   join fmtbank.donor_state s using (donor_id)
                   where (s.status, s.deferred_until, s.next_screening_due)
                         is distinct from (e.status, e.deferred_until, e.next_screening_due)")" "0" \
