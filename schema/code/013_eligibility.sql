@@ -465,6 +465,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
     $q$
 $fn$;
 
+-- Whether n donors are most of them (by the planner's estimate, when there is one): then one pass
+-- over every donor is cheaper than looking each one up (the sweep's donor step, eligibility now).
+CREATE OR REPLACE FUNCTION fmtbank.most_donors(p_n integer) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(p_n > 0.5 * (SELECT pc.reltuples FROM pg_catalog.pg_class pc
+                                 WHERE pc.oid = 'fmtbank.donor'::regclass AND pc.reltuples > 0),
+                    false)
+$$;
+
 -- The donors whose row the donor sweep stored (330, fmtbank.donor_eligibility) may not be the
 -- evaluation at p_at: those a change concerns since the sweep (its dirty set, 180, due by p_at's
 -- day) and those without a stored row; of donor p_donor only, when given. NULL: no stored row
@@ -523,11 +532,7 @@ BEGIN
     END IF;
     p := fmtbank.eligibility_params(p_at, p_donor_id, false);
     stale := fmtbank.eligibility_stale(p_at, p_donor_id);
-    IF p_donor_id IS NOT NULL AND stale IS NOT NULL AND NOT p_donor_id = ANY (stale) THEN
-        stale := '{}';
-    ELSIF p_donor_id IS NOT NULL OR cardinality(stale)
-            > 0.5 * (SELECT pc.reltuples FROM pg_catalog.pg_class pc
-                     WHERE pc.oid = 'fmtbank.donor'::regclass AND pc.reltuples > 0) THEN
+    IF fmtbank.most_donors(cardinality(stale)) THEN
         stale := NULL;
     END IF;
     IF stale IS NULL THEN
@@ -662,6 +667,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.eligibility_summary_sql(),
     fmtbank.eligibility_summary(timestamp with time zone, uuid),
     fmtbank.eligibility_stale(timestamp with time zone, uuid),
+    fmtbank.most_donors(integer),
     fmtbank.donor_status_entry(uuid, timestamp with time zone, timestamp with time zone),
     fmtbank.eligibility_rules(timestamp with time zone, uuid),
     fmtbank.donor_eligibility_at(timestamp with time zone),

@@ -41,10 +41,7 @@ BEGIN
     IF NOT every AND cardinality(ids) = 0 THEN
         RETURN;
     END IF;
-    -- most donors (by the planner's estimate, when there is one): one pass over everything is
-    -- cheaper than looking each one up
-    IF cardinality(ids) > 0.5 * (SELECT pc.reltuples FROM pg_catalog.pg_class pc
-                                 WHERE pc.oid = 'fmtbank.donor'::regclass AND pc.reltuples > 0) THEN
+    IF fmtbank.most_donors(cardinality(ids)) THEN
         every := true;
     END IF;
     RETURN QUERY
