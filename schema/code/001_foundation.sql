@@ -191,6 +191,34 @@ BEGIN
     END IF;
 END $$;
 
+-- audit_chain(seed, id, at, who, tbl, op, key, old_row, new_row, reason) OVER (ORDER BY id): the
+-- same chain as hash_chain(seed, audit_content(id, ..., reason)), the content text built by the
+-- step. Its step is the server module's C function when the instance has it
+-- (340_audit_chain_step.sql: the content built in C, as "audit verify"'s C loop builds it, not by
+-- concat_ws, to_char and jsonb's output function per audited row), else the SQL step below.
+CREATE OR REPLACE FUNCTION fmtbank.audit_chain_step(p_state bytea, p_seed bytea, p_id bigint,
+                                                    p_at timestamptz, p_who text, p_tbl text,
+                                                    p_op text, p_key text, p_old jsonb,
+                                                    p_new jsonb, p_reason text) RETURNS bytea
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN fmtbank.hash_chain_step(p_state, p_seed,
+                               fmtbank.audit_content(p_id, p_at, p_who, p_tbl, p_op, p_key, p_old,
+                                                     p_new, p_reason));
+
+DO $$
+BEGIN
+    IF pg_catalog.to_regprocedure('fmtbank.audit_chain_step_raw(bytea,bytea,bigint,timestamptz,'
+                                  'text,text,text,text,jsonb,jsonb,text)') IS NOT NULL THEN
+        CREATE OR REPLACE AGGREGATE fmtbank.audit_chain(bytea, bigint, timestamptz, text, text,
+                                                        text, text, jsonb, jsonb, text)
+            (SFUNC = fmtbank.audit_chain_step_raw, STYPE = bytea);
+    ELSE
+        CREATE OR REPLACE AGGREGATE fmtbank.audit_chain(bytea, bigint, timestamptz, text, text,
+                                                        text, text, jsonb, jsonb, text)
+            (SFUNC = fmtbank.audit_chain_step, STYPE = bytea);
+    END IF;
+END $$;
+
 -- Appends audit rows for one statement's changed rows, chained to the last row. The advisory
 -- lock (held to commit) serialises writers so ids follow commit order and the chain never forks.
 CREATE OR REPLACE FUNCTION fmtbank.audit_write(p_tbl text, p_op text, p_keycol text, p_pii boolean,
@@ -200,8 +228,8 @@ BEGIN
     PERFORM fmtbank.lock_wait(70640001, 'the audit chain');
     INSERT INTO fmtbank.audit_log (id, at, who, tbl, op, key, old_row, new_row, reason, pii, hash)
     SELECT s.id, s.at, s.who, p_tbl, p_op, s.key, s.o, s.n, s.why, p_pii,
-           fmtbank.hash_chain(seed.h, fmtbank.audit_content(s.id, s.at, s.who, p_tbl, p_op, s.key,
-                                                            s.o, s.n, s.why)) OVER (ORDER BY s.id)
+           fmtbank.audit_chain(seed.h, s.id, s.at, s.who, p_tbl, p_op, s.key, s.o, s.n, s.why)
+               OVER (ORDER BY s.id)
     FROM (SELECT nextval('fmtbank.audit_log_id_seq') AS id, clock_timestamp() AS at,
                  session_user::text AS who, coalesce(u.n, u.o) ->> p_keycol AS key, u.o, u.n,
                  nullif(btrim(current_setting('fmtbank.reason', true)), '') AS why
@@ -484,7 +512,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.user_unlock(text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
--- not granted (owner only): uuid_v7_prefix, uuid_v7, audit_chain_raw and hash_chain_step_raw (190), audit_content, hash_chain_step, hash_chain, audit_write, audit_stmt, refuse_delete, audit_enable, audit_append_only, check_password
+-- not granted (owner only): uuid_v7_prefix, uuid_v7, audit_chain_raw and hash_chain_step_raw (190), audit_chain_step_raw (340), audit_content, hash_chain_step, hash_chain, audit_chain_step, audit_chain, audit_write, audit_stmt, refuse_delete, audit_enable, audit_append_only, check_password
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.audit_verify(),
