@@ -1,14 +1,18 @@
--- 340_audit_chain_step: the audit trail's row chaining in the server module (issue 17 item 7:
--- "result import" of 100,000 rows with the audit trail), when the instance preloads it, like 190:
+-- 340_audit_chain_step: the audit trail's per-row work in the server module (issue 17 item 7:
+-- "result import" of 100,000 rows with the audit trail), when the instance preloads it, like 190
+-- (src/pgmodule/audit_chain.c, row_jsonb.c). Without the module the code set
+-- (schema/code/001_foundation.sql) uses the plain definitions, with the same values
+-- (tests/sql/sql/audit_verify.sql holds them equal):
 --  - fmtbank.audit_chain_step_raw(state, seed, id, at, who, tbl, op, key, old_row, new_row,
---    reason): the transition function of the aggregate fmtbank.audit_chain that audit_write and
---    audit_stmt chain new rows with (schema/code/001_foundation.sql), the value of
---    fmtbank.hash_chain_step(state, seed, fmtbank.audit_content(id, ..., reason)) with the content
---    text built in C (src/pgmodule/audit_chain.c), as "audit verify"'s C loop builds it. Without
---    the module the code set gives the aggregate the plain SQL step, with the same values
---    (tests/sql/sql/audit_verify.sql holds them equal).
--- IMMUTABLE, not SECURITY DEFINER, no SET clause (src/db/migrate.c: it looks no name up and is
--- called once per audited row). Owner only. No data changes.
+--    reason): the transition function of the aggregate fmtbank.audit_chain that audit_write
+--    chains new rows with, the value of fmtbank.hash_chain_step(state, seed,
+--    fmtbank.audit_content(id, ..., reason)) with the content text built in C, as "audit verify"'s
+--    C loop builds it;
+--  - fmtbank.row_jsonb_raw(row): to_jsonb(row) with each column's type looked up once per row
+--    type, not once per row (fmtbank.row_jsonb, audit_stmt's rows).
+-- Not SECURITY DEFINER, no SET clause (src/db/migrate.c: they look no name up and are called once
+-- per audited row). Owner only. Named without a directory, as 260 left the module's other
+-- functions where that resolves to the module loaded. No data changes.
 DO $$
 DECLARE lib text;
 BEGIN
@@ -16,20 +20,22 @@ BEGIN
     FROM unnest(string_to_array(current_setting('shared_preload_libraries'), ',')) x
     WHERE x LIKE '%fmtbank_auth%' LIMIT 1;
     IF lib IS NOT NULL THEN
-        -- by name, as 260 left the module's other functions: each instance resolves it through
-        -- its own dynamic_library_path
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                   WHERE p.pronamespace = 'fmtbank'::regnamespace
+                     AND p.proname = 'hash_chain_step_raw' AND p.probin = 'fmtbank_auth') THEN
+            lib := 'fmtbank_auth';
+        END IF;
         EXECUTE format('CREATE FUNCTION fmtbank.audit_chain_step_raw(p_state bytea, p_seed bytea,'
                        ' p_id bigint, p_at timestamptz, p_who text, p_tbl text, p_op text,'
                        ' p_key text, p_old jsonb, p_new jsonb, p_reason text) RETURNS bytea'
                        ' LANGUAGE c IMMUTABLE PARALLEL SAFE AS %L, %L',
-                       CASE WHEN lib LIKE '%/%' AND EXISTS (
-                                SELECT 1 FROM pg_catalog.pg_proc p
-                                WHERE p.pronamespace = 'fmtbank'::regnamespace
-                                  AND p.proname = 'hash_chain_step_raw' AND p.probin = 'fmtbank_auth')
-                            THEN 'fmtbank_auth' ELSE lib END,
-                       'fmtbank_audit_chain_step');
+                       lib, 'fmtbank_audit_chain_step');
+        EXECUTE format('CREATE FUNCTION fmtbank.row_jsonb_raw(p_row anyelement) RETURNS jsonb'
+                       ' LANGUAGE c STABLE STRICT PARALLEL SAFE AS %L, %L',
+                       lib, 'fmtbank_row_jsonb');
         REVOKE ALL ON FUNCTION fmtbank.audit_chain_step_raw(bytea, bytea, bigint, timestamptz, text,
-                                                            text, text, text, jsonb, jsonb, text)
+                                                            text, text, text, jsonb, jsonb, text),
+                               fmtbank.row_jsonb_raw(anyelement)
             FROM PUBLIC;
     END IF;
 END $$;
