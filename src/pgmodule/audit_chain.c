@@ -15,7 +15,7 @@
  * fed by the executor directly (a DestReceiver: no tuple copies).
  *
  * fmtbank_hash_chain_step(state bytea, seed bytea, content text) is the transition function of
- * the aggregate fmtbank.hash_chain that audit_write chains new rows with, in C: exactly
+ * the aggregate fmtbank.hash_chain that the audit trigger (audit_stmt) chains new rows with, in C: exactly
  * sha256(coalesce(state, seed) || convert_to(content, 'UTF8')) (NULL when that is), the plain
  * PL/pgSQL fmtbank.hash_chain_step without a PL/pgSQL call per audited row. */
 #include "postgres.h"

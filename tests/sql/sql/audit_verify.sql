@@ -6,7 +6,7 @@
 -- with the demo data, so they are printed relative to the row changed.
 SELECT to_regprocedure('fmtbank.audit_chain_raw(bigint,bigint)') IS NOT NULL AS fast_path_loaded;
 
--- Appends one row to the trail, chained as audit_write does.
+-- Appends one row to the trail, chained as the audit trigger (audit_stmt) does.
 CREATE FUNCTION pg_temp.append(p_at timestamptz, p_who text, p_op text, p_key text, p_old jsonb,
                                p_new jsonb, p_reason text) RETURNS bigint LANGUAGE sql AS $$
     INSERT INTO fmtbank.audit_log (id, at, who, tbl, op, key, old_row, new_row, reason, hash)
