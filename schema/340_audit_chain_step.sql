@@ -4,8 +4,8 @@
 -- (schema/code/001_foundation.sql) uses the plain definitions, with the same values
 -- (tests/sql/sql/audit_verify.sql holds them equal):
 --  - fmtbank.audit_chain_step_raw(state, seed, id, at, who, tbl, op, key, old_row, new_row,
---    reason): the transition function of the aggregate fmtbank.audit_chain that audit_write
---    chains new rows with, the value of fmtbank.hash_chain_step(state, seed,
+--    reason): the transition function of the aggregate fmtbank.audit_chain that the audit
+--    trigger (audit_stmt) chains new rows with, the value of fmtbank.hash_chain_step(state, seed,
 --    fmtbank.audit_content(id, ..., reason)) with the content text built in C, as "audit verify"'s
 --    C loop builds it;
 --  - fmtbank.row_jsonb_raw(row): to_jsonb(row) with each column's type looked up once per row

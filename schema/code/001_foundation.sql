@@ -178,7 +178,7 @@ END $$;
 -- clause (190 gave it one; migrate.c's policy leaves IMMUTABLE C functions without): saving and
 -- restoring search_path on each call took 0.2-0.3 s of an import of 100,000 results. It looks no
 -- name up (a database not in UTF-8 converts the text with the caller's search path: its only
--- caller, audit_write, runs with the audit trigger's pinned one).
+-- caller, audit_stmt, runs with the audit trigger's pinned one).
 DO $$
 BEGIN
     IF pg_catalog.to_regprocedure('fmtbank.hash_chain_step_raw(bytea,bytea,text)') IS NOT NULL THEN
@@ -191,7 +191,7 @@ BEGIN
     END IF;
 END $$;
 
--- audit_chain(seed, id, at, who, tbl, op, key, old_row, new_row, reason) OVER (ORDER BY id): the
+-- audit_chain(seed, id, at, who, tbl, op, key, old_row, new_row, reason) in id order: the
 -- same chain as hash_chain(seed, audit_content(id, ..., reason)), the content text built by the
 -- step. Its step is the server module's C function when the instance has it
 -- (340_audit_chain_step.sql: the content built in C, as "audit verify"'s C loop builds it, not by
@@ -219,61 +219,50 @@ BEGIN
     END IF;
 END $$;
 
--- Appends audit rows for one statement's changed rows, chained to the last row. The advisory
--- lock (held to commit) serialises writers so ids follow commit order and the chain never forks.
-CREATE OR REPLACE FUNCTION fmtbank.audit_write(p_tbl text, p_op text, p_keycol text, p_pii boolean,
-                                               p_old jsonb[], p_new jsonb[]) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM fmtbank.lock_wait(70640001, 'the audit chain');
-    INSERT INTO fmtbank.audit_log (id, at, who, tbl, op, key, old_row, new_row, reason, pii, hash)
-    SELECT s.id, s.at, s.who, p_tbl, p_op, s.key, s.o, s.n, s.why, p_pii,
-           fmtbank.audit_chain(seed.h, s.id, s.at, s.who, p_tbl, p_op, s.key, s.o, s.n, s.why)
-               OVER (ORDER BY s.id)
-    FROM (SELECT nextval('fmtbank.audit_log_id_seq') AS id, clock_timestamp() AS at,
-                 session_user::text AS who, coalesce(u.n, u.o) ->> p_keycol AS key, u.o, u.n,
-                 nullif(btrim(current_setting('fmtbank.reason', true)), '') AS why
-          FROM unnest(p_old, p_new) WITH ORDINALITY AS u(o, n, ord)) s,
-         (SELECT coalesce((SELECT hash FROM fmtbank.audit_log ORDER BY id DESC LIMIT 1),
-                          '\x'::bytea) AS h) seed;
-END $$;
-
--- The statement trigger of every audited table. Each changed row as JSON is to_jsonb(row), from
--- the server module's C function when the instance has it (340_audit_chain_step.sql: the same
--- value, each column's type looked up once per statement instead of once per row; to_jsonb took
--- 0.3-0.5 s of an import of 100,000 results): the function is written with the one this
--- instance has (%1$s below), with no call or test of its own per row or per statement.
-DO $do$
-BEGIN
-    EXECUTE format($f$
+-- The audit trigger (audit_enable below): appends an audit row for each row the statement changed,
+-- chained to the last row. The advisory lock (held to commit) serialises writers so ids follow
+-- commit order and the chain never forks. The rows go straight from the transition tables into
+-- the INSERT (they are visible to this function's own statements only, hence one function):
+-- no arrays of jsonb built and passed to a writer (making 96,800 lots ready, building the arrays,
+-- unnesting them and sorting the wide rows by id, spilled to disk, cost more than the rows'
+-- content and hashes). Each row's JSON is to_jsonb's, from the server module's C function when the
+-- instance has it (340_audit_chain_step.sql, fmtbank.row_jsonb_raw: the same value, each column's
+-- type looked up once per statement instead of once per row: 0.23 s instead of 0.33 s per 100,000
+-- results), and the chain is audit_chain's (its content text built in C with the module).
+-- Why the chain follows the ids without a sort: the window has no ORDER BY, so the WindowAgg
+-- consumes the rows in the order the subquery below it numbers them (nextval, volatile: never
+-- pulled up, never parallel), and each row's hash covers the row before it in that order.
+-- tests/sql/sql/audit_verify.sql verifies multi-row inserts, updates and deletes link by link.
+DROP FUNCTION IF EXISTS fmtbank.audit_write(text, text, text, boolean, jsonb[], jsonb[]);
 CREATE OR REPLACE FUNCTION fmtbank.audit_stmt() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     k text := TG_ARGV[0];
     pii boolean := TG_ARGV[1]::boolean;
+    j regproc := coalesce(pg_catalog.to_regproc('fmtbank.row_jsonb_raw'), 'pg_catalog.to_jsonb');
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM fmtbank.audit_write(TG_TABLE_NAME, TG_OP, k, pii,
-                                    array(SELECT NULL::jsonb FROM new_rows),
-                                    array(SELECT %1$s(t) FROM new_rows t));
-    ELSIF TG_OP = 'UPDATE' THEN
-        -- old and new rows paired by key, in key order: one sort feeding both arrays (two ordered
-        -- aggregates sorted 90 MB twice when the sweep made 96,800 lots ready: 2 s of 10)
-        PERFORM fmtbank.audit_write(TG_TABLE_NAME, TG_OP, k, pii, array_agg(x.o), array_agg(x.n))
-        FROM (SELECT o.j AS o, n.j AS n
-              FROM (SELECT %1$s(t) AS j FROM old_rows t) o
-              JOIN (SELECT %1$s(t) AS j FROM new_rows t) n ON n.j ->> k = o.j ->> k
-              ORDER BY o.j ->> k) x;
-    ELSE
-        PERFORM fmtbank.audit_write(TG_TABLE_NAME, TG_OP, k, pii,
-                                    array(SELECT %1$s(t) FROM old_rows t),
-                                    array(SELECT NULL::jsonb FROM old_rows));
-    END IF;
+    PERFORM fmtbank.lock_wait(70640001, 'the audit chain');
+    EXECUTE format($f$
+    INSERT INTO fmtbank.audit_log (id, at, who, tbl, op, key, old_row, new_row, reason, pii, hash)
+    SELECT s.id, s.at, s.who, $1, $2, s.key, s.o, s.n, s.why, $3,
+           fmtbank.audit_chain(seed.h, s.id, s.at, s.who, $1, $2, s.key, s.o, s.n, s.why)
+               OVER (ROWS UNBOUNDED PRECEDING)
+    FROM (SELECT nextval('fmtbank.audit_log_id_seq') AS id, clock_timestamp() AS at,
+                 session_user::text AS who, coalesce(x.n, x.o) ->> $4 AS key, x.o, x.n,
+                 nullif(btrim(current_setting('fmtbank.reason', true)), '') AS why
+          FROM (%s) x) s,
+         (SELECT coalesce((SELECT hash FROM fmtbank.audit_log ORDER BY id DESC LIMIT 1),
+                          '\x'::bytea) AS h) seed$f$,
+        CASE TG_OP
+        WHEN 'INSERT' THEN format('SELECT NULL::jsonb AS o, %s(n) AS n FROM new_rows n', j)
+        -- old and new rows paired by key (the column itself: no jsonb built to be compared), in
+        -- key order
+        WHEN 'UPDATE' THEN format('SELECT %2$s(o) AS o, %2$s(n) AS n FROM old_rows o '
+                                  'JOIN new_rows n ON n.%1$I = o.%1$I ORDER BY o.%1$I::text', k, j)
+        ELSE format('SELECT %s(o) AS o, NULL::jsonb AS n FROM old_rows o', j) END)
+    USING TG_TABLE_NAME, TG_OP, pii, k;
     RETURN NULL;
 END $$;
-$f$, CASE WHEN pg_catalog.to_regprocedure('fmtbank.row_jsonb_raw(anyelement)') IS NOT NULL
-          THEN 'fmtbank.row_jsonb_raw' ELSE 'pg_catalog.to_jsonb' END);
-END $do$;
 
 CREATE OR REPLACE FUNCTION fmtbank.refuse_delete() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -523,7 +512,7 @@ GRANT EXECUTE ON FUNCTION
     fmtbank.user_unlock(text)
     TO fmtbank_technician, fmtbank_quality, fmtbank_auditor, fmtbank_admin;
 
--- not granted (owner only): uuid_v7_prefix, uuid_v7, audit_chain_raw and hash_chain_step_raw (190), audit_chain_step_raw and row_jsonb_raw (340), audit_content, hash_chain_step, hash_chain, audit_chain_step, audit_chain, audit_write, audit_stmt, refuse_delete, audit_enable, audit_append_only, check_password
+-- not granted (owner only): uuid_v7_prefix, uuid_v7, audit_chain_raw and hash_chain_step_raw (190), audit_chain_step_raw and row_jsonb_raw (340), audit_content, hash_chain_step, hash_chain, audit_chain_step, audit_chain, audit_stmt, refuse_delete, audit_enable, audit_append_only, check_password
 
 GRANT EXECUTE ON FUNCTION
     fmtbank.audit_verify(),

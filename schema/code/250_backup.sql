@@ -13,7 +13,7 @@ END $$;
 -- Before a restore to p_target, on the data about to be replaced: the target checked (a past
 -- time) and spelled for pgBackRest (UTC), its epoch (to compare with the backups' times), the
 -- chain head, and the id and time of every audit row written from an hour before the target on:
--- audit ids follow commit order (audit_write's lock), so the rows lost are those of these above
+-- audit ids follow commit order (the audit trigger's lock, 001 audit_stmt), so the rows lost are those of these above
 -- the last id the restored data holds (restore_record compares). A transaction open for more than
 -- an hour across T would have rows earlier than this list; their count is then a lower bound.
 CREATE OR REPLACE FUNCTION fmtbank.restore_prepare(p_target text, OUT target text,

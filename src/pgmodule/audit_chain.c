@@ -15,9 +15,11 @@
  * fed by the executor directly (a DestReceiver: no tuple copies).
  *
  * fmtbank_hash_chain_step(state bytea, seed bytea, content text) is the transition function of
- * the aggregate fmtbank.hash_chain that audit_write chains new rows with, in C: exactly
+ * the aggregate fmtbank.hash_chain (audit anchors, 080), in C: exactly
  * sha256(coalesce(state, seed) || convert_to(content, 'UTF8')) (NULL when that is), the plain
- * PL/pgSQL fmtbank.hash_chain_step without a PL/pgSQL call per audited row. */
+ * PL/pgSQL fmtbank.hash_chain_step without a PL/pgSQL call per row. fmtbank_audit_chain_step is
+ * the same step with the content text built here from the row's columns (340): the aggregate
+ * fmtbank.audit_chain that the audit trigger (audit_stmt) chains new rows with. */
 #include "postgres.h"
 
 #include "executor/spi.h"
@@ -378,8 +380,8 @@ fmtbank_hash_chain_step(PG_FUNCTION_ARGS)
 }
 
 /* fmtbank_audit_chain_step(state, seed, id, at, who, tbl, op, key, old_row, new_row, reason):
- * the transition function of the aggregate fmtbank.audit_chain that audit_write and audit_stmt
- * chain new rows with, exactly
+ * the transition function of the aggregate fmtbank.audit_chain that the audit trigger
+ * (audit_stmt) chains new rows with, exactly
  *   fmtbank.hash_chain_step(state, seed, fmtbank.audit_content(id, ..., reason))
  * (NULL when state and seed are): the content text built here, as "audit verify"'s C loop builds
  * it from the stored columns, instead of by concat_ws, to_char and jsonb's output function in the

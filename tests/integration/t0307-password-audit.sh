@@ -70,9 +70,11 @@ assert_eq "$(sql "SELECT count(*) FROM information_schema.column_privileges WHER
 sql_as quinn "SELECT has_signature FROM fmtbank.user_list WHERE name = 'tess'"
 assert_eq "$OUT" "t" "user list still says who has a signature password"
 
-# --- history: an audit row of user_secret from before 071 (written here the way 001 did)
-sql "SELECT fmtbank.audit_write('user_secret', 'INSERT', 'name', true, ARRAY[NULL::jsonb],
-            ARRAY[jsonb_build_object('name', 'tess', 'sig_hash', '$H1')])" >/dev/null
+# --- history: an audit row of user_secret from before 071 (written here by the audit trigger, as
+# before 071: a table of that name and those columns in a scratch schema, audited as 001 did)
+sql "CREATE SCHEMA scratch; CREATE TABLE scratch.user_secret (name text, sig_hash text);
+     SELECT fmtbank.audit_enable('scratch.user_secret', 'name', true);
+     INSERT INTO scratch.user_secret VALUES ('tess', '$H1')" >/dev/null
 assert_eq "$(sql "SELECT count(*) FROM fmtbank.audit_log WHERE tbl = 'user_secret'")" "1" "(an old row holding a hash)"
 for u in quinn audrey adam; do
     sql_as "$u" "SELECT count(*) FROM fmtbank.audit_log WHERE tbl = 'user_secret' OR strpos(new_row::text, '\$2a\$') > 0"

@@ -6,7 +6,7 @@
 -- with the demo data, so they are printed relative to the row changed.
 SELECT to_regprocedure('fmtbank.audit_chain_raw(bigint,bigint)') IS NOT NULL AS fast_path_loaded;
 
--- Appends one row to the trail, chained as audit_write does.
+-- Appends one row to the trail, chained as the audit trigger (audit_stmt) does.
 CREATE FUNCTION pg_temp.append(p_at timestamptz, p_who text, p_op text, p_key text, p_old jsonb,
                                p_new jsonb, p_reason text) RETURNS bigint LANGUAGE sql AS $$
     INSERT INTO fmtbank.audit_log (id, at, who, tbl, op, key, old_row, new_row, reason, hash)
@@ -125,7 +125,7 @@ SELECT fmtbank.hash_chain_step_raw(NULL, '\x01', 'é') = fmtbank.hash_chain_step
        fmtbank.hash_chain_step_raw('\x02', '\x01', NULL) IS NULL AND fmtbank.hash_chain_step('\x02', '\x01', NULL) IS NULL AS no_content;
 SELECT p.proname AS hash_chain_step_in_use FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggtransfn
 WHERE a.aggfnoid = 'fmtbank.hash_chain(bytea, text)'::regprocedure;
--- audit_write chains with fmtbank.audit_chain, whose C step (340) builds the content text
+-- The audit trigger chains with fmtbank.audit_chain, whose C step (340) builds the content text
 -- itself: the SQL step's value (hash_chain_step of audit_content) on every awkward row above, from
 -- a state and from a seed, and with the NULLs concat_ws leaves out (id, at, who, tbl, op; an
 -- infinite at), and NULL without state and seed.
@@ -153,7 +153,7 @@ SELECT p.proname AS audit_chain_step_in_use FROM pg_aggregate a JOIN pg_proc p O
 WHERE a.aggfnoid = 'fmtbank.audit_chain(bytea, bigint, timestamptz, text, text, text, text, jsonb, jsonb, text)'::regprocedure;
 -- The rows' JSON in the audit trail is fmtbank.row_jsonb_raw's (340): to_jsonb's value, the same
 -- bytes of text, on rows of every table of the schema and on awkward values; only a row.
-SELECT prosrc ~ 'fmtbank\.row_jsonb_raw\(t\)' AND prosrc !~ 'to_jsonb' AS audit_stmt_uses_row_jsonb_raw
+SELECT prosrc ~ 'to_regproc\(.fmtbank\.row_jsonb_raw.\)' AS audit_stmt_uses_row_jsonb_raw
 FROM pg_proc WHERE oid = 'fmtbank.audit_stmt()'::regprocedure;
 CREATE TEMP TABLE js_diff (tbl text, compared bigint, differ bigint);
 DO $$
