@@ -26,9 +26,11 @@
  *    pg_temp gets "pg_catalog, ..., pg_temp": pg_temp is searched last for relations and types,
  *    and never for functions and operators. SQL-standard bodies (BEGIN ATOMIC / RETURN) are bound
  *    when created and keep no SET clause so the planner can inline them, and so do the C
- *    functions declared IMMUTABLE and not SECURITY DEFINER (a computation on the arguments, no
- *    name looked up; a SET clause saves and restores the settings on every call, and
- *    fmtbank.hash_chain_step_raw is called once per audited row: 0.2-0.3 s per 100,000);
+ *    functions declared IMMUTABLE or STABLE and not SECURITY DEFINER (a computation on the
+ *    arguments, no name looked up; a C function that runs SQL declares its own SET, as 190's
+ *    audit_chain_raw; a SET clause saves and restores the settings on every call, and
+ *    fmtbank.hash_chain_step_raw was called once per audited row: 0.2-0.3 s per 100,000, as
+ *    are now audit_chain_step_raw and row_jsonb_raw, 340);
  *  - the owner may execute the pgcrypto functions installed in schema fmtbank. */
 #define OWNERSHIP_POLICY_SQL \
     "DO $owner$ DECLARE r record; sp text; parts text[]; BEGIN" \
@@ -65,7 +67,7 @@
     "  EXECUTE pg_catalog.format('ALTER TYPE %s OWNER TO fmtbank_owner', r.obj);" \
     " END LOOP;" \
     " FOR r IN SELECT p.oid::pg_catalog.regprocedure AS obj, p.prokind, p.proowner," \
-    "   p.proconfig, p.prosqlbody IS NOT NULL OR (p.provolatile = 'i' AND NOT p.prosecdef" \
+    "   p.proconfig, p.prosqlbody IS NOT NULL OR (p.provolatile IN ('i', 's') AND NOT p.prosecdef" \
     "     AND p.prolang = (SELECT l.oid FROM pg_catalog.pg_language l WHERE l.lanname = 'c'))" \
     "   AS no_set FROM pg_catalog.pg_proc p" \
     "   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace" \

@@ -15,9 +15,11 @@
  * fed by the executor directly (a DestReceiver: no tuple copies).
  *
  * fmtbank_hash_chain_step(state bytea, seed bytea, content text) is the transition function of
- * the aggregate fmtbank.hash_chain that the audit trigger (audit_stmt) chains new rows with, in C: exactly
+ * the aggregate fmtbank.hash_chain (audit anchors, 080), in C: exactly
  * sha256(coalesce(state, seed) || convert_to(content, 'UTF8')) (NULL when that is), the plain
- * PL/pgSQL fmtbank.hash_chain_step without a PL/pgSQL call per audited row. */
+ * PL/pgSQL fmtbank.hash_chain_step without a PL/pgSQL call per row. fmtbank_audit_chain_step is
+ * the same step with the content text built here from the row's columns (340): the aggregate
+ * fmtbank.audit_chain that the audit trigger (audit_stmt) chains new rows with. */
 #include "postgres.h"
 
 #include "executor/spi.h"
@@ -34,6 +36,7 @@
 
 PG_FUNCTION_INFO_V1(fmtbank_audit_chain);
 PG_FUNCTION_INFO_V1(fmtbank_hash_chain_step);
+PG_FUNCTION_INFO_V1(fmtbank_audit_chain_step);
 
 #define SHA256_LEN 32
 
@@ -97,13 +100,52 @@ sha_update(struct chain_state *st, const uint8 *data, size_t len)
         elog(ERROR, "could not compute SHA-256");
 }
 
+/* Appends the content text of one audit row to s: fmtbank.audit_content(v[0] .. v[8]) (id, at,
+ * who, tbl, op, key, old_row, new_row, reason), with concat_ws's treatment of NULL: a NULL id, at
+ * (or an infinite at, which to_char gives as NULL), who, tbl or op is left out with its
+ * separator; key, old_row, new_row and reason are coalesced to the empty string. */
+static void
+build_content(StringInfo s, const Datum *v, const bool *isnull)
+{
+    bool first = true;
+
+    if (!isnull[0]) {
+        add_sep(s, &first);
+        appendStringInfo(s, INT64_FORMAT, DatumGetInt64(v[0]));
+    }
+    if (!isnull[1]) {
+        int mark = s->len;
+        bool was_first = first;
+        add_sep(s, &first);
+        if (!add_time(s, DatumGetTimestampTz(v[1]))) {
+            s->len = mark, s->data[mark] = '\0';
+            first = was_first;
+        }
+    }
+    for (int c = 2; c <= 4; c++)
+        if (!isnull[c]) {
+            add_sep(s, &first);
+            add_text(s, v[c]);
+        }
+    for (int c = 5; c <= 8; c++) {
+        add_sep(s, &first);
+        if (isnull[c])
+            continue;
+        if (c == 6 || c == 7) {
+            Jsonb *jb = DatumGetJsonbP(v[c]);
+            (void)JsonbToCString(s, &jb->root, VARSIZE(jb));
+        } else {
+            add_text(s, v[c]);
+        }
+    }
+}
+
 static bool
 chain_receive(TupleTableSlot *slot, DestReceiver *self)
 {
     struct chain_state *st = (struct chain_state *)self;
     StringInfo s = &st->content;
     MemoryContext old = MemoryContextSwitchTo(st->row_cxt);
-    bool first = true;
     uint8 digest[SHA256_LEN];
     int64 id;
     bytea *h;
@@ -114,30 +156,7 @@ chain_receive(TupleTableSlot *slot, DestReceiver *self)
     if (slot->tts_isnull[0])
         elog(ERROR, "audit_log row without id");
     id = DatumGetInt64(slot->tts_values[0]);
-    add_sep(s, &first);
-    appendStringInfo(s, INT64_FORMAT, id);
-    if (!slot->tts_isnull[1]) {
-        int mark = s->len;
-        add_sep(s, &first);
-        if (!add_time(s, DatumGetTimestampTz(slot->tts_values[1])))
-            s->len = mark, s->data[mark] = '\0';
-    }
-    for (int c = 2; c <= 4; c++)
-        if (!slot->tts_isnull[c]) {
-            add_sep(s, &first);
-            add_text(s, slot->tts_values[c]);
-        }
-    for (int c = 5; c <= 8; c++) {
-        add_sep(s, &first);
-        if (slot->tts_isnull[c])
-            continue;
-        if (c == 6 || c == 7) {
-            Jsonb *jb = DatumGetJsonbP(slot->tts_values[c]);
-            (void)JsonbToCString(s, &jb->root, VARSIZE(jb));
-        } else {
-            add_text(s, slot->tts_values[c]);
-        }
-    }
+    build_content(s, slot->tts_values, slot->tts_isnull);
     if (!EVP_DigestInit_ex2(st->sha, st->md, NULL))
         elog(ERROR, "could not initialize SHA-256");
     if (st->prev_bad)
@@ -313,24 +332,17 @@ fmtbank_audit_chain(PG_FUNCTION_ARGS)
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
-/* The backend's SHA-256 of the aggregate step (fetched once: no algorithm lookup per row). */
+/* The backend's SHA-256 of the aggregate steps (fetched once: no algorithm lookup per row). */
 static EVP_MD *step_md;
 static EVP_MD_CTX *step_ctx;
 
-Datum
-fmtbank_hash_chain_step(PG_FUNCTION_ARGS)
+/* sha256(left || convert_to(content, 'UTF8')) as a new bytea. */
+static bytea *
+step_digest(bytea *left, const char *data, size_t len)
 {
-    bytea *left, *content, *out;
-    const char *data;
-    size_t len;
+    bytea *out;
     char *conv = NULL;
 
-    if (PG_ARGISNULL(2) || (PG_ARGISNULL(0) && PG_ARGISNULL(1)))
-        PG_RETURN_NULL();
-    left = PG_ARGISNULL(0) ? PG_GETARG_BYTEA_PP(1) : PG_GETARG_BYTEA_PP(0);
-    content = PG_GETARG_TEXT_PP(2);
-    data = VARDATA_ANY(content);
-    len = VARSIZE_ANY_EXHDR(content);
     if (GetDatabaseEncoding() != PG_UTF8) {
         conv = pg_server_to_any(data, (int)len, PG_UTF8);
         if (conv != data) {
@@ -351,5 +363,47 @@ fmtbank_hash_chain_step(PG_FUNCTION_ARGS)
         !EVP_DigestUpdate(step_ctx, data, len) ||
         !EVP_DigestFinal_ex(step_ctx, (unsigned char *)VARDATA(out), NULL))
         elog(ERROR, "could not compute SHA-256");
+    return out;
+}
+
+Datum
+fmtbank_hash_chain_step(PG_FUNCTION_ARGS)
+{
+    bytea *left;
+    text *content;
+
+    if (PG_ARGISNULL(2) || (PG_ARGISNULL(0) && PG_ARGISNULL(1)))
+        PG_RETURN_NULL();
+    left = PG_ARGISNULL(0) ? PG_GETARG_BYTEA_PP(1) : PG_GETARG_BYTEA_PP(0);
+    content = PG_GETARG_TEXT_PP(2);
+    PG_RETURN_BYTEA_P(step_digest(left, VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content)));
+}
+
+/* fmtbank_audit_chain_step(state, seed, id, at, who, tbl, op, key, old_row, new_row, reason):
+ * the transition function of the aggregate fmtbank.audit_chain that the audit trigger
+ * (audit_stmt) chains new rows with, exactly
+ *   fmtbank.hash_chain_step(state, seed, fmtbank.audit_content(id, ..., reason))
+ * (NULL when state and seed are): the content text built here, as "audit verify"'s C loop builds
+ * it from the stored columns, instead of by concat_ws, to_char and jsonb's output function in the
+ * executor for every audited row. */
+Datum
+fmtbank_audit_chain_step(PG_FUNCTION_ARGS)
+{
+    Datum v[9];
+    bool isnull[9];
+    StringInfoData s;
+    bytea *left, *out;
+
+    if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+        PG_RETURN_NULL();
+    left = PG_ARGISNULL(0) ? PG_GETARG_BYTEA_PP(1) : PG_GETARG_BYTEA_PP(0);
+    for (int i = 0; i < 9; i++) {
+        isnull[i] = PG_ARGISNULL(i + 2);
+        v[i] = isnull[i] ? (Datum)0 : PG_GETARG_DATUM(i + 2);
+    }
+    initStringInfo(&s);
+    build_content(&s, v, isnull);
+    out = step_digest(left, s.data, (size_t)s.len);
+    pfree(s.data);
     PG_RETURN_BYTEA_P(out);
 }

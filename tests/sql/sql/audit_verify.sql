@@ -125,6 +125,64 @@ SELECT fmtbank.hash_chain_step_raw(NULL, '\x01', 'é') = fmtbank.hash_chain_step
        fmtbank.hash_chain_step_raw('\x02', '\x01', NULL) IS NULL AND fmtbank.hash_chain_step('\x02', '\x01', NULL) IS NULL AS no_content;
 SELECT p.proname AS hash_chain_step_in_use FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggtransfn
 WHERE a.aggfnoid = 'fmtbank.hash_chain(bytea, text)'::regprocedure;
+-- The audit trigger chains with fmtbank.audit_chain, whose C step (340) builds the content text
+-- itself: the SQL step's value (hash_chain_step of audit_content) on every awkward row above, from
+-- a state and from a seed, and with the NULLs concat_ws leaves out (id, at, who, tbl, op; an
+-- infinite at), and NULL without state and seed.
+SELECT bool_and(fmtbank.audit_chain_step_raw('\x02', NULL, a.id, a.at, a.who, a.tbl, a.op, a.key,
+                                             a.old_row, a.new_row, a.reason)
+                = fmtbank.audit_chain_step('\x02', NULL, a.id, a.at, a.who, a.tbl, a.op, a.key,
+                                           a.old_row, a.new_row, a.reason)) AS from_state,
+       bool_and(fmtbank.audit_chain_step_raw(NULL, '\x01', a.id, a.at, a.who, a.tbl, a.op, a.key,
+                                             a.old_row, a.new_row, a.reason)
+                = fmtbank.audit_chain_step(NULL, '\x01', a.id, a.at, a.who, a.tbl, a.op, a.key,
+                                           a.old_row, a.new_row, a.reason)) AS from_seed,
+       bool_and(fmtbank.audit_chain_step_raw(NULL, '\x01', NULL, a.at, NULL, a.tbl, NULL, NULL,
+                                             NULL, NULL, NULL)
+                = fmtbank.audit_chain_step(NULL, '\x01', NULL, a.at, NULL, a.tbl, NULL, NULL,
+                                           NULL, NULL, NULL)) AS nulls_left_out,
+       count(*) AS rows_compared
+FROM fmtbank.audit_log a WHERE a.id >= (SELECT before FROM m);
+SELECT fmtbank.audit_chain_step_raw(NULL, NULL, 1, now(), 'a', 'b', 'c', 'd', NULL, NULL, 'e') IS NULL
+       AND fmtbank.audit_chain_step(NULL, NULL, 1, now(), 'a', 'b', 'c', 'd', NULL, NULL, 'e') IS NULL
+       AS no_left,
+       fmtbank.audit_chain_step_raw('\x02', NULL, NULL, 'infinity', NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+       = fmtbank.audit_chain_step('\x02', NULL, NULL, 'infinity', NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+       AS nothing_but_the_empty_columns;
+SELECT p.proname AS audit_chain_step_in_use FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggtransfn
+WHERE a.aggfnoid = 'fmtbank.audit_chain(bytea, bigint, timestamptz, text, text, text, text, jsonb, jsonb, text)'::regprocedure;
+-- The rows' JSON in the audit trail is fmtbank.row_jsonb_raw's (340): to_jsonb's value, the same
+-- bytes of text, on rows of every table of the schema and on awkward values; only a row.
+SELECT prosrc ~ 'to_regproc\(.fmtbank\.row_jsonb_raw.\)' AS audit_stmt_uses_row_jsonb_raw
+FROM pg_proc WHERE oid = 'fmtbank.audit_stmt()'::regprocedure;
+CREATE TEMP TABLE js_diff (tbl text, compared bigint, differ bigint);
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS t FROM pg_class c
+             WHERE c.relnamespace = 'fmtbank'::regnamespace AND c.relkind = 'r' ORDER BY c.relname LOOP
+        EXECUTE format('INSERT INTO js_diff SELECT %L, count(*), count(*) FILTER (WHERE '
+                       'fmtbank.row_jsonb_raw(x)::text IS DISTINCT FROM to_jsonb(x)::text '
+                       'OR fmtbank.row_jsonb_raw(x) IS DISTINCT FROM to_jsonb(x)) '
+                       'FROM (SELECT * FROM %s LIMIT 2000) x', r.t, r.t);
+    END LOOP;
+END $$;
+SELECT count(*) > 40 AS tables, sum(compared) > 100 AS rows_compared, sum(differ) AS differ FROM js_diff;
+CREATE DOMAIN pg_temp.pos AS numeric CHECK (VALUE > 0);
+CREATE TYPE pg_temp.pair AS (a integer, b text);
+SELECT fmtbank.row_jsonb_raw(x)::text = to_jsonb(x)::text AND fmtbank.row_jsonb_raw(x) = to_jsonb(x) AS same,
+       fmtbank.row_jsonb_raw(x)::text
+FROM (SELECT 'NaN'::numeric a, '-Infinity'::float8 b, 1.50::numeric c, 32767::int2 d, true e,
+             NULL::text f, 'infinity'::timestamptz g, '2020-01-01'::date h, ARRAY[1, 2] i,
+             '{"x": [1, {"y": null}]}'::jsonb j, '"s"'::jsonb k, '{"a": 1, "a": 2}'::json l,
+             ROW(1, 'x')::pg_temp.pair m, E'\u00e9"\\ \t' n, 1e30::float4 o, '10:00'::time p,
+             '1 day'::interval q, '\x01'::bytea r, 'a'::varchar(3) s,
+             '2020-01-01 10:00'::timestamp t, 12345678901234567890.000100::numeric u,
+             2.5::pg_temp.pos v, '0.1'::float8 w, 'Infinity'::numeric xx, -0.0::numeric y,
+             ARRAY['{"a": [1]}'::jsonb] z, 9223372036854775807::int8 aa, 'D'::"char" ab,
+             'b'::name ac, 12345::oid ad) x;
+SELECT fmtbank.row_jsonb_raw(NULL::fmtbank.donor) IS NULL AS null_row;
+SELECT fmtbank.row_jsonb_raw(1);
 -- An UPDATE of several rows: one audit row per row, its old and new values paired by key, the
 -- ids in key order (audit_stmt sorts the pairs once), chained like any other.
 SELECT pg_temp.donor('D-4713'), pg_temp.donor('D-4711'), pg_temp.donor('D-4712');
@@ -137,11 +195,12 @@ SELECT string_agg(key, ',' ORDER BY id) AS keys_in_order,
                 = right(key, 1)::integer) AS old_and_new_of_the_same_row
 FROM fmtbank.audit_log WHERE id > (SELECT before FROM m2) AND tbl = 'donor';
 SELECT ok, first_broken FROM fmtbank.audit_verify_sql((SELECT before FROM m2), NULL);
--- Writes chained by the C step verify by the SQL definition, and writes chained by the PL/pgSQL
--- step verify by the C loop.
+-- Writes chained by the C step verify by the SQL definition, and writes chained by the SQL step
+-- (audit_content, hash_chain_step) verify by the C loop.
 SELECT pg_temp.donor('D-4701');
 SELECT ok, first_broken, rows_checked > 0 AS rows_checked FROM fmtbank.audit_verify_sql((SELECT before + 11 FROM m), NULL);
-CREATE OR REPLACE AGGREGATE fmtbank.hash_chain(bytea, text) (SFUNC = fmtbank.hash_chain_step, STYPE = bytea);
+CREATE OR REPLACE AGGREGATE fmtbank.audit_chain(bytea, bigint, timestamptz, text, text, text, text, jsonb, jsonb, text)
+    (SFUNC = fmtbank.audit_chain_step, STYPE = bytea);
 SELECT pg_temp.donor('D-4702');
 SELECT ok, first_broken, rows_checked > 0 AS rows_checked FROM fmtbank.audit_chain_raw((SELECT before + 11 FROM m), NULL);
 -- An instance without the module: audit_verify() gives the SQL definition's answer.
