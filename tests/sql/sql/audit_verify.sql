@@ -195,6 +195,51 @@ SELECT string_agg(key, ',' ORDER BY id) AS keys_in_order,
                 = right(key, 1)::integer) AS old_and_new_of_the_same_row
 FROM fmtbank.audit_log WHERE id > (SELECT before FROM m2) AND tbl = 'donor';
 SELECT ok, first_broken FROM fmtbank.audit_verify_sql((SELECT before FROM m2), NULL);
+-- Both paths of the audit trigger write the same rows: statements of more than 1,000 rows (one
+-- INSERT straight from the transition tables) and of up to 1,000 (audit_write's static
+-- statements, plans kept). The same 1,001 rows inserted into big_a by one statement and into big_b
+-- by two, then updated the same way: the same keys and JSON, audit_write called for big_b's
+-- statements only, the big UPDATE's ids in key order with old and new values paired, every link
+-- holding.
+SET track_functions = 'pl';
+CREATE SCHEMA scratch;
+CREATE TABLE scratch.big_a (k text PRIMARY KEY, v integer NOT NULL, note text);
+CREATE TABLE scratch.big_b (LIKE scratch.big_a INCLUDING ALL);
+SELECT fmtbank.audit_enable('scratch.big_a', 'k'), fmtbank.audit_enable('scratch.big_b', 'k');
+CREATE TEMP TABLE m3 AS SELECT max(id) AS before FROM fmtbank.audit_log;
+CREATE FUNCTION pg_temp.writer_calls() RETURNS bigint LANGUAGE sql AS $$
+    SELECT coalesce(sum(calls), 0) FROM pg_stat_get_xact_function_calls('fmtbank.audit_write(text,text,text,boolean,jsonb[],jsonb[])'::regprocedure) calls
+$$;
+CREATE TEMP TABLE calls AS SELECT 'start' AS at, pg_temp.writer_calls() AS n;
+INSERT INTO scratch.big_a SELECT 'k' || lpad(i::text, 5, '0'), i, 'x' || i FROM generate_series(1001, 1, -1) i;
+INSERT INTO calls SELECT 'big insert', pg_temp.writer_calls();
+INSERT INTO scratch.big_b SELECT 'k' || lpad(i::text, 5, '0'), i, 'x' || i FROM generate_series(1001, 2, -1) i;
+INSERT INTO scratch.big_b VALUES ('k00001', 1, 'x1');
+INSERT INTO calls SELECT 'two small inserts', pg_temp.writer_calls();
+UPDATE scratch.big_a SET v = v + 1, note = NULL;
+INSERT INTO calls SELECT 'big update', pg_temp.writer_calls();
+UPDATE scratch.big_b SET v = v + 1, note = NULL WHERE k <= 'k01000';
+UPDATE scratch.big_b SET v = v + 1, note = NULL WHERE k > 'k01000';
+INSERT INTO calls SELECT 'two small updates', pg_temp.writer_calls();
+SELECT at, n - lag(n) OVER (ORDER BY ctid) AS audit_write_calls FROM calls ORDER BY ctid OFFSET 1;
+CREATE TEMP TABLE big AS
+SELECT tbl, op, key, old_row, new_row, id FROM fmtbank.audit_log
+WHERE id > (SELECT before FROM m3) AND tbl IN ('big_a', 'big_b');
+SELECT op, count(*) FILTER (WHERE tbl = 'big_a') AS big_a, count(*) FILTER (WHERE tbl = 'big_b') AS big_b,
+       (SELECT count(*) FROM (SELECT key, old_row, new_row FROM big x WHERE x.tbl = 'big_a' AND x.op = b.op
+                              EXCEPT SELECT key, old_row, new_row FROM big x WHERE x.tbl = 'big_b' AND x.op = b.op) d)
+       + (SELECT count(*) FROM (SELECT key, old_row, new_row FROM big x WHERE x.tbl = 'big_b' AND x.op = b.op
+                                EXCEPT SELECT key, old_row, new_row FROM big x WHERE x.tbl = 'big_a' AND x.op = b.op) d)
+           AS rows_differing
+FROM big b GROUP BY op ORDER BY op;
+SELECT bool_and(key > prev) AS big_update_in_key_order,
+       bool_and(old_row ->> 'k' = key AND new_row ->> 'k' = key
+                AND (new_row ->> 'v')::integer = (old_row ->> 'v')::integer + 1) AS paired
+FROM (SELECT key, old_row, new_row, lag(key) OVER (ORDER BY id) AS prev FROM big
+      WHERE tbl = 'big_a' AND op = 'UPDATE') x WHERE prev IS NOT NULL;
+SELECT string_agg(key, ',' ORDER BY id) FILTER (WHERE rn <= 3) AS big_insert_first_keys
+FROM (SELECT key, id, row_number() OVER (ORDER BY id) AS rn FROM big WHERE tbl = 'big_a' AND op = 'INSERT') x;
+SELECT ok, first_broken FROM fmtbank.audit_verify_sql((SELECT before FROM m3), NULL);
 -- Writes chained by the C step verify by the SQL definition, and writes chained by the SQL step
 -- (audit_content, hash_chain_step) verify by the C loop.
 SELECT pg_temp.donor('D-4701');
