@@ -8,7 +8,7 @@
 -- are never deleted (refuse_delete on lot, aliquot, box and donor), so the check could never
 -- fail; no application role may write these tables (SELECT only), so it guards nothing a psql
 -- user can reach. Each check costs a lookup and a row lock per written row: 4-11 us, 0.7 s of
--- the donor step of the first pass (200,000 rows) and about 1 s of the release step (96,800 lot
+-- the donor step of the first pass (200,000 rows) and 0.3-0.5 s of the release step (96,800 lot
 -- versions, 10,000 expired tubes' versions with two checks each). The columns keep their NOT
 -- NULL and their indexes; tests/sql/sql/derived_fk.sql checks that every id in them exists.
 ALTER TABLE fmtbank.lot_version DROP CONSTRAINT lot_version_lot_fkey;

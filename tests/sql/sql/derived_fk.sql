@@ -1,5 +1,5 @@
 -- derived_fk.sql: the tables the owner's triggers and sweeps derive from other rows keep no
--- foreign key (schema/360_derived_fk.sql: the check could never fail and cost 0.7-1 s of the
+-- foreign key (schema/360_derived_fk.sql: the check could never fail and cost about 1.2 s of the
 -- daemon's first pass). What the keys guarded still holds: after donors, lots processed into
 -- tubes, sweeps, a void and an expiry, every id in them names an existing row, and no
 -- application role can write them (the version tables: asof.sql).
