@@ -117,25 +117,26 @@ t1=$(now)
 a1=$(q -c "SELECT count(*) FROM fmtbank.audit_log")
 with_audit=$(secs "$t0" "$t1")
 echo "fmtbank result import (with the audit trigger): $with_audit s; $(wc -l <"$WORK/ids1") IDs printed; $((a1 - a0)) audit rows"
+# raw_copy [UNLOGGED]: seconds of a COPY of the first file into a fresh unindexed table of its
+# columns (dropped after)
+raw_copy() {
+    local t0 t1
+    q -c "CREATE ${1:-} TABLE public.bench_raw (donor text, test text, collected text, result text,
+          unit text, lab text)" >/dev/null
+    t0=$(now)
+    q -c "\\copy public.bench_raw FROM '$WORK/import1.csv' WITH (FORMAT csv, HEADER)" >/dev/null
+    t1=$(now)
+    q -c "DROP TABLE public.bench_raw" >/dev/null
+    secs "$t0" "$t1"
+}
+ratio() { printf '%.1f' "$(echo "$1 / $2" | bc -l)"; }
 # The yardstick (product.md §16): a raw COPY of the same file into an unindexed table.
-q -c "CREATE UNLOGGED TABLE IF NOT EXISTS public.bench_raw (donor text, test text, collected text,
-      result text, unit text, lab text)" >/dev/null
-t0=$(now)
-q -c "\\copy public.bench_raw FROM '$WORK/import1.csv' WITH (FORMAT csv, HEADER)" >/dev/null
-t1=$(now)
-raw=$(secs "$t0" "$t1")
-q -c "DROP TABLE public.bench_raw" >/dev/null
-echo "raw COPY of the same file into an unindexed table: $raw s; fmtbank result import / raw COPY = $(printf '%.1f' "$(echo "$with_audit / $raw" | bc -l)")x (target <= 10x; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+raw=$(raw_copy UNLOGGED)
+echo "raw COPY of the same file into an unindexed table: $raw s; fmtbank result import / raw COPY = $(ratio "$with_audit" "$raw")x (target <= 10x; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 # For context only (the yardstick above stays the unlogged table, the strictest reading): the
 # same COPY into a logged table, whose rows reach the write-ahead log as the import's do.
-q -c "CREATE TABLE IF NOT EXISTS public.bench_raw_logged (donor text, test text, collected text,
-      result text, unit text, lab text)" >/dev/null
-t0=$(now)
-q -c "\\copy public.bench_raw_logged FROM '$WORK/import1.csv' WITH (FORMAT csv, HEADER)" >/dev/null
-t1=$(now)
-raw_logged=$(secs "$t0" "$t1")
-q -c "DROP TABLE public.bench_raw_logged" >/dev/null
-echo "  (context: the same COPY into a logged table: $raw_logged s; import / that = $(printf '%.1f' "$(echo "$with_audit / $raw_logged" | bc -l)")x)"
+raw_logged=$(raw_copy)
+echo "  (context: the same COPY into a logged table: $raw_logged s; import / that = $(ratio "$with_audit" "$raw_logged")x)"
 q -c "ALTER TABLE fmtbank.result DISABLE TRIGGER audit_ins" >/dev/null
 t0=$(now)
 fmtbank --user alice result import "$WORK/import2.csv" >"$WORK/ids2" 2>"$WORK/import2.err"
