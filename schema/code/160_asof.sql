@@ -19,41 +19,38 @@
 -- changed rows' current versions and opens new ones at the statement's time; an insert opens the
 -- first version at the row's created_at. SECURITY DEFINER: the application roles cannot write
 -- the version tables (every change reaches them through the owner's functions anyway).
-CREATE OR REPLACE FUNCTION fmtbank.lot_version_track() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- lot_version_track and aliquot_version_track, one text for both: each version's row is
+-- to_jsonb's, from the server module's C function when the instance has it (as the audit
+-- trigger's rows, 001_foundation: fmtbank.row_jsonb_raw, the same value; 0.2-0.4 s less for the
+-- 96,800 lots the first pass makes ready).
+DO $do$
+DECLARE
+    j text := CASE WHEN pg_catalog.to_regproc('fmtbank.row_jsonb_raw') IS NOT NULL
+                   THEN 'fmtbank.row_jsonb_raw' ELSE 'pg_catalog.to_jsonb' END;
+    v record;
+BEGIN
+    -- the versioned table, the version's other columns and their values
+    FOR v IN VALUES ('lot', '', ''), ('aliquot', 'lot, ', 'n.lot, ') LOOP
+        EXECUTE format($fmt$
+CREATE OR REPLACE FUNCTION fmtbank.%1$s_version_track() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE t timestamptz := clock_timestamp();
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        UPDATE fmtbank.lot_version v SET valid_to = t
+        UPDATE fmtbank.%1$s_version v SET valid_to = t
         FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE v.lot = o.id AND v.valid_to IS NULL AND n IS DISTINCT FROM o;
-        INSERT INTO fmtbank.lot_version (lot, valid_from, row)
-        SELECT n.id, t, to_jsonb(n) FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE v.%1$s = o.id AND v.valid_to IS NULL AND n IS DISTINCT FROM o;
+        INSERT INTO fmtbank.%1$s_version (%1$s, %2$svalid_from, row)
+        SELECT n.id, %3$st, %4$s(n) FROM old_rows o JOIN new_rows n ON n.id = o.id
         WHERE n IS DISTINCT FROM o;
     ELSE
-        INSERT INTO fmtbank.lot_version (lot, valid_from, row)
-        SELECT n.id, least(n.created_at, t), to_jsonb(n) FROM new_rows n;
+        INSERT INTO fmtbank.%1$s_version (%1$s, %2$svalid_from, row)
+        SELECT n.id, %3$sleast(n.created_at, t), %4$s(n) FROM new_rows n;
     END IF;
     RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION fmtbank.aliquot_version_track() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE t timestamptz := clock_timestamp();
-BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        UPDATE fmtbank.aliquot_version v SET valid_to = t
-        FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE v.aliquot = o.id AND v.valid_to IS NULL AND n IS DISTINCT FROM o;
-        INSERT INTO fmtbank.aliquot_version (aliquot, lot, valid_from, row)
-        SELECT n.id, n.lot, t, to_jsonb(n) FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE n IS DISTINCT FROM o;
-    ELSE
-        INSERT INTO fmtbank.aliquot_version (aliquot, lot, valid_from, row)
-        SELECT n.id, n.lot, least(n.created_at, t), to_jsonb(n) FROM new_rows n;
-    END IF;
-    RETURN NULL;
-END $$;
+END $fn$$fmt$, v.column1, v.column2, v.column3, j);
+    END LOOP;
+END $do$;
 
 CREATE OR REPLACE FUNCTION fmtbank.placement_version_track() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
