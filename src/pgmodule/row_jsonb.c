@@ -11,6 +11,10 @@
  * to_jsonb itself. The work saved is to_jsonb's: it looks every column's type up in the system
  * caches again for every row (base type, element type, row type, output function); here that
  * is done once per row type and kept in fn_extra, and a row costs its values' conversions.
+ * The keys are pushed in jsonb's own key order (shorter first, then byte order), found once per
+ * row type: the object's closing sort (uniqueifyJsonbObject's qsort_arg) then only checks that
+ * they are sorted instead of sorting them for every row (7% of the CPU of making 96,800 lots
+ * ready, whose audit and version rows build three objects per lot).
  * tests/sql/sql/audit_verify.sql compares it with to_jsonb on rows of every fmtbank table and
  * on awkward values. */
 #include "postgres.h"
@@ -50,7 +54,22 @@ struct row_cache {
     int32 typmod;
     TupleDesc desc;
     struct col *cols;
+    int *order; /* the columns not dropped, in jsonb key order */
+    int n_order;
 };
+
+/* jsonb's key order (jsonb_util.c, lengthCompareJsonbStringValue): length, then bytes */
+static int
+col_key_cmp(const void *a, const void *b, void *arg)
+{
+    const struct col *cols = arg;
+    const struct col *x = &cols[*(const int *)a];
+    const struct col *y = &cols[*(const int *)b];
+
+    if (x->name_len != y->name_len)
+        return x->name_len < y->name_len ? -1 : 1;
+    return memcmp(x->name, y->name, (size_t)x->name_len);
+}
 
 static struct row_cache *
 row_cache_make(MemoryContext cxt, Oid type, int32 typmod)
@@ -118,6 +137,12 @@ row_cache_make(MemoryContext cxt, Oid type, int32 typmod)
                 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
         }
     }
+    rc->order = palloc(sizeof(int) * (size_t)Max(rc->desc->natts, 1));
+    for (int i = 0; i < rc->desc->natts; i++) {
+        if (rc->cols[i].kind != COL_DROPPED)
+            rc->order[rc->n_order++] = i;
+    }
+    qsort_arg(rc->order, (size_t)rc->n_order, sizeof(int), col_key_cmp, rc->cols);
     MemoryContextSwitchTo(old);
     return rc;
 }
@@ -219,12 +244,11 @@ fmtbank_row_jsonb(PG_FUNCTION_ARGS)
     heap_deform_tuple(&tuple, rc->desc, values, nulls);
 
     (void)pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-    for (int i = 0; i < rc->desc->natts; i++) {
+    for (int j = 0; j < rc->n_order; j++) {
+        int i = rc->order[j];
         struct col *c = &rc->cols[i];
         JsonbValue k;
 
-        if (c->kind == COL_DROPPED)
-            continue;
         k.type = jbvString;
         k.val.string.len = c->name_len;
         k.val.string.val = c->name;
