@@ -22,7 +22,8 @@
 -- lot_version_track and aliquot_version_track, one text for both: each version's row is
 -- to_jsonb's, from the server module's C function when the instance has it (as the audit
 -- trigger's rows, 001_foundation: fmtbank.row_jsonb_raw, the same value; 0.2-0.4 s less for the
--- 96,800 lots the first pass makes ready).
+-- 96,800 lots the first pass makes ready). No JIT (as audit_stmt, 001_foundation: the statements
+-- are planned without statistics on the transition tables).
 DO $do$
 DECLARE
     j text := CASE WHEN pg_catalog.to_regproc('fmtbank.row_jsonb_raw') IS NOT NULL
@@ -33,7 +34,7 @@ BEGIN
     FOR v IN VALUES ('lot', '', ''), ('aliquot', 'lot, ', 'n.lot, ') LOOP
         EXECUTE format($fmt$
 CREATE OR REPLACE FUNCTION fmtbank.%1$s_version_track() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $fn$
 DECLARE t timestamptz := clock_timestamp();
 BEGIN
     IF TG_OP = 'UPDATE' THEN
@@ -53,7 +54,7 @@ END $fn$$fmt$, v.column1, v.column2, v.column3, j);
 END $do$;
 
 CREATE OR REPLACE FUNCTION fmtbank.placement_version_track() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE t timestamptz := clock_timestamp();
 BEGIN
     IF TG_OP = 'UPDATE' THEN
