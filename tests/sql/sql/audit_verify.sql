@@ -38,7 +38,8 @@ CREATE TEMP TABLE m AS SELECT min(x.id) AS before, count(*) AS appended FROM (
     SELECT pg_temp.append('2026-11-27 08:30:00.000001+00', 'alice', 'INSERT', 'K-1', NULL,
                           '{"s": "quote \" backslash \\ tab \t nl \n ctl \u0001 é ß 漢 😀", "n": 1.50,
                             "neg": -0, "big": 1e30, "small": 0.000000000000000001, "t": true,
-                            "f": false, "z": null, "a": [1, [2, {"x": []}], {}], "": ""}', NULL)
+                            "f": false, "z": null, "a": [1, [2, {"x": []}], {}], "": "",
+                            "end": "tail\n", "only": "\\", "both": "\"x\"", "ctl": "\u001e\u001f"}', NULL)
     UNION ALL
     SELECT pg_temp.append('2026-11-27 08:30:00+00', 'bob', 'UPDATE', NULL, '{"a": 1}', '{"a": 2}',
                           'reason with é and ' || chr(31) || ' the separator')
