@@ -4,7 +4,10 @@
 -- versions, schema/code/160_asof.sql), the freezers and boxes registered by then. Each source is
 -- a UNION ALL of the present table (when $1 is null) and the recorded versions (when it is
 -- not); the branch not taken is a one-time filter, so the present-time report reads the tables as
--- it always did.
+-- it always did. The version helpers are inlined (SQL-standard bodies), so a key given per row is
+-- an index condition: as of then, each box's placements are read by the box, and each tube's
+-- version by its key (aliquot_one_at). For 1,000,000 tubes "--as-of" takes 37 s (17 s now); with
+-- the helpers called as functions it had not finished in 5 minutes.
 --
 -- A state is what "aliquot list" shows (fmtbank.aliquot_status_now: a quarantined or released
 -- tube past its expiry time is expired). Boxes come in freezer, rack, box order everywhere.
@@ -162,10 +165,9 @@ FROM (SELECT bx.freezer_id, bx.rack, bx.box_id, bx.caption, bx.nrows, bx.ncols, 
           FROM fmtbank.placement p
           WHERE $1::text IS NULL AND p.box = bx.id AND p.aliquot IS NOT NULL
           UNION ALL
-          SELECT v.prow, v.pcol,
-                 (SELECT a FROM fmtbank.aliquot_at(fmtbank.as_of_given($1), ARRAY[v.aliquot]) a) AS a
-          FROM fmtbank.placement_at(fmtbank.as_of_given($1), bx.id) v
-          WHERE $1::text IS NOT NULL
+          SELECT v.prow, v.pcol, (SELECT a FROM fmtbank.aliquot_one_at(at.t, v.aliquot) a) AS a
+          FROM at CROSS JOIN fmtbank.placement_at(at.t) v
+          WHERE $1::text IS NOT NULL AND v.box = bx.id
           OFFSET 0) t ON true
       ORDER BY bx.freezer_id, bx.rack NULLS FIRST, bx.box_id, t.prow, t.pcol) s
 LEFT JOIN LATERAL (
