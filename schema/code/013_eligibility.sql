@@ -608,22 +608,26 @@ BEGIN
     USING fmtbank.eligibility_params(p_at, p_donor_id, true);
 END $fn$;
 
--- Every donor registered by p_at, in one statement. (This wrapper and the next have no SET
--- clause so that the planner inlines them; they reference nothing unqualified.)
+-- Every donor registered by p_at, in one statement. (This wrapper and the next are SQL-standard
+-- bodies, which the ownership policy leaves without a SET clause, so that the planner inlines
+-- them when their arguments are not volatile: the caller then reads eligibility_summary's rows
+-- directly, not a copy stored by the wrapper. As "$$" bodies they had been given a SET clause.)
 CREATE OR REPLACE FUNCTION fmtbank.donor_eligibility_at(p_at timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
                next_screening_due date, rule_set_version integer)
-LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
-    SELECT * FROM fmtbank.eligibility_summary(p_at, NULL)
-$$;
+LANGUAGE sql STABLE PARALLEL RESTRICTED
+BEGIN ATOMIC
+    SELECT * FROM fmtbank.eligibility_summary(p_at, NULL);
+END;
 
 -- One donor: the same statement, filtered (no row when the donor was not registered by p_at).
 CREATE OR REPLACE FUNCTION fmtbank.donor_status_at(p_donor_id uuid, p_at timestamptz DEFAULT clock_timestamp())
 RETURNS TABLE (donor_id uuid, code text, status text, deferred_until date, reasons jsonb,
                next_screening_due date, rule_set_version integer)
-LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
-    SELECT * FROM fmtbank.eligibility_summary(p_at, p_donor_id) WHERE p_donor_id IS NOT NULL
-$$;
+LANGUAGE sql STABLE PARALLEL RESTRICTED
+BEGIN ATOMIC
+    SELECT * FROM fmtbank.eligibility_summary(p_at, p_donor_id) WHERE p_donor_id IS NOT NULL;
+END;
 
 -- Every rule for one donor with its verdict (pass included), in display order.
 CREATE OR REPLACE FUNCTION fmtbank.donor_explain_at(p_donor_id uuid, p_at timestamptz DEFAULT clock_timestamp())

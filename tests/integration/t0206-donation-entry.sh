@@ -50,13 +50,25 @@ for c in D-0001 D-0002 D-0003 D-0004 D-0005 D-0006 D-0007; do screened "$c"; don
 
 # --- evening paperwork for a morning collection: everything recorded now, collected 10 h ago
 MORNING=$(ts '-10 hours')
+T_BEFORE=$(date +%s)
 expect 0 "paperwork typed 10 h after the collection: accepted" \
     fmtbank --user alice donation add D-0001 --collected "$MORNING" --mass 200 --bristol 4
 LM=$OUT
 assert_eq "$(sql "SELECT status || ':' || (entry_reason IS NULL) FROM fmtbank.lot WHERE lot_id = '$LM'")" "quarantine:true" \
     "in quarantine, no reason needed within max_entry_hours"
-assert_eq "$(json "$LM" "['entered_late_seconds'] // 60")" "$(( ($(date +%s) - $(date -d "$MORNING" +%s)) / 60 ))" \
-    "lot show: entered_late_seconds is entered_at - collected_at"
+T_AFTER=$(date +%s)
+# entered_at - collected_at of the JSON itself, in whole seconds; and within the seconds the command ran
+late=$(fmtbank --user alice --format json lot show "$LM" | python3 -c '
+import json, sys
+from datetime import datetime
+o = json.load(sys.stdin)
+d = datetime.fromisoformat(o["entered_at"]) - datetime.fromisoformat(o["collected_at"])
+print(o["entered_late_seconds"], int(d.total_seconds() // 1))')
+assert_eq "${late#* }" "${late% *}" "lot show: entered_late_seconds is entered_at - collected_at"
+m=$(date -d "$MORNING" +%s)
+[ "${late% *}" -ge $((T_BEFORE - m)) ] && [ "${late% *}" -le $((T_AFTER - m)) ] &&
+    ok "entered_late_seconds counts from the collection to the moment of recording" ||
+    not_ok "entered_late_seconds ${late% *} outside $((T_BEFORE - m))..$((T_AFTER - m))"
 assert_contains "$(fmtbank --user alice --format json lot list)" '"entered_late_seconds"' "lot list JSON shows the lateness"
 # --as-of answers stay by recorded time: at the collection time nothing had been recorded
 expect 4 "donor explain --as-of the collection time: as recorded by then" fmtbank --user alice --format json donor explain D-0001 --as-of "$MORNING"

@@ -189,3 +189,23 @@ WHERE rule IN ('item:bmi', 'item:antibiotics_last', 'test:CALPRO');
 SELECT count(*) FILTER (WHERE rule LIKE 'test:%') AS tests, count(*) FILTER (WHERE rule LIKE 'item:%') AS items
 FROM fmtbank.donor_explain_at((SELECT d.id FROM fmtbank.donor d JOIN scen s ON s.code = d.code
                                WHERE s.name = 'bmi-18.4'));
+
+-- The two wrappers over eligibility_summary are SQL-standard bodies with no SET clause, so a
+-- call with a fixed moment is inlined: the plan reads eligibility_summary itself, not a stored
+-- copy of the wrapper's result.
+SELECT p.proname, p.proconfig IS NULL AS no_set, p.prosqlbody IS NOT NULL AS sql_body
+FROM pg_proc p
+WHERE p.pronamespace = 'fmtbank'::regnamespace AND p.proname IN ('donor_eligibility_at', 'donor_status_at')
+ORDER BY 1;
+CREATE FUNCTION pg_temp.plan(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r record; t text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP t := t || r."QUERY PLAN" || E'\n'; END LOOP;
+    RETURN t;
+END $$;
+SELECT q.name, pg_temp.plan(q.sql) !~ 'Function Scan on donor_(eligibility|status)_at' AS inlined,
+       pg_temp.plan(q.sql) ~ 'Function Scan on eligibility_summary' AS reads_the_summary
+FROM (VALUES
+    ('every donor', 'SELECT count(*) FROM fmtbank.donor_eligibility_at(now())'),
+    ('one donor', 'SELECT status FROM fmtbank.donor_status_at(''00000000-0000-0000-0000-000000000001'', now())')) q(name, sql)
+ORDER BY 1;
