@@ -211,3 +211,11 @@ EXCEPTION WHEN OTHERS THEN
     RETURN regexp_replace(regexp_replace(SQLERRM, 'C[0-9]{8}[0-9A-Z*]', 'C#', 'g'),
                           'L[0-9]{8}(-[0-9]{3})?[0-9A-Z*]', 'L#\1', 'g');
 END $$;
+
+-- plan(sql): the plan of a statement as text (EXPLAIN, costs off), to check its shape.
+CREATE FUNCTION pg_temp.plan(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r record; t text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP t := t || r."QUERY PLAN" || E'\n'; END LOOP;
+    RETURN t;
+END $$;

@@ -80,12 +80,6 @@ FROM pg_proc p
 WHERE p.pronamespace = 'fmtbank'::regnamespace
   AND p.proname IN ('lot_at', 'aliquot_at', 'aliquot_one_at', 'placement_at', 'positions_at')
 ORDER BY 1::text;
-CREATE FUNCTION pg_temp.plan(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r record; t text := '';
-BEGIN
-    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP t := t || r."QUERY PLAN" || E'\n'; END LOOP;
-    RETURN t;
-END $$;
 SELECT q.name, pg_temp.plan(q.sql) !~ 'Function Scan on (lot_at|aliquot_at|aliquot_one_at|placement_at|positions_at)' AS inlined,
        pg_temp.plan(q.sql) ~ 'aliquot_version' AS reads_the_versions
 FROM (VALUES

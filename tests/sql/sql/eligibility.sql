@@ -197,12 +197,6 @@ SELECT p.proname, p.proconfig IS NULL AS no_set, p.prosqlbody IS NOT NULL AS sql
 FROM pg_proc p
 WHERE p.pronamespace = 'fmtbank'::regnamespace AND p.proname IN ('donor_eligibility_at', 'donor_status_at')
 ORDER BY 1;
-CREATE FUNCTION pg_temp.plan(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r record; t text := '';
-BEGIN
-    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP t := t || r."QUERY PLAN" || E'\n'; END LOOP;
-    RETURN t;
-END $$;
 SELECT q.name, pg_temp.plan(q.sql) !~ 'Function Scan on donor_(eligibility|status)_at' AS inlined,
        pg_temp.plan(q.sql) ~ 'Function Scan on eligibility_summary' AS reads_the_summary
 FROM (VALUES
