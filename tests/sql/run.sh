@@ -17,6 +17,10 @@ fi
 setup_db
 results=$TMP/results
 mkdir -p "$results"
+# psql names an error's line in its whole input; printed as the line of NAME.sql instead, so that
+# the expected output does not depend on the prelude's length: the 4 setting lines below, the
+# prelude, the ECHO line
+offset=$((4 + $(sed -n '$=' "$SQLDIR/prelude.sql") + 1))
 for name in "${names[@]}"; do
     file=$SQLDIR/sql/$name.sql
     [ -f "$file" ] || { not_ok "$name: no such file $file"; continue; }
@@ -27,7 +31,11 @@ for name in "${names[@]}"; do
         printf '\\set ECHO queries\n'
         cat "$file"
         printf '\\set ECHO none\nROLLBACK;\n'
-    } | fmtbank --user postgres db psql -X -q -v ON_ERROR_STOP=0 --pset pager=off -f - >"$results/$name.out" 2>&1
+    } | fmtbank --user postgres db psql -X -q -v ON_ERROR_STOP=0 --pset pager=off -f - 2>&1 |
+        awk -v off="$offset" -v f="$name.sql" 'match($0, /^psql:<stdin>:[0-9]+:/) {
+            n = substr($0, 14, RLENGTH - 14) - off
+            $0 = "psql:" f ":" n ":" substr($0, RLENGTH + 1)
+        } { print }' >"$results/$name.out"
     ms=$((($(date +%s%N) - t0) / 1000000))
     if [ "$update" = 1 ]; then
         cp "$results/$name.out" "$SQLDIR/expected/$name.out"
